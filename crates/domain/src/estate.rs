@@ -1,0 +1,463 @@
+//! The estate: the people, devices, policies and incidents as of some instant,
+//! folded from the log by a pure `apply`. `check` says whether an event makes
+//! sense against the estate before it is applied; `apply` is total, so a
+//! refused event never leaves the estate half-changed.
+
+use crate::event::*;
+use crate::ids::*;
+use crate::money::Pence;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// A person and everything the log has said about them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Person {
+    pub name: String,
+    pub kind: PersonKind,
+    pub email: Option<String>,
+    pub household: Option<HouseholdId>,
+    pub term_ends: Option<Date>,
+    pub department: Option<String>,
+    pub job: Option<String>,
+    pub joined: Timestamp,
+    pub left: Option<Timestamp>,
+    pub roles: BTreeSet<Role>,
+    pub agreements: BTreeMap<Agreement, Timestamp>,
+    /// Per policy, each version accepted and when.
+    pub acceptances: BTreeMap<PolicyId, BTreeMap<String, Timestamp>>,
+    /// Per course, the last completion.
+    pub training: BTreeMap<Course, Timestamp>,
+    pub mfa: BTreeSet<MfaMethod>,
+    pub password_changed: Option<Timestamp>,
+    pub access: BTreeMap<ResourceId, AccessGrant>,
+    pub access_reviewed: Option<Timestamp>,
+    pub devices_held: BTreeSet<DeviceId>,
+}
+
+impl Person {
+    pub fn is_present(&self) -> bool {
+        self.left.is_none()
+    }
+
+    pub fn has_accepted(&self, policy: &PolicyId, version: &str) -> bool {
+        self.acceptances
+            .get(policy)
+            .is_some_and(|versions| versions.contains_key(version))
+    }
+}
+
+/// A standing grant of access to a resource.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccessGrant {
+    pub granted: Timestamp,
+    pub requested_by: Option<PersonId>,
+    pub approved_by: Option<PersonId>,
+}
+
+/// A device on the asset register.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Device {
+    pub kind: DeviceKind,
+    pub owner: DeviceOwner,
+    pub acquired: Option<Date>,
+    pub registered: Timestamp,
+    pub holder: Option<PersonId>,
+    pub lost: Option<Loss>,
+    pub disposed: Option<Timestamp>,
+    pub removal_approved_by: Vec<PersonId>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Loss {
+    pub discovered: Timestamp,
+    pub reported: Timestamp,
+    pub stolen: bool,
+}
+
+/// A policy's current version and review history.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PolicyState {
+    pub version: Option<String>,
+    pub body: Option<String>,
+    pub approved: Option<Timestamp>,
+    pub reviewed: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Incident {
+    pub kind: String,
+    pub discovered: Timestamp,
+    pub reported: Timestamp,
+    pub personal_data: bool,
+    pub person: Option<PersonId>,
+    pub device: Option<DeviceId>,
+    pub notifiable: Option<bool>,
+    pub regulator_notified: Option<Timestamp>,
+    pub closed: Option<Timestamp>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExpenseClaim {
+    pub at: Timestamp,
+    pub person: PersonId,
+    pub category: String,
+    pub amount: Pence,
+    pub household: HouseholdId,
+}
+
+/// Why an event cannot be applied to the estate as it stands.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error(
+        "{field} `{id}` is not a person the log has introduced (expected a `person_joined` earlier)"
+    )]
+    UnknownPerson { field: &'static str, id: String },
+    #[error("device `{0}` is not on the register (expected a `device_registered` earlier)")]
+    UnknownDevice(String),
+    #[error("incident `{0}` has not been reported (expected an `incident_reported` earlier)")]
+    UnknownIncident(String),
+    #[error("policy `{0}` is not declared by the pack (declared: {1})")]
+    UndeclaredPolicy(String, String),
+    #[error("person `{0}` has already joined and has not left")]
+    AlreadyJoined(String),
+    #[error("device `{0}` is already on the register")]
+    DeviceAlreadyRegistered(String),
+    #[error("incident `{0}` has already been reported")]
+    IncidentAlreadyReported(String),
+    #[error("device `{device}` is held by `{holder}`: record its `device_returned` first")]
+    DeviceHeld { device: String, holder: String },
+    #[error("device `{0}` is not issued to anyone, so it cannot be returned")]
+    DeviceNotHeld(String),
+    #[error("device `{device}` is held by `{holder}`, not by `{claimed}`")]
+    WrongHolder {
+        device: String,
+        holder: String,
+        claimed: String,
+    },
+    #[error("device `{0}` has been disposed of")]
+    DeviceDisposed(String),
+}
+
+/// Which policies exist: the pack declares them, the domain only asks.
+pub trait PolicyCatalogue {
+    fn declares(&self, policy: &PolicyId) -> bool;
+    /// The declared ids, for error messages.
+    fn declared(&self) -> Vec<String>;
+}
+
+impl PolicyCatalogue for BTreeSet<PolicyId> {
+    fn declares(&self, policy: &PolicyId) -> bool {
+        self.contains(policy)
+    }
+    fn declared(&self) -> Vec<String> {
+        self.iter().map(|p| p.0.clone()).collect()
+    }
+}
+
+/// The state of the council's estate at one instant.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Estate {
+    pub people: HashMap<PersonId, Person>,
+    pub devices: HashMap<DeviceId, Device>,
+    pub policies: HashMap<PolicyId, PolicyState>,
+    pub incidents: HashMap<IncidentId, Incident>,
+    pub claims: Vec<ExpenseClaim>,
+}
+
+impl Estate {
+    /// Every reason `event` does not fit the estate as it stands; empty when it fits.
+    pub fn check(&self, event: &Event, policies: &dyn PolicyCatalogue) -> Vec<Refusal> {
+        let mut refusals = Vec::new();
+        let kind = &event.kind;
+        self.check_people(event, &mut refusals);
+        if let Some(device) = kind.device() {
+            self.check_device(kind, device, &mut refusals);
+        }
+        if let Some(incident) = kind.incident() {
+            let known = self.incidents.contains_key(incident);
+            match kind {
+                EventKind::IncidentReported(_) if known => {
+                    refusals.push(Refusal::IncidentAlreadyReported(incident.0.clone()))
+                }
+                EventKind::IncidentReported(_) => {}
+                _ if !known => refusals.push(Refusal::UnknownIncident(incident.0.clone())),
+                _ => {}
+            }
+        }
+        if let Some(policy) = kind.policy()
+            && !policies.declares(policy)
+        {
+            let declared = policies.declared();
+            let declared = if declared.is_empty() {
+                "none".to_owned()
+            } else {
+                declared.join(", ")
+            };
+            refusals.push(Refusal::UndeclaredPolicy(policy.0.clone(), declared));
+        }
+        refusals
+    }
+
+    fn check_people(&self, event: &Event, refusals: &mut Vec<Refusal>) {
+        let kind = &event.kind;
+        let unknown = |field: &'static str, id: &PersonId| Refusal::UnknownPerson {
+            field,
+            id: id.0.clone(),
+        };
+        match (kind, kind.person()) {
+            (EventKind::PersonJoined(_), Some(p)) => {
+                if self.people.get(p).is_some_and(Person::is_present) {
+                    refusals.push(Refusal::AlreadyJoined(p.0.clone()));
+                }
+            }
+            (_, Some(p)) if !self.people.contains_key(p) => refusals.push(unknown("person", p)),
+            _ => {}
+        }
+        for (field, p) in kind.other_people() {
+            if !self.people.contains_key(p) {
+                refusals.push(unknown(field, p));
+            }
+        }
+        if let Some(p) = &event.by
+            && !self.people.contains_key(p)
+        {
+            refusals.push(unknown("by", p));
+        }
+    }
+
+    fn check_device(&self, kind: &EventKind, id: &DeviceId, refusals: &mut Vec<Refusal>) {
+        let device = self.devices.get(id);
+        let name = || id.0.clone();
+        match (kind, device) {
+            (EventKind::DeviceRegistered(_), Some(_)) => {
+                refusals.push(Refusal::DeviceAlreadyRegistered(name()))
+            }
+            (EventKind::DeviceRegistered(_), None) => {}
+            (_, None) => refusals.push(Refusal::UnknownDevice(name())),
+            (_, Some(d)) if d.disposed.is_some() => refusals.push(Refusal::DeviceDisposed(name())),
+            (EventKind::DeviceIssued(e), Some(d)) => {
+                if let Some(holder) = d.holder.as_ref().filter(|h| **h != e.person) {
+                    refusals.push(Refusal::DeviceHeld {
+                        device: name(),
+                        holder: holder.0.clone(),
+                    });
+                }
+            }
+            (EventKind::DeviceReturned(e), Some(d)) => match (&d.holder, &e.person) {
+                (None, _) => refusals.push(Refusal::DeviceNotHeld(name())),
+                (Some(holder), Some(claimed)) if holder != claimed => {
+                    refusals.push(Refusal::WrongHolder {
+                        device: name(),
+                        holder: holder.0.clone(),
+                        claimed: claimed.0.clone(),
+                    })
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+
+    /// Folds one event into the estate. Total: an event that `check` would
+    /// refuse changes only what it can, so a reader of a bad log still gets
+    /// every error rather than the first.
+    pub fn apply(&mut self, event: &Event) {
+        use EventKind::*;
+        let at = event.at;
+        match &event.kind {
+            PersonJoined(e) => {
+                let mut person = Person::joined(e, at);
+                // A leaver who rejoins may still hold a device they never returned.
+                if let Some(before) = self.people.remove(&e.person) {
+                    person.devices_held = before.devices_held;
+                }
+                self.people.insert(e.person.clone(), person);
+            }
+            PersonMoved(e) => self.with_person(&e.person, |p| {
+                if e.department.is_some() {
+                    p.department.clone_from(&e.department);
+                }
+                if e.job.is_some() {
+                    p.job.clone_from(&e.job);
+                }
+            }),
+            PersonLeft(e) => self.with_person(&e.person, |p| p.left = Some(at)),
+            RoleGranted(e) => self.with_person(&e.person, |p| {
+                p.roles.insert(e.role.clone());
+            }),
+            RoleRevoked(e) => self.with_person(&e.person, |p| {
+                p.roles.remove(&e.role);
+            }),
+            AgreementSigned(e) => self.with_person(&e.person, |p| {
+                p.agreements.insert(e.agreement.clone(), at);
+            }),
+            PolicyApproved(e) => {
+                let policy = self.policies.entry(e.policy.clone()).or_default();
+                policy.version = Some(e.version.clone());
+                policy.body = Some(e.body.clone());
+                policy.approved = Some(at);
+            }
+            PolicyReviewed(e) => {
+                let policy = self.policies.entry(e.policy.clone()).or_default();
+                policy.reviewed = Some(at);
+                if e.version.is_some() {
+                    policy.version.clone_from(&e.version);
+                }
+            }
+            PolicyAccepted(e) => self.with_person(&e.person, |p| {
+                p.acceptances
+                    .entry(e.policy.clone())
+                    .or_default()
+                    .insert(e.version.clone(), at);
+            }),
+            TrainingCompleted(e) => self.with_person(&e.person, |p| {
+                p.training.insert(e.course.clone(), at);
+            }),
+            MfaEnrolled(e) => self.with_person(&e.person, |p| {
+                p.mfa.insert(e.method);
+            }),
+            PasswordChanged(e) => self.with_person(&e.person, |p| p.password_changed = Some(at)),
+            AccessGranted(e) => self.with_person(&e.person, |p| {
+                let grant = AccessGrant {
+                    granted: at,
+                    requested_by: e.requested_by.clone(),
+                    approved_by: e.approved_by.clone(),
+                };
+                p.access.insert(e.resource.clone(), grant);
+            }),
+            AccessRevoked(e) => self.with_person(&e.person, |p| {
+                p.access.remove(&e.resource);
+            }),
+            AccessReviewed(e) => self.with_person(&e.person, |p| p.access_reviewed = Some(at)),
+            DeviceRegistered(e) => {
+                let device = Device {
+                    kind: e.kind.clone(),
+                    owner: e.owner,
+                    acquired: e.acquired,
+                    registered: at,
+                    holder: None,
+                    lost: None,
+                    disposed: None,
+                    removal_approved_by: Vec::new(),
+                };
+                self.devices.insert(e.device.clone(), device);
+            }
+            DeviceIssued(e) => self.issue(&e.device, &e.person),
+            DeviceReturned(e) => self.take_back(&e.device),
+            DeviceLost(e) => {
+                if let Some(d) = self.devices.get_mut(&e.device) {
+                    d.lost = Some(Loss {
+                        discovered: e.discovered,
+                        reported: at,
+                        stolen: e.stolen,
+                    });
+                }
+            }
+            DeviceRemovalApproved(e) => {
+                if let Some(d) = self.devices.get_mut(&e.device) {
+                    d.removal_approved_by.push(e.approved_by.clone());
+                }
+            }
+            DeviceDisposed(e) => {
+                self.take_back(&e.device);
+                if let Some(d) = self.devices.get_mut(&e.device) {
+                    d.disposed = Some(at);
+                }
+            }
+            IncidentReported(e) => {
+                let incident = Incident {
+                    kind: e.kind.clone(),
+                    discovered: e.discovered,
+                    reported: at,
+                    personal_data: e.personal_data,
+                    person: e.person.clone(),
+                    device: e.device.clone(),
+                    notifiable: None,
+                    regulator_notified: None,
+                    closed: None,
+                };
+                self.incidents.insert(e.incident.clone(), incident);
+            }
+            IncidentAssessed(e) => {
+                self.with_incident(&e.incident, |i| i.notifiable = Some(e.notifiable))
+            }
+            IncidentRegulatorNotified(e) => {
+                self.with_incident(&e.incident, |i| i.regulator_notified = Some(at))
+            }
+            IncidentClosed(e) => self.with_incident(&e.incident, |i| i.closed = Some(at)),
+            ExpenseClaimed(e) => self.claims.push(ExpenseClaim {
+                at,
+                person: e.person.clone(),
+                category: e.category.clone(),
+                amount: e.amount,
+                household: e.household.clone(),
+            }),
+            EmailForwardingDetected(_) => {}
+        }
+    }
+
+    /// The version of a policy in force: the last approved or reviewed-as version.
+    pub fn current_version(&self, policy: &PolicyId) -> Option<&str> {
+        self.policies.get(policy).and_then(|p| p.version.as_deref())
+    }
+
+    fn with_person(&mut self, id: &PersonId, change: impl FnOnce(&mut Person)) {
+        if let Some(p) = self.people.get_mut(id) {
+            change(p);
+        }
+    }
+
+    fn with_incident(&mut self, id: &IncidentId, change: impl FnOnce(&mut Incident)) {
+        if let Some(i) = self.incidents.get_mut(id) {
+            change(i);
+        }
+    }
+
+    fn issue(&mut self, device: &DeviceId, person: &PersonId) {
+        self.take_back(device);
+        if let Some(d) = self.devices.get_mut(device) {
+            d.holder = Some(person.clone());
+            d.lost = None;
+        }
+        self.with_person(person, |p| {
+            p.devices_held.insert(device.clone());
+        });
+    }
+
+    fn take_back(&mut self, device: &DeviceId) {
+        let Some(d) = self.devices.get_mut(device) else {
+            return;
+        };
+        if let Some(holder) = d.holder.take() {
+            self.with_person(&holder, |p| {
+                p.devices_held.remove(device);
+            });
+        }
+    }
+}
+
+impl Person {
+    fn joined(e: &PersonJoined, at: Timestamp) -> Self {
+        Person {
+            name: e.name.clone(),
+            kind: e.kind,
+            email: e.email.clone(),
+            household: e.household.clone(),
+            term_ends: e.term_ends,
+            department: None,
+            job: None,
+            joined: at,
+            left: None,
+            roles: BTreeSet::new(),
+            agreements: BTreeMap::new(),
+            acceptances: BTreeMap::new(),
+            training: BTreeMap::new(),
+            mfa: BTreeSet::new(),
+            password_changed: None,
+            access: BTreeMap::new(),
+            access_reviewed: None,
+            devices_held: BTreeSet::new(),
+        }
+    }
+}

@@ -1,0 +1,396 @@
+//! The event vocabulary, v1 (see `docs/events.md`).
+//!
+//! An event is one JSON object a line: `at` (RFC 3339 with an offset), `type`,
+//! optional `by`, and the fields of its type. Each type's fields are a struct
+//! with `deny_unknown_fields`, so a misspelt field is an error, never a silent
+//! skip. To add an event type: write its struct below, add one line to the
+//! `vocabulary!` table, and give it a line in `Estate::apply` (and, if it
+//! refers to something, in `Estate::check`).
+
+use crate::ids::*;
+use crate::money::Pence;
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+/// Something that happened, as recorded in the log.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// When it happened.
+    pub at: Timestamp,
+    /// Who did it, when the council records that.
+    pub by: Option<PersonId>,
+    pub kind: EventKind,
+}
+
+/// Who a person is to the council.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PersonKind {
+    Councillor,
+    Employee,
+    ThirdParty,
+}
+
+/// Who owns a device: the council, or the person (bring your own device).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceOwner {
+    Council,
+    Personal,
+}
+
+/// A second factor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MfaMethod {
+    AuthenticatorApp,
+    Sms,
+    HardwareToken,
+}
+
+/// The kind of a device. Councils use more kinds than these, so any other
+/// lower-case word is kept as it is written.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DeviceKind(pub String);
+
+impl DeviceKind {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+macro_rules! fields {
+    ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$fdoc])* pub $field: $ty,)*
+        }
+    };
+}
+
+fields!(PersonJoined {
+    person: PersonId,
+    name: String,
+    kind: PersonKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    household: Option<HouseholdId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    term_ends: Option<Date>,
+});
+fields!(PersonMoved {
+    person: PersonId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    department: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    job: Option<String>,
+});
+fields!(PersonLeft {
+    person: PersonId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+});
+fields!(RoleChange {
+    person: PersonId,
+    role: Role
+});
+fields!(AgreementSigned {
+    person: PersonId,
+    agreement: Agreement
+});
+fields!(PolicyApproved {
+    policy: PolicyId,
+    version: String,
+    body: String
+});
+fields!(PolicyReviewed {
+    policy: PolicyId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
+});
+fields!(PolicyAccepted {
+    person: PersonId,
+    policy: PolicyId,
+    version: String
+});
+fields!(TrainingCompleted {
+    person: PersonId,
+    course: Course
+});
+fields!(MfaEnrolled {
+    person: PersonId,
+    method: MfaMethod
+});
+fields!(PersonOnly { person: PersonId });
+fields!(AccessChange {
+    person: PersonId,
+    resource: ResourceId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    requested_by: Option<PersonId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    approved_by: Option<PersonId>,
+});
+fields!(DeviceRegistered {
+    device: DeviceId,
+    kind: DeviceKind,
+    owner: DeviceOwner,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    acquired: Option<Date>,
+});
+fields!(DeviceIssued {
+    device: DeviceId,
+    person: PersonId
+});
+fields!(DeviceReturned {
+    device: DeviceId,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    person: Option<PersonId>,
+});
+fields!(DeviceLost {
+    device: DeviceId,
+    /// When the loss was discovered; `at` is when it was reported.
+    discovered: Timestamp,
+    stolen: bool,
+});
+fields!(DeviceRemovalApproved {
+    device: DeviceId,
+    approved_by: PersonId
+});
+fields!(DeviceDisposed {
+    device: DeviceId,
+    wiped: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    certificate: Option<String>,
+});
+fields!(IncidentReported {
+    incident: IncidentId,
+    kind: String,
+    discovered: Timestamp,
+    personal_data: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    person: Option<PersonId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    device: Option<DeviceId>,
+});
+fields!(IncidentAssessed {
+    incident: IncidentId,
+    notifiable: bool
+});
+fields!(IncidentOnly {
+    incident: IncidentId
+});
+fields!(ExpenseClaimed {
+    person: PersonId,
+    category: String,
+    amount: Pence,
+    household: HouseholdId,
+});
+fields!(EmailForwardingDetected {
+    person: PersonId,
+    to: String
+});
+
+/// Declares the vocabulary once: the `EventKind` enum, the `EventType` names a
+/// pack refers to, and the strict decoder from a type name and its fields.
+macro_rules! vocabulary {
+    ($($variant:ident($payload:ty) = $name:literal,)*) => {
+        /// What happened, with the fields of its type.
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum EventKind {
+            $($variant($payload),)*
+        }
+
+        /// The name of an event type, as written in logs and packs.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum EventType {
+            $($variant,)*
+        }
+
+        impl EventType {
+            /// Every event type, in vocabulary order.
+            pub const ALL: &'static [EventType] = &[$(EventType::$variant,)*];
+
+            /// The name used in the log's `type` field.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(EventType::$variant => $name,)*
+                }
+            }
+
+            /// The type with this name, if the vocabulary has one.
+            pub fn from_name(name: &str) -> Option<Self> {
+                match name {
+                    $($name => Some(EventType::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+
+        impl EventKind {
+            pub fn event_type(&self) -> EventType {
+                match self {
+                    $(EventKind::$variant(_) => EventType::$variant,)*
+                }
+            }
+
+            /// Decodes the fields of an event whose `type` is `event_type`.
+            pub fn from_fields(
+                event_type: EventType,
+                fields: serde_json::Map<String, serde_json::Value>,
+            ) -> Result<Self, serde_json::Error> {
+                let value = serde_json::Value::Object(fields);
+                Ok(match event_type {
+                    $(EventType::$variant => EventKind::$variant(serde_json::from_value(value)?),)*
+                })
+            }
+
+            /// The fields of this event, without `at`, `type` and `by`.
+            pub fn to_fields(&self) -> serde_json::Value {
+                let value = match self {
+                    $(EventKind::$variant(p) => serde_json::to_value(p),)*
+                };
+                // Serialising these plain structs into a JSON value cannot fail:
+                // every field is a string, bool, date or timestamp.
+                value.unwrap_or(serde_json::Value::Null)
+            }
+        }
+    };
+}
+
+vocabulary! {
+    PersonJoined(PersonJoined) = "person_joined",
+    PersonMoved(PersonMoved) = "person_moved",
+    PersonLeft(PersonLeft) = "person_left",
+    RoleGranted(RoleChange) = "role_granted",
+    RoleRevoked(RoleChange) = "role_revoked",
+    AgreementSigned(AgreementSigned) = "agreement_signed",
+    PolicyApproved(PolicyApproved) = "policy_approved",
+    PolicyReviewed(PolicyReviewed) = "policy_reviewed",
+    PolicyAccepted(PolicyAccepted) = "policy_accepted",
+    TrainingCompleted(TrainingCompleted) = "training_completed",
+    MfaEnrolled(MfaEnrolled) = "mfa_enrolled",
+    PasswordChanged(PersonOnly) = "password_changed",
+    AccessGranted(AccessChange) = "access_granted",
+    AccessRevoked(AccessChange) = "access_revoked",
+    AccessReviewed(PersonOnly) = "access_reviewed",
+    DeviceRegistered(DeviceRegistered) = "device_registered",
+    DeviceIssued(DeviceIssued) = "device_issued",
+    DeviceReturned(DeviceReturned) = "device_returned",
+    DeviceLost(DeviceLost) = "device_lost",
+    DeviceRemovalApproved(DeviceRemovalApproved) = "device_removal_approved",
+    DeviceDisposed(DeviceDisposed) = "device_disposed",
+    IncidentReported(IncidentReported) = "incident_reported",
+    IncidentAssessed(IncidentAssessed) = "incident_assessed",
+    IncidentRegulatorNotified(IncidentOnly) = "incident_regulator_notified",
+    IncidentClosed(IncidentOnly) = "incident_closed",
+    ExpenseClaimed(ExpenseClaimed) = "expense_claimed",
+    EmailForwardingDetected(EmailForwardingDetected) = "email_forwarding_detected",
+}
+
+impl std::fmt::Display for EventType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl EventKind {
+    /// The person the event is about (not who recorded it).
+    pub fn person(&self) -> Option<&PersonId> {
+        use EventKind::*;
+        match self {
+            PersonJoined(e) => Some(&e.person),
+            PersonMoved(e) => Some(&e.person),
+            PersonLeft(e) => Some(&e.person),
+            RoleGranted(e) | RoleRevoked(e) => Some(&e.person),
+            AgreementSigned(e) => Some(&e.person),
+            PolicyAccepted(e) => Some(&e.person),
+            TrainingCompleted(e) => Some(&e.person),
+            MfaEnrolled(e) => Some(&e.person),
+            PasswordChanged(e) | AccessReviewed(e) => Some(&e.person),
+            AccessGranted(e) | AccessRevoked(e) => Some(&e.person),
+            DeviceIssued(e) => Some(&e.person),
+            DeviceReturned(e) => e.person.as_ref(),
+            IncidentReported(e) => e.person.as_ref(),
+            ExpenseClaimed(e) => Some(&e.person),
+            EmailForwardingDetected(e) => Some(&e.person),
+            PolicyApproved(_)
+            | PolicyReviewed(_)
+            | DeviceRegistered(_)
+            | DeviceLost(_)
+            | DeviceRemovalApproved(_)
+            | DeviceDisposed(_)
+            | IncidentAssessed(_)
+            | IncidentRegulatorNotified(_)
+            | IncidentClosed(_) => None,
+        }
+    }
+
+    /// The device the event is about.
+    pub fn device(&self) -> Option<&DeviceId> {
+        use EventKind::*;
+        match self {
+            DeviceRegistered(e) => Some(&e.device),
+            DeviceIssued(e) => Some(&e.device),
+            DeviceReturned(e) => Some(&e.device),
+            DeviceLost(e) => Some(&e.device),
+            DeviceRemovalApproved(e) => Some(&e.device),
+            DeviceDisposed(e) => Some(&e.device),
+            IncidentReported(e) => e.device.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// The incident the event is about.
+    pub fn incident(&self) -> Option<&IncidentId> {
+        use EventKind::*;
+        match self {
+            IncidentReported(e) => Some(&e.incident),
+            IncidentAssessed(e) => Some(&e.incident),
+            IncidentRegulatorNotified(e) | IncidentClosed(e) => Some(&e.incident),
+            _ => None,
+        }
+    }
+
+    /// The policy the event is about.
+    pub fn policy(&self) -> Option<&PolicyId> {
+        use EventKind::*;
+        match self {
+            PolicyApproved(e) => Some(&e.policy),
+            PolicyReviewed(e) => Some(&e.policy),
+            PolicyAccepted(e) => Some(&e.policy),
+            _ => None,
+        }
+    }
+
+    /// The resource the event is about.
+    pub fn resource(&self) -> Option<&ResourceId> {
+        match self {
+            EventKind::AccessGranted(e) | EventKind::AccessRevoked(e) => Some(&e.resource),
+            _ => None,
+        }
+    }
+
+    /// Every other person the event names besides its subject: requesters,
+    /// approvers. They must be people the log has introduced.
+    pub fn other_people(&self) -> Vec<(&'static str, &PersonId)> {
+        match self {
+            EventKind::AccessGranted(e) | EventKind::AccessRevoked(e) => {
+                let mut named = Vec::new();
+                if let Some(p) = &e.requested_by {
+                    named.push(("requested_by", p));
+                }
+                if let Some(p) = &e.approved_by {
+                    named.push(("approved_by", p));
+                }
+                named
+            }
+            EventKind::DeviceRemovalApproved(e) => vec![("approved_by", &e.approved_by)],
+            _ => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Warden's domain: the event vocabulary, the estate it folds into, and the
+//! checks an event must pass against the estate.
+//!
+//! This crate does no I/O and never reads the clock: it is handed text and
+//! returns values. Storage, HTTP and files are adapters elsewhere.
+
+pub mod estate;
+pub mod event;
+pub mod ids;
+pub mod log;
+pub mod money;
+
+pub use estate::{Estate, PolicyCatalogue, Refusal};
+pub use event::{DeviceKind, DeviceOwner, Event, EventKind, EventType, MfaMethod, PersonKind};
+pub use ids::*;
+pub use log::{EventError, LineError, LoggedEvent, parse_event, read_log};
+pub use money::Pence;
