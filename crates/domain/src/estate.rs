@@ -206,11 +206,12 @@ impl Estate {
             id: id.0.clone(),
         };
         match (kind, kind.person()) {
-            (EventKind::PersonJoined(_), Some(p)) => {
-                if self.people.get(p).is_some_and(Person::is_present) {
-                    refusals.push(Refusal::AlreadyJoined(p.0.clone()));
-                }
+            (EventKind::PersonJoined(_), Some(p))
+                if self.people.get(p).is_some_and(Person::is_present) =>
+            {
+                refusals.push(Refusal::AlreadyJoined(p.0.clone()));
             }
+            (EventKind::PersonJoined(_), _) => {}
             (_, Some(p)) if !self.people.contains_key(p) => refusals.push(unknown("person", p)),
             _ => {}
         }

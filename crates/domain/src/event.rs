@@ -394,3 +394,71 @@ impl EventKind {
         }
     }
 }
+
+/// Which ids an event type carries. A pack uses this to refuse a rule that
+/// could never fire, such as a clock on a device discharged by an event that
+/// names no device.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Subjects {
+    pub person: bool,
+    pub device: bool,
+    pub incident: bool,
+    pub policy: bool,
+    pub resource: bool,
+}
+
+impl EventType {
+    pub fn subjects(self) -> Subjects {
+        use EventType::*;
+        let none = Subjects::default();
+        let person = Subjects {
+            person: true,
+            ..none
+        };
+        let device = Subjects {
+            device: true,
+            ..none
+        };
+        let incident = Subjects {
+            incident: true,
+            ..none
+        };
+        match self {
+            PersonJoined
+            | PersonMoved
+            | PersonLeft
+            | RoleGranted
+            | RoleRevoked
+            | AgreementSigned
+            | TrainingCompleted
+            | MfaEnrolled
+            | PasswordChanged
+            | AccessReviewed
+            | ExpenseClaimed
+            | EmailForwardingDetected => person,
+            PolicyAccepted => Subjects {
+                policy: true,
+                ..person
+            },
+            PolicyApproved | PolicyReviewed => Subjects {
+                policy: true,
+                ..none
+            },
+            AccessGranted | AccessRevoked => Subjects {
+                resource: true,
+                ..person
+            },
+            DeviceIssued | DeviceReturned => Subjects {
+                device: true,
+                ..person
+            },
+            DeviceRegistered | DeviceLost | DeviceRemovalApproved | DeviceDisposed => device,
+            IncidentReported => Subjects {
+                person: true,
+                device: true,
+                ..incident
+            },
+            IncidentAssessed | IncidentRegulatorNotified | IncidentClosed => incident,
+        }
+    }
+}

@@ -11,7 +11,9 @@ pub mod log;
 pub mod money;
 
 pub use estate::{Estate, PolicyCatalogue, Refusal};
-pub use event::{DeviceKind, DeviceOwner, Event, EventKind, EventType, MfaMethod, PersonKind};
+pub use event::{
+    DeviceKind, DeviceOwner, Event, EventKind, EventType, MfaMethod, PersonKind, Subjects,
+};
 pub use ids::*;
 pub use log::{EventError, LineError, LoggedEvent, parse_event, read_log};
 pub use money::Pence;

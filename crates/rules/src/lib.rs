@@ -1,2 +1,15 @@
+//! Warden's rules: policy packs, calendars, and the evaluator that turns a
+//! log into findings.
+//!
+//! No I/O and no clock: pack files arrive through a `PackSource` the caller
+//! provides, and every evaluation is handed its "now" and its calendar.
+
 pub mod calendar;
 pub mod duration;
+pub mod eval;
+pub mod pack;
+
+pub use calendar::{Calendar, Division, HolidayFile};
+pub use duration::Duration;
+pub use eval::{Concerns, Finding, Status, evaluate};
+pub use pack::{PackError, PackSource, PolicyPack, SourceFile, load_pack};

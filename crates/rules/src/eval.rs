@@ -1,0 +1,815 @@
+//! The evaluator: a pack's rules over a log, as of an instant, yielding
+//! findings.
+//!
+//! One pass over the events in time order. Each event type has a list of
+//! hooks (which rules care about it, and how), so an event costs only the
+//! rules that mention its type; open clocks and running cycles are kept in
+//! maps keyed by their subject, so a discharge is a lookup, not a search.
+//! Work grows with the log, not with log x rules x subjects.
+
+use crate::calendar::Calendar;
+use crate::pack::*;
+use domain::{
+    DeviceId, Estate, Event, EventKind, EventType, IncidentId, PersonId, PolicyId, ResourceId,
+};
+use jiff::Timestamp;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt;
+
+/// Where a finding stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Past due and not discharged.
+    Overdue,
+    /// A limit, prohibition, precondition or permission broken.
+    Violated,
+    /// A clock running, not yet due.
+    Open,
+    /// Discharged after the deadline.
+    Late,
+    /// Discharged in time, or checked and found to hold.
+    Met,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Overdue,
+        Status::Violated,
+        Status::Open,
+        Status::Late,
+        Status::Met,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Overdue => "overdue",
+            Status::Violated => "violated",
+            Status::Open => "open",
+            Status::Late => "late",
+            Status::Met => "met",
+        }
+    }
+
+    /// Whether this status means something needs doing now.
+    pub fn is_failure(self) -> bool {
+        matches!(self, Status::Overdue | Status::Violated)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The ids a finding concerns.
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Concerns {
+    pub person: Option<String>,
+    pub device: Option<String>,
+    pub policy: Option<String>,
+    pub incident: Option<String>,
+    pub resource: Option<String>,
+}
+
+impl Concerns {
+    fn of(event: &EventKind) -> Self {
+        Concerns {
+            person: event.person().map(|p| p.0.clone()),
+            device: event.device().map(|d| d.0.clone()),
+            policy: event.policy().map(|p| p.0.clone()),
+            incident: event.incident().map(|i| i.0.clone()),
+            resource: event.resource().map(|r| r.0.clone()),
+        }
+    }
+}
+
+/// What a rule says about one subject at the evaluation instant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: String,
+    pub status: Status,
+    /// The deadline, where a clock applies.
+    pub due: Option<Timestamp>,
+    /// When the event that settled it happened (a discharge or a breach).
+    pub settled: Option<Timestamp>,
+    pub cite: String,
+    pub concerns: Concerns,
+    /// One sentence on why, for people.
+    pub detail: String,
+}
+
+/// Evaluates every rule of `pack` over `log` as of `now`. Events after `now`
+/// are ignored; the log must be in time order (as `domain::read_log` ensures).
+pub fn evaluate(
+    pack: &PolicyPack,
+    calendar: &Calendar,
+    log: &[Event],
+    now: Timestamp,
+) -> Vec<Finding> {
+    let mut run = Run::new(pack, calendar, now);
+    for event in log.iter().take_while(|e| e.at <= now) {
+        run.step(event);
+    }
+    run.finish()
+}
+
+/// How a rule takes part in an event of some type.
+#[derive(Clone, Copy, Debug)]
+enum Hook {
+    /// Checked against the estate just before the event (preconditions, permissions).
+    Before(usize),
+    Trigger(usize),
+    Discharge(usize, usize),
+    Done(usize, usize),
+    CountedFrom(usize, usize),
+    Leave(usize),
+    Tally(usize),
+    Forbid(usize),
+}
+
+/// What a clock or cycle is kept per.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+enum Key {
+    Incident(IncidentId),
+    Device(DeviceId),
+    PersonResource(PersonId, ResourceId),
+    Person(PersonId),
+    Policy(PolicyId),
+}
+
+#[derive(Clone, Debug)]
+struct Clock {
+    due: Timestamp,
+    concerns: Concerns,
+    detail: String,
+}
+
+#[derive(Default)]
+struct Tally {
+    total: i64,
+    count: u32,
+}
+
+struct Run<'a> {
+    pack: &'a PolicyPack,
+    calendar: &'a Calendar,
+    now: Timestamp,
+    estate: Estate,
+    hooks: Vec<Vec<Hook>>,
+    clocks: HashMap<(usize, Key), Vec<Clock>>,
+    cycles: HashMap<(usize, Key), Clock>,
+    tallies: HashMap<(usize, String, i16), Tally>,
+    findings: Vec<Finding>,
+}
+
+impl<'a> Run<'a> {
+    fn new(pack: &'a PolicyPack, calendar: &'a Calendar, now: Timestamp) -> Self {
+        let mut hooks = vec![Vec::new(); EventType::ALL.len()];
+        let mut hook = |event: EventType, h: Hook| hooks[event as usize].push(h);
+        for (r, rule) in pack.rules.iter().enumerate() {
+            match &rule.kind {
+                RuleKind::Obligation(o) => {
+                    hook(o.trigger.event, Hook::Trigger(r));
+                    for (i, m) in o.discharged_by.iter().enumerate() {
+                        hook(m.event, Hook::Discharge(r, i));
+                    }
+                }
+                RuleKind::Recurrence(rec) => {
+                    for (i, m) in rec.done_by.iter().enumerate() {
+                        hook(m.event, Hook::Done(r, i));
+                    }
+                    for (i, m) in rec.counted_from.iter().enumerate() {
+                        hook(m.event, Hook::CountedFrom(r, i));
+                    }
+                    if rec.subject == SubjectKind::Person {
+                        hook(EventType::PersonLeft, Hook::Leave(r));
+                    }
+                }
+                RuleKind::Precondition(p) => hook(p.on.event, Hook::Before(r)),
+                RuleKind::Permission(p) => hook(p.on.event, Hook::Before(r)),
+                RuleKind::Limit(l) => hook(l.on.event, Hook::Tally(r)),
+                RuleKind::Prohibition(p) => hook(p.on.event, Hook::Forbid(r)),
+            }
+        }
+        // Within one event, clocks start before discharges are looked for, so
+        // an event may discharge the clock it starts (a loss reported late).
+        for list in &mut hooks {
+            list.sort_by_key(|h| match h {
+                Hook::Before(_) => 0,
+                Hook::Trigger(_) => 1,
+                _ => 2,
+            });
+        }
+        Run {
+            pack,
+            calendar,
+            now,
+            estate: Estate::default(),
+            hooks,
+            clocks: HashMap::new(),
+            cycles: HashMap::new(),
+            tallies: HashMap::new(),
+            findings: Vec::new(),
+        }
+    }
+
+    fn step(&mut self, event: &Event) {
+        let hooks = std::mem::take(&mut self.hooks[event.kind.event_type() as usize]);
+        let (before, after): (Vec<Hook>, Vec<Hook>) =
+            hooks.iter().partition(|h| matches!(h, Hook::Before(_)));
+        for hook in before {
+            if let Hook::Before(r) = hook {
+                self.before(r, event);
+            }
+        }
+        self.estate.apply(event);
+        for hook in after {
+            match hook {
+                Hook::Trigger(r) => self.trigger(r, event),
+                Hook::Discharge(r, i) => self.discharge(r, i, event),
+                Hook::Done(r, i) => self.done(r, i, event),
+                Hook::CountedFrom(r, i) => self.counted_from(r, i, event),
+                Hook::Leave(r) => self.leave(r, event),
+                Hook::Tally(r) => self.tally(r, event),
+                Hook::Forbid(r) => self.forbid(r, event),
+                Hook::Before(_) => {}
+            }
+        }
+        self.hooks[event.kind.event_type() as usize] = hooks;
+    }
+
+    fn rule(&self, r: usize) -> &'a Rule {
+        &self.pack.rules[r]
+    }
+
+    fn push(
+        &mut self,
+        r: usize,
+        status: Status,
+        due: Option<Timestamp>,
+        settled: Option<Timestamp>,
+        concerns: Concerns,
+        detail: String,
+    ) {
+        let rule = self.rule(r);
+        self.findings.push(Finding {
+            rule: rule.id.clone(),
+            status,
+            due,
+            settled,
+            cite: rule.cite.clone(),
+            concerns,
+            detail,
+        });
+    }
+
+    /// Whether the conditions hold of `event` (and of `device`, for a fan-out).
+    fn matches(&self, filter: &Filter, event: &Event, device: Option<&DeviceId>) -> bool {
+        let kind = &event.kind;
+        let person = kind.person().and_then(|p| self.estate.people.get(p));
+        let device = device
+            .or(kind.device())
+            .and_then(|d| self.estate.devices.get(d));
+        let flag = |want: Option<bool>, have: Option<bool>| want.is_none_or(|w| have == Some(w));
+        let text = |want: &Option<String>, have: Option<&str>| {
+            want.as_deref().is_none_or(|w| have == Some(w))
+        };
+        one_of(&filter.person_kind, person.map(|p| &p.kind))
+            && one_of(&filter.device_kind, device.map(|d| &d.kind))
+            && one_of(&filter.device_owner, device.map(|d| &d.owner))
+            && one_of(&filter.policy, kind.policy())
+            && flag(
+                filter.personal_data,
+                match kind {
+                    EventKind::IncidentReported(e) => Some(e.personal_data),
+                    _ => None,
+                },
+            )
+            && flag(
+                filter.notifiable,
+                match kind {
+                    EventKind::IncidentAssessed(e) => Some(e.notifiable),
+                    _ => None,
+                },
+            )
+            && flag(
+                filter.stolen,
+                match kind {
+                    EventKind::DeviceLost(e) => Some(e.stolen),
+                    _ => None,
+                },
+            )
+            && flag(
+                filter.wiped,
+                match kind {
+                    EventKind::DeviceDisposed(e) => Some(e.wiped),
+                    _ => None,
+                },
+            )
+            && flag(
+                filter.to_outside_mail_domains,
+                match kind {
+                    EventKind::EmailForwardingDetected(e) => {
+                        Some(self.pack.is_outside_mail_domains(&e.to))
+                    }
+                    _ => None,
+                },
+            )
+            && text(
+                &filter.category,
+                match kind {
+                    EventKind::ExpenseClaimed(e) => Some(e.category.as_str()),
+                    _ => None,
+                },
+            )
+            && text(
+                &filter.course.as_ref().map(|c| c.0.clone()),
+                match kind {
+                    EventKind::TrainingCompleted(e) => Some(e.course.as_str()),
+                    _ => None,
+                },
+            )
+            && text(
+                &filter.agreement.as_ref().map(|a| a.0.clone()),
+                match kind {
+                    EventKind::AgreementSigned(e) => Some(e.agreement.as_str()),
+                    _ => None,
+                },
+            )
+            && filter
+                .resource_prefix
+                .as_deref()
+                .is_none_or(|p| kind.resource().is_some_and(|r| r.as_str().starts_with(p)))
+    }
+
+    fn trigger(&mut self, r: usize, event: &Event) {
+        let RuleKind::Obligation(o) = &self.rule(r).kind else {
+            return;
+        };
+        let start = match (o.from, &event.kind) {
+            (ClockStart::At, _) => event.at,
+            (ClockStart::Discovered, EventKind::DeviceLost(e)) => e.discovered,
+            (ClockStart::Discovered, EventKind::IncidentReported(e)) => e.discovered,
+            // A device with no acquisition date has no replacement clock to run.
+            (ClockStart::Acquired, EventKind::DeviceRegistered(e)) => match e.acquired {
+                Some(day) => self.calendar.start_of_day(day),
+                None => return,
+            },
+            _ => return,
+        };
+        let due = self.calendar.deadline(start, o.within);
+        let base = Concerns::of(&event.kind);
+        let trigger_name = event.kind.event_type().name();
+        let mut started = Vec::new();
+        match (o.each, event.kind.person()) {
+            (Some(Each::DeviceHeld), Some(p)) => {
+                let held = self
+                    .estate
+                    .people
+                    .get(p)
+                    .map(|p| p.devices_held.clone())
+                    .unwrap_or_default();
+                for device in held
+                    .iter()
+                    .filter(|d| self.matches(&o.trigger.filter, event, Some(d)))
+                {
+                    let concerns = Concerns {
+                        device: Some(device.0.clone()),
+                        ..base.clone()
+                    };
+                    let detail = format!(
+                        "{trigger_name} {}: device {device} to be returned within {}",
+                        p, o.within
+                    );
+                    started.push((
+                        Key::Device(device.clone()),
+                        Clock {
+                            due,
+                            concerns,
+                            detail,
+                        },
+                    ));
+                }
+            }
+            (Some(Each::AccessHeld), Some(p)) if self.matches(&o.trigger.filter, event, None) => {
+                let grants = self
+                    .estate
+                    .people
+                    .get(p)
+                    .map(|p| p.access.keys().cloned().collect::<Vec<_>>())
+                    .unwrap_or_default();
+                for resource in grants {
+                    let concerns = Concerns {
+                        resource: Some(resource.0.clone()),
+                        ..base.clone()
+                    };
+                    let detail = format!(
+                        "{trigger_name} {p}: access to {resource} to be revoked ({})",
+                        o.within
+                    );
+                    started.push((
+                        Key::PersonResource(p.clone(), resource),
+                        Clock {
+                            due,
+                            concerns,
+                            detail,
+                        },
+                    ));
+                }
+            }
+            (None, _) if self.matches(&o.trigger.filter, event, None) => {
+                if let Some(key) = key_of(clock_key(o.trigger.event, None), &event.kind) {
+                    let detail = format!("{trigger_name}: clock of {} started", o.within);
+                    started.push((
+                        key,
+                        Clock {
+                            due,
+                            concerns: base,
+                            detail,
+                        },
+                    ));
+                }
+            }
+            _ => {}
+        }
+        for (key, clock) in started {
+            self.clocks.entry((r, key)).or_default().push(clock);
+        }
+    }
+
+    fn discharge(&mut self, r: usize, i: usize, event: &Event) {
+        let RuleKind::Obligation(o) = &self.rule(r).kind else {
+            return;
+        };
+        let Some(key) = key_of(clock_key(o.trigger.event, o.each), &event.kind) else {
+            return;
+        };
+        if !self.clocks.contains_key(&(r, key.clone()))
+            || !self.matches(&o.discharged_by[i].filter, event, None)
+        {
+            return;
+        }
+        for clock in self.clocks.remove(&(r, key)).unwrap_or_default() {
+            let (status, how) = if event.at <= clock.due {
+                (Status::Met, "in time")
+            } else {
+                (Status::Late, "late")
+            };
+            let detail = format!(
+                "{}; discharged {how} by {}",
+                clock.detail,
+                event.kind.event_type()
+            );
+            self.push(
+                r,
+                status,
+                Some(clock.due),
+                Some(event.at),
+                clock.concerns,
+                detail,
+            );
+        }
+    }
+
+    fn recurrence(&self, r: usize) -> Option<&'a Recurrence> {
+        match &self.rule(r).kind {
+            RuleKind::Recurrence(rec) => Some(rec),
+            _ => None,
+        }
+    }
+
+    /// The subject of a recurrence in this event, if the rule applies to it.
+    fn subject(&self, rec: &Recurrence, event: &Event) -> Option<(Key, Concerns)> {
+        match rec.subject {
+            SubjectKind::Person => {
+                let id = event.kind.person()?;
+                let person = self.estate.people.get(id)?;
+                let fits = person.is_present()
+                    && rec
+                        .when
+                        .person_kind
+                        .as_ref()
+                        .is_none_or(|k| k.contains(&person.kind));
+                fits.then(|| {
+                    (
+                        Key::Person(id.clone()),
+                        Concerns {
+                            person: Some(id.0.clone()),
+                            ..Concerns::default()
+                        },
+                    )
+                })
+            }
+            SubjectKind::Policy => {
+                let id = event.kind.policy()?;
+                let fits = rec.when.policy.as_ref().is_none_or(|p| p.contains(id));
+                fits.then(|| {
+                    (
+                        Key::Policy(id.clone()),
+                        Concerns {
+                            policy: Some(id.0.clone()),
+                            ..Concerns::default()
+                        },
+                    )
+                })
+            }
+        }
+    }
+
+    fn start_cycle(
+        &mut self,
+        r: usize,
+        rec: &Recurrence,
+        key: Key,
+        concerns: Concerns,
+        event: &Event,
+    ) {
+        let due = self.calendar.deadline(event.at, rec.every);
+        let detail = format!("due again {} after {}", rec.every, event.kind.event_type());
+        self.cycles.insert(
+            (r, key),
+            Clock {
+                due,
+                concerns,
+                detail,
+            },
+        );
+    }
+
+    fn done(&mut self, r: usize, i: usize, event: &Event) {
+        let Some(rec) = self.recurrence(r) else {
+            return;
+        };
+        if !self.matches(&rec.done_by[i].filter, event, None) {
+            return;
+        }
+        let Some((key, concerns)) = self.subject(rec, event) else {
+            return;
+        };
+        if let Some(cycle) = self.cycles.remove(&(r, key.clone())) {
+            let status = if event.at <= cycle.due {
+                Status::Met
+            } else {
+                Status::Late
+            };
+            let detail = format!("{}; done by {}", cycle.detail, event.kind.event_type());
+            self.push(
+                r,
+                status,
+                Some(cycle.due),
+                Some(event.at),
+                cycle.concerns,
+                detail,
+            );
+        }
+        self.start_cycle(r, rec, key, concerns, event);
+    }
+
+    fn counted_from(&mut self, r: usize, i: usize, event: &Event) {
+        let Some(rec) = self.recurrence(r) else {
+            return;
+        };
+        if !self.matches(&rec.counted_from[i].filter, event, None) {
+            return;
+        }
+        if let Some((key, concerns)) = self.subject(rec, event)
+            && !self.cycles.contains_key(&(r, key.clone()))
+        {
+            self.start_cycle(r, rec, key, concerns, event);
+        }
+    }
+
+    /// A recurrence about people binds only while they are here.
+    fn leave(&mut self, r: usize, event: &Event) {
+        if let Some(p) = event.kind.person() {
+            self.cycles.remove(&(r, Key::Person(p.clone())));
+        }
+    }
+
+    fn before(&mut self, r: usize, event: &Event) {
+        let rule = self.rule(r);
+        let (on, missing) = match &rule.kind {
+            RuleKind::Precondition(p) => (&p.on, self.unmet(&p.require, event)),
+            RuleKind::Permission(p) => (&p.on, self.unpermitted(p, event)),
+            _ => return,
+        };
+        if !self.matches(&on.filter, event, None) {
+            return;
+        }
+        let name = event.kind.event_type();
+        let (status, detail) = match missing {
+            None => (Status::Met, format!("checked before {name}")),
+            Some(why) => (Status::Violated, format!("before {name}: {why}")),
+        };
+        self.push(
+            r,
+            status,
+            None,
+            Some(event.at),
+            Concerns::of(&event.kind),
+            detail,
+        );
+    }
+
+    /// What the event's person lacks, or None when the requirement holds.
+    fn unmet(&self, require: &Requirement, event: &Event) -> Option<String> {
+        let id = event.kind.person()?;
+        let Some(person) = self.estate.people.get(id) else {
+            return Some(format!("{id} is not known"));
+        };
+        let mut lacking = Vec::new();
+        if require.mfa && person.mfa.is_empty() {
+            lacking.push(format!("{id} has not enrolled in MFA"));
+        }
+        if let Some(policy) = &require.accepted {
+            let version = self
+                .estate
+                .current_version(policy)
+                .or_else(|| self.pack.policy(policy).map(|p| p.version.as_str()))
+                .unwrap_or_default();
+            if !person.has_accepted(policy, version) {
+                lacking.push(format!("{id} has not accepted {policy} version {version}"));
+            }
+        }
+        if let Some(agreement) = &require.agreement
+            && !person.agreements.contains_key(agreement)
+        {
+            lacking.push(format!("{id} has not signed {agreement}"));
+        }
+        if let Some(course) = &require.training
+            && !person.training.contains_key(course)
+        {
+            lacking.push(format!("{id} has not completed {course} training"));
+        }
+        (!lacking.is_empty()).then(|| lacking.join("; "))
+    }
+
+    fn unpermitted(&self, permission: &Permission, event: &Event) -> Option<String> {
+        let actor = match (&event.kind, permission.actor) {
+            (EventKind::DeviceRemovalApproved(e), Actor::ApprovedBy) => Some(&e.approved_by),
+            (EventKind::AccessGranted(e) | EventKind::AccessRevoked(e), Actor::ApprovedBy) => {
+                e.approved_by.as_ref()
+            }
+            (EventKind::AccessGranted(e) | EventKind::AccessRevoked(e), Actor::RequestedBy) => {
+                e.requested_by.as_ref()
+            }
+            (_, Actor::By) => event.by.as_ref(),
+            _ => None,
+        };
+        let roles: Vec<&str> = permission.roles.iter().map(|r| r.as_str()).collect();
+        let Some(actor) = actor else {
+            return Some(format!(
+                "no {} recorded; only {} may",
+                permission.actor.field(),
+                roles.join(" or ")
+            ));
+        };
+        let holds = self.estate.people.get(actor).is_some_and(|p| {
+            p.is_present() && permission.roles.iter().any(|r| p.roles.contains(r))
+        });
+        (!holds).then(|| {
+            format!(
+                "{} {actor} holds none of the roles {}",
+                permission.actor.field(),
+                roles.join(", ")
+            )
+        })
+    }
+
+    fn tally(&mut self, r: usize, event: &Event) {
+        let RuleKind::Limit(limit) = &self.rule(r).kind else {
+            return;
+        };
+        if !self.matches(&limit.on.filter, event, None) {
+            return;
+        }
+        let (group, amount) = match (&event.kind, limit.group_by) {
+            (EventKind::ExpenseClaimed(e), Group::Household) => {
+                (format!("household {}", e.household), e.amount.0)
+            }
+            (EventKind::ExpenseClaimed(e), Group::Person) => (e.person.0.clone(), e.amount.0),
+            (kind, _) => match kind.person() {
+                Some(p) => (p.0.clone(), 0),
+                None => return,
+            },
+        };
+        let day = self.calendar.local_date(event.at);
+        let (year, period) = match limit.period {
+            Period::FinancialYear => {
+                let start = if day.month() >= 4 {
+                    day.year()
+                } else {
+                    day.year() - 1
+                };
+                (start, format!("{}/{:02}", start, (start + 1) % 100))
+            }
+            Period::CalendarYear => (day.year(), day.year().to_string()),
+        };
+        let tally = self.tallies.entry((r, group.clone(), year)).or_default();
+        tally.total += amount;
+        tally.count += 1;
+        let (over, detail) = match limit.bound {
+            Bound::Total(max) => {
+                let total = domain::Pence(tally.total);
+                (
+                    tally.total > max.0,
+                    format!("{group}: {total} in {period} against a limit of {max}"),
+                )
+            }
+            Bound::Count(max) => {
+                let n = tally.count;
+                (
+                    n > max,
+                    format!("{group}: {n} in {period} against a limit of {max}"),
+                )
+            }
+        };
+        let status = if over { Status::Violated } else { Status::Met };
+        self.push(
+            r,
+            status,
+            None,
+            Some(event.at),
+            Concerns::of(&event.kind),
+            detail,
+        );
+    }
+
+    fn forbid(&mut self, r: usize, event: &Event) {
+        let RuleKind::Prohibition(p) = &self.rule(r).kind else {
+            return;
+        };
+        if self.matches(&p.on.filter, event, None) {
+            let detail = match &event.kind {
+                EventKind::EmailForwardingDetected(e) => format!("mail forwarded to {}", e.to),
+                kind => format!("{} must never happen like this", kind.event_type()),
+            };
+            self.push(
+                r,
+                Status::Violated,
+                None,
+                Some(event.at),
+                Concerns::of(&event.kind),
+                detail,
+            );
+        }
+    }
+
+    fn finish(mut self) -> Vec<Finding> {
+        let now = self.now;
+        let running: Vec<_> = self
+            .clocks
+            .drain()
+            .flat_map(|((r, _), clocks)| clocks.into_iter().map(move |c| (r, c)))
+            .chain(self.cycles.drain().map(|((r, _), c)| (r, c)))
+            .collect();
+        for (r, clock) in running {
+            let status = if now > clock.due {
+                Status::Overdue
+            } else {
+                Status::Open
+            };
+            self.push(
+                r,
+                status,
+                Some(clock.due),
+                None,
+                clock.concerns,
+                clock.detail,
+            );
+        }
+        self.findings.sort_by(|a, b| {
+            (a.status, a.due.or(a.settled), &a.rule, &a.concerns).cmp(&(
+                b.status,
+                b.due.or(b.settled),
+                &b.rule,
+                &b.concerns,
+            ))
+        });
+        self.findings
+    }
+}
+
+/// An absent list allows anything; a present one must contain the value.
+fn one_of<T: PartialEq>(list: &Option<Vec<T>>, value: Option<&T>) -> bool {
+    match list {
+        None => true,
+        Some(list) => value.is_some_and(|v| list.contains(v)),
+    }
+}
+
+/// The key an event gives for clocks of `kind`, if it names what is needed.
+fn key_of(kind: ClockKey, event: &EventKind) -> Option<Key> {
+    Some(match kind {
+        ClockKey::Incident => Key::Incident(event.incident()?.clone()),
+        ClockKey::Device => Key::Device(event.device()?.clone()),
+        ClockKey::PersonResource => {
+            Key::PersonResource(event.person()?.clone(), event.resource()?.clone())
+        }
+        ClockKey::Person => Key::Person(event.person()?.clone()),
+        ClockKey::Policy => Key::Policy(event.policy()?.clone()),
+    })
+}

@@ -1,0 +1,255 @@
+//! A pack once loaded and checked: what the evaluator runs. Each rule kind is
+//! its own type holding exactly the parts that kind needs, so a rule that
+//! mixes kinds cannot be represented.
+
+use crate::calendar::Division;
+use crate::duration::Duration;
+use domain::{
+    Agreement, Course, DeviceKind, DeviceOwner, EventType, Pence, PersonKind, PolicyCatalogue,
+    PolicyId, Role,
+};
+use jiff::tz::TimeZone;
+
+/// A council's policies and the rules that make them checkable.
+#[derive(Clone, Debug)]
+pub struct PolicyPack {
+    pub id: String,
+    pub council: String,
+    pub description: Option<String>,
+    pub time_zone: TimeZone,
+    pub time_zone_name: String,
+    pub division: Division,
+    /// The council's own mail domains; forwarding outside them is what the
+    /// forwarding prohibitions look for.
+    pub mail_domains: Vec<String>,
+    pub policies: Vec<Policy>,
+    pub rules: Vec<Rule>,
+}
+
+impl PolicyPack {
+    pub fn policy(&self, id: &PolicyId) -> Option<&Policy> {
+        self.policies.iter().find(|p| &p.id == id)
+    }
+
+    /// Whether an address is outside every mail domain of the council
+    /// (a subdomain of a council domain counts as inside).
+    pub fn is_outside_mail_domains(&self, address: &str) -> bool {
+        let domain = address
+            .rsplit_once('@')
+            .map_or(address, |(_, d)| d)
+            .to_ascii_lowercase();
+        !self.mail_domains.iter().any(|own| {
+            let own = own.to_ascii_lowercase();
+            domain == own || domain.ends_with(&format!(".{own}"))
+        })
+    }
+}
+
+impl PolicyCatalogue for PolicyPack {
+    fn declares(&self, policy: &PolicyId) -> bool {
+        self.policy(policy).is_some()
+    }
+    fn declared(&self) -> Vec<String> {
+        self.policies.iter().map(|p| p.id.0.clone()).collect()
+    }
+}
+
+/// A policy document the council has adopted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Policy {
+    pub id: PolicyId,
+    pub title: String,
+    /// The version the pack was written against; a `policy_approved` in the
+    /// log supersedes it.
+    pub version: String,
+    pub owner: Option<String>,
+    pub approving_body: Option<String>,
+    /// Who must accept the policy.
+    pub accepted_by: Vec<PersonKind>,
+    /// Which pack declared it (a council pack or an included one).
+    pub pack: String,
+}
+
+/// One checkable clause.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule {
+    pub id: String,
+    /// Document, version, clause and the operative words.
+    pub cite: String,
+    /// How the pack's author read the clause, for people reading findings.
+    pub note: Option<String>,
+    pub kind: RuleKind,
+    /// Which pack declared it.
+    pub pack: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum RuleKind {
+    Obligation(Obligation),
+    Recurrence(Recurrence),
+    Precondition(Precondition),
+    Limit(Limit),
+    Prohibition(Prohibition),
+    Permission(Permission),
+}
+
+impl RuleKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            RuleKind::Obligation(_) => "obligation",
+            RuleKind::Recurrence(_) => "recurrence",
+            RuleKind::Precondition(_) => "precondition",
+            RuleKind::Limit(_) => "limit",
+            RuleKind::Prohibition(_) => "prohibition",
+            RuleKind::Permission(_) => "permission",
+        }
+    }
+}
+
+/// An event type, narrowed by conditions on it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventMatch {
+    pub event: EventType,
+    pub filter: Filter,
+}
+
+/// Conditions that must all hold. An absent condition always holds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Filter {
+    pub person_kind: Option<Vec<PersonKind>>,
+    pub device_kind: Option<Vec<DeviceKind>>,
+    pub device_owner: Option<Vec<DeviceOwner>>,
+    pub personal_data: Option<bool>,
+    pub notifiable: Option<bool>,
+    pub stolen: Option<bool>,
+    pub wiped: Option<bool>,
+    pub category: Option<String>,
+    pub course: Option<Course>,
+    pub agreement: Option<Agreement>,
+    pub policy: Option<Vec<PolicyId>>,
+    pub resource_prefix: Option<String>,
+    pub to_outside_mail_domains: Option<bool>,
+}
+
+/// What one trigger fans out into: one clock per device the person holds, or
+/// per access grant they have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Each {
+    DeviceHeld,
+    AccessHeld,
+}
+
+/// Which instant starts an obligation's clock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClockStart {
+    /// When the trigger happened.
+    At,
+    /// The trigger's `discovered` field (losses, incidents).
+    Discovered,
+    /// 00:00 local on the device's `acquired` date.
+    Acquired,
+}
+
+/// A trigger starts a clock; a matching later event discharges it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Obligation {
+    pub trigger: EventMatch,
+    pub each: Option<Each>,
+    pub from: ClockStart,
+    pub within: Duration,
+    pub discharged_by: Vec<EventMatch>,
+}
+
+/// What a recurrence or clock is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubjectKind {
+    Person,
+    Policy,
+}
+
+/// Something that must happen again at least every interval.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recurrence {
+    pub subject: SubjectKind,
+    pub every: Duration,
+    pub done_by: Vec<EventMatch>,
+    /// Events that start the first interval when nothing has been done yet.
+    pub counted_from: Vec<EventMatch>,
+    /// Which subjects the rule applies to (person kind, policy id).
+    pub when: Filter,
+}
+
+/// What must hold of the event's person before the event.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Requirement {
+    pub mfa: bool,
+    pub accepted: Option<PolicyId>,
+    pub agreement: Option<Agreement>,
+    pub training: Option<Course>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Precondition {
+    pub on: EventMatch,
+    pub require: Requirement,
+}
+
+/// Who the permission is about: the event field naming the person who acted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Actor {
+    ApprovedBy,
+    RequestedBy,
+    By,
+}
+
+impl Actor {
+    pub fn field(self) -> &'static str {
+        match self {
+            Actor::ApprovedBy => "approved_by",
+            Actor::RequestedBy => "requested_by",
+            Actor::By => "by",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Permission {
+    pub on: EventMatch,
+    pub actor: Actor,
+    /// The actor must hold at least one of these at the instant of the event.
+    pub roles: Vec<Role>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    Person,
+    Household,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Period {
+    /// 1 April to 31 March, as councils budget.
+    FinancialYear,
+    CalendarYear,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bound {
+    Total(Pence),
+    Count(u32),
+}
+
+/// A bound on a sum or count over a group and period.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Limit {
+    pub on: EventMatch,
+    pub group_by: Group,
+    pub period: Period,
+    pub bound: Bound,
+}
+
+/// An event that must never happen.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prohibition {
+    pub on: EventMatch,
+}
