@@ -1,0 +1,293 @@
+//! Malformed packs: each case is a pack text, the line and column its error
+//! must name, and words the message must contain.
+
+mod common;
+
+use common::TestPacks;
+use rules::{PackError, load_pack};
+
+const HEADER: &str = r#"[pack]
+id = "test"
+council = "Test Town Council"
+time_zone = "Europe/London"
+calendar = "england-and-wales"
+"#;
+
+fn errors(text: &str) -> Vec<PackError> {
+    let source = TestPacks {
+        extra: vec![("test.toml".to_owned(), text.to_owned())],
+    };
+    load_pack("test.toml", &source).expect_err("the pack should be refused")
+}
+
+/// A rule on line 7 after the 6-line header (the header plus a blank line).
+fn with_rule(rule: &str) -> String {
+    format!("{HEADER}\n[[rule]]\nid = \"r\"\ncite = \"Policy s.1\"\n{rule}\n")
+}
+
+#[test]
+fn each_bad_pack_is_refused_at_the_right_place() {
+    let cases: Vec<(&str, String, usize, usize, &str)> = vec![
+        (
+            "syntax",
+            format!("{HEADER}\n[[rule]\n"),
+            7,
+            8,
+            "unclosed array table",
+        ),
+        (
+            "no header",
+            "[[rule]]\nid = \"r\"\n".to_owned(),
+            1,
+            1,
+            "missing [pack] section",
+        ),
+        (
+            "unknown section",
+            format!("{HEADER}\n[rules]\n"),
+            7,
+            2,
+            "unknown section `rules`",
+        ),
+        (
+            "unknown header field",
+            HEADER.replace("calendar", "calender"),
+            5,
+            1,
+            "unknown field `calender`",
+        ),
+        (
+            "bad time zone",
+            HEADER.replace("Europe/London", "Europe/Londn"),
+            4,
+            13,
+            "unknown time zone `Europe/Londn`",
+        ),
+        (
+            "bad calendar",
+            HEADER.replace("england-and-wales", "wales"),
+            5,
+            12,
+            "unknown calendar `wales`",
+        ),
+        (
+            "unknown kind",
+            with_rule("kind = \"duty\""),
+            10,
+            8,
+            "unknown rule kind `duty`",
+        ),
+        (
+            "unknown rule field",
+            with_rule("kind = \"prohibition\"\non = \"person_left\"\nsevere = true"),
+            12,
+            1,
+            "unknown field `severe`",
+        ),
+        (
+            "no cite",
+            format!(
+                "{HEADER}\n[[rule]]\nid = \"r\"\nkind = \"prohibition\"\non = \"person_left\"\n"
+            ),
+            8,
+            6,
+            "has no `cite`",
+        ),
+        (
+            "unknown event",
+            with_rule("kind = \"prohibition\"\non = \"person_fired\""),
+            11,
+            6,
+            "unknown event type `person_fired`",
+        ),
+        (
+            "bad duration",
+            with_rule(
+                "kind = \"obligation\"\non = \"person_left\"\nwithin = \"two days\"\ndischarged_by = [\"access_reviewed\"]",
+            ),
+            12,
+            10,
+            "`two days` is not a duration",
+        ),
+        (
+            "missing within",
+            with_rule(
+                "kind = \"obligation\"\non = \"person_left\"\ndischarged_by = [\"access_reviewed\"]",
+            ),
+            10,
+            8,
+            "needs `within`",
+        ),
+        (
+            "field of another kind",
+            with_rule("kind = \"prohibition\"\non = \"person_left\"\nevery = \"1 year\""),
+            12,
+            9,
+            "`every` is not a field of a prohibition rule",
+        ),
+        (
+            "condition that cannot apply",
+            with_rule("kind = \"prohibition\"\non = \"person_left\"\nwhen = { wiped = false }"),
+            12,
+            18,
+            "`wiped` cannot apply to `person_left` events",
+        ),
+        (
+            "clock nothing can discharge",
+            with_rule(
+                "kind = \"obligation\"\non = \"person_left\"\neach = \"device_held\"\nwithin = \"48h\"\ndischarged_by = [\"access_reviewed\"]",
+            ),
+            14,
+            18,
+            "names no device and so can never discharge",
+        ),
+        (
+            "start the event lacks",
+            with_rule(
+                "kind = \"obligation\"\non = \"person_left\"\nfrom = \"discovered\"\nwithin = \"48h\"\ndischarged_by = [\"access_reviewed\"]",
+            ),
+            12,
+            8,
+            "have no `discovered` field",
+        ),
+        (
+            "undeclared policy",
+            with_rule(
+                "kind = \"precondition\"\non = \"access_granted\"\nrequire = { accepted = \"cookies\" }",
+            ),
+            12,
+            24,
+            "policy `cookies` is not declared",
+        ),
+        (
+            "empty requirement",
+            with_rule("kind = \"precondition\"\non = \"access_granted\"\nrequire = {}"),
+            12,
+            11,
+            "asks for nothing",
+        ),
+        (
+            "actor the event lacks",
+            with_rule(
+                "kind = \"permission\"\non = \"device_issued\"\nactor = \"approved_by\"\nroles = [\"town_clerk\"]",
+            ),
+            12,
+            9,
+            "have no `approved_by` field",
+        ),
+        (
+            "both bounds",
+            with_rule(
+                "kind = \"limit\"\non = \"expense_claimed\"\ngroup_by = \"person\"\nperiod = \"financial_year\"\nmax_total = \"100\"\nmax_count = 1",
+            ),
+            10,
+            8,
+            "exactly one of `max_total`",
+        ),
+        (
+            "bad money",
+            with_rule(
+                "kind = \"limit\"\non = \"expense_claimed\"\ngroup_by = \"person\"\nperiod = \"financial_year\"\nmax_total = \"£100\"",
+            ),
+            14,
+            13,
+            "not an amount in pounds",
+        ),
+        (
+            "forwarding without domains",
+            with_rule(
+                "kind = \"prohibition\"\non = \"email_forwarding_detected\"\nwhen = { to_outside_mail_domains = true }",
+            ),
+            12,
+            36,
+            "declares no `mail_domains`",
+        ),
+        (
+            "bad person kind",
+            with_rule(
+                "kind = \"prohibition\"\non = \"person_left\"\nwhen = { person_kind = [\"mayor\"] }",
+            ),
+            12,
+            25,
+            "unknown variant `mayor`",
+        ),
+        (
+            "missing include",
+            HEADER.replace("calendar", "include = [\"nowhere\"]\ncalendar"),
+            5,
+            12,
+            "cannot include `nowhere`",
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (name, text, line, column, words) in cases {
+        let errors = errors(&text);
+        match errors.iter().find(|e| e.message.contains(words)) {
+            None => wrong.push(format!(
+                "{name}: no error contains `{words}`; got {:?}",
+                errors.iter().map(|e| e.to_string()).collect::<Vec<_>>()
+            )),
+            Some(e)
+                if !e
+                    .to_string()
+                    .starts_with(&format!("test.toml:{line}:{column}: ")) =>
+            {
+                wrong.push(format!(
+                    "{name}: expected test.toml:{line}:{column}, got {e}"
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn every_bad_rule_is_reported_not_only_the_first() {
+    let text = format!(
+        "{HEADER}\n[[rule]]\nid = \"a\"\ncite = \"s.1\"\nkind = \"prohibition\"\non = \"person_fired\"\n\n\
+         [[rule]]\nid = \"b\"\ncite = \"s.2\"\nkind = \"recurrence\"\nevery = \"sometimes\"\ndone_by = [\"password_changed\"]\n\n\
+         [[rule]]\nid = \"c\"\nkind = \"unknown\"\n"
+    );
+    let errors = errors(&text);
+    let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+    assert_eq!(lines, vec![11, 17, 21, 22], "{errors:#?}");
+}
+
+#[test]
+fn duplicate_rule_ids_are_refused_at_the_second() {
+    let rule =
+        "[[rule]]\nid = \"a\"\ncite = \"s.1\"\nkind = \"prohibition\"\non = \"person_left\"\n";
+    let errors = errors(&format!("{HEADER}\n{rule}\n{rule}"));
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0].line, 14);
+    assert!(errors[0].message.contains("rule `a` is already declared"));
+}
+
+#[test]
+fn an_include_cycle_is_named() {
+    let a = HEADER.replace("calendar", "include = [\"b.toml\"]\ncalendar");
+    let b = HEADER
+        .replace("id = \"test\"", "id = \"b\"")
+        .replace("calendar", "include = [\"test.toml\"]\ncalendar");
+    let source = TestPacks {
+        extra: vec![("test.toml".to_owned(), a), ("b.toml".to_owned(), b)],
+    };
+    let errors = load_pack("test.toml", &source).expect_err("cycle");
+    assert!(
+        errors.iter().any(|e| e.message.contains("includes itself")),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn the_bundled_packs_all_load() {
+    for name in common::PACKS {
+        let pack = common::pack(name);
+        assert!(!pack.rules.is_empty(), "{name}");
+        assert!(
+            pack.rules.iter().all(|r| !r.cite.is_empty()),
+            "{name}: every rule cites its clause"
+        );
+    }
+}
