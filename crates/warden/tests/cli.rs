@@ -1,0 +1,312 @@
+//! `warden check` as a user runs it: a real process, real files.
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+#[path = "../examples/make_examples.rs"]
+mod make_examples;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn warden(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("warden runs")
+}
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("warden-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("temp file");
+    path
+}
+
+const YEAR_END: &str = "2026-03-31T17:00:00+01:00";
+const COUNCILS: [&str; 5] = [
+    "southend",
+    "redditch",
+    "sefton",
+    "mid-devon",
+    "leighton-linslade",
+];
+
+#[test]
+fn the_committed_examples_are_what_the_generator_writes() {
+    for f in make_examples::FLAVOURS {
+        let path = root().join(format!("examples/{}.jsonl", f.id));
+        let committed = std::fs::read_to_string(&path).expect("example file");
+        assert!(
+            committed == make_examples::generate(f),
+            "{} is stale: run `cargo run -p warden --example make_examples`",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn each_example_exercises_every_rule_of_its_council_and_every_status() {
+    let mut statuses = BTreeSet::new();
+    for council in COUNCILS {
+        let events = format!("examples/{council}.jsonl");
+        let out = warden(&[
+            "check", "--pack", council, "--events", &events, "--at", YEAR_END, "--format", "json",
+        ]);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{council}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+        let findings = doc["findings"].as_array().expect("findings");
+        let fired: BTreeSet<&str> = findings.iter().filter_map(|f| f["rule"].as_str()).collect();
+        let pack =
+            std::fs::read_to_string(root().join(format!("packs/{council}.toml"))).expect("pack");
+        let own: Vec<&str> = pack
+            .lines()
+            .filter_map(|l| l.strip_prefix("id = \""))
+            .filter_map(|l| l.strip_suffix('"'))
+            .filter(|id| id.starts_with(&format!("{council}.")))
+            .collect();
+        assert!(!own.is_empty(), "{council}: no rules found");
+        for rule in own {
+            assert!(
+                fired.contains(rule),
+                "{council}: the example never exercises {rule}"
+            );
+        }
+        statuses.extend(
+            findings
+                .iter()
+                .filter_map(|f| f["status"].as_str().map(str::to_owned)),
+        );
+        let failing = findings
+            .iter()
+            .any(|f| matches!(f["status"].as_str(), Some("overdue" | "violated")));
+        assert_eq!(
+            out.status.code(),
+            Some(if failing { 1 } else { 0 }),
+            "{council}: exit status"
+        );
+    }
+    let all: BTreeSet<String> = ["open", "overdue", "met", "late", "violated"]
+        .map(String::from)
+        .into();
+    assert_eq!(statuses, all);
+}
+
+#[test]
+fn json_findings_carry_every_field_with_nulls_where_they_do_not_apply() {
+    let out = warden(&[
+        "check",
+        "--pack",
+        "southend",
+        "--events",
+        "examples/southend.jsonl",
+        "--at",
+        YEAR_END,
+        "--format",
+        "json",
+    ]);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(doc["at"], "2026-03-31T17:00:00+01:00");
+    for f in doc["findings"].as_array().expect("findings") {
+        for key in [
+            "rule", "status", "due", "cite", "person", "device", "policy", "incident", "resource",
+        ] {
+            assert!(f.get(key).is_some(), "{key} missing from {f}");
+        }
+        if let Some(due) = f["due"].as_str() {
+            assert!(
+                due.parse::<jiff::Timestamp>().is_ok(),
+                "due is RFC 3339: {due}"
+            );
+        }
+    }
+}
+
+#[test]
+fn at_ignores_later_events_and_a_clean_log_exits_zero() {
+    let log = temp_file(
+        "clean.jsonl",
+        concat!(
+            r#"{"at":"2025-04-01T09:00:00+01:00","type":"person_joined","person":"c1","name":"Cllr","kind":"councillor"}"#,
+            "\n",
+            r#"{"at":"2025-04-01T09:10:00+01:00","type":"mfa_enrolled","person":"c1","method":"sms"}"#,
+            "\n",
+            r#"{"at":"2025-04-01T09:20:00+01:00","type":"access_granted","person":"c1","resource":"email"}"#,
+            "\n",
+            r#"{"at":"2025-06-01T09:20:00+01:00","type":"email_forwarding_detected","person":"c1","to":"c1@gmail.com"}"#,
+            "\n",
+        ),
+    );
+    let log = log.to_str().expect("utf-8 path");
+    let before = warden(&[
+        "check",
+        "--pack",
+        "southend",
+        "--events",
+        log,
+        "--at",
+        "2025-05-01T00:00:00Z",
+    ]);
+    assert_eq!(
+        before.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&before.stderr)
+    );
+    assert!(String::from_utf8_lossy(&before.stdout).contains("0 violated"));
+    let after = warden(&[
+        "check",
+        "--pack",
+        "southend",
+        "--events",
+        log,
+        "--at",
+        "2025-07-01T00:00:00Z",
+    ]);
+    assert_eq!(after.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&after.stdout).contains("southend.no-mail-forwarding"));
+}
+
+#[test]
+fn a_bad_log_names_file_and_line_exits_two_and_evaluates_nothing() {
+    let log = temp_file(
+        "bad.jsonl",
+        concat!(
+            r#"{"at":"2025-04-01T09:00:00+01:00","type":"person_joined","person":"c1","name":"Cllr","kind":"councillor"}"#,
+            "\n",
+            r#"{"at":"2025-04-01T09:10:00+01:00","type":"device_issued","device":"lap-9","person":"c1"}"#,
+            "\n",
+            r#"{"at":"2025-04-01T09:20:00+01:00","type":"person_left"}"#,
+            "\n",
+        ),
+    );
+    let out = warden(&[
+        "check",
+        "--pack",
+        "southend",
+        "--events",
+        log.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "nothing evaluated, nothing printed");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("bad.jsonl:2: device `lap-9` is not on the register"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("bad.jsonl:3: in a `person_left` event: missing field `person`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_bad_pack_names_file_line_and_column_and_exits_two() {
+    let pack = temp_file(
+        "broken.toml",
+        "[pack]\nid = \"x\"\ncouncil = \"X\"\ntime_zone = \"Europe/London\"\ncalendar = \"england-and-wales\"\n\n[[rule]]\nid = \"r\"\ncite = \"s.1\"\nkind = \"obligation\"\non = \"person_left\"\nwithin = \"soon\"\ndischarged_by = [\"device_returned\"]\n",
+    );
+    let out = warden(&[
+        "check",
+        "--pack",
+        pack.to_str().expect("utf-8"),
+        "--events",
+        "examples/southend.jsonl",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("broken.toml:12:10: `soon` is not a duration"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn bad_arguments_exit_two_with_the_reason() {
+    let out = warden(&[
+        "check",
+        "--pack",
+        "southend",
+        "--events",
+        "examples/southend.jsonl",
+        "--at",
+        "tomorrow",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--at `tomorrow`"));
+    let out = warden(&[
+        "check",
+        "--pack",
+        "nowhere",
+        "--events",
+        "examples/southend.jsonl",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no bundled pack of that name"));
+    let out = warden(&["check", "--pack", "southend", "--events", "missing.jsonl"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read missing.jsonl"));
+}
+
+#[test]
+fn a_pack_file_includes_its_neighbours_from_disk() {
+    let out = warden(&[
+        "check",
+        "--pack",
+        "packs/southend.toml",
+        "--events",
+        "examples/southend.jsonl",
+        "--at",
+        YEAR_END,
+        "--format",
+        "json",
+    ]);
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let rules: BTreeSet<&str> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert!(
+        rules.contains("uk.breach-notified-72h"),
+        "uk-baseline came in through include"
+    );
+}
+
+#[test]
+fn the_table_fits_an_80_column_terminal() {
+    let out = warden(&[
+        "check",
+        "--pack",
+        "leighton-linslade",
+        "--events",
+        "examples/leighton-linslade.jsonl",
+        "--at",
+        YEAR_END,
+        "--verbose",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let first = text
+        .lines()
+        .position(|l| l.starts_with("OVERDUE"))
+        .expect("overdue first");
+    let violated = text
+        .lines()
+        .position(|l| l.starts_with("VIOLATED"))
+        .expect("violated");
+    assert!(first < violated);
+    for line in text.lines() {
+        assert!(line.chars().count() <= 80, "too wide: {line}");
+    }
+}
