@@ -104,6 +104,8 @@ pub fn read_log(
     let mut events = Vec::new();
     let mut errors = Vec::new();
     let mut previous: Option<(usize, Timestamp)> = None;
+    // Spreadsheet tools on Windows start UTF-8 files with a byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
         if raw.trim().is_empty() {

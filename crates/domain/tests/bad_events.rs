@@ -206,6 +206,13 @@ fn every_error_is_reported_not_only_the_first() {
 }
 
 #[test]
+fn a_byte_order_mark_and_crlf_line_ends_are_accepted() {
+    let log = format!("\u{feff}{JOIN}\r\n{DEVICE}\r\n");
+    let events = read_log(&log, &policies()).expect("sound");
+    assert_eq!(events.len(), 2);
+}
+
+#[test]
 fn a_sound_log_reads_with_its_line_numbers() {
     let log = format!("{JOIN}\n\n{DEVICE}\n");
     let events = read_log(&log, &policies()).expect("sound");

@@ -363,6 +363,13 @@ impl<'a> Run<'a> {
         let due = self.calendar.deadline(start, o.within);
         let base = Concerns::of(&event.kind);
         let trigger_name = event.kind.event_type().name();
+        let needed: Vec<&str> = o.discharged_by.iter().map(|m| m.event.name()).collect();
+        let needed = needed.join(" or ");
+        let counted = match o.from {
+            ClockStart::At => "",
+            ClockStart::Discovered => " of discovery",
+            ClockStart::Acquired => " of acquisition",
+        };
         let mut started = Vec::new();
         match (o.each, event.kind.person()) {
             (Some(Each::DeviceHeld), Some(p)) => {
@@ -381,8 +388,8 @@ impl<'a> Run<'a> {
                         ..base.clone()
                     };
                     let detail = format!(
-                        "{trigger_name} {}: device {device} to be returned within {}",
-                        p, o.within
+                        "{trigger_name} {p}: {needed} of device {device} due within {}",
+                        o.within
                     );
                     started.push((
                         Key::Device(device.clone()),
@@ -407,7 +414,7 @@ impl<'a> Run<'a> {
                         ..base.clone()
                     };
                     let detail = format!(
-                        "{trigger_name} {p}: access to {resource} to be revoked ({})",
+                        "{trigger_name} {p}: {needed} of {resource} due within {}",
                         o.within
                     );
                     started.push((
@@ -422,7 +429,8 @@ impl<'a> Run<'a> {
             }
             (None, _) if self.matches(&o.trigger.filter, event, None) => {
                 if let Some(key) = key_of(clock_key(o.trigger.event, None), &event.kind) {
-                    let detail = format!("{trigger_name}: clock of {} started", o.within);
+                    let detail =
+                        format!("{trigger_name}: {needed} due within {}{counted}", o.within);
                     started.push((
                         key,
                         Clock {
@@ -528,7 +536,11 @@ impl<'a> Run<'a> {
         event: &Event,
     ) {
         let due = self.calendar.deadline(event.at, rec.every);
-        let detail = format!("due again {} after {}", rec.every, event.kind.event_type());
+        let detail = format!(
+            "due again within {} of {}",
+            rec.every,
+            event.kind.event_type()
+        );
         self.cycles.insert(
             (r, key),
             Clock {
