@@ -370,7 +370,10 @@ impl<'a> Run<'a> {
             ClockStart::Discovered => " of discovery",
             ClockStart::Acquired => " of acquisition",
         };
-        let mut started = Vec::new();
+        // What the clocks are kept per: one per device or grant for a fan-out,
+        // else the trigger's own subject. Each with the ids it concerns and
+        // what it waits for.
+        let mut started: Vec<(Key, Concerns, String)> = Vec::new();
         match (o.each, event.kind.person()) {
             (Some(Each::DeviceHeld), Some(p)) => {
                 let held = self
@@ -387,18 +390,8 @@ impl<'a> Run<'a> {
                         device: Some(device.0.clone()),
                         ..base.clone()
                     };
-                    let detail = format!(
-                        "{trigger_name} {p}: {needed} of device {device} due within {}",
-                        o.within
-                    );
-                    started.push((
-                        Key::Device(device.clone()),
-                        Clock {
-                            due,
-                            concerns,
-                            detail,
-                        },
-                    ));
+                    let waits = format!("{trigger_name} {p}: {needed} of device {device}");
+                    started.push((Key::Device(device.clone()), concerns, waits));
                 }
             }
             (Some(Each::AccessHeld), Some(p)) if self.matches(&o.trigger.filter, event, None) => {
@@ -413,38 +406,24 @@ impl<'a> Run<'a> {
                         resource: Some(resource.0.clone()),
                         ..base.clone()
                     };
-                    let detail = format!(
-                        "{trigger_name} {p}: {needed} of {resource} due within {}",
-                        o.within
-                    );
-                    started.push((
-                        Key::PersonResource(p.clone(), resource),
-                        Clock {
-                            due,
-                            concerns,
-                            detail,
-                        },
-                    ));
+                    let waits = format!("{trigger_name} {p}: {needed} of {resource}");
+                    started.push((Key::PersonResource(p.clone(), resource), concerns, waits));
                 }
             }
             (None, _) if self.matches(&o.trigger.filter, event, None) => {
                 if let Some(key) = key_of(clock_key(o.trigger.event, None), &event.kind) {
-                    let detail =
-                        format!("{trigger_name}: {needed} due within {}{counted}", o.within);
-                    started.push((
-                        key,
-                        Clock {
-                            due,
-                            concerns: base,
-                            detail,
-                        },
-                    ));
+                    started.push((key, base, format!("{trigger_name}: {needed}")));
                 }
             }
             _ => {}
         }
-        for (key, clock) in started {
-            self.clocks.entry((r, key)).or_default().push(clock);
+        for (key, concerns, waits) in started {
+            let detail = format!("{waits} due within {}{counted}", o.within);
+            self.clocks.entry((r, key)).or_default().push(Clock {
+                due,
+                concerns,
+                detail,
+            });
         }
     }
 
