@@ -15,5 +15,5 @@ pub use event::{
     DeviceKind, DeviceOwner, Event, EventKind, EventType, MfaMethod, PersonKind, Subjects,
 };
 pub use ids::*;
-pub use log::{EventError, LineError, LoggedEvent, parse_event, read_log};
+pub use log::{EventError, LineError, LogReader, LoggedEvent, parse_event, read_log};
 pub use money::Pence;

@@ -32,9 +32,7 @@ pub enum EventError {
         event_type: EventType,
         message: String,
     },
-    #[error(
-        "`at` {at} is earlier than the event on line {previous_line} ({previous_at}): the log must be in time order"
-    )]
+    #[error("`at` {at} is earlier than {} ({previous_at}): the log must be in time order", previous(*previous_line))]
     OutOfOrder {
         at: Timestamp,
         previous_line: usize,
@@ -42,6 +40,15 @@ pub enum EventError {
     },
     #[error(transparent)]
     Refused(#[from] Refusal),
+}
+
+/// Line 0 stands for the stored log that an import continues.
+fn previous(line: usize) -> String {
+    if line == 0 {
+        "the last event already stored".to_owned()
+    } else {
+        format!("the event on line {line}")
+    }
 }
 
 /// An error and the 1-based line it is on.
@@ -92,55 +99,92 @@ pub fn parse_event(text: &str) -> Result<Event, EventError> {
     Ok(Event { at, by, kind })
 }
 
-/// Reads a whole log. Blank lines are allowed; everything else must be an
-/// event, in time order, about people, devices and incidents the log has
-/// introduced and policies the pack declares. Returns every error, not the
-/// first, and no events at all when there is any.
+/// Reads a whole log from the beginning. Blank lines are allowed;
+/// everything else must be an event, in time order, about people, devices
+/// and incidents the log has introduced and policies the pack declares.
+/// Returns every error, not the first, and no events at all when there is any.
 pub fn read_log(
     text: &str,
     policies: &dyn PolicyCatalogue,
 ) -> Result<Vec<LoggedEvent>, Vec<LineError>> {
-    let mut estate = Estate::default();
-    let mut events = Vec::new();
-    let mut errors = Vec::new();
-    let mut previous: Option<(usize, Timestamp)> = None;
-    // Spreadsheet tools on Windows start UTF-8 files with a byte-order mark.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    for (index, raw) in text.lines().enumerate() {
-        let line = index + 1;
-        if raw.trim().is_empty() {
-            continue;
+    LogReader::new(policies).read(text)
+}
+
+/// Validates events against the estate they would extend: a whole log from
+/// the start, or an import continuing a stored log.
+pub struct LogReader<'a> {
+    policies: &'a dyn PolicyCatalogue,
+    estate: Estate,
+    /// The line and time of the last accepted event (line 0: before the text).
+    previous: Option<(usize, Timestamp)>,
+}
+
+impl<'a> LogReader<'a> {
+    /// A reader for a log that starts empty.
+    pub fn new(policies: &'a dyn PolicyCatalogue) -> Self {
+        LogReader {
+            policies,
+            estate: Estate::default(),
+            previous: None,
         }
-        let event = match parse_event(raw) {
-            Ok(event) => event,
-            Err(error) => {
-                errors.push(LineError { line, error });
+    }
+
+    /// A reader continuing after `events`, which are taken as already valid.
+    pub fn after<'e>(
+        policies: &'a dyn PolicyCatalogue,
+        events: impl IntoIterator<Item = &'e Event>,
+    ) -> Self {
+        let mut reader = Self::new(policies);
+        for event in events {
+            reader.estate.apply(event);
+            reader.previous = Some((0, event.at));
+        }
+        reader
+    }
+
+    /// Reads `text`, returning its events or every error in it. On error the
+    /// reader should be dropped: it has applied what it could to find more.
+    pub fn read(mut self, text: &str) -> Result<Vec<LoggedEvent>, Vec<LineError>> {
+        let mut events = Vec::new();
+        let mut errors = Vec::new();
+        // Spreadsheet tools on Windows start UTF-8 files with a byte-order mark.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        for (index, raw) in text.lines().enumerate() {
+            let line = index + 1;
+            if raw.trim().is_empty() {
                 continue;
             }
-        };
-        if let Some((previous_line, previous_at)) = previous
-            && event.at < previous_at
-        {
-            let error = EventError::OutOfOrder {
-                at: event.at,
-                previous_line,
-                previous_at,
+            let event = match parse_event(raw) {
+                Ok(event) => event,
+                Err(error) => {
+                    errors.push(LineError { line, error });
+                    continue;
+                }
             };
-            errors.push(LineError { line, error });
+            if let Some((previous_line, previous_at)) = self.previous
+                && event.at < previous_at
+            {
+                let error = EventError::OutOfOrder {
+                    at: event.at,
+                    previous_line,
+                    previous_at,
+                };
+                errors.push(LineError { line, error });
+            }
+            self.previous = Some((line, event.at));
+            for refusal in self.estate.check(&event, self.policies) {
+                errors.push(LineError {
+                    line,
+                    error: refusal.into(),
+                });
+            }
+            self.estate.apply(&event);
+            events.push(LoggedEvent { line, event });
         }
-        previous = Some((line, event.at));
-        for refusal in estate.check(&event, policies) {
-            errors.push(LineError {
-                line,
-                error: refusal.into(),
-            });
+        if errors.is_empty() {
+            Ok(events)
+        } else {
+            Err(errors)
         }
-        estate.apply(&event);
-        events.push(LoggedEvent { line, event });
-    }
-    if errors.is_empty() {
-        Ok(events)
-    } else {
-        Err(errors)
     }
 }

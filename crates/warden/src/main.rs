@@ -4,11 +4,12 @@
 
 mod packs;
 mod report;
+mod stored;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
 use rules::{Calendar, HolidayFile, PolicyPack};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -26,21 +27,71 @@ struct Cli {
 enum Command {
     /// Evaluate a policy pack over a log of events and report the findings.
     ///
-    /// Exit status: 0 when nothing is overdue or violated, 1 when something
-    /// is, 2 when the pack or the log is bad (nothing is evaluated then).
+    /// The log is a file (--pack and --events) or a council's stored log
+    /// (--db and --council). Exit status: 0 when nothing is overdue or
+    /// violated, 1 when something is, 2 when the input is bad (nothing is
+    /// evaluated then).
     Check(CheckArgs),
+    /// Create or migrate a database and register a council with its pack.
+    Init {
+        #[command(flatten)]
+        db: DbArgs,
+        /// A pack file, or the name of a bundled pack.
+        #[arg(long)]
+        pack: String,
+    },
+    /// Validate a JSONL file against the council's stored log and append it
+    /// whole, or append nothing and list every bad line.
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        file: PathBuf,
+    },
+    /// Print a council's stored log as JSONL (canonical form); importing it
+    /// into an empty council reproduces the same chain.
+    Export {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Recompute the hash chain of one council, or of every council.
+    ///
+    /// Exit status: 0 when every chain is sound, 1 at the first broken link.
+    Verify {
+        /// sqlite:PATH
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
+        #[arg(long)]
+        council: Option<String>,
+    },
     /// List the policy packs compiled into this binary.
     Packs,
+}
+
+const DEFAULT_DB: &str = "sqlite:warden.db";
+
+#[derive(clap::Args)]
+struct DbArgs {
+    /// sqlite:PATH
+    #[arg(long, default_value = DEFAULT_DB)]
+    db: String,
+    #[arg(long)]
+    council: String,
 }
 
 #[derive(clap::Args)]
 struct CheckArgs {
     /// A pack file, or the name of a bundled pack (e.g. southend).
-    #[arg(long)]
-    pack: String,
+    #[arg(long, required_unless_present = "council", conflicts_with = "council")]
+    pack: Option<String>,
     /// The event log, one JSON object a line (docs/events.md).
+    #[arg(long, required_unless_present = "council", conflicts_with = "council")]
+    events: Option<PathBuf>,
+    /// The database holding the council's log (with --council): sqlite:PATH.
+    #[arg(long, default_value = DEFAULT_DB)]
+    db: String,
+    /// Check this council's stored log, with the pack it was registered with.
     #[arg(long)]
-    events: PathBuf,
+    council: Option<String>,
     /// Evaluate as of this instant (RFC 3339 with an offset); later events are ignored.
     #[arg(long)]
     at: Option<String>,
@@ -61,20 +112,25 @@ enum Format {
 }
 
 /// Bad input: the reason has been printed; exit 2.
-struct BadInput;
+pub(crate) struct BadInput;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let result = match cli.command {
         Command::Packs => {
             list_packs();
-            ExitCode::SUCCESS
+            Ok(false)
         }
-        Command::Check(args) => match check(&args) {
-            Ok(true) => ExitCode::from(1),
-            Ok(false) => ExitCode::SUCCESS,
-            Err(BadInput) => ExitCode::from(2),
-        },
+        Command::Check(args) => check(&args),
+        Command::Init { db, pack } => stored::init(&db.db, &db.council, &pack),
+        Command::Import { db, file } => stored::import(&db.db, &db.council, &file),
+        Command::Export { db } => stored::export(&db.db, &db.council),
+        Command::Verify { db, council } => stored::verify(&db, council.as_deref()),
+    };
+    match result {
+        Ok(false) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::from(1),
+        Err(BadInput) => ExitCode::from(2),
     }
 }
 
@@ -91,12 +147,18 @@ fn list_packs() {
 
 /// Runs `check`; Ok(true) when something is overdue or violated.
 fn check(args: &CheckArgs) -> Result<bool, BadInput> {
-    let pack = rules::load_pack(&args.pack, &packs::Packs).map_err(|errors| {
-        for error in errors {
-            eprintln!("{:?}", miette::Report::new(error));
+    let (pack, events) = match (&args.council, &args.pack, &args.events) {
+        (Some(council), _, _) => stored::load(&args.db, council)?,
+        (None, Some(pack), Some(events)) => {
+            let pack = load_pack(pack)?;
+            let text = read(events)?;
+            let log =
+                domain::read_log(&text, &pack).map_err(|errors| report_lines(events, &errors))?;
+            (pack, log.into_iter().map(|l| l.event).collect())
         }
-        BadInput
-    })?;
+        // clap requires --pack and --events unless --council is given.
+        _ => return Err(BadInput),
+    };
     let at = match &args.at {
         Some(text) => text.parse::<Timestamp>().map_err(|_| {
             eprintln!("error: --at `{text}` is not an RFC 3339 timestamp with an offset, e.g. 2025-04-01T09:00:00+01:00");
@@ -114,23 +176,33 @@ fn check(args: &CheckArgs) -> Result<bool, BadInput> {
         }
         None => HolidayFile::bundled(),
     };
-    let text = read(&args.events)?;
-    let log = domain::read_log(&text, &pack).map_err(|errors| {
-        for e in &errors {
-            eprintln!("{}:{}: {}", args.events.display(), e.line, e.error);
-        }
-        eprintln!(
-            "error: {} bad line(s) in {}; nothing was evaluated",
-            errors.len(),
-            args.events.display()
-        );
-        BadInput
-    })?;
-    let events: Vec<_> = log.into_iter().map(|l| l.event).collect();
     let calendar = Calendar::new(pack.time_zone.clone(), pack.division, &holidays);
     let findings = rules::evaluate(&pack, &calendar, &events, at);
     print(&pack, at, &findings, args);
     Ok(findings.iter().any(|f| f.status.is_failure()))
+}
+
+/// Loads a pack, printing every error in it.
+fn load_pack(name: &str) -> Result<PolicyPack, BadInput> {
+    rules::load_pack(name, &packs::Packs).map_err(|errors| {
+        for error in errors {
+            eprintln!("{:?}", miette::Report::new(error));
+        }
+        BadInput
+    })
+}
+
+/// Prints every bad line of a log file.
+fn report_lines(path: &Path, errors: &[domain::LineError]) -> BadInput {
+    for e in errors {
+        eprintln!("{}:{}: {}", path.display(), e.line, e.error);
+    }
+    eprintln!(
+        "error: {} bad line(s) in {}; nothing was done with the file",
+        errors.len(),
+        path.display()
+    );
+    BadInput
 }
 
 fn print(pack: &PolicyPack, at: Timestamp, findings: &[rules::Finding], args: &CheckArgs) {
@@ -140,7 +212,7 @@ fn print(pack: &PolicyPack, at: Timestamp, findings: &[rules::Finding], args: &C
     }
 }
 
-fn read(path: &PathBuf) -> Result<String, BadInput> {
+fn read(path: &Path) -> Result<String, BadInput> {
     std::fs::read_to_string(path).map_err(|e| {
         eprintln!("error: cannot read {}: {e}", path.display());
         BadInput

@@ -1,0 +1,16 @@
+-- The councils this database serves, each with the pack its log is checked against.
+CREATE TABLE councils (
+    id   TEXT PRIMARY KEY,
+    pack TEXT NOT NULL
+);
+
+-- The log: per council, a gapless sequence from 1. `event` is the canonical
+-- JSON of the event (docs/storage.md); `hash` is hex SHA-256 over the previous
+-- event's hash (32 zero bytes for the first) followed by `event`.
+CREATE TABLE events (
+    council TEXT    NOT NULL REFERENCES councils (id),
+    seq     INTEGER NOT NULL CHECK (seq >= 1),
+    event   TEXT    NOT NULL,
+    hash    TEXT    NOT NULL,
+    PRIMARY KEY (council, seq)
+) WITHOUT ROWID;

@@ -1,0 +1,237 @@
+//! The hash chain, independent of any database.
+//!
+//! Each event is stored as its canonical JSON: one object, keys sorted by
+//! their UTF-8 bytes, no whitespace between tokens, timestamps in UTC as
+//! RFC 3339 with `Z` (e.g. `2025-04-01T08:00:00Z`), optional fields omitted
+//! when absent. Its hash is SHA-256 over the previous event's 32-byte hash
+//! (32 zero bytes before the first event) followed by the canonical JSON's
+//! UTF-8 bytes. `docs/storage.md` has a short script that checks a chain.
+
+use domain::Event;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::fmt;
+
+/// A SHA-256 digest.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Digest32(pub [u8; 32]);
+
+/// What the first event chains from.
+pub const GENESIS: Digest32 = Digest32([0; 32]);
+
+impl fmt::Display for Digest32 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex::encode(self.0))
+    }
+}
+
+impl fmt::Debug for Digest32 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Digest32({self})")
+    }
+}
+
+impl Digest32 {
+    /// Reads the lower-case hex a store keeps.
+    pub fn from_hex(text: &str) -> Option<Self> {
+        let mut bytes = [0; 32];
+        hex::decode_to_slice(text, &mut bytes).ok()?;
+        Some(Digest32(bytes))
+    }
+}
+
+/// The canonical JSON of an event.
+pub fn canonical(event: &Event) -> String {
+    let mut fields = match event.kind.to_fields() {
+        Value::Object(fields) => fields,
+        _ => serde_json::Map::new(),
+    };
+    fields.insert(
+        "type".into(),
+        Value::String(event.kind.event_type().name().into()),
+    );
+    fields.insert("at".into(), Value::String(event.at.to_string()));
+    if let Some(by) = &event.by {
+        fields.insert("by".into(), Value::String(by.0.clone()));
+    }
+    // serde_json's map is ordered by key, so this is the sorted, compact form.
+    Value::Object(fields).to_string()
+}
+
+/// The hash of an event whose canonical JSON is `canonical`, after `previous`.
+pub fn link(previous: &Digest32, canonical: &str) -> Digest32 {
+    let mut hasher = Sha256::new();
+    hasher.update(previous.0);
+    hasher.update(canonical.as_bytes());
+    Digest32(hasher.finalize().into())
+}
+
+/// The end of a council's chain: how many events, and the last hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Head {
+    pub seq: u64,
+    pub hash: Digest32,
+}
+
+impl Head {
+    pub const EMPTY: Head = Head {
+        seq: 0,
+        hash: GENESIS,
+    };
+}
+
+/// One stored event as the database holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Row {
+    pub seq: u64,
+    pub event: String,
+    pub hash: String,
+}
+
+/// Where a chain stops being what was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Break {
+    /// Event `seq` is missing: the next stored event is `found`.
+    Gap { seq: u64, found: u64 },
+    /// Event `seq` does not hash to what is stored.
+    Mismatch {
+        seq: u64,
+        expected: String,
+        found: String,
+    },
+}
+
+impl Break {
+    pub fn seq(&self) -> u64 {
+        match self {
+            Break::Gap { seq, .. } | Break::Mismatch { seq, .. } => *seq,
+        }
+    }
+}
+
+impl fmt::Display for Break {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Break::Gap { seq, found } => write!(
+                f,
+                "event {seq} is missing (the next stored event is {found})"
+            ),
+            Break::Mismatch {
+                seq,
+                expected,
+                found,
+            } => {
+                write!(
+                    f,
+                    "event {seq} is not what was written: expected hash {expected}, found {found}"
+                )
+            }
+        }
+    }
+}
+
+/// The result of recomputing a chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verification {
+    /// Events checked and found sound, up to the first break.
+    pub sound: u64,
+    /// The hash of the last sound event.
+    pub head: Digest32,
+    pub broken: Option<Break>,
+}
+
+/// Recomputes the chain over rows in sequence order, stopping at the first break.
+pub fn verify(rows: impl IntoIterator<Item = Row>) -> Verification {
+    let mut head = Head::EMPTY;
+    for row in rows {
+        let seq = head.seq + 1;
+        if row.seq != seq {
+            return Verification {
+                sound: head.seq,
+                head: head.hash,
+                broken: Some(Break::Gap {
+                    seq,
+                    found: row.seq,
+                }),
+            };
+        }
+        let expected = link(&head.hash, &row.event);
+        if expected.to_string() != row.hash {
+            let broken = Break::Mismatch {
+                seq,
+                expected: expected.to_string(),
+                found: row.hash,
+            };
+            return Verification {
+                sound: head.seq,
+                head: head.hash,
+                broken: Some(broken),
+            };
+        }
+        head = Head {
+            seq,
+            hash: expected,
+        };
+    }
+    Verification {
+        sound: head.seq,
+        head: head.hash,
+        broken: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(line: &str) -> Event {
+        domain::parse_event(line).expect("valid event")
+    }
+
+    #[test]
+    fn canonical_form_sorts_keys_uses_utc_and_omits_absent_fields() {
+        let e = event(
+            r#"{"type":"device_lost","stolen":true,"at":"2025-04-01T09:30:00+01:00","device":"d1","discovered":"2025-04-01T08:00:00+01:00"}"#,
+        );
+        assert_eq!(
+            canonical(&e),
+            r#"{"at":"2025-04-01T08:30:00Z","device":"d1","discovered":"2025-04-01T07:00:00Z","stolen":true,"type":"device_lost"}"#
+        );
+    }
+
+    #[test]
+    fn the_same_event_written_differently_has_one_canonical_form() {
+        let a = event(r#"{"at":"2025-04-01T09:00:00+01:00","type":"person_left","person":"p1"}"#);
+        let b = event(r#"{ "person" : "p1", "type":"person_left", "at":"2025-04-01T08:00:00Z" }"#);
+        assert_eq!(canonical(&a), canonical(&b));
+    }
+
+    #[test]
+    fn a_known_chain_has_known_hashes() {
+        // Computed independently, with Python's hashlib: sha256(bytes(32) + text).
+        let text = r#"{"at":"2025-04-01T08:00:00Z","person":"p1","type":"person_left"}"#;
+        let first = link(&GENESIS, text);
+        assert_eq!(
+            first.to_string(),
+            "c774d5f18a815bee29cc87713acb79de0e9a24e8975e66a1dd71c4521c6cc332"
+        );
+        assert_ne!(
+            first,
+            link(&first, text),
+            "the same event later in the chain hashes differently"
+        );
+        let rows = vec![Row {
+            seq: 1,
+            event: text.into(),
+            hash: first.to_string(),
+        }];
+        assert_eq!(
+            verify(rows),
+            Verification {
+                sound: 1,
+                head: first,
+                broken: None
+            }
+        );
+    }
+}

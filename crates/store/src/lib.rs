@@ -1,0 +1,104 @@
+//! Warden's event log: durable, append-only and hash-chained, per council.
+//!
+//! `EventLog` is the one interface; `SqliteLog` is the embedded backend
+//! (PostgreSQL will be a second implementation of the same trait). The chain
+//! itself, its canonical form and its verification live in `chain`, apart
+//! from any database, so a backend only stores rows.
+
+pub mod chain;
+mod sqlite;
+
+pub use chain::{Break, Digest32, GENESIS, Head, Row, Verification};
+pub use sqlite::SqliteLog;
+
+use domain::Event;
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] rusqlite::Error),
+    #[error("`{0}` is not a database URL Warden can use: expected sqlite:PATH")]
+    BadUrl(String),
+    #[error("{0} is not supported yet: the PostgreSQL backend is not built; use sqlite:PATH")]
+    NotYetSupported(String),
+    #[error("council `{0}` is not in this database: run `warden init` for it first")]
+    NoSuchCouncil(String),
+    #[error("council `{council}` is set up with pack `{existing}`, not `{requested}`")]
+    PackMismatch {
+        council: String,
+        existing: String,
+        requested: String,
+    },
+    #[error(
+        "the log of `{council}` moved on while this append was prepared (expected {expected} events, found {found}): read it again and retry"
+    )]
+    Conflict {
+        council: String,
+        expected: u64,
+        found: u64,
+    },
+    #[error("stored event {seq} of `{council}` cannot be read back: {message}")]
+    Corrupt {
+        council: String,
+        seq: u64,
+        message: String,
+    },
+}
+
+/// A council's log in some database. Every method is one transaction.
+pub trait EventLog {
+    /// Registers a council and the pack its log is checked against. Doing it
+    /// again with the same pack changes nothing.
+    fn init_council(&mut self, council: &str, pack: &str) -> Result<(), StoreError>;
+    /// The pack a council was registered with.
+    fn council_pack(&mut self, council: &str) -> Result<String, StoreError>;
+    fn councils(&mut self) -> Result<Vec<String>, StoreError>;
+    /// The end of the council's chain (`Head::EMPTY` for an empty log).
+    fn head(&mut self, council: &str) -> Result<Head, StoreError>;
+    /// Appends `events` after `expected`, all or nothing. If the log has moved
+    /// past `expected`, nothing is written and `Conflict` is returned, so a
+    /// caller that validated against `expected` never extends a state it did
+    /// not see.
+    fn append(
+        &mut self,
+        council: &str,
+        expected: Head,
+        events: &[Event],
+    ) -> Result<Head, StoreError>;
+    /// Every stored row of the council, in sequence order.
+    fn rows(&mut self, council: &str) -> Result<Vec<Row>, StoreError>;
+}
+
+/// Opens the database a `--db` URL names: `sqlite:PATH`.
+pub fn open(url: &str) -> Result<Box<dyn EventLog>, StoreError> {
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        if path.is_empty() {
+            return Err(StoreError::BadUrl(url.to_owned()));
+        }
+        return Ok(Box::new(SqliteLog::open(path)?));
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(StoreError::NotYetSupported("PostgreSQL".to_owned()));
+    }
+    Err(StoreError::BadUrl(url.to_owned()))
+}
+
+/// The council's events, read back and decoded.
+pub fn events(log: &mut dyn EventLog, council: &str) -> Result<Vec<Event>, StoreError> {
+    log.rows(council)?
+        .into_iter()
+        .map(|row| {
+            domain::parse_event(&row.event).map_err(|e| StoreError::Corrupt {
+                council: council.to_owned(),
+                seq: row.seq,
+                message: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Recomputes the council's chain.
+pub fn verify(log: &mut dyn EventLog, council: &str) -> Result<Verification, StoreError> {
+    Ok(chain::verify(log.rows(council)?))
+}

@@ -1,0 +1,197 @@
+//! The embedded backend: one SQLite file.
+//!
+//! Durability: WAL journal with `synchronous = FULL`, so a transaction that
+//! has committed (an append that returned) is on disk before the call
+//! returns and survives power loss, not just a process crash. Appends take
+//! the write lock first (`BEGIN IMMEDIATE`), so the head they check is the
+//! head they extend; the primary key on (council, seq) makes a fork
+//! impossible even if that were bypassed.
+
+use crate::chain::{self, Digest32, Head, Row};
+use crate::{EventLog, StoreError};
+use domain::Event;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+
+/// Versioned schema changes, run in order, each once.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_event_log.sql"))];
+
+pub struct SqliteLog {
+    conn: Connection,
+}
+
+impl SqliteLog {
+    /// Opens (creating if need be) and migrates the database at `path`.
+    pub fn open(path: &str) -> Result<Self, StoreError> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let mut log = SqliteLog { conn };
+        log.migrate()?;
+        Ok(log)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)",
+        )?;
+        for (version, sql) in MIGRATIONS {
+            let done: Option<i64> = tx
+                .query_row(
+                    "SELECT version FROM schema_migrations WHERE version = ?1",
+                    [version],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if done.is_none() {
+                tx.execute_batch(sql)?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version) VALUES (?1)",
+                    [version],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The raw connection, for tests that tamper with the table directly.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn read_head(conn: &Connection, council: &str) -> Result<Head, StoreError> {
+    let last: Option<(i64, String)> = conn
+        .query_row(
+            "SELECT seq, hash FROM events WHERE council = ?1 ORDER BY seq DESC LIMIT 1",
+            [council],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match last {
+        None => Ok(Head::EMPTY),
+        Some((seq, hash)) => {
+            let seq = u64::try_from(seq).unwrap_or(0);
+            let hash = Digest32::from_hex(&hash).ok_or_else(|| StoreError::Corrupt {
+                council: council.to_owned(),
+                seq,
+                message: format!("hash `{hash}` is not 64 hex digits"),
+            })?;
+            Ok(Head { seq, hash })
+        }
+    }
+}
+
+fn require_council(conn: &Connection, council: &str) -> Result<String, StoreError> {
+    conn.query_row("SELECT pack FROM councils WHERE id = ?1", [council], |r| {
+        r.get(0)
+    })
+    .optional()?
+    .ok_or_else(|| StoreError::NoSuchCouncil(council.to_owned()))
+}
+
+impl EventLog for SqliteLog {
+    fn init_council(&mut self, council: &str, pack: &str) -> Result<(), StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        match require_council(&tx, council) {
+            Ok(existing) if existing == pack => {}
+            Ok(existing) => {
+                return Err(StoreError::PackMismatch {
+                    council: council.to_owned(),
+                    existing,
+                    requested: pack.to_owned(),
+                });
+            }
+            Err(StoreError::NoSuchCouncil(_)) => {
+                tx.execute(
+                    "INSERT INTO councils (id, pack) VALUES (?1, ?2)",
+                    params![council, pack],
+                )?;
+            }
+            Err(e) => return Err(e),
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn council_pack(&mut self, council: &str) -> Result<String, StoreError> {
+        require_council(&self.conn, council)
+    }
+
+    fn councils(&mut self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT id FROM councils ORDER BY id")?;
+        let ids = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(ids)
+    }
+
+    fn head(&mut self, council: &str) -> Result<Head, StoreError> {
+        require_council(&self.conn, council)?;
+        read_head(&self.conn, council)
+    }
+
+    fn append(
+        &mut self,
+        council: &str,
+        expected: Head,
+        events: &[Event],
+    ) -> Result<Head, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        require_council(&tx, council)?;
+        let found = read_head(&tx, council)?;
+        if found != expected {
+            return Err(StoreError::Conflict {
+                council: council.to_owned(),
+                expected: expected.seq,
+                found: found.seq,
+            });
+        }
+        let mut head = found;
+        {
+            let mut insert = tx.prepare(
+                "INSERT INTO events (council, seq, event, hash) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for event in events {
+                let text = chain::canonical(event);
+                let hash = chain::link(&head.hash, &text);
+                let seq = head.seq + 1;
+                insert.execute(params![
+                    council,
+                    i64::try_from(seq).unwrap_or(i64::MAX),
+                    text,
+                    hash.to_string()
+                ])?;
+                head = Head { seq, hash };
+            }
+        }
+        tx.commit()?;
+        Ok(head)
+    }
+
+    fn rows(&mut self, council: &str) -> Result<Vec<Row>, StoreError> {
+        require_council(&self.conn, council)?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT seq, event, hash FROM events WHERE council = ?1 ORDER BY seq")?;
+        let rows = stmt
+            .query_map([council], |r| {
+                Ok(Row {
+                    seq: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                    event: r.get(1)?,
+                    hash: r.get(2)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+}
