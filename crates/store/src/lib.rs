@@ -1,14 +1,17 @@
 //! Warden's event log: durable, append-only and hash-chained, per council.
 //!
-//! `EventLog` is the one interface; `SqliteLog` is the embedded backend
-//! (PostgreSQL will be a second implementation of the same trait). The chain
+//! `EventLog` is the one interface, with two backends: `SqliteLog`, one
+//! file, the embedded default; `PostgresLog`, for a shared service of many
+//! councils and several Warden processes on one database. The chain
 //! itself, its canonical form and its verification live in `chain`, apart
 //! from any database, so a backend only stores rows.
 
 pub mod chain;
+mod postgres;
 mod sqlite;
 
 pub use chain::{Break, Digest32, GENESIS, Head, Row, Verification};
+pub use postgres::PostgresLog;
 pub use sqlite::SqliteLog;
 
 use domain::Event;
@@ -18,10 +21,12 @@ use domain::Event;
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
-    #[error("`{0}` is not a database URL Warden can use: expected sqlite:PATH")]
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
+    #[error(
+        "`{0}` is not a database URL Warden can use: expected sqlite:PATH or postgres://USER@HOST:PORT/DATABASE"
+    )]
     BadUrl(String),
-    #[error("{0} is not supported yet: the PostgreSQL backend is not built; use sqlite:PATH")]
-    NotYetSupported(String),
     #[error("council `{0}` is not in this database: run `warden init` for it first")]
     NoSuchCouncil(String),
     #[error("council `{council}` is set up with pack `{existing}`, not `{requested}`")]
@@ -70,7 +75,7 @@ pub trait EventLog {
     fn rows(&mut self, council: &str) -> Result<Vec<Row>, StoreError>;
 }
 
-/// Opens the database a `--db` URL names: `sqlite:PATH`.
+/// Opens the database a `--db` URL names: `sqlite:PATH` or `postgres://...`.
 pub fn open(url: &str) -> Result<Box<dyn EventLog>, StoreError> {
     if let Some(path) = url.strip_prefix("sqlite:") {
         if path.is_empty() {
@@ -79,7 +84,7 @@ pub fn open(url: &str) -> Result<Box<dyn EventLog>, StoreError> {
         return Ok(Box::new(SqliteLog::open(path)?));
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(StoreError::NotYetSupported("PostgreSQL".to_owned()));
+        return Ok(Box::new(PostgresLog::open(url)?));
     }
     Err(StoreError::BadUrl(url.to_owned()))
 }

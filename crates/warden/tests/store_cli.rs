@@ -4,6 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+// The store's test support: throwaway SQLite files and a real PostgreSQL server.
+#[path = "../../store/tests/support/mod.rs"]
+mod support;
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -348,9 +352,14 @@ fn store_errors_say_what_to_do() {
         String::from_utf8_lossy(&out.stderr)
             .contains("council `nobody` is not in this database: run `warden init`")
     );
-    let out = warden(&["verify", "--db", "postgres://localhost/warden"]);
+    // Nothing listens on port 1: the error names the database and says why.
+    let out = warden(&["verify", "--db", "postgres://warden@127.0.0.1:1/warden"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("PostgreSQL backend is not built"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error: postgres://warden@127.0.0.1:1/warden: PostgreSQL:"),
+        "{stderr}"
+    );
     let out = warden(&["verify", "--db", "mysql://x"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("expected sqlite:PATH"));
@@ -397,4 +406,61 @@ fn the_python_script_in_the_docs_recomputes_the_same_head() {
         verified.contains(&format!("ll: {count} events, chain sound, head {head}")),
         "{verified} vs {script}"
     );
+}
+
+/// The same commands against a real PostgreSQL server give the same findings
+/// as the file, and the chain verifies.
+#[test]
+fn a_postgres_log_gives_the_same_findings_as_the_file() {
+    let Some(mut pg) = support::TestPostgres::start() else {
+        return;
+    };
+    let url = pg.fresh_db().url();
+    ok(&[
+        "init",
+        "--db",
+        &url,
+        "--council",
+        "redditch",
+        "--pack",
+        "redditch",
+    ]);
+    ok(&[
+        "import",
+        "--db",
+        &url,
+        "--council",
+        "redditch",
+        "examples/redditch.jsonl",
+    ]);
+    let stored = warden(&[
+        "check",
+        "--db",
+        &url,
+        "--council",
+        "redditch",
+        "--at",
+        YEAR_END,
+        "--format",
+        "json",
+    ]);
+    let file = warden(&[
+        "check",
+        "--pack",
+        "redditch",
+        "--events",
+        "examples/redditch.jsonl",
+        "--at",
+        YEAR_END,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(stored.status.code(), file.status.code());
+    assert_eq!(
+        String::from_utf8_lossy(&stored.stdout),
+        String::from_utf8_lossy(&file.stdout)
+    );
+    let verified = ok(&["verify", "--db", &url]);
+    assert!(verified.starts_with("redditch: "), "{verified}");
+    assert!(verified.contains("chain sound"), "{verified}");
 }

@@ -1,0 +1,205 @@
+//! The shared-service backend: PostgreSQL, many councils, many writers.
+//!
+//! An append locks its council's row (`SELECT ... FOR UPDATE`), reads the
+//! head, refuses if it is not the one the caller validated against, and
+//! inserts. Two processes appending to one council therefore queue on that
+//! lock, and the second sees the first's head and gets a `Conflict` to retry
+//! on. The primary key on (council, seq) is the backstop: even a writer that
+//! skipped the lock could not fork the chain, since its insert would violate
+//! the key and roll back whole. A commit returns only once PostgreSQL has
+//! flushed its WAL (`synchronous_commit` at its default, on).
+
+use crate::chain::{self, Digest32, Head, Row};
+use crate::{EventLog, StoreError};
+use domain::Event;
+use postgres::error::SqlState;
+use postgres::{Client, GenericClient, NoTls};
+
+/// Versioned schema changes, run in order, each once.
+const MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/postgres/0001_event_log.sql"))];
+
+/// A key for `pg_advisory_xact_lock`, so that two processes starting at once
+/// do not both run a migration.
+const MIGRATION_LOCK: i64 = 0x5741_5244_454e; // "WARDEN"
+
+pub struct PostgresLog {
+    client: Client,
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        StoreError::Postgres(e.to_string())
+    }
+}
+
+impl PostgresLog {
+    /// Connects to `url` (`postgres://user@host:port/db`) and migrates.
+    pub fn open(url: &str) -> Result<Self, StoreError> {
+        let client = Client::connect(url, NoTls)?;
+        let mut log = PostgresLog { client };
+        log.migrate()?;
+        Ok(log)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let mut tx = self.client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)",
+        )?;
+        for (version, sql) in MIGRATIONS {
+            let done = tx.query_opt(
+                "SELECT version FROM schema_migrations WHERE version = $1",
+                &[version],
+            )?;
+            if done.is_none() {
+                tx.batch_execute(sql)?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version) VALUES ($1)",
+                    &[version],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The raw client, for tests that tamper with the table directly.
+    pub fn client(&mut self) -> &mut Client {
+        &mut self.client
+    }
+}
+
+fn read_head(db: &mut impl GenericClient, council: &str) -> Result<Head, StoreError> {
+    let last = db.query_opt(
+        "SELECT seq, hash FROM events WHERE council = $1 ORDER BY seq DESC LIMIT 1",
+        &[&council],
+    )?;
+    let Some(row) = last else {
+        return Ok(Head::EMPTY);
+    };
+    let seq = u64::try_from(row.get::<_, i64>(0)).unwrap_or(0);
+    let hash: String = row.get(1);
+    let hash = Digest32::from_hex(&hash).ok_or_else(|| StoreError::Corrupt {
+        council: council.to_owned(),
+        seq,
+        message: format!("hash `{hash}` is not 64 hex digits"),
+    })?;
+    Ok(Head { seq, hash })
+}
+
+fn require_council(
+    db: &mut impl GenericClient,
+    council: &str,
+    lock: bool,
+) -> Result<String, StoreError> {
+    let sql = if lock {
+        "SELECT pack FROM councils WHERE id = $1 FOR UPDATE"
+    } else {
+        "SELECT pack FROM councils WHERE id = $1"
+    };
+    db.query_opt(sql, &[&council])?
+        .map(|row| row.get(0))
+        .ok_or_else(|| StoreError::NoSuchCouncil(council.to_owned()))
+}
+
+impl EventLog for PostgresLog {
+    fn init_council(&mut self, council: &str, pack: &str) -> Result<(), StoreError> {
+        let mut tx = self.client.transaction()?;
+        tx.execute(
+            "INSERT INTO councils (id, pack) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+            &[&council, &pack],
+        )?;
+        let existing = require_council(&mut tx, council, false)?;
+        if existing != pack {
+            return Err(StoreError::PackMismatch {
+                council: council.to_owned(),
+                existing,
+                requested: pack.to_owned(),
+            });
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn council_pack(&mut self, council: &str) -> Result<String, StoreError> {
+        require_council(&mut self.client, council, false)
+    }
+
+    fn councils(&mut self) -> Result<Vec<String>, StoreError> {
+        let rows = self
+            .client
+            .query("SELECT id FROM councils ORDER BY id", &[])?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn head(&mut self, council: &str) -> Result<Head, StoreError> {
+        require_council(&mut self.client, council, false)?;
+        read_head(&mut self.client, council)
+    }
+
+    fn append(
+        &mut self,
+        council: &str,
+        expected: Head,
+        events: &[Event],
+    ) -> Result<Head, StoreError> {
+        let mut tx = self.client.transaction()?;
+        require_council(&mut tx, council, true)?;
+        let found = read_head(&mut tx, council)?;
+        if found != expected {
+            return Err(StoreError::Conflict {
+                council: council.to_owned(),
+                expected: expected.seq,
+                found: found.seq,
+            });
+        }
+        let insert =
+            tx.prepare("INSERT INTO events (council, seq, event, hash) VALUES ($1, $2, $3, $4)")?;
+        let mut head = found;
+        for event in events {
+            let text = chain::canonical(event);
+            let hash = chain::link(&head.hash, &text);
+            let seq = head.seq + 1;
+            let result = tx.execute(
+                &insert,
+                &[
+                    &council,
+                    &i64::try_from(seq).unwrap_or(i64::MAX),
+                    &text,
+                    &hash.to_string(),
+                ],
+            );
+            if let Err(e) = result {
+                if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+                    return Err(StoreError::Conflict {
+                        council: council.to_owned(),
+                        expected: expected.seq,
+                        found: seq,
+                    });
+                }
+                return Err(e.into());
+            }
+            head = Head { seq, hash };
+        }
+        tx.commit()?;
+        Ok(head)
+    }
+
+    fn rows(&mut self, council: &str) -> Result<Vec<Row>, StoreError> {
+        require_council(&mut self.client, council, false)?;
+        let rows = self.client.query(
+            "SELECT seq, event, hash FROM events WHERE council = $1 ORDER BY seq",
+            &[&council],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| Row {
+                seq: u64::try_from(r.get::<_, i64>(0)).unwrap_or(0),
+                event: r.get(1),
+                hash: r.get(2),
+            })
+            .collect())
+    }
+}
