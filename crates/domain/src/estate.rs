@@ -8,10 +8,11 @@ use crate::ids::*;
 use crate::money::Pence;
 use jiff::Timestamp;
 use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// A person and everything the log has said about them.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Person {
     pub name: String,
     pub kind: PersonKind,
@@ -48,7 +49,7 @@ impl Person {
 }
 
 /// A standing grant of access to a resource.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccessGrant {
     pub granted: Timestamp,
     pub requested_by: Option<PersonId>,
@@ -56,7 +57,7 @@ pub struct AccessGrant {
 }
 
 /// A device on the asset register.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Device {
     pub kind: DeviceKind,
     pub owner: DeviceOwner,
@@ -68,7 +69,7 @@ pub struct Device {
     pub removal_approved_by: Vec<PersonId>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Loss {
     pub discovered: Timestamp,
     pub reported: Timestamp,
@@ -76,7 +77,7 @@ pub struct Loss {
 }
 
 /// A policy's current version and review history.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PolicyState {
     pub version: Option<String>,
     pub body: Option<String>,
@@ -84,7 +85,7 @@ pub struct PolicyState {
     pub reviewed: Option<Timestamp>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
     pub kind: String,
     pub discovered: Timestamp,
@@ -97,7 +98,7 @@ pub struct Incident {
     pub closed: Option<Timestamp>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExpenseClaim {
     pub at: Timestamp,
     pub person: PersonId,
@@ -156,7 +157,7 @@ impl PolicyCatalogue for BTreeSet<PolicyId> {
 }
 
 /// The state of the council's estate at one instant.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Estate {
     pub people: HashMap<PersonId, Person>,
     pub devices: HashMap<DeviceId, Device>,

@@ -129,6 +129,20 @@ impl<'a> LogReader<'a> {
         }
     }
 
+    /// A reader continuing from a known estate whose last event was at `last`
+    /// (a snapshot plus its tail, say).
+    pub fn resume(
+        policies: &'a dyn PolicyCatalogue,
+        estate: Estate,
+        last: Option<Timestamp>,
+    ) -> Self {
+        LogReader {
+            policies,
+            estate,
+            previous: last.map(|at| (0, at)),
+        }
+    }
+
     /// A reader continuing after `events`, which are taken as already valid.
     pub fn after<'e>(
         policies: &'a dyn PolicyCatalogue,

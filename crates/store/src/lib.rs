@@ -9,10 +9,12 @@
 pub mod chain;
 mod postgres;
 mod sqlite;
+mod startup;
 
 pub use chain::{Break, Digest32, GENESIS, Head, Row, Verification};
 pub use postgres::PostgresLog;
 pub use sqlite::SqliteLog;
+pub use startup::{Loaded, load_estate, write_snapshot};
 
 use domain::Event;
 
@@ -71,8 +73,23 @@ pub trait EventLog {
         expected: Head,
         events: &[Event],
     ) -> Result<Head, StoreError>;
+    /// The stored rows after sequence number `after`, in order.
+    fn rows_after(&mut self, council: &str, after: u64) -> Result<Vec<Row>, StoreError>;
     /// Every stored row of the council, in sequence order.
-    fn rows(&mut self, council: &str) -> Result<Vec<Row>, StoreError>;
+    fn rows(&mut self, council: &str) -> Result<Vec<Row>, StoreError> {
+        self.rows_after(council, 0)
+    }
+    /// Replaces the council's snapshot, atomically.
+    fn save_snapshot(&mut self, council: &str, snapshot: &Snapshot) -> Result<(), StoreError>;
+    fn load_snapshot(&mut self, council: &str) -> Result<Option<Snapshot>, StoreError>;
+}
+
+/// The estate after event `seq` (whose hash is `hash`), as JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    pub seq: u64,
+    pub hash: String,
+    pub state: String,
 }
 
 /// Opens the database a `--db` URL names: `sqlite:PATH` or `postgres://...`.
@@ -91,8 +108,11 @@ pub fn open(url: &str) -> Result<Box<dyn EventLog>, StoreError> {
 
 /// The council's events, read back and decoded.
 pub fn events(log: &mut dyn EventLog, council: &str) -> Result<Vec<Event>, StoreError> {
-    log.rows(council)?
-        .into_iter()
+    decode(council, log.rows(council)?)
+}
+
+fn decode(council: &str, rows: Vec<Row>) -> Result<Vec<Event>, StoreError> {
+    rows.into_iter()
         .map(|row| {
             domain::parse_event(&row.event).map_err(|e| StoreError::Corrupt {
                 council: council.to_owned(),

@@ -10,14 +10,16 @@
 //! flushed its WAL (`synchronous_commit` at its default, on).
 
 use crate::chain::{self, Digest32, Head, Row};
-use crate::{EventLog, StoreError};
+use crate::{EventLog, Snapshot, StoreError};
 use domain::Event;
 use postgres::error::SqlState;
 use postgres::{Client, GenericClient, NoTls};
 
 /// Versioned schema changes, run in order, each once.
-const MIGRATIONS: &[(i64, &str)] =
-    &[(1, include_str!("../migrations/postgres/0001_event_log.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/postgres/0001_event_log.sql")),
+    (2, include_str!("../migrations/postgres/0002_snapshots.sql")),
+];
 
 /// A key for `pg_advisory_xact_lock`, so that two processes starting at once
 /// do not both run a migration.
@@ -187,11 +189,12 @@ impl EventLog for PostgresLog {
         Ok(head)
     }
 
-    fn rows(&mut self, council: &str) -> Result<Vec<Row>, StoreError> {
+    fn rows_after(&mut self, council: &str, after: u64) -> Result<Vec<Row>, StoreError> {
         require_council(&mut self.client, council, false)?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
         let rows = self.client.query(
-            "SELECT seq, event, hash FROM events WHERE council = $1 ORDER BY seq",
-            &[&council],
+            "SELECT seq, event, hash FROM events WHERE council = $1 AND seq > $2 ORDER BY seq",
+            &[&council, &after],
         )?;
         Ok(rows
             .iter()
@@ -201,5 +204,29 @@ impl EventLog for PostgresLog {
                 hash: r.get(2),
             })
             .collect())
+    }
+
+    fn save_snapshot(&mut self, council: &str, snapshot: &Snapshot) -> Result<(), StoreError> {
+        require_council(&mut self.client, council, false)?;
+        let seq = i64::try_from(snapshot.seq).unwrap_or(i64::MAX);
+        self.client.execute(
+            "INSERT INTO snapshots (council, seq, hash, state) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (council) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, state = excluded.state",
+            &[&council, &seq, &snapshot.hash, &snapshot.state],
+        )?;
+        Ok(())
+    }
+
+    fn load_snapshot(&mut self, council: &str) -> Result<Option<Snapshot>, StoreError> {
+        require_council(&mut self.client, council, false)?;
+        let row = self.client.query_opt(
+            "SELECT seq, hash, state FROM snapshots WHERE council = $1",
+            &[&council],
+        )?;
+        Ok(row.map(|r| Snapshot {
+            seq: u64::try_from(r.get::<_, i64>(0)).unwrap_or(0),
+            hash: r.get(1),
+            state: r.get(2),
+        }))
     }
 }

@@ -8,12 +8,15 @@
 //! impossible even if that were bypassed.
 
 use crate::chain::{self, Digest32, Head, Row};
-use crate::{EventLog, StoreError};
+use crate::{EventLog, Snapshot, StoreError};
 use domain::Event;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 /// Versioned schema changes, run in order, each once.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/sqlite/0001_event_log.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/sqlite/0001_event_log.sql")),
+    (2, include_str!("../migrations/sqlite/0002_snapshots.sql")),
+];
 
 pub struct SqliteLog {
     conn: Connection,
@@ -178,13 +181,14 @@ impl EventLog for SqliteLog {
         Ok(head)
     }
 
-    fn rows(&mut self, council: &str) -> Result<Vec<Row>, StoreError> {
+    fn rows_after(&mut self, council: &str, after: u64) -> Result<Vec<Row>, StoreError> {
         require_council(&self.conn, council)?;
-        let mut stmt = self
-            .conn
-            .prepare("SELECT seq, event, hash FROM events WHERE council = ?1 ORDER BY seq")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, event, hash FROM events WHERE council = ?1 AND seq > ?2 ORDER BY seq",
+        )?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
         let rows = stmt
-            .query_map([council], |r| {
+            .query_map(params![council, after], |r| {
                 Ok(Row {
                     seq: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
                     event: r.get(1)?,
@@ -193,5 +197,34 @@ impl EventLog for SqliteLog {
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
+    }
+
+    fn save_snapshot(&mut self, council: &str, snapshot: &Snapshot) -> Result<(), StoreError> {
+        require_council(&self.conn, council)?;
+        self.conn.execute(
+            "INSERT INTO snapshots (council, seq, hash, state) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (council) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, state = excluded.state",
+            params![council, i64::try_from(snapshot.seq).unwrap_or(i64::MAX), snapshot.hash, snapshot.state],
+        )?;
+        Ok(())
+    }
+
+    fn load_snapshot(&mut self, council: &str) -> Result<Option<Snapshot>, StoreError> {
+        require_council(&self.conn, council)?;
+        let snapshot = self
+            .conn
+            .query_row(
+                "SELECT seq, hash, state FROM snapshots WHERE council = ?1",
+                [council],
+                |r| {
+                    Ok(Snapshot {
+                        seq: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                        hash: r.get(1)?,
+                        state: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?;
+        Ok(snapshot)
     }
 }

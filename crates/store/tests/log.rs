@@ -67,6 +67,14 @@ const CASES: &[(&str, Case)] = &[
                           INSERT INTO events (council, seq, event, hash) SELECT council, 3, event, hash FROM events WHERE seq = 2";
         tamper(db, insert, mismatch(3))
     }),
+    (
+        "a snapshot plus its tail is the full replay",
+        snapshot_and_tail,
+    ),
+    (
+        "a snapshot that does not match the log is discarded",
+        snapshot_mismatch,
+    ),
     ("a forged event at the end is found", |db| {
         tamper(
             db,
@@ -165,6 +173,54 @@ fn init_again(db: &Db) {
     drop(log);
     // Opening again runs the migrations again: they must be no-ops.
     assert_eq!(open(db).head("a").expect("head").seq, 1);
+}
+
+fn full_replay(log: &mut dyn EventLog) -> domain::Estate {
+    let mut estate = domain::Estate::default();
+    for event in store::events(log, "a").expect("events") {
+        estate.apply(&event);
+    }
+    estate
+}
+
+fn snapshot_and_tail(db: &Db) {
+    let mut log = log_with(db, 20);
+    let written = store::write_snapshot(log.as_mut(), "a").expect("snapshot");
+    assert_eq!(written.head.seq, 20);
+    let head = log.head("a").expect("head");
+    log.append("a", head, &events(21, 5, "t")).expect("tail");
+    let loaded = store::load_estate(log.as_mut(), "a").expect("load");
+    assert_eq!(
+        (loaded.from_snapshot, loaded.warning.as_deref()),
+        (Some(20), None)
+    );
+    assert_eq!(loaded.head.seq, 25);
+    assert_eq!(loaded.estate, full_replay(log.as_mut()));
+    assert_eq!(loaded.estate.people.len(), 25);
+    assert_eq!(loaded.last, events(25, 1, "t").first().map(|e| e.at));
+}
+
+fn snapshot_mismatch(db: &Db) {
+    let mut log = log_with(db, 10);
+    store::write_snapshot(log.as_mut(), "a").expect("snapshot");
+    // Someone rewrites event 10 behind the store's back: the snapshot no
+    // longer follows the log, so it must not be trusted.
+    db.execute("UPDATE events SET hash = '0000000000000000000000000000000000000000000000000000000000000000' WHERE seq = 10");
+    let loaded = store::load_estate(log.as_mut(), "a").expect("load");
+    assert_eq!(loaded.from_snapshot, None);
+    let warning = loaded.warning.expect("a warning");
+    assert!(
+        warning.contains("snapshot at event 10 discarded: event 10 has hash 000000"),
+        "{warning}"
+    );
+    assert_eq!(loaded.estate, full_replay(log.as_mut()));
+    // A snapshot beyond the log (events deleted since) is refused too.
+    db.execute("UPDATE events SET hash = (SELECT hash FROM snapshots) WHERE seq = 10; DELETE FROM events WHERE seq > 8");
+    let warning = store::load_estate(log.as_mut(), "a")
+        .expect("load")
+        .warning
+        .expect("warning");
+    assert!(warning.contains("the log has 8 events"), "{warning}");
 }
 
 fn tamper(db: &Db, sql: &str, expected: Break) {

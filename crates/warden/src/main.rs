@@ -53,6 +53,13 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Save the council's current state, so later startups replay only the
+    /// events after it. A snapshot that no longer matches the log is
+    /// discarded with a warning, never trusted.
+    Snapshot {
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Recompute the hash chain of one council, or of every council.
     ///
     /// Exit status: 0 when every chain is sound, 1 at the first broken link.
@@ -125,6 +132,7 @@ fn main() -> ExitCode {
         Command::Init { db, pack } => stored::init(&db.db, &db.council, &pack),
         Command::Import { db, file } => stored::import(&db.db, &db.council, &file),
         Command::Export { db } => stored::export(&db.db, &db.council),
+        Command::Snapshot { db } => stored::snapshot(&db.db, &db.council),
         Command::Verify { db, council } => stored::verify(&db, council.as_deref()),
     };
     match result {

@@ -46,10 +46,11 @@ pub fn import(db: &str, council: &str, file: &Path) -> Result<bool, BadInput> {
     let mut log = open(db)?;
     let pack = log.council_pack(council).map_err(|e| fail(db, e))?;
     let pack = load_pack(&pack)?;
-    let head = log.head(council).map_err(|e| fail(db, e))?;
-    let stored = store::events(log.as_mut(), council).map_err(|e| fail(db, e))?;
+    let loaded = load_estate(log.as_mut(), db, council)?;
+    let head = loaded.head;
     let text = read(file)?;
-    let new = LogReader::after(&pack, &stored)
+    let reader = LogReader::resume(&pack, loaded.estate, loaded.last);
+    let new = reader
         .read(&text)
         .map_err(|errors| report_lines(file, &errors))?;
     let new: Vec<Event> = new.into_iter().map(|l| l.event).collect();
@@ -59,6 +60,30 @@ pub fn import(db: &str, council: &str, file: &Path) -> Result<bool, BadInput> {
         new.len(),
         head_after.seq,
         head_after.hash
+    );
+    Ok(false)
+}
+
+/// The estate at the head, from the snapshot and its tail where one can be
+/// trusted; a snapshot that cannot is reported and replaced by a replay.
+fn load_estate(log: &mut dyn EventLog, db: &str, council: &str) -> Result<store::Loaded, BadInput> {
+    let loaded = store::load_estate(log, council).map_err(|e| fail(db, e))?;
+    if let Some(warning) = &loaded.warning {
+        eprintln!("warning: {council}: {warning}; replayed the whole log instead");
+    }
+    Ok(loaded)
+}
+
+/// Writes a snapshot of the council's estate at its head.
+pub fn snapshot(db: &str, council: &str) -> Result<bool, BadInput> {
+    let mut log = open(db)?;
+    let loaded = store::write_snapshot(log.as_mut(), council).map_err(|e| fail(db, e))?;
+    if let Some(warning) = &loaded.warning {
+        eprintln!("warning: {council}: {warning}; replayed the whole log instead");
+    }
+    println!(
+        "{council}: snapshot at event {}, head {}",
+        loaded.head.seq, loaded.head.hash
     );
     Ok(false)
 }

@@ -212,6 +212,77 @@ fn an_import_continues_the_stored_state() {
 }
 
 #[test]
+fn an_import_after_a_snapshot_validates_against_the_snapshot_and_tail() {
+    let db = db();
+    ok(&[
+        "init",
+        "--db",
+        &db.url,
+        "--council",
+        "southend",
+        "--pack",
+        "southend",
+    ]);
+    ok(&[
+        "import",
+        "--db",
+        &db.url,
+        "--council",
+        "southend",
+        "examples/southend.jsonl",
+    ]);
+    let out = ok(&["snapshot", "--db", &db.url, "--council", "southend"]);
+    assert!(out.starts_with("southend: snapshot at event 471"), "{out}");
+    let dir = tempfile::tempdir().expect("temp");
+    let more = dir.path().join("more.jsonl");
+    // c001 is known only from the events the snapshot holds.
+    std::fs::write(
+        &more,
+        r#"{"at":"2026-05-01T09:00:00+01:00","type":"person_left","person":"c001"}"#,
+    )
+    .expect("write");
+    let out = warden(&[
+        "import",
+        "--db",
+        &db.url,
+        "--council",
+        "southend",
+        more.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stderr.is_empty(), "no warning for a sound snapshot");
+    // A snapshot that no longer matches the log is discarded, with a warning.
+    let conn = rusqlite::Connection::open(&db.path).expect("open");
+    conn.execute("UPDATE snapshots SET hash = 'ab'", [])
+        .expect("tamper");
+    drop(conn);
+    std::fs::write(
+        &more,
+        r#"{"at":"2026-05-02T09:00:00+01:00","type":"person_left","person":"c002"}"#,
+    )
+    .expect("write");
+    let out = warden(&[
+        "import",
+        "--db",
+        &db.url,
+        "--council",
+        "southend",
+        more.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: southend: snapshot at event 471 discarded"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn export_reimports_to_the_same_chain_head() {
     let db = db();
     ok(&[
