@@ -157,33 +157,33 @@ impl EventLog for PostgresLog {
                 found: found.seq,
             });
         }
-        let insert =
-            tx.prepare("INSERT INTO events (council, seq, event, hash) VALUES ($1, $2, $3, $4)")?;
+        // The chain is computed here, then the whole batch goes in one
+        // statement: one round trip per append, not one per event.
         let mut head = found;
+        let (mut seqs, mut texts, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
         for event in events {
             let text = chain::canonical(event);
             let hash = chain::link(&head.hash, &text);
             let seq = head.seq + 1;
-            let result = tx.execute(
-                &insert,
-                &[
-                    &council,
-                    &i64::try_from(seq).unwrap_or(i64::MAX),
-                    &text,
-                    &hash.to_string(),
-                ],
-            );
-            if let Err(e) = result {
-                if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
-                    return Err(StoreError::Conflict {
-                        council: council.to_owned(),
-                        expected: expected.seq,
-                        found: seq,
-                    });
-                }
-                return Err(e.into());
-            }
+            seqs.push(i64::try_from(seq).unwrap_or(i64::MAX));
+            hashes.push(hash.to_string());
+            texts.push(text);
             head = Head { seq, hash };
+        }
+        let result = tx.execute(
+            "INSERT INTO events (council, seq, event, hash) \
+             SELECT $1, s, e, h FROM unnest($2::bigint[], $3::text[], $4::text[]) AS t (s, e, h)",
+            &[&council, &seqs, &texts, &hashes],
+        );
+        if let Err(e) = result {
+            if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+                return Err(StoreError::Conflict {
+                    council: council.to_owned(),
+                    expected: expected.seq,
+                    found: head.seq,
+                });
+            }
+            return Err(e.into());
         }
         tx.commit()?;
         Ok(head)
