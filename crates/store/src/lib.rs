@@ -79,6 +79,19 @@ pub trait EventLog {
     fn rows(&mut self, council: &str) -> Result<Vec<Row>, StoreError> {
         self.rows_after(council, 0)
     }
+    /// The sequence numbers and events after `after`, without their hashes:
+    /// what a replay needs. Backends override it to read less.
+    fn events_after(
+        &mut self,
+        council: &str,
+        after: u64,
+    ) -> Result<Vec<(u64, String)>, StoreError> {
+        Ok(self
+            .rows_after(council, after)?
+            .into_iter()
+            .map(|r| (r.seq, r.event))
+            .collect())
+    }
     /// Replaces the council's snapshot, atomically.
     fn save_snapshot(&mut self, council: &str, snapshot: &Snapshot) -> Result<(), StoreError>;
     fn load_snapshot(&mut self, council: &str) -> Result<Option<Snapshot>, StoreError>;
@@ -108,19 +121,40 @@ pub fn open(url: &str) -> Result<Box<dyn EventLog>, StoreError> {
 
 /// The council's events, read back and decoded.
 pub fn events(log: &mut dyn EventLog, council: &str) -> Result<Vec<Event>, StoreError> {
-    decode(council, log.rows(council)?)
+    decode(council, log.events_after(council, 0)?)
 }
 
-fn decode(council: &str, rows: Vec<Row>) -> Result<Vec<Event>, StoreError> {
-    rows.into_iter()
-        .map(|row| {
-            domain::parse_event(&row.event).map_err(|e| StoreError::Corrupt {
-                council: council.to_owned(),
-                seq: row.seq,
-                message: e.to_string(),
-            })
+/// Decodes stored events on every core: decoding is independent per event
+/// and is most of a replay's work; the fold that follows stays in order.
+fn decode(council: &str, rows: Vec<(u64, String)>) -> Result<Vec<Event>, StoreError> {
+    let decode_one = |(seq, text): &(u64, String)| {
+        domain::parse_event(text).map_err(|e| StoreError::Corrupt {
+            council: council.to_owned(),
+            seq: *seq,
+            message: e.to_string(),
         })
-        .collect()
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if threads < 2 || rows.len() < 10_000 {
+        return rows.iter().map(decode_one).collect();
+    }
+    let chunk = rows.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = rows
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || part.iter().map(decode_one).collect::<Result<Vec<_>, _>>())
+            })
+            .collect();
+        let mut events = Vec::with_capacity(rows.len());
+        for worker in workers {
+            match worker.join() {
+                Ok(part) => events.extend(part?),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        Ok(events)
+    })
 }
 
 /// Recomputes the council's chain.

@@ -206,6 +206,23 @@ impl EventLog for PostgresLog {
             .collect())
     }
 
+    fn events_after(
+        &mut self,
+        council: &str,
+        after: u64,
+    ) -> Result<Vec<(u64, String)>, StoreError> {
+        require_council(&mut self.client, council, false)?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let rows = self.client.query(
+            "SELECT seq, event FROM events WHERE council = $1 AND seq > $2 ORDER BY seq",
+            &[&council, &after],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| (u64::try_from(r.get::<_, i64>(0)).unwrap_or(0), r.get(1)))
+            .collect())
+    }
+
     fn save_snapshot(&mut self, council: &str, snapshot: &Snapshot) -> Result<(), StoreError> {
         require_council(&mut self.client, council, false)?;
         let seq = i64::try_from(snapshot.seq).unwrap_or(i64::MAX);

@@ -199,6 +199,24 @@ impl EventLog for SqliteLog {
         Ok(rows)
     }
 
+    fn events_after(
+        &mut self,
+        council: &str,
+        after: u64,
+    ) -> Result<Vec<(u64, String)>, StoreError> {
+        require_council(&self.conn, council)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, event FROM events WHERE council = ?1 AND seq > ?2 ORDER BY seq",
+        )?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(params![council, after], |r| {
+                Ok((u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0), r.get(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
     fn save_snapshot(&mut self, council: &str, snapshot: &Snapshot) -> Result<(), StoreError> {
         require_council(&self.conn, council)?;
         self.conn.execute(

@@ -37,13 +37,13 @@ pub fn load_estate(log: &mut dyn EventLog, council: &str) -> Result<Loaded, Stor
             ),
         },
     };
-    let tail = decode(council, log.rows_after(council, after)?)?;
+    let tail = decode(council, log.events_after(council, after)?)?;
     for event in &tail {
         estate.apply(event);
     }
     let last = match tail.last() {
         Some(event) => Some(event.at),
-        None if head.seq > 0 => decode(council, log.rows_after(council, head.seq - 1)?)?
+        None if head.seq > 0 => decode(council, log.events_after(council, head.seq - 1)?)?
             .last()
             .map(|e| e.at),
         None => None,

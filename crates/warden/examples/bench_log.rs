@@ -17,7 +17,6 @@ mod support;
 use domain::Event;
 use serde_json::Value;
 use std::time::Instant;
-use store::EventLog;
 
 const COUNCIL: &str = "bench";
 const SINGLE_APPENDS: usize = 2_000;
@@ -121,6 +120,21 @@ fn bench(name: &str, db: &support::Db, events: &[Event]) -> f64 {
     let read = start.elapsed().as_secs_f64();
     drop(rows);
 
+    let rows = log.rows(COUNCIL).expect("rows");
+    let start = Instant::now();
+    let decoded: Vec<Event> = rows
+        .iter()
+        .filter_map(|r| domain::parse_event(&r.event).ok())
+        .collect();
+    let decode = start.elapsed().as_secs_f64();
+    let start = Instant::now();
+    let mut folded = domain::Estate::default();
+    for event in &decoded {
+        folded.apply(event);
+    }
+    let fold = start.elapsed().as_secs_f64();
+    drop((rows, decoded, folded));
+
     let start = Instant::now();
     let mut estate = domain::Estate::default();
     for event in store::events(log.as_mut(), COUNCIL).expect("events") {
@@ -148,6 +162,8 @@ fn bench(name: &str, db: &support::Db, events: &[Event]) -> f64 {
         per_s(SINGLE_APPENDS, single)
     );
     println!("  read rows only:           {read:>10.3} s");
+    println!("  decode only:              {decode:>10.3} s");
+    println!("  fold only:                {fold:>10.3} s");
     println!(
         "  full replay:              {replay:>10.3} s  ({:.0} events/s)",
         per_s(events.len(), replay)
