@@ -2,6 +2,7 @@
 //! everything else to the `domain` and `rules` crates. This is the one
 //! place errors are turned into messages and exit codes.
 
+mod backup;
 mod packs;
 mod report;
 mod stored;
@@ -64,11 +65,28 @@ enum Command {
     ///
     /// Exit status: 0 when every chain is sound, 1 at the first broken link.
     Verify {
-        /// sqlite:PATH
+        /// sqlite:PATH or postgres://USER@HOST:PORT/DATABASE
         #[arg(long, default_value = DEFAULT_DB)]
         db: String,
         #[arg(long)]
         council: Option<String>,
+    },
+    /// Write every council's log to one archive file (JSONL), whole or not at all.
+    Backup {
+        /// sqlite:PATH or postgres://USER@HOST:PORT/DATABASE
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore an archive into a database that does not yet hold its
+    /// councils; every chain in it is checked before anything is written.
+    Restore {
+        /// sqlite:PATH or postgres://USER@HOST:PORT/DATABASE
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
+        #[arg(long)]
+        from: PathBuf,
     },
     /// List the policy packs compiled into this binary.
     Packs,
@@ -78,7 +96,7 @@ const DEFAULT_DB: &str = "sqlite:warden.db";
 
 #[derive(clap::Args)]
 struct DbArgs {
-    /// sqlite:PATH
+    /// sqlite:PATH or postgres://USER@HOST:PORT/DATABASE
     #[arg(long, default_value = DEFAULT_DB)]
     db: String,
     #[arg(long)]
@@ -134,6 +152,8 @@ fn main() -> ExitCode {
         Command::Export { db } => stored::export(&db.db, &db.council),
         Command::Snapshot { db } => stored::snapshot(&db.db, &db.council),
         Command::Verify { db, council } => stored::verify(&db, council.as_deref()),
+        Command::Backup { db, out } => backup::backup(&db, &out),
+        Command::Restore { db, from } => backup::restore(&db, &from),
     };
     match result {
         Ok(false) => ExitCode::SUCCESS,

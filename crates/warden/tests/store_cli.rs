@@ -535,3 +535,158 @@ fn a_postgres_log_gives_the_same_findings_as_the_file() {
     assert!(verified.starts_with("redditch: "), "{verified}");
     assert!(verified.contains("chain sound"), "{verified}");
 }
+
+/// Two councils backed up from SQLite restore, to the same chain heads and
+/// the same exports, into an empty SQLite file and into PostgreSQL.
+#[test]
+fn backup_and_restore_round_trip_across_backends() {
+    let source = db();
+    for (council, pack) in [("southend", "southend"), ("sefton", "sefton")] {
+        ok(&[
+            "init",
+            "--db",
+            &source.url,
+            "--council",
+            council,
+            "--pack",
+            pack,
+        ]);
+        ok(&[
+            "import",
+            "--db",
+            &source.url,
+            "--council",
+            council,
+            &format!("examples/{pack}.jsonl"),
+        ]);
+    }
+    let dir = tempfile::tempdir().expect("temp");
+    let archive = dir.path().join("warden.backup");
+    let out = ok(&[
+        "backup",
+        "--db",
+        &source.url,
+        "--out",
+        archive.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.contains("sefton (") && out.contains("southend ("),
+        "{out}"
+    );
+    let expected = ok(&["verify", "--db", &source.url]);
+
+    let sqlite_target = db();
+    let mut targets = vec![sqlite_target.url.clone()];
+    // Kept alive to the end of the test: dropping it stops the server.
+    let mut pg = support::TestPostgres::start();
+    if let Some(pg) = pg.as_mut() {
+        targets.push(pg.fresh_db().url());
+    }
+    run_restores(&targets, &archive, &expected, &source);
+}
+
+fn run_restores(targets: &[String], archive: &Path, expected: &str, source: &Db) {
+    for target in targets {
+        ok(&[
+            "restore",
+            "--db",
+            target,
+            "--from",
+            archive.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(ok(&["verify", "--db", target]), expected, "{target}");
+        for council in ["southend", "sefton"] {
+            assert_eq!(
+                ok(&["export", "--db", target, "--council", council]),
+                ok(&["export", "--db", &source.url, "--council", council]),
+                "{target} {council}"
+            );
+        }
+        // Restoring again over the same councils is refused.
+        let again = warden(&[
+            "restore",
+            "--db",
+            target,
+            "--from",
+            archive.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(again.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&again.stderr).contains("already holds council"));
+    }
+}
+
+#[test]
+fn a_damaged_archive_is_refused_at_its_line_and_nothing_is_restored() {
+    let source = db();
+    ok(&[
+        "init",
+        "--db",
+        &source.url,
+        "--council",
+        "mid-devon",
+        "--pack",
+        "mid-devon",
+    ]);
+    ok(&[
+        "import",
+        "--db",
+        &source.url,
+        "--council",
+        "mid-devon",
+        "examples/mid-devon.jsonl",
+    ]);
+    let dir = tempfile::tempdir().expect("temp");
+    let archive = dir.path().join("warden.backup");
+    ok(&[
+        "backup",
+        "--db",
+        &source.url,
+        "--out",
+        archive.to_str().expect("utf-8"),
+    ]);
+    let text = std::fs::read_to_string(&archive).expect("archive");
+    let cases = [
+        (
+            "an altered event",
+            text.replacen("\"kind\":\"employee\"", "\"kind\":\"councillor\"", 1),
+            "chain to",
+        ),
+        (
+            "a missing event",
+            text.lines()
+                .enumerate()
+                .filter(|(i, _)| *i != 5)
+                .map(|(_, l)| format!("{l}\n"))
+                .collect(),
+            "the archive ends 1 events short",
+        ),
+        (
+            "a non-canonical event",
+            text.replacen("{\"at\"", "{ \"at\"", 2),
+            "warden.backup:2: the event is not in canonical form",
+        ),
+    ];
+    for (name, damaged, reason) in &cases {
+        std::fs::write(&archive, damaged).expect("write");
+        let target = db();
+        let out = warden(&[
+            "restore",
+            "--db",
+            &target.url,
+            "--from",
+            archive.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("warden.backup:"),
+            "{name}: the error names the file and line: {stderr}"
+        );
+        assert!(stderr.contains(reason), "{name}: {stderr}");
+        assert_eq!(
+            ok(&["verify", "--db", &target.url]),
+            "",
+            "{name}: nothing restored"
+        );
+    }
+}

@@ -1,0 +1,163 @@
+//! Backup and restore of a whole database, whatever its backend.
+//!
+//! The archive is JSON Lines: for each council a header line
+//! `{"warden_backup":1,"council":ID,"pack":PACK,"events":N,"head":HASH}`
+//! followed by its N events in canonical form. It is written to a temporary
+//! file and renamed, so a backup is whole or absent. A restore reads and
+//! checks the entire archive first (every chain recomputed against its
+//! header) and refuses a database that already holds any of its councils;
+//! only then is anything written.
+
+use crate::{BadInput, read};
+use serde_json::{Value, json};
+use std::path::Path;
+use store::{Digest32, GENESIS, chain};
+
+struct Council {
+    id: String,
+    pack: String,
+    head: String,
+    events: Vec<domain::Event>,
+}
+
+fn fail(what: &str, e: impl std::fmt::Display) -> BadInput {
+    eprintln!("error: {what}: {e}");
+    BadInput
+}
+
+/// Writes every council's log to `out`.
+pub fn backup(db: &str, out: &Path) -> Result<bool, BadInput> {
+    let mut log = store::open(db).map_err(|e| fail(db, e))?;
+    let mut text = String::new();
+    let mut summary = Vec::new();
+    for council in log.councils().map_err(|e| fail(db, e))? {
+        let pack = log.council_pack(&council).map_err(|e| fail(db, e))?;
+        let rows = log.rows(&council).map_err(|e| fail(db, e))?;
+        let v = chain::verify(rows.clone());
+        if let Some(broken) = v.broken {
+            return Err(fail(
+                &format!("{db}: council {council}"),
+                format!("not backed up, its chain is broken: {broken}"),
+            ));
+        }
+        let header = json!({"warden_backup": 1, "council": council, "pack": pack, "events": rows.len(), "head": v.head.to_string()});
+        text.push_str(&header.to_string());
+        text.push('\n');
+        for row in rows {
+            text.push_str(&row.event);
+            text.push('\n');
+        }
+        summary.push(format!("{council} ({} events)", v.sound));
+    }
+    let partial = out.with_extension("partial");
+    std::fs::write(&partial, text).map_err(|e| fail(&partial.display().to_string(), e))?;
+    std::fs::rename(&partial, out).map_err(|e| fail(&out.display().to_string(), e))?;
+    println!("backed up {} to {}", summary.join(", "), out.display());
+    Ok(false)
+}
+
+/// Restores an archive into a database that does not yet hold its councils.
+pub fn restore(db: &str, from: &Path) -> Result<bool, BadInput> {
+    let text = read(from)?;
+    let councils =
+        parse(&text).map_err(|(line, e)| fail(&format!("{}:{line}", from.display()), e))?;
+    let mut log = store::open(db).map_err(|e| fail(db, e))?;
+    let existing = log.councils().map_err(|e| fail(db, e))?;
+    if let Some(c) = councils.iter().find(|c| existing.contains(&c.id)) {
+        return Err(fail(
+            db,
+            format!(
+                "already holds council `{}`; restore into an empty database",
+                c.id
+            ),
+        ));
+    }
+    for c in &councils {
+        log.init_council(&c.id, &c.pack).map_err(|e| fail(db, e))?;
+        let head = log
+            .append(&c.id, store::Head::EMPTY, &c.events)
+            .map_err(|e| fail(db, e))?;
+        if head.hash.to_string() != c.head {
+            return Err(fail(
+                db,
+                format!(
+                    "council {} restored to head {}, not {}",
+                    c.id, head.hash, c.head
+                ),
+            ));
+        }
+        println!(
+            "restored {} ({} events, head {})",
+            c.id, head.seq, head.hash
+        );
+    }
+    Ok(false)
+}
+
+/// Reads and checks a whole archive; an error names its line.
+fn parse(text: &str) -> Result<Vec<Council>, (usize, String)> {
+    let mut councils: Vec<Council> = Vec::new();
+    let mut expected = 0usize;
+    let mut previous = GENESIS;
+    for (index, line) in text.lines().enumerate() {
+        let number = index + 1;
+        if expected == 0 {
+            let header: Value = serde_json::from_str(line)
+                .map_err(|e| (number, format!("not a backup header: {e}")))?;
+            let field = |name: &str| header.get(name).and_then(Value::as_str).map(str::to_owned);
+            let (Some(1), Some(id), Some(pack), Some(head), Some(n)) = (
+                header.get("warden_backup").and_then(Value::as_u64),
+                field("council"),
+                field("pack"),
+                field("head"),
+                header.get("events").and_then(Value::as_u64),
+            ) else {
+                return Err((
+                    number,
+                    "expected a header with warden_backup 1, council, pack, events and head".into(),
+                ));
+            };
+            finish(councils.last(), &previous).map_err(|e| (number, e))?;
+            expected = usize::try_from(n).unwrap_or(usize::MAX);
+            previous = GENESIS;
+            councils.push(Council {
+                id,
+                pack,
+                head,
+                events: Vec::new(),
+            });
+            continue;
+        }
+        let event = domain::parse_event(line).map_err(|e| (number, e.to_string()))?;
+        if chain::canonical(&event) != line {
+            return Err((
+                number,
+                "the event is not in canonical form, so it cannot be the stored one".into(),
+            ));
+        }
+        previous = chain::link(&previous, line);
+        if let Some(c) = councils.last_mut() {
+            c.events.push(event);
+        }
+        expected -= 1;
+    }
+    if expected > 0 {
+        return Err((
+            text.lines().count(),
+            format!("the archive ends {expected} events short"),
+        ));
+    }
+    finish(councils.last(), &previous).map_err(|e| (text.lines().count(), e))?;
+    Ok(councils)
+}
+
+/// Checks the council just read reaches the head its header promised.
+fn finish(council: Option<&Council>, head: &Digest32) -> Result<(), String> {
+    match council {
+        Some(c) if c.head != head.to_string() => Err(format!(
+            "council {}'s events chain to {head}, not the header's {}",
+            c.id, c.head
+        )),
+        _ => Ok(()),
+    }
+}
