@@ -249,6 +249,17 @@ macro_rules! vocabulary {
                 })
             }
 
+            /// Decodes the fields of a `event_type` event from a deserializer
+            /// that yields them directly (see `fast.rs`).
+            pub(crate) fn decode_typed<'de, D: serde::Deserializer<'de>>(
+                event_type: EventType,
+                d: D,
+            ) -> Result<Self, D::Error> {
+                Ok(match event_type {
+                    $(EventType::$variant => EventKind::$variant(<$payload as serde::Deserialize>::deserialize(d)?),)*
+                })
+            }
+
             /// The fields of this event, without `at`, `type` and `by`.
             pub fn to_fields(&self) -> serde_json::Value {
                 let value = match self {

@@ -6,6 +6,7 @@
 
 pub mod estate;
 pub mod event;
+mod fast;
 pub mod ids;
 pub mod log;
 pub mod money;

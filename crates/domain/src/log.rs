@@ -68,6 +68,13 @@ pub struct LoggedEvent {
 
 /// Decodes one JSON object into an event, checking its shape only.
 pub fn parse_event(text: &str) -> Result<Event, EventError> {
+    // The fast path decodes well-formed events in one typed pass; anything
+    // else takes the careful path below, which says what is wrong.
+    crate::fast::parse(text).map_or_else(|| parse_event_carefully(text), Ok)
+}
+
+/// Decodes through a JSON value, so each kind of mistake gets its own message.
+pub(crate) fn parse_event_carefully(text: &str) -> Result<Event, EventError> {
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| EventError::Json(e.to_string()))?;
     let serde_json::Value::Object(mut fields) = value else {
