@@ -1,35 +1,15 @@
 //! The stored-log commands as a user runs them: init, import, check --council,
 //! export, verify, against a real SQLite file.
 
+mod common;
+
+use common::{council_from_example, ok, root, warden};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 // The store's test support: throwaway SQLite files and a real PostgreSQL server.
 #[path = "../../store/tests/support/mod.rs"]
 mod support;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn warden(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_warden"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("warden runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = warden(args);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 struct Db {
     _dir: tempfile::TempDir,
@@ -52,23 +32,7 @@ const YEAR_END: &str = "2026-03-31T17:00:00+01:00";
 #[test]
 fn a_stored_log_gives_the_same_findings_as_the_file() {
     let db = db();
-    ok(&[
-        "init",
-        "--db",
-        &db.url,
-        "--council",
-        "sefton",
-        "--pack",
-        "sefton",
-    ]);
-    ok(&[
-        "import",
-        "--db",
-        &db.url,
-        "--council",
-        "sefton",
-        "examples/sefton.jsonl",
-    ]);
+    council_from_example(&db.url, "sefton", "sefton");
     let stored = warden(&[
         "check",
         "--db",
@@ -101,23 +65,7 @@ fn a_stored_log_gives_the_same_findings_as_the_file() {
 #[test]
 fn an_import_with_any_bad_line_appends_nothing_and_lists_every_one() {
     let db = db();
-    ok(&[
-        "init",
-        "--db",
-        &db.url,
-        "--council",
-        "southend",
-        "--pack",
-        "southend",
-    ]);
-    ok(&[
-        "import",
-        "--db",
-        &db.url,
-        "--council",
-        "southend",
-        "examples/southend.jsonl",
-    ]);
+    council_from_example(&db.url, "southend", "southend");
     let before = ok(&["verify", "--db", &db.url]);
     let dir = tempfile::tempdir().expect("temp");
     let bad = dir.path().join("more.jsonl");
@@ -157,23 +105,7 @@ fn an_import_with_any_bad_line_appends_nothing_and_lists_every_one() {
 #[test]
 fn an_import_continues_the_stored_state() {
     let db = db();
-    ok(&[
-        "init",
-        "--db",
-        &db.url,
-        "--council",
-        "southend",
-        "--pack",
-        "southend",
-    ]);
-    ok(&[
-        "import",
-        "--db",
-        &db.url,
-        "--council",
-        "southend",
-        "examples/southend.jsonl",
-    ]);
+    council_from_example(&db.url, "southend", "southend");
     let dir = tempfile::tempdir().expect("temp");
     let more = dir.path().join("more.jsonl");
     // c001 joined in the stored log, so leaving later refers to a known person;
@@ -214,23 +146,7 @@ fn an_import_continues_the_stored_state() {
 #[test]
 fn an_import_after_a_snapshot_validates_against_the_snapshot_and_tail() {
     let db = db();
-    ok(&[
-        "init",
-        "--db",
-        &db.url,
-        "--council",
-        "southend",
-        "--pack",
-        "southend",
-    ]);
-    ok(&[
-        "import",
-        "--db",
-        &db.url,
-        "--council",
-        "southend",
-        "examples/southend.jsonl",
-    ]);
+    council_from_example(&db.url, "southend", "southend");
     let out = ok(&["snapshot", "--db", &db.url, "--council", "southend"]);
     assert!(out.starts_with("southend: snapshot at event 471"), "{out}");
     let dir = tempfile::tempdir().expect("temp");
@@ -285,23 +201,7 @@ fn an_import_after_a_snapshot_validates_against_the_snapshot_and_tail() {
 #[test]
 fn export_reimports_to_the_same_chain_head() {
     let db = db();
-    ok(&[
-        "init",
-        "--db",
-        &db.url,
-        "--council",
-        "a",
-        "--pack",
-        "redditch",
-    ]);
-    ok(&[
-        "import",
-        "--db",
-        &db.url,
-        "--council",
-        "a",
-        "examples/redditch.jsonl",
-    ]);
+    council_from_example(&db.url, "a", "redditch");
     let exported = ok(&["export", "--db", &db.url, "--council", "a"]);
     let dir = tempfile::tempdir().expect("temp");
     let file = dir.path().join("export.jsonl");
@@ -336,23 +236,7 @@ fn export_reimports_to_the_same_chain_head() {
 #[test]
 fn verify_exits_one_and_names_the_event_that_was_altered() {
     let db = db();
-    ok(&[
-        "init",
-        "--db",
-        &db.url,
-        "--council",
-        "mid-devon",
-        "--pack",
-        "mid-devon",
-    ]);
-    ok(&[
-        "import",
-        "--db",
-        &db.url,
-        "--council",
-        "mid-devon",
-        "examples/mid-devon.jsonl",
-    ]);
+    council_from_example(&db.url, "mid-devon", "mid-devon");
     let conn = rusqlite::Connection::open(&db.path).expect("open");
     conn.execute("UPDATE events SET event = event || ' ' WHERE seq = 17", [])
         .expect("tamper");
@@ -445,23 +329,7 @@ fn the_python_script_in_the_docs_recomputes_the_same_head() {
         return;
     }
     let db = db();
-    ok(&[
-        "init",
-        "--db",
-        &db.url,
-        "--council",
-        "ll",
-        "--pack",
-        "leighton-linslade",
-    ]);
-    ok(&[
-        "import",
-        "--db",
-        &db.url,
-        "--council",
-        "ll",
-        "examples/leighton-linslade.jsonl",
-    ]);
+    council_from_example(&db.url, "ll", "leighton-linslade");
     let dir = tempfile::tempdir().expect("temp");
     let file = dir.path().join("export.jsonl");
     std::fs::write(&file, ok(&["export", "--db", &db.url, "--council", "ll"])).expect("write");
@@ -487,23 +355,7 @@ fn a_postgres_log_gives_the_same_findings_as_the_file() {
         return;
     };
     let url = pg.fresh_db().url();
-    ok(&[
-        "init",
-        "--db",
-        &url,
-        "--council",
-        "redditch",
-        "--pack",
-        "redditch",
-    ]);
-    ok(&[
-        "import",
-        "--db",
-        &url,
-        "--council",
-        "redditch",
-        "examples/redditch.jsonl",
-    ]);
+    council_from_example(&url, "redditch", "redditch");
     let stored = warden(&[
         "check",
         "--db",
@@ -618,23 +470,7 @@ fn run_restores(targets: &[String], archive: &Path, expected: &str, source: &Db)
 #[test]
 fn a_damaged_archive_is_refused_at_its_line_and_nothing_is_restored() {
     let source = db();
-    ok(&[
-        "init",
-        "--db",
-        &source.url,
-        "--council",
-        "mid-devon",
-        "--pack",
-        "mid-devon",
-    ]);
-    ok(&[
-        "import",
-        "--db",
-        &source.url,
-        "--council",
-        "mid-devon",
-        "examples/mid-devon.jsonl",
-    ]);
+    council_from_example(&source.url, "mid-devon", "mid-devon");
     let dir = tempfile::tempdir().expect("temp");
     let archive = dir.path().join("warden.backup");
     ok(&[
