@@ -266,6 +266,18 @@ impl<'a> Run<'a> {
         });
     }
 
+    /// A finding settled by `event` itself: a check, a limit, a breach.
+    fn settle(&mut self, r: usize, status: Status, event: &Event, detail: String) {
+        self.push(
+            r,
+            status,
+            None,
+            Some(event.at),
+            Concerns::of(&event.kind),
+            detail,
+        );
+    }
+
     /// Whether the conditions hold of `event` (and of `device`, for a fan-out).
     fn matches(&self, filter: &Filter, event: &Event, device: Option<&DeviceId>) -> bool {
         let kind = &event.kind;
@@ -595,14 +607,7 @@ impl<'a> Run<'a> {
             None => (Status::Met, format!("checked before {name}")),
             Some(why) => (Status::Violated, format!("before {name}: {why}")),
         };
-        self.push(
-            r,
-            status,
-            None,
-            Some(event.at),
-            Concerns::of(&event.kind),
-            detail,
-        );
+        self.settle(r, status, event, detail);
     }
 
     /// What the event's person lacks, or None when the requirement holds.
@@ -719,14 +724,7 @@ impl<'a> Run<'a> {
             }
         };
         let status = if over { Status::Violated } else { Status::Met };
-        self.push(
-            r,
-            status,
-            None,
-            Some(event.at),
-            Concerns::of(&event.kind),
-            detail,
-        );
+        self.settle(r, status, event, detail);
     }
 
     fn forbid(&mut self, r: usize, event: &Event) {
@@ -738,14 +736,7 @@ impl<'a> Run<'a> {
                 EventKind::EmailForwardingDetected(e) => format!("mail forwarded to {}", e.to),
                 kind => format!("{} must never happen like this", kind.event_type()),
             };
-            self.push(
-                r,
-                Status::Violated,
-                None,
-                Some(event.at),
-                Concerns::of(&event.kind),
-                detail,
-            );
+            self.settle(r, Status::Violated, event, detail);
         }
     }
 
