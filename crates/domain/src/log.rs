@@ -150,19 +150,6 @@ impl<'a> LogReader<'a> {
         }
     }
 
-    /// A reader continuing after `events`, which are taken as already valid.
-    pub fn after<'e>(
-        policies: &'a dyn PolicyCatalogue,
-        events: impl IntoIterator<Item = &'e Event>,
-    ) -> Self {
-        let mut reader = Self::new(policies);
-        for event in events {
-            reader.estate.apply(event);
-            reader.previous = Some((0, event.at));
-        }
-        reader
-    }
-
     /// Reads `text`, returning its events or every error in it. On error the
     /// reader should be dropped: it has applied what it could to find more.
     pub fn read(mut self, text: &str) -> Result<Vec<LoggedEvent>, Vec<LineError>> {
