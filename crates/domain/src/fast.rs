@@ -29,7 +29,9 @@ pub(crate) fn parse(text: &str) -> Option<Event> {
         #[serde(rename = "type", borrow)]
         kind: &'a str,
     }
-    let event_type = EventType::from_name(serde_json::from_str::<TypeOnly>(text).ok()?.kind)?;
+    let event_type = EventType::from_name(
+        type_name(text).or_else(|| serde_json::from_str::<TypeOnly>(text).ok().map(|t| t.kind))?,
+    )?;
     let mut envelope = Envelope::default();
     let mut de = serde_json::Deserializer::from_str(text);
     let kind = EventKind::decode_typed(
@@ -44,6 +46,17 @@ pub(crate) fn parse(text: &str) -> Option<Event> {
     let at = envelope.at?.parse::<Timestamp>().ok()?;
     let by = envelope.by.flatten().map(|b| PersonId(b.to_owned()));
     Some(Event { at, by, kind })
+}
+
+/// The `type` of an event by a scan rather than a parse. The raw sequence
+/// `"type":"` can only be the key: inside a JSON string its quotes would be
+/// escaped. An event written with spaces around the colon falls back to a
+/// parse; a wrong answer is impossible, since the typed decode that follows
+/// would then fail and the careful path take over.
+fn type_name(text: &str) -> Option<&str> {
+    let start = text.find("\"type\":\"")? + "\"type\":\"".len();
+    let rest = text.get(start..)?;
+    rest.get(..rest.find('"')?)
 }
 
 /// A deserializer that hands a struct visitor the object's fields minus the
