@@ -80,6 +80,29 @@ impl Head {
     };
 }
 
+/// The rows that extend a chain ending at `head` with `events`, in order,
+/// and the chain's new head. Backends store these rows as they are.
+pub fn extend(head: Head, events: &[Event]) -> (Vec<Row>, Head) {
+    let mut head = head;
+    let rows = events
+        .iter()
+        .map(|event| {
+            let text = canonical(event);
+            let hash = link(&head.hash, &text);
+            head = Head {
+                seq: head.seq + 1,
+                hash,
+            };
+            Row {
+                seq: head.seq,
+                event: text,
+                hash: hash.to_string(),
+            }
+        })
+        .collect();
+    (rows, head)
+}
+
 /// One stored event as the database holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Row {
@@ -204,6 +227,33 @@ mod tests {
         let a = event(r#"{"at":"2025-04-01T09:00:00+01:00","type":"person_left","person":"p1"}"#);
         let b = event(r#"{ "person" : "p1", "type":"person_left", "at":"2025-04-01T08:00:00Z" }"#);
         assert_eq!(canonical(&a), canonical(&b));
+    }
+
+    #[test]
+    fn extending_a_chain_gives_rows_that_verify_to_the_new_head() {
+        let events: Vec<Event> = (1..=3)
+            .map(|i| {
+                event(&format!(
+                    r#"{{"at":"2025-04-01T09:00:0{i}Z","type":"person_left","person":"p{i}"}}"#
+                ))
+            })
+            .collect();
+        let (first, middle) = extend(Head::EMPTY, &events[..1]);
+        let (rest, end) = extend(middle, &events[1..]);
+        assert_eq!((middle.seq, end.seq), (1, 3));
+        let rows: Vec<Row> = first.into_iter().chain(rest).collect();
+        assert_eq!(
+            rows.iter().map(|r| r.seq).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
+        assert_eq!(
+            verify(rows),
+            Verification {
+                sound: 3,
+                head: end.hash,
+                broken: None
+            }
+        );
     }
 
     #[test]

@@ -105,6 +105,19 @@ pub struct Snapshot {
     pub state: String,
 }
 
+/// Refuses an append prepared against a head the log has moved past.
+fn require_head(council: &str, expected: Head, found: Head) -> Result<(), StoreError> {
+    if found == expected {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict {
+            council: council.to_owned(),
+            expected: expected.seq,
+            found: found.seq,
+        })
+    }
+}
+
 /// Opens the database a `--db` URL names: `sqlite:PATH` or `postgres://...`.
 pub fn open(url: &str) -> Result<Box<dyn EventLog>, StoreError> {
     if let Some(path) = url.strip_prefix("sqlite:") {

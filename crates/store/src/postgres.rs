@@ -10,7 +10,7 @@
 //! flushed its WAL (`synchronous_commit` at its default, on).
 
 use crate::chain::{self, Digest32, Head, Row};
-use crate::{EventLog, Snapshot, StoreError};
+use crate::{EventLog, Snapshot, StoreError, require_head};
 use domain::Event;
 use postgres::error::SqlState;
 use postgres::{Client, GenericClient, NoTls};
@@ -149,26 +149,15 @@ impl EventLog for PostgresLog {
     ) -> Result<Head, StoreError> {
         let mut tx = self.client.transaction()?;
         require_council(&mut tx, council, true)?;
-        let found = read_head(&mut tx, council)?;
-        if found != expected {
-            return Err(StoreError::Conflict {
-                council: council.to_owned(),
-                expected: expected.seq,
-                found: found.seq,
-            });
-        }
+        require_head(council, expected, read_head(&mut tx, council)?)?;
         // The chain is computed here, then the whole batch goes in one
         // statement: one round trip per append, not one per event.
-        let mut head = found;
+        let (rows, head) = chain::extend(expected, events);
         let (mut seqs, mut texts, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
-        for event in events {
-            let text = chain::canonical(event);
-            let hash = chain::link(&head.hash, &text);
-            let seq = head.seq + 1;
-            seqs.push(i64::try_from(seq).unwrap_or(i64::MAX));
-            hashes.push(hash.to_string());
-            texts.push(text);
-            head = Head { seq, hash };
+        for row in rows {
+            seqs.push(i64::try_from(row.seq).unwrap_or(i64::MAX));
+            texts.push(row.event);
+            hashes.push(row.hash);
         }
         let result = tx.execute(
             "INSERT INTO events (council, seq, event, hash) \

@@ -8,7 +8,7 @@
 //! impossible even if that were bypassed.
 
 use crate::chain::{self, Digest32, Head, Row};
-use crate::{EventLog, Snapshot, StoreError};
+use crate::{EventLog, Snapshot, StoreError, require_head};
 use domain::Event;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -151,30 +151,15 @@ impl EventLog for SqliteLog {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         require_council(&tx, council)?;
-        let found = read_head(&tx, council)?;
-        if found != expected {
-            return Err(StoreError::Conflict {
-                council: council.to_owned(),
-                expected: expected.seq,
-                found: found.seq,
-            });
-        }
-        let mut head = found;
+        require_head(council, expected, read_head(&tx, council)?)?;
+        let (rows, head) = chain::extend(expected, events);
         {
             let mut insert = tx.prepare(
                 "INSERT INTO events (council, seq, event, hash) VALUES (?1, ?2, ?3, ?4)",
             )?;
-            for event in events {
-                let text = chain::canonical(event);
-                let hash = chain::link(&head.hash, &text);
-                let seq = head.seq + 1;
-                insert.execute(params![
-                    council,
-                    i64::try_from(seq).unwrap_or(i64::MAX),
-                    text,
-                    hash.to_string()
-                ])?;
-                head = Head { seq, hash };
+            for row in rows {
+                let seq = i64::try_from(row.seq).unwrap_or(i64::MAX);
+                insert.execute(params![council, seq, row.event, row.hash])?;
             }
         }
         tx.commit()?;

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{council_from_example, ok, root, warden};
+use common::{council_from_example, import_text, ok, root, succeeded, warden};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -67,25 +67,18 @@ fn an_import_with_any_bad_line_appends_nothing_and_lists_every_one() {
     let db = db();
     council_from_example(&db.url, "southend", "southend");
     let before = ok(&["verify", "--db", &db.url]);
-    let dir = tempfile::tempdir().expect("temp");
-    let bad = dir.path().join("more.jsonl");
-    std::fs::write(
-        &bad,
-        concat!(
-            r#"{"at":"2026-04-01T09:00:00+01:00","type":"person_joined","person":"new1","name":"N","kind":"employee"}"#, "\n",
-            r#"{"at":"2026-04-01T09:05:00+01:00","type":"person_left","person":"ghost"}"#, "\n",
-            r#"{"at":"2020-01-01T09:00:00Z","type":"password_changed","person":"new1"}"#, "\n",
-        ),
-    )
-    .expect("write");
-    let out = warden(&[
-        "import",
-        "--db",
+    let out = import_text(
         &db.url,
-        "--council",
         "southend",
-        bad.to_str().expect("utf-8"),
-    ]);
+        concat!(
+            r#"{"at":"2026-04-01T09:00:00+01:00","type":"person_joined","person":"new1","name":"N","kind":"employee"}"#,
+            "\n",
+            r#"{"at":"2026-04-01T09:05:00+01:00","type":"person_left","person":"ghost"}"#,
+            "\n",
+            r#"{"at":"2020-01-01T09:00:00Z","type":"password_changed","person":"new1"}"#,
+            "\n",
+        ),
+    );
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("more.jsonl:2: person `ghost`"), "{stderr}");
@@ -106,37 +99,19 @@ fn an_import_with_any_bad_line_appends_nothing_and_lists_every_one() {
 fn an_import_continues_the_stored_state() {
     let db = db();
     council_from_example(&db.url, "southend", "southend");
-    let dir = tempfile::tempdir().expect("temp");
-    let more = dir.path().join("more.jsonl");
     // c001 joined in the stored log, so leaving later refers to a known person;
     // an event older than the stored log's last is refused.
-    std::fs::write(
-        &more,
+    let out = succeeded(import_text(
+        &db.url,
+        "southend",
         r#"{"at":"2026-05-01T09:00:00+01:00","type":"person_left","person":"c001"}"#,
-    )
-    .expect("write");
-    let out = ok(&[
-        "import",
-        "--db",
-        &db.url,
-        "--council",
-        "southend",
-        more.to_str().expect("utf-8"),
-    ]);
+    ));
     assert!(out.contains("appended 1 events"), "{out}");
-    std::fs::write(
-        &more,
-        r#"{"at":"2025-04-02T09:00:00+01:00","type":"password_changed","person":"c002"}"#,
-    )
-    .expect("write");
-    let out = warden(&[
-        "import",
-        "--db",
+    let out = import_text(
         &db.url,
-        "--council",
         "southend",
-        more.to_str().expect("utf-8"),
-    ]);
+        r#"{"at":"2025-04-02T09:00:00+01:00","type":"password_changed","person":"c002"}"#,
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("earlier than the last event already stored")
@@ -149,22 +124,12 @@ fn an_import_after_a_snapshot_validates_against_the_snapshot_and_tail() {
     council_from_example(&db.url, "southend", "southend");
     let out = ok(&["snapshot", "--db", &db.url, "--council", "southend"]);
     assert!(out.starts_with("southend: snapshot at event 471"), "{out}");
-    let dir = tempfile::tempdir().expect("temp");
-    let more = dir.path().join("more.jsonl");
     // c001 is known only from the events the snapshot holds.
-    std::fs::write(
-        &more,
-        r#"{"at":"2026-05-01T09:00:00+01:00","type":"person_left","person":"c001"}"#,
-    )
-    .expect("write");
-    let out = warden(&[
-        "import",
-        "--db",
+    let out = import_text(
         &db.url,
-        "--council",
         "southend",
-        more.to_str().expect("utf-8"),
-    ]);
+        r#"{"at":"2026-05-01T09:00:00+01:00","type":"person_left","person":"c001"}"#,
+    );
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -177,19 +142,11 @@ fn an_import_after_a_snapshot_validates_against_the_snapshot_and_tail() {
     conn.execute("UPDATE snapshots SET hash = 'ab'", [])
         .expect("tamper");
     drop(conn);
-    std::fs::write(
-        &more,
-        r#"{"at":"2026-05-02T09:00:00+01:00","type":"person_left","person":"c002"}"#,
-    )
-    .expect("write");
-    let out = warden(&[
-        "import",
-        "--db",
+    let out = import_text(
         &db.url,
-        "--council",
         "southend",
-        more.to_str().expect("utf-8"),
-    ]);
+        r#"{"at":"2026-05-02T09:00:00+01:00","type":"person_left","person":"c002"}"#,
+    );
     assert_eq!(out.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
