@@ -303,6 +303,26 @@ vocabulary! {
     EmailForwardingDetected(EmailForwardingDetected) = "email_forwarding_detected",
 }
 
+impl Event {
+    /// The event as one compact JSON object with its keys sorted and `at` in
+    /// UTC (`Z`): the canonical form the store hashes (`docs/storage.md`),
+    /// and the form generated logs are written in.
+    pub fn to_canonical_json(&self) -> String {
+        let mut fields = match self.kind.to_fields() {
+            serde_json::Value::Object(fields) => fields,
+            _ => serde_json::Map::new(),
+        };
+        let text = serde_json::Value::String;
+        fields.insert("type".into(), text(self.kind.event_type().name().into()));
+        fields.insert("at".into(), text(self.at.to_string()));
+        if let Some(by) = &self.by {
+            fields.insert("by".into(), text(by.0.clone()));
+        }
+        // serde_json's map is ordered by key, so this is the sorted, compact form.
+        serde_json::Value::Object(fields).to_string()
+    }
+}
+
 impl std::fmt::Display for EventType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

@@ -4,6 +4,7 @@
 //! No I/O and no clock: pack files arrive through a `PackSource` the caller
 //! provides, and every evaluation is handed its "now" and its calendar.
 
+pub mod bundled;
 pub mod calendar;
 pub mod duration;
 pub mod eval;

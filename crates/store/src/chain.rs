@@ -8,7 +8,6 @@
 //! UTF-8 bytes. `docs/storage.md` has a short script that checks a chain.
 
 use domain::Event;
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::fmt;
 
@@ -40,22 +39,10 @@ impl Digest32 {
     }
 }
 
-/// The canonical JSON of an event.
+/// The canonical JSON of an event (defined in `domain`, where the event is,
+/// so that everything that writes events writes this one form).
 pub fn canonical(event: &Event) -> String {
-    let mut fields = match event.kind.to_fields() {
-        Value::Object(fields) => fields,
-        _ => serde_json::Map::new(),
-    };
-    fields.insert(
-        "type".into(),
-        Value::String(event.kind.event_type().name().into()),
-    );
-    fields.insert("at".into(), Value::String(event.at.to_string()));
-    if let Some(by) = &event.by {
-        fields.insert("by".into(), Value::String(by.0.clone()));
-    }
-    // serde_json's map is ordered by key, so this is the sorted, compact form.
-    Value::Object(fields).to_string()
+    event.to_canonical_json()
 }
 
 /// The hash of an event whose canonical JSON is `canonical`, after `previous`.

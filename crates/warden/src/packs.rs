@@ -5,21 +5,7 @@
 use rules::{PackSource, SourceFile};
 use std::path::{Path, PathBuf};
 
-/// The packs in `packs/`, compiled in.
-pub const BUNDLED: &[(&str, &str)] = &[
-    (
-        "uk-baseline",
-        include_str!("../../../packs/uk-baseline.toml"),
-    ),
-    ("southend", include_str!("../../../packs/southend.toml")),
-    ("redditch", include_str!("../../../packs/redditch.toml")),
-    ("sefton", include_str!("../../../packs/sefton.toml")),
-    ("mid-devon", include_str!("../../../packs/mid-devon.toml")),
-    (
-        "leighton-linslade",
-        include_str!("../../../packs/leighton-linslade.toml"),
-    ),
-];
+pub use rules::bundled::BUNDLED;
 
 pub struct Packs;
 
@@ -35,22 +21,7 @@ impl PackSource for Packs {
                 });
             }
         }
-        match BUNDLED
-            .iter()
-            .find(|(id, _)| *id == name.trim_end_matches(".toml"))
-        {
-            Some((id, text)) => Ok(SourceFile {
-                name: format!("bundled:{id}"),
-                text: (*text).into(),
-            }),
-            None => {
-                let names: Vec<_> = BUNDLED.iter().map(|(id, _)| *id).collect();
-                Err(format!(
-                    "no pack file `{name}` and no bundled pack of that name (bundled: {})",
-                    names.join(", ")
-                ))
-            }
-        }
+        rules::bundled::Bundled.read(name, from)
     }
 }
 
