@@ -3,6 +3,7 @@
 //! place errors are turned into messages and exit codes.
 
 mod backup;
+mod generated;
 mod packs;
 mod report;
 mod stored;
@@ -90,6 +91,9 @@ enum Command {
     },
     /// List the policy packs compiled into this binary.
     Packs,
+    /// Write realistic, deterministic logs for many councils (same seed,
+    /// same bytes), for trials and benchmarks.
+    Generate(GenerateArgs),
 }
 
 const DEFAULT_DB: &str = "sqlite:warden.db";
@@ -130,6 +134,34 @@ struct CheckArgs {
     verbose: bool,
 }
 
+#[derive(clap::Args)]
+struct GenerateArgs {
+    #[arg(long, default_value_t = 5)]
+    councils: usize,
+    /// Headcount of each council when its log begins.
+    #[arg(long, default_value_t = 100)]
+    people: usize,
+    /// Financial years of events, ending 31 March 2026 (1 to 20).
+    #[arg(long, default_value_t = 5)]
+    years: u16,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Give every council this pack (a file or a bundled name), so that
+    /// `check --pack PACK` accepts the whole file. Without it the councils
+    /// take the five council packs in turn.
+    #[arg(long)]
+    pack: Option<String>,
+    /// One JSONL file holding every council's events in time order.
+    #[arg(long, required_unless_present_any = ["per_council", "db"], conflicts_with_all = ["per_council", "db"])]
+    out: Option<PathBuf>,
+    /// A folder for one JSONL file per council and a councils.tsv index.
+    #[arg(long, conflicts_with = "db")]
+    per_council: Option<PathBuf>,
+    /// A new database to register each council in and append its log to.
+    #[arg(long)]
+    db: Option<String>,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum Format {
     Table,
@@ -154,12 +186,29 @@ fn main() -> ExitCode {
         Command::Verify { db, council } => stored::verify(&db, council.as_deref()),
         Command::Backup { db, out } => backup::backup(&db, &out),
         Command::Restore { db, from } => backup::restore(&db, &from),
+        Command::Generate(args) => generate(args),
     };
     match result {
         Ok(false) => ExitCode::SUCCESS,
         Ok(true) => ExitCode::from(1),
         Err(BadInput) => ExitCode::from(2),
     }
+}
+
+fn generate(args: GenerateArgs) -> Result<bool, BadInput> {
+    let spec = generate::Spec {
+        people: args.people,
+        years: args.years,
+        seed: args.seed,
+    };
+    let output = match (args.out, args.per_council, args.db) {
+        (Some(file), _, _) => generated::Output::File(file),
+        (_, Some(dir), _) => generated::Output::Folder(dir),
+        (_, _, Some(db)) => generated::Output::Store(db),
+        // clap requires one of the three.
+        _ => return Err(BadInput),
+    };
+    generated::generate(&spec, args.councils, args.pack.as_deref(), &output)
 }
 
 fn list_packs() {

@@ -1,0 +1,480 @@
+//! Realistic event logs for many councils, for benchmarks, demos and
+//! property tests: `warden generate` is a thin wrapper over [`council`].
+//!
+//! Deterministic: the same spec, council index and pack give the same events
+//! on every run and platform (a splitmix64 stream per council, integer
+//! arithmetic only, no clock). Councils are independent, so they can be made
+//! in parallel and one council can be made without the others.
+//!
+//! Each council's log covers the `years` financial years that end on 31 March
+//! 2026. People's lives are drawn first (who joins, who leaves and when,
+//! including councillors who lose their seats at the elections every four
+//! years in May); then each person's own events, the council's policies,
+//! incidents and claims. Most obligations are met, a realistic share late or
+//! missed, so that every rule kind reaches every status it can. The pack
+//! supplies the policies, roles, courses and mail domain; a rule the pack
+//! lacks costs nothing but a few events nobody checks.
+//!
+//! Every log is valid: each event passes `Estate::check` against the events
+//! before it (a test holds the generator to that for every seed pack).
+
+mod people;
+mod rng;
+
+use domain::*;
+use jiff::Timestamp;
+use jiff::civil::{Date, Weekday, date};
+use jiff::tz::TimeZone;
+use rng::Rng;
+use rules::pack::{PolicyPack, RuleKind};
+
+/// What to generate for each council.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Spec {
+    /// Headcount when the log begins (councillors, staff, third parties).
+    pub people: usize,
+    /// Financial years covered, ending 31 March 2026 (1 to 20).
+    pub years: u16,
+    pub seed: u64,
+}
+
+/// The last day a generated log covers is 31 March of this year.
+pub const LAST_YEAR: i16 = 2026;
+
+impl Spec {
+    /// 1 April of the first financial year.
+    pub fn first_day(&self) -> Date {
+        date(LAST_YEAR - self.years.clamp(1, 20) as i16, 4, 1)
+    }
+
+    /// 1 April 2026: the log holds only events before this day begins.
+    pub fn end_day(&self) -> Date {
+        date(LAST_YEAR, 4, 1)
+    }
+}
+
+/// The id of the council with this index, `c001` upwards; every id in its log
+/// starts with it, so the logs of many councils can share one file.
+pub fn council_id(index: usize) -> String {
+    format!("c{:03}", index + 1)
+}
+
+/// One council's log, in time order.
+pub fn council(spec: &Spec, index: usize, pack: &PolicyPack) -> Vec<Event> {
+    let mut g = Gen::new(spec, index, pack);
+    let lives = people::lives(&mut g, spec.people);
+    g.policies(&lives);
+    for life in &lives {
+        people::live(&mut g, life);
+    }
+    g.incidents(&lives);
+    g.broadband(&lives);
+    g.finish()
+}
+
+/// Days are counted from the first day of the log (day 0); minutes from
+/// local midnight.
+pub(crate) type Day = i64;
+
+/// Days before day 0 that timestamps can reach (policies approved, devices
+/// bought, before the council started recording).
+const BEFORE: i64 = 1_500;
+
+pub(crate) struct Gen<'a> {
+    pub rng: Rng,
+    pub pack: &'a PolicyPack,
+    pub prefix: String,
+    pub time: Days,
+    /// Election days within the log, and every election date up to four
+    /// years after it (for councillors' `term_ends`).
+    pub elections: Vec<Day>,
+    pub election_dates: Vec<Date>,
+    pub log: Log,
+    pub permanent: Vec<(PersonId, Role)>,
+    pub next_device: u32,
+    pub mail_domain: String,
+    /// Each policy's versions and the day each came into force.
+    policy_versions: Vec<(PolicyId, Day, String)>,
+}
+
+impl<'a> Gen<'a> {
+    fn new(spec: &Spec, index: usize, pack: &'a PolicyPack) -> Self {
+        let first = spec.first_day();
+        let days = first
+            .until(spec.end_day())
+            .map_or(0, |s| s.get_days().into());
+        let tz = pack.time_zone.clone();
+        let midnights = (-BEFORE..days + 60)
+            .map(|d| noon_based_midnight(&tz, first, d))
+            .collect();
+        // Councils elect every four years in May, in staggered years.
+        let election_dates: Vec<Date> = (first.year()..=LAST_YEAR + 4)
+            .filter(|year| (*year as usize + index).is_multiple_of(4))
+            .map(first_thursday_of_may)
+            .collect();
+        let elections = election_dates
+            .iter()
+            .map(|day| first.until(*day).map_or(0, |s| i64::from(s.get_days())))
+            .filter(|d| (0..days).contains(d))
+            .collect();
+        Gen {
+            rng: Rng::new(spec.seed, index as u64),
+            pack,
+            prefix: council_id(index),
+            time: Days {
+                first,
+                days,
+                midnights,
+            },
+            elections,
+            election_dates,
+            log: Log(Vec::new()),
+            permanent: Vec::new(),
+            next_device: 0,
+            policy_versions: Vec::new(),
+            mail_domain: pack
+                .mail_domains
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "council.gov.uk".into()),
+        }
+    }
+
+    pub fn device_id(&mut self, kind: &str) -> DeviceId {
+        self.next_device += 1;
+        let tag = kind.get(..3).unwrap_or(kind).to_ascii_uppercase();
+        DeviceId(format!("{}-{tag}-{:05}", self.prefix, self.next_device))
+    }
+
+    /// The roles a permission rule of the pack names for this event type.
+    pub fn roles_for(&self, event: EventType) -> Vec<Role> {
+        self.pack
+            .rules
+            .iter()
+            .filter_map(|r| match &r.kind {
+                RuleKind::Permission(p) if p.on.event == event => Some(p.roles.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    /// Someone who approves or requests: mostly a holder of one of `roles`,
+    /// now and then someone who holds none of them (a finding to make).
+    pub fn approver(&mut self, roles: &[Role]) -> PersonId {
+        let (holders, others): (Vec<_>, Vec<_>) = self
+            .permanent
+            .iter()
+            .partition(|(_, role)| roles.contains(role));
+        let pool = if self.rng.chance(80) || others.is_empty() {
+            holders
+        } else {
+            others
+        };
+        let pool = if pool.is_empty() {
+            self.permanent.iter().collect()
+        } else {
+            pool
+        };
+        let i = self.rng.below(pool.len() as u64) as usize;
+        pool.get(i).map_or_else(
+            || PersonId(format!("{}-p00001", self.prefix)),
+            |p| p.0.clone(),
+        )
+    }
+
+    /// Each policy approved before the log begins, then reviewed about once a
+    /// year (some late, some councils stop), now and then as a new version
+    /// that everyone it binds accepts again.
+    fn policies(&mut self, lives: &[people::Life]) {
+        let pack = self.pack;
+        for policy in &pack.policies {
+            let approved = -(30 + self.rng.below(300) as i64);
+            let mut version = policy.version.clone();
+            self.log.push(
+                self.time.at(self.time.weekday(approved), 19 * 60),
+                EventKind::PolicyApproved(domain::event::PolicyApproved {
+                    policy: policy.id.clone(),
+                    version: version.clone(),
+                    body: policy.approving_body.clone().unwrap_or("council".into()),
+                }),
+            );
+            self.policy_versions
+                .push((policy.id.clone(), approved, version.clone()));
+            let mut day = approved;
+            let mut revision = 1;
+            loop {
+                day += match self.rng.below(100) {
+                    0..=4 => break, // reviews stop: the recurrence goes overdue
+                    5..=14 => 380 + self.rng.below(150) as i64,
+                    _ => 300 + self.rng.below(60) as i64,
+                };
+                day = self.time.weekday(day);
+                if day >= self.time.days {
+                    break;
+                }
+                let at = self.time.at(day, 10 * 60);
+                if self.rng.chance(25) {
+                    revision += 1;
+                    version = format!("{}.r{revision}", policy.version);
+                    self.log.push(
+                        at,
+                        EventKind::PolicyApproved(domain::event::PolicyApproved {
+                            policy: policy.id.clone(),
+                            version: version.clone(),
+                            body: policy.approving_body.clone().unwrap_or("council".into()),
+                        }),
+                    );
+                    for life in lives
+                        .iter()
+                        .filter(|l| policy.accepted_by.contains(&l.kind))
+                    {
+                        let on = self.time.weekday(day + 3 + self.rng.below(40) as i64);
+                        if life.present(on) && self.rng.chance(88) {
+                            self.log.push(
+                                self.time.at(on, 9 * 60 + 5),
+                                accepted(&life.id, &policy.id, &version),
+                            );
+                        }
+                    }
+                } else {
+                    self.log.push(
+                        at,
+                        EventKind::PolicyReviewed(domain::event::PolicyReviewed {
+                            policy: policy.id.clone(),
+                            version: None,
+                        }),
+                    );
+                }
+                self.policy_versions
+                    .push((policy.id.clone(), day, version.clone()));
+            }
+        }
+    }
+
+    /// Incidents, about eight a year per hundred people: most breaches of
+    /// personal data notified or assessed in time, some late, a few never.
+    fn incidents(&mut self, lives: &[people::Life]) {
+        let rate = self.rng_rate(lives.len());
+        let mut n = 0;
+        for day in 0..self.time.days {
+            let count = rate / 36_500 + u64::from(self.rng.below(36_500) < rate % 36_500);
+            for _ in 0..count {
+                n += 1;
+                self.incident(lives, day, n);
+            }
+        }
+    }
+
+    /// Incidents a year per 100 people, times the headcount: 8 x people.
+    fn rng_rate(&self, people: usize) -> u64 {
+        8 * people as u64
+    }
+
+    fn incident(&mut self, lives: &[people::Life], day: Day, n: u32) {
+        use domain::event::{IncidentAssessed, IncidentOnly, IncidentReported};
+        let id = IncidentId(format!("{}-INC-{n:05}", self.prefix));
+        let at = self.time.at(day, 9 * 60 + self.rng.below(540) as i64);
+        let hours = |h: u64| jiff::SignedDuration::from_hours(h as i64);
+        let discovered = at.checked_sub(hours(1 + self.rng.below(6))).unwrap_or(at);
+        let kind = *self
+            .rng
+            .pick(&[
+                "misdirected_email",
+                "lost_paperwork",
+                "phishing",
+                "unauthorised_access",
+            ])
+            .unwrap_or(&"phishing");
+        let person = (0..10)
+            .filter_map(|_| self.rng.pick(lives))
+            .find(|l| l.present(day))
+            .map(|l| l.id.clone());
+        self.log.push(
+            at,
+            EventKind::IncidentReported(IncidentReported {
+                incident: id.clone(),
+                kind: kind.into(),
+                discovered,
+                personal_data: self.rng.chance(70),
+                person,
+                device: None,
+            }),
+        );
+        let after = |h: u64| at.checked_add(hours(h)).unwrap_or(at);
+        let assessed = |notifiable| {
+            EventKind::IncidentAssessed(IncidentAssessed {
+                incident: id.clone(),
+                notifiable,
+            })
+        };
+        let only = || IncidentOnly {
+            incident: id.clone(),
+        };
+        match self.rng.below(10) {
+            0 => {}
+            1 | 2 => {
+                self.log.push(after(20), assessed(true));
+                self.log.push(
+                    after(80 + self.rng.below(40)),
+                    EventKind::IncidentRegulatorNotified(only()),
+                );
+            }
+            3..=5 => self
+                .log
+                .push(after(6 + self.rng.below(60)), assessed(false)),
+            _ => {
+                self.log.push(after(12), assessed(true));
+                self.log.push(
+                    after(24 + self.rng.below(36)),
+                    EventKind::IncidentRegulatorNotified(only()),
+                );
+            }
+        }
+        self.log
+            .push(after(24 * 20), EventKind::IncidentClosed(only()));
+    }
+
+    /// Councillors claim their broadband once a financial year, in June; the
+    /// two who share a home both claim, and a few claim twice.
+    fn broadband(&mut self, lives: &[people::Life]) {
+        use domain::event::ExpenseClaimed;
+        let mut june = self.time.first.year();
+        loop {
+            let Ok(first_june) = self.time.first.until(date(june, 6, 2)) else {
+                return;
+            };
+            let day = i64::from(first_june.get_days());
+            if day >= self.time.days {
+                return;
+            }
+            for life in lives {
+                let Some(household) = life.household.clone() else {
+                    continue;
+                };
+                let on = self.time.weekday(day + self.rng.below(60) as i64);
+                if !life.present(on) || !self.rng.chance(85) {
+                    continue;
+                }
+                let pounds = 30 + self.rng.below(70) as i64;
+                let claim = |amount: i64, household: HouseholdId| {
+                    EventKind::ExpenseClaimed(ExpenseClaimed {
+                        person: life.id.clone(),
+                        category: "broadband".into(),
+                        amount: Pence(amount * 100),
+                        household,
+                    })
+                };
+                self.log
+                    .push(self.time.at(on, 11 * 60), claim(pounds, household.clone()));
+                let again = self.time.weekday(day + 220);
+                if self.rng.chance(3) && life.present(again) {
+                    let more = 40 + self.rng.below(36) as i64;
+                    self.log
+                        .push(self.time.at(again, 11 * 60), claim(more, household));
+                }
+            }
+            june += 1;
+        }
+    }
+
+    /// The version of `policy` in force on `day`.
+    pub fn version_at(&self, policy: &PolicyId, day: Day) -> Option<&str> {
+        self.policy_versions
+            .iter()
+            .filter(|(p, from, _)| p == policy && *from <= day)
+            .map(|(_, _, v)| v.as_str())
+            .next_back()
+    }
+
+    fn finish(mut self) -> Vec<Event> {
+        let end = self.time.at(self.time.days, 0);
+        self.log.0.sort_by_key(|(at, n, _)| (*at, *n));
+        self.log
+            .0
+            .into_iter()
+            .filter(|(at, ..)| *at < end)
+            .map(|(_, _, e)| e)
+            .collect()
+    }
+}
+
+/// The events made so far, each with its place in the order made, which
+/// breaks ties between events at one instant.
+pub(crate) struct Log(Vec<(Timestamp, u32, Event)>);
+
+impl Log {
+    pub fn push(&mut self, at: Timestamp, kind: EventKind) {
+        let n = self.0.len() as u32;
+        self.0.push((at, n, Event { at, by: None, kind }));
+    }
+}
+
+/// The log's days, and the instants within them.
+pub(crate) struct Days {
+    pub first: Date,
+    /// Days in the log: events on day `days` or later are not yet recorded.
+    pub days: Day,
+    /// Per day from `-BEFORE`, the instant of local midnight as if the whole
+    /// day had its noon offset, so that `at` is one addition. Events fall
+    /// between 07:00 and 20:00, clear of the clock changes at 01:00 and 02:00.
+    midnights: Vec<Timestamp>,
+}
+
+impl Days {
+    /// The instant of `minute` past local midnight on `day`.
+    pub fn at(&self, day: Day, minute: i64) -> Timestamp {
+        let i = (day + BEFORE).clamp(0, self.midnights.len() as i64 - 1) as usize;
+        let midnight = self.midnights.get(i).copied().unwrap_or_default();
+        midnight
+            .checked_add(jiff::SignedDuration::from_mins(minute))
+            .unwrap_or(midnight)
+    }
+
+    pub fn date(&self, day: Day) -> Date {
+        self.first
+            .checked_add(jiff::Span::new().days(day))
+            .unwrap_or(self.first)
+    }
+
+    /// A weekday at or after `day` (councils record on weekdays).
+    pub fn weekday(&self, day: Day) -> Day {
+        let monday_based = i64::from(self.first.weekday().to_monday_zero_offset()) + day;
+        match monday_based.rem_euclid(7) {
+            5 => day + 2,
+            6 => day + 1,
+            _ => day,
+        }
+    }
+}
+
+pub(crate) fn accepted(person: &PersonId, policy: &PolicyId, version: &str) -> EventKind {
+    EventKind::PolicyAccepted(domain::event::PolicyAccepted {
+        person: person.clone(),
+        policy: policy.clone(),
+        version: version.to_owned(),
+    })
+}
+
+fn first_thursday_of_may(year: i16) -> Date {
+    let may = date(year, 5, 1);
+    let ahead = (Weekday::Thursday.to_monday_zero_offset() - may.weekday().to_monday_zero_offset())
+        .rem_euclid(7);
+    may.checked_add(jiff::Span::new().days(ahead))
+        .unwrap_or(may)
+}
+
+fn noon_based_midnight(tz: &TimeZone, first: Date, day: Day) -> Timestamp {
+    let date = first
+        .checked_add(jiff::Span::new().days(day))
+        .unwrap_or(first);
+    date.at(12, 0, 0, 0)
+        .to_zoned(tz.clone())
+        .ok()
+        .and_then(|noon| {
+            noon.timestamp()
+                .checked_sub(jiff::SignedDuration::from_hours(12))
+                .ok()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,163 @@
+//! `warden generate`: many councils' logs from the `generate` crate, written
+//! as one time-ordered JSONL file, one file per council, or straight into a
+//! store. Files are written whole or not at all (to a temporary name, then
+//! renamed).
+
+use crate::{BadInput, load_pack};
+use domain::Event;
+use generate::{Spec, council_id};
+use rules::PolicyPack;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Where the generated logs go.
+pub enum Output {
+    /// One file, every council's events merged in time order.
+    File(PathBuf),
+    /// A folder with `<council>.jsonl` each and `councils.tsv` saying which
+    /// pack each council uses.
+    Folder(PathBuf),
+    /// Each council registered with its pack and its log appended.
+    Store(String),
+}
+
+pub fn generate(
+    spec: &Spec,
+    councils: usize,
+    pack: Option<&str>,
+    output: &Output,
+) -> Result<bool, BadInput> {
+    if councils == 0 || spec.people == 0 || !(1..=20).contains(&spec.years) {
+        eprintln!(
+            "error: --councils and --people must be at least 1, and --years between 1 and 20"
+        );
+        return Err(BadInput);
+    }
+    let names: Vec<String> = match pack {
+        Some(name) => vec![name.to_owned()],
+        None => rules::bundled::COUNCILS.map(str::to_owned).to_vec(),
+    };
+    let packs = names
+        .iter()
+        .map(|n| load_pack(n))
+        .collect::<Result<Vec<PolicyPack>, BadInput>>()?;
+    let assigned: Vec<usize> = (0..councils).map(|i| i % packs.len()).collect();
+    let logs = generate_all(spec, &packs, &assigned);
+    let total: usize = logs.iter().map(Vec::len).sum();
+    match output {
+        Output::File(path) => write_atomically(path, |out| write_merged(out, &logs))?,
+        Output::Folder(dir) => write_folder(dir, &names, &assigned, &logs)?,
+        Output::Store(db) => store(db, &names, &assigned, &logs)?,
+    }
+    let place = match output {
+        Output::File(p) | Output::Folder(p) => p.display().to_string(),
+        Output::Store(db) => db.clone(),
+    };
+    println!(
+        "generated {total} events for {councils} council(s) of {} people over {} year(s) (seed {}) into {place}",
+        spec.people, spec.years, spec.seed
+    );
+    Ok(false)
+}
+
+/// Councils are independent, so they are made on every core.
+fn generate_all(spec: &Spec, packs: &[PolicyPack], assigned: &[usize]) -> Vec<Vec<Event>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut logs: Vec<Vec<Event>> = vec![Vec::new(); assigned.len()];
+    std::thread::scope(|scope| {
+        let chunk = assigned.len().div_ceil(threads).max(1);
+        for (n, slots) in logs.chunks_mut(chunk).enumerate() {
+            scope.spawn(move || {
+                for (k, slot) in slots.iter_mut().enumerate() {
+                    let index = n * chunk + k;
+                    let pack = &packs[assigned[index]];
+                    *slot = generate::council(spec, index, pack);
+                }
+            });
+        }
+    });
+    logs
+}
+
+fn write_merged(out: &mut dyn Write, logs: &[Vec<Event>]) -> std::io::Result<()> {
+    let mut all: Vec<&Event> = logs.iter().flatten().collect();
+    // A stable sort keeps each council's own order among equal instants.
+    all.sort_by_key(|e| e.at);
+    for event in all {
+        writeln!(out, "{}", event.to_canonical_json())?;
+    }
+    Ok(())
+}
+
+fn write_folder(
+    dir: &Path,
+    names: &[String],
+    assigned: &[usize],
+    logs: &[Vec<Event>],
+) -> Result<(), BadInput> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        eprintln!("error: cannot create {}: {e}", dir.display());
+        BadInput
+    })?;
+    let mut index = String::from("council\tpack\tevents\n");
+    for (i, log) in logs.iter().enumerate() {
+        let id = council_id(i);
+        write_atomically(&dir.join(format!("{id}.jsonl")), |out| {
+            log.iter()
+                .try_for_each(|e| writeln!(out, "{}", e.to_canonical_json()))
+        })?;
+        index.push_str(&format!("{id}\t{}\t{}\n", names[assigned[i]], log.len()));
+    }
+    write_atomically(&dir.join("councils.tsv"), |out| {
+        out.write_all(index.as_bytes())
+    })
+}
+
+fn store(
+    db: &str,
+    names: &[String],
+    assigned: &[usize],
+    logs: &[Vec<Event>],
+) -> Result<(), BadInput> {
+    let fail = |e: store::StoreError| {
+        eprintln!("error: {db}: {e}");
+        BadInput
+    };
+    let mut log = store::open(db).map_err(fail)?;
+    for (i, events) in logs.iter().enumerate() {
+        let id = council_id(i);
+        log.init_council(&id, &names[assigned[i]]).map_err(fail)?;
+        let head = log.head(&id).map_err(fail)?;
+        if head.seq != 0 {
+            eprintln!(
+                "error: {db}: council {id} already holds {} events; generate into a new database",
+                head.seq
+            );
+            return Err(BadInput);
+        }
+        log.append(&id, head, events).map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// Writes to `<path>.partial` and renames it into place, so an error or a
+/// crash never leaves half a file under the real name.
+fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), BadInput> {
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(".partial");
+    let partial = PathBuf::from(partial);
+    let result = std::fs::File::create(&partial).and_then(|file| {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        write(&mut out)?;
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&partial, path)
+    });
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&partial);
+        eprintln!("error: cannot write {}: {e}", path.display());
+        BadInput
+    })
+}
