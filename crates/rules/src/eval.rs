@@ -109,11 +109,11 @@ pub fn evaluate(
     log: &[Event],
     now: Timestamp,
 ) -> Vec<Finding> {
-    let mut run = Run::new(pack, calendar, now);
+    let mut evaluation = Evaluation::new(pack, calendar);
     for event in log.iter().take_while(|e| e.at <= now) {
-        run.step(event);
+        evaluation.fold(event);
     }
-    run.finish()
+    evaluation.into_findings(now)
 }
 
 /// How a rule takes part in an event of some type.
@@ -142,9 +142,57 @@ enum Key {
 
 #[derive(Clone, Debug)]
 struct Clock {
+    id: ClockId,
     due: Timestamp,
     concerns: Concerns,
     detail: String,
+}
+
+/// Names one running clock or cycle for as long as it runs.
+pub type ClockId = u64;
+
+/// A clock or cycle that an append started: a finding that is open until
+/// `due` and overdue after, unless a later append stops it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Running {
+    pub id: ClockId,
+    pub rule: String,
+    pub cite: String,
+    pub due: Timestamp,
+    pub concerns: Concerns,
+    pub detail: String,
+}
+
+impl Running {
+    /// The finding this clock is as of `now`.
+    pub fn finding(&self, now: Timestamp) -> Finding {
+        Finding {
+            rule: self.rule.clone(),
+            status: if now > self.due {
+                Status::Overdue
+            } else {
+                Status::Open
+            },
+            due: Some(self.due),
+            settled: None,
+            cite: self.cite.clone(),
+            concerns: self.concerns.clone(),
+            detail: self.detail.clone(),
+        }
+    }
+}
+
+/// What one appended event changed: findings it settled, clocks running
+/// after it that were not before (started), and clocks running before it
+/// that are not after (stopped: discharged, done again, or ended by a leaver).
+/// Applying each append's change to the findings before it gives the findings
+/// after it: what a service needs to update a page or a stored view without
+/// evaluating again.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Change {
+    pub settled: Vec<Finding>,
+    pub started: Vec<Running>,
+    pub stopped: Vec<ClockId>,
 }
 
 #[derive(Default)]
@@ -153,20 +201,32 @@ struct Tally {
     count: u32,
 }
 
-struct Run<'a> {
+/// An evaluation kept up to date one event at a time: what a long-running
+/// service holds per council. `evaluate` is this, run over a whole log.
+///
+/// Appending an event costs only the rules that name its type, and each of
+/// those touches only the clocks, cycles and tallies of the event's own
+/// subjects (its person, device, policy, incident, household), found by key.
+/// So an append never re-reads the log, and `findings` after it equals a full
+/// evaluation of the log so far (a property test holds it to that).
+pub struct Evaluation<'a> {
     pack: &'a PolicyPack,
     calendar: &'a Calendar,
-    now: Timestamp,
     estate: Estate,
     hooks: Vec<Vec<Hook>>,
     clocks: HashMap<(usize, Key), Vec<Clock>>,
     cycles: HashMap<(usize, Key), Clock>,
     tallies: HashMap<(usize, String, i16), Tally>,
-    findings: Vec<Finding>,
+    /// Findings settled so far, in the order settled.
+    settled: Vec<Finding>,
+    next_clock: ClockId,
+    /// Collected during `append`; `evaluate` does not ask for it.
+    change: Option<Change>,
 }
 
-impl<'a> Run<'a> {
-    fn new(pack: &'a PolicyPack, calendar: &'a Calendar, now: Timestamp) -> Self {
+impl<'a> Evaluation<'a> {
+    /// An evaluation of an empty log.
+    pub fn new(pack: &'a PolicyPack, calendar: &'a Calendar) -> Self {
         let mut hooks = vec![Vec::new(); EventType::ALL.len()];
         let mut hook = |event: EventType, h: Hook| hooks[event as usize].push(h);
         for (r, rule) in pack.rules.iter().enumerate() {
@@ -203,20 +263,30 @@ impl<'a> Run<'a> {
                 _ => 2,
             });
         }
-        Run {
+        Evaluation {
             pack,
             calendar,
-            now,
             estate: Estate::default(),
             hooks,
             clocks: HashMap::new(),
             cycles: HashMap::new(),
             tallies: HashMap::new(),
-            findings: Vec::new(),
+            settled: Vec::new(),
+            next_clock: 0,
+            change: None,
         }
     }
 
-    fn step(&mut self, event: &Event) {
+    /// Folds in the next event of the log, which must not be earlier than
+    /// the one before and must have passed `Estate::check` against
+    /// [`Evaluation::estate`]. Returns what the event changed.
+    pub fn append(&mut self, event: &Event) -> Change {
+        self.change = Some(Change::default());
+        self.fold(event);
+        self.change.take().unwrap_or_default()
+    }
+
+    fn fold(&mut self, event: &Event) {
         let hooks = std::mem::take(&mut self.hooks[event.kind.event_type() as usize]);
         let (before, after): (Vec<Hook>, Vec<Hook>) =
             hooks.iter().partition(|h| matches!(h, Hook::Before(_)));
@@ -241,6 +311,92 @@ impl<'a> Run<'a> {
         self.hooks[event.kind.event_type() as usize] = hooks;
     }
 
+    /// A new clock, reported as started when an append is asking.
+    fn clock(&mut self, r: usize, due: Timestamp, concerns: Concerns, detail: String) -> Clock {
+        self.next_clock += 1;
+        let clock = Clock {
+            id: self.next_clock,
+            due,
+            concerns,
+            detail,
+        };
+        if let Some(change) = &mut self.change {
+            let rule = &self.pack.rules[r];
+            change.started.push(Running {
+                id: clock.id,
+                rule: rule.id.clone(),
+                cite: rule.cite.clone(),
+                due,
+                concerns: clock.concerns.clone(),
+                detail: clock.detail.clone(),
+            });
+        }
+        clock
+    }
+
+    /// A clock stopped. One started by the same event (a loss reported late
+    /// starts and discharges its clock at once) never ran, so the change
+    /// reports neither.
+    fn stopped(&mut self, clock: &Clock) {
+        if let Some(change) = &mut self.change {
+            match change.started.iter().position(|c| c.id == clock.id) {
+                Some(i) => {
+                    change.started.swap_remove(i);
+                }
+                None => change.stopped.push(clock.id),
+            }
+        }
+    }
+
+    /// The estate as of the last event appended.
+    pub fn estate(&self) -> &Estate {
+        &self.estate
+    }
+
+    /// Every finding as of `now`, which must not be earlier than the last
+    /// event appended: the settled ones, and each running clock as open or
+    /// overdue. Sorted as `evaluate` sorts them.
+    pub fn findings(&self, now: Timestamp) -> Vec<Finding> {
+        let mut all = self.settled.clone();
+        all.extend(self.running(now));
+        sort(&mut all);
+        all
+    }
+
+    /// `findings`, without copying the settled ones.
+    pub fn into_findings(mut self, now: Timestamp) -> Vec<Finding> {
+        let running: Vec<Finding> = self.running(now).collect();
+        let mut all = std::mem::take(&mut self.settled);
+        all.extend(running);
+        sort(&mut all);
+        all
+    }
+
+    /// Clocks and cycles still running, as findings as of `now`.
+    fn running(&self, now: Timestamp) -> impl Iterator<Item = Finding> + '_ {
+        let clocks = self
+            .clocks
+            .iter()
+            .flat_map(|((r, _), clocks)| clocks.iter().map(move |c| (*r, c)));
+        let cycles = self.cycles.iter().map(|((r, _), c)| (*r, c));
+        clocks.chain(cycles).map(move |(r, clock)| {
+            let rule = self.rule(r);
+            Finding {
+                rule: rule.id.clone(),
+                status: if now > clock.due {
+                    Status::Overdue
+                } else {
+                    Status::Open
+                },
+                due: Some(clock.due),
+                settled: None,
+                cite: rule.cite.clone(),
+                concerns: clock.concerns.clone(),
+                detail: clock.detail.clone(),
+            }
+        })
+    }
+
     fn rule(&self, r: usize) -> &'a Rule {
         &self.pack.rules[r]
     }
@@ -255,7 +411,7 @@ impl<'a> Run<'a> {
         detail: String,
     ) {
         let rule = self.rule(r);
-        self.findings.push(Finding {
+        let finding = Finding {
             rule: rule.id.clone(),
             status,
             due,
@@ -263,7 +419,11 @@ impl<'a> Run<'a> {
             cite: rule.cite.clone(),
             concerns,
             detail,
-        });
+        };
+        if let Some(change) = &mut self.change {
+            change.settled.push(finding.clone());
+        }
+        self.settled.push(finding);
     }
 
     /// A finding settled by `event` itself: a check, a limit, a breach.
@@ -431,11 +591,8 @@ impl<'a> Run<'a> {
         }
         for (key, concerns, waits) in started {
             let detail = format!("{waits} due within {}{counted}", o.within);
-            self.clocks.entry((r, key)).or_default().push(Clock {
-                due,
-                concerns,
-                detail,
-            });
+            let clock = self.clock(r, due, concerns, detail);
+            self.clocks.entry((r, key)).or_default().push(clock);
         }
     }
 
@@ -452,6 +609,7 @@ impl<'a> Run<'a> {
             return;
         }
         for clock in self.clocks.remove(&(r, key)).unwrap_or_default() {
+            self.stopped(&clock);
             let (status, how) = if event.at <= clock.due {
                 (Status::Met, "in time")
             } else {
@@ -532,14 +690,10 @@ impl<'a> Run<'a> {
             rec.every,
             event.kind.event_type()
         );
-        self.cycles.insert(
-            (r, key),
-            Clock {
-                due,
-                concerns,
-                detail,
-            },
-        );
+        let cycle = self.clock(r, due, concerns, detail);
+        if let Some(replaced) = self.cycles.insert((r, key), cycle) {
+            self.stopped(&replaced);
+        }
     }
 
     fn done(&mut self, r: usize, i: usize, event: &Event) {
@@ -553,6 +707,7 @@ impl<'a> Run<'a> {
             return;
         };
         if let Some(cycle) = self.cycles.remove(&(r, key.clone())) {
+            self.stopped(&cycle);
             let status = if event.at <= cycle.due {
                 Status::Met
             } else {
@@ -587,8 +742,10 @@ impl<'a> Run<'a> {
 
     /// A recurrence about people binds only while they are here.
     fn leave(&mut self, r: usize, event: &Event) {
-        if let Some(p) = event.kind.person() {
-            self.cycles.remove(&(r, Key::Person(p.clone())));
+        if let Some(p) = event.kind.person()
+            && let Some(cycle) = self.cycles.remove(&(r, Key::Person(p.clone())))
+        {
+            self.stopped(&cycle);
         }
     }
 
@@ -739,40 +896,18 @@ impl<'a> Run<'a> {
             self.settle(r, Status::Violated, event, detail);
         }
     }
+}
 
-    fn finish(mut self) -> Vec<Finding> {
-        let now = self.now;
-        let running: Vec<_> = self
-            .clocks
-            .drain()
-            .flat_map(|((r, _), clocks)| clocks.into_iter().map(move |c| (r, c)))
-            .chain(self.cycles.drain().map(|((r, _), c)| (r, c)))
-            .collect();
-        for (r, clock) in running {
-            let status = if now > clock.due {
-                Status::Overdue
-            } else {
-                Status::Open
-            };
-            self.push(
-                r,
-                status,
-                Some(clock.due),
-                None,
-                clock.concerns,
-                clock.detail,
-            );
-        }
-        self.findings.sort_by(|a, b| {
-            (a.status, a.due.or(a.settled), &a.rule, &a.concerns).cmp(&(
-                b.status,
-                b.due.or(b.settled),
-                &b.rule,
-                &b.concerns,
-            ))
-        });
-        self.findings
-    }
+/// Most pressing first: by status, then by when it was due or settled.
+fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        (a.status, a.due.or(a.settled), &a.rule, &a.concerns).cmp(&(
+            b.status,
+            b.due.or(b.settled),
+            &b.rule,
+            &b.concerns,
+        ))
+    });
 }
 
 /// An absent list allows anything; a present one must contain the value.

@@ -12,5 +12,5 @@ pub mod pack;
 
 pub use calendar::{Calendar, Division, HolidayFile};
 pub use duration::Duration;
-pub use eval::{Concerns, Finding, Status, evaluate};
+pub use eval::{Change, Concerns, Evaluation, Finding, Running, Status, evaluate};
 pub use pack::{PackError, PackSource, PolicyPack, SourceFile, load_pack};

@@ -1,0 +1,135 @@
+//! Incremental evaluation equals full evaluation, event by event, over
+//! generated logs of every council pack: the property that lets a service
+//! keep one `Evaluation` per council and append to it.
+//!
+//! The test keeps its own view of the findings, built only from what each
+//! append reports as changed (settled findings, clocks started and stopped),
+//! the way a page or a stored table would be kept up to date, and compares
+//! it after every event with a full evaluation of the log so far.
+
+use domain::Event;
+use generate::{Spec, council};
+use jiff::{SignedDuration, Timestamp};
+use proptest::prelude::*;
+use rules::bundled::{Bundled, COUNCILS};
+use rules::{
+    Calendar, Change, Evaluation, Finding, HolidayFile, PolicyPack, Running, evaluate, load_pack,
+};
+use std::collections::HashMap;
+
+/// Findings kept up to date from changes alone.
+#[derive(Default)]
+struct View {
+    settled: Vec<Finding>,
+    running: HashMap<u64, Running>,
+}
+
+impl View {
+    fn apply(&mut self, change: Change) -> Result<(), TestCaseError> {
+        for id in &change.stopped {
+            prop_assert!(
+                self.running.remove(id).is_some(),
+                "stopped clock {id} was not running"
+            );
+        }
+        for clock in change.started {
+            prop_assert!(
+                self.running.insert(clock.id, clock).is_none(),
+                "clock started twice"
+            );
+        }
+        self.settled.extend(change.settled);
+        Ok(())
+    }
+
+    fn findings(&self, now: Timestamp) -> Vec<Finding> {
+        let running = self.running.values().map(|c| c.finding(now));
+        ordered(self.settled.iter().cloned().chain(running).collect())
+    }
+}
+
+fn pack(name: &str) -> PolicyPack {
+    load_pack(name, &Bundled).unwrap_or_else(|e| panic!("{name}: {e:?}"))
+}
+
+/// Findings in a total order, so two lists compare as multisets (clocks
+/// held in maps come out in no particular order among equals).
+fn ordered(mut findings: Vec<Finding>) -> Vec<Finding> {
+    findings.sort_by(|a, b| {
+        (a.status, a.due, a.settled, &a.rule, &a.concerns, &a.detail).cmp(&(
+            b.status,
+            b.due,
+            b.settled,
+            &b.rule,
+            &b.concerns,
+            &b.detail,
+        ))
+    });
+    findings
+}
+
+fn check_log(pack: &PolicyPack, events: &[Event]) -> Result<(), TestCaseError> {
+    let calendar = Calendar::new(
+        pack.time_zone.clone(),
+        pack.division,
+        &HolidayFile::bundled(),
+    );
+    let mut incremental = Evaluation::new(pack, &calendar);
+    let mut view = View::default();
+    for (i, event) in events.iter().enumerate() {
+        let change = incremental.append(event);
+        // What an append settles, it settles at the event.
+        for finding in &change.settled {
+            prop_assert_eq!(finding.settled, Some(event.at));
+        }
+        view.apply(change)?;
+        let prefix = &events[..=i];
+        // As of the event, and as of a month later (clocks run out meanwhile).
+        let month_later = event
+            .at
+            .checked_add(SignedDuration::from_hours(24 * 30))
+            .unwrap_or(Timestamp::MAX);
+        let instants: &[Timestamp] = if i % 25 == 0 {
+            &[event.at, month_later]
+        } else {
+            &[event.at]
+        };
+        for &now in instants {
+            let full = ordered(evaluate(pack, &calendar, prefix, now));
+            let incr = view.findings(now);
+            prop_assert_eq!(
+                &ordered(incremental.findings(now)),
+                &full,
+                "the evaluation's own findings after event {}",
+                i + 1
+            );
+            prop_assert_eq!(
+                incr.len(),
+                full.len(),
+                "after event {} ({}), as of {}",
+                i + 1,
+                event.kind.event_type(),
+                now
+            );
+            prop_assert_eq!(incr, full, "after event {}", i + 1);
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn appending_one_event_at_a_time_equals_evaluating_the_whole_prefix(
+        seed in any::<u64>(),
+        which in 0..COUNCILS.len(),
+        council_index in 0usize..400,
+        people in 6usize..30,
+        years in 1u16..3,
+    ) {
+        let pack = pack(COUNCILS[which]);
+        let events = council(&Spec { people, years, seed }, council_index, &pack);
+        check_log(&pack, &events)?;
+    }
+}
