@@ -26,14 +26,14 @@ pub struct Row {
 pub fn from_warden(council: &str, f: &Finding) -> Row {
     Row {
         council: council.to_owned(),
-        rule: f.rule.clone(),
+        rule: f.rule.to_string(),
         status: f.status.name().to_owned(),
         due: f.due.map(|t| t.as_second()),
         settled: f.settled.map(|t| t.as_second()),
-        person: f.concerns.person.clone(),
-        device: f.concerns.device.clone(),
-        policy: f.concerns.policy.clone(),
-        incident: f.concerns.incident.clone(),
+        person: f.concerns.person.as_deref().map(str::to_owned),
+        device: f.concerns.device.as_deref().map(str::to_owned),
+        policy: f.concerns.policy.as_deref().map(str::to_owned),
+        incident: f.concerns.incident.as_deref().map(str::to_owned),
     }
 }
 

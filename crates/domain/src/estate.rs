@@ -9,7 +9,7 @@ use crate::money::Pence;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A person and everything the log has said about them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -152,17 +152,17 @@ impl PolicyCatalogue for BTreeSet<PolicyId> {
         self.contains(policy)
     }
     fn declared(&self) -> Vec<String> {
-        self.iter().map(|p| p.0.clone()).collect()
+        self.iter().map(|p| p.to_string()).collect()
     }
 }
 
 /// The state of the council's estate at one instant.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Estate {
-    pub people: HashMap<PersonId, Person>,
-    pub devices: HashMap<DeviceId, Device>,
-    pub policies: HashMap<PolicyId, PolicyState>,
-    pub incidents: HashMap<IncidentId, Incident>,
+    pub people: IdMap<PersonId, Person>,
+    pub devices: IdMap<DeviceId, Device>,
+    pub policies: IdMap<PolicyId, PolicyState>,
+    pub incidents: IdMap<IncidentId, Incident>,
     pub claims: Vec<ExpenseClaim>,
 }
 
@@ -179,10 +179,10 @@ impl Estate {
             let known = self.incidents.contains_key(incident);
             match kind {
                 EventKind::IncidentReported(_) if known => {
-                    refusals.push(Refusal::IncidentAlreadyReported(incident.0.clone()))
+                    refusals.push(Refusal::IncidentAlreadyReported(incident.to_string()))
                 }
                 EventKind::IncidentReported(_) => {}
-                _ if !known => refusals.push(Refusal::UnknownIncident(incident.0.clone())),
+                _ if !known => refusals.push(Refusal::UnknownIncident(incident.to_string())),
                 _ => {}
             }
         }
@@ -195,7 +195,7 @@ impl Estate {
             } else {
                 declared.join(", ")
             };
-            refusals.push(Refusal::UndeclaredPolicy(policy.0.clone(), declared));
+            refusals.push(Refusal::UndeclaredPolicy(policy.to_string(), declared));
         }
         refusals
     }
@@ -204,13 +204,13 @@ impl Estate {
         let kind = &event.kind;
         let unknown = |field: &'static str, id: &PersonId| Refusal::UnknownPerson {
             field,
-            id: id.0.clone(),
+            id: id.to_string(),
         };
         match (kind, kind.person()) {
             (EventKind::PersonJoined(_), Some(p))
                 if self.people.get(p).is_some_and(Person::is_present) =>
             {
-                refusals.push(Refusal::AlreadyJoined(p.0.clone()));
+                refusals.push(Refusal::AlreadyJoined(p.to_string()));
             }
             (EventKind::PersonJoined(_), _) => {}
             (_, Some(p)) if !self.people.contains_key(p) => refusals.push(unknown("person", p)),
@@ -230,7 +230,7 @@ impl Estate {
 
     fn check_device(&self, kind: &EventKind, id: &DeviceId, refusals: &mut Vec<Refusal>) {
         let device = self.devices.get(id);
-        let name = || id.0.clone();
+        let name = || id.to_string();
         match (kind, device) {
             (EventKind::DeviceRegistered(_), Some(_)) => {
                 refusals.push(Refusal::DeviceAlreadyRegistered(name()))
@@ -242,7 +242,7 @@ impl Estate {
                 if let Some(holder) = d.holder.as_ref().filter(|h| **h != e.person) {
                     refusals.push(Refusal::DeviceHeld {
                         device: name(),
-                        holder: holder.0.clone(),
+                        holder: holder.to_string(),
                     });
                 }
             }
@@ -251,8 +251,8 @@ impl Estate {
                 (Some(holder), Some(claimed)) if holder != claimed => {
                     refusals.push(Refusal::WrongHolder {
                         device: name(),
-                        holder: holder.0.clone(),
-                        claimed: claimed.0.clone(),
+                        holder: holder.to_string(),
+                        claimed: claimed.to_string(),
                     })
                 }
                 _ => {}

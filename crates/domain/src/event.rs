@@ -316,7 +316,7 @@ impl Event {
         fields.insert("type".into(), text(self.kind.event_type().name().into()));
         fields.insert("at".into(), text(self.at.to_string()));
         if let Some(by) = &self.by {
-            fields.insert("by".into(), text(by.0.clone()));
+            fields.insert("by".into(), text(by.to_string()));
         }
         // serde_json's map is ordered by key, so this is the sorted, compact form.
         serde_json::Value::Object(fields).to_string()

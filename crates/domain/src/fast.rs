@@ -44,7 +44,7 @@ pub(crate) fn parse(text: &str) -> Option<Event> {
     .ok()?;
     de.end().ok()?;
     let at = envelope.at?.parse::<Timestamp>().ok()?;
-    let by = envelope.by.flatten().map(|b| PersonId(b.to_owned()));
+    let by = envelope.by.flatten().map(PersonId::from);
     Some(Event { at, by, kind })
 }
 

@@ -96,7 +96,7 @@ pub(crate) fn parse_event_carefully(text: &str) -> Result<Event, EventError> {
     };
     let by = match fields.remove("by") {
         None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(s)) => Some(PersonId(s)),
+        Some(serde_json::Value::String(s)) => Some(PersonId::from(s)),
         Some(_) => return Err(EventError::BadBy),
     };
     let kind = EventKind::from_fields(event_type, fields).map_err(|e| EventError::Fields {

@@ -143,7 +143,7 @@ impl<'a> Gen<'a> {
     pub fn device_id(&mut self, kind: &str) -> DeviceId {
         self.next_device += 1;
         let tag = kind.get(..3).unwrap_or(kind).to_ascii_uppercase();
-        DeviceId(format!("{}-{tag}-{:05}", self.prefix, self.next_device))
+        DeviceId::from(format!("{}-{tag}-{:05}", self.prefix, self.next_device))
     }
 
     /// The roles a permission rule of the pack names for this event type.
@@ -178,7 +178,7 @@ impl<'a> Gen<'a> {
         };
         let i = self.rng.below(pool.len() as u64) as usize;
         pool.get(i).map_or_else(
-            || PersonId(format!("{}-p00001", self.prefix)),
+            || PersonId::from(format!("{}-p00001", self.prefix)),
             |p| p.0.clone(),
         )
     }
@@ -273,7 +273,7 @@ impl<'a> Gen<'a> {
 
     fn incident(&mut self, lives: &[people::Life], day: Day, n: u32) {
         use domain::event::{IncidentAssessed, IncidentOnly, IncidentReported};
-        let id = IncidentId(format!("{}-INC-{n:05}", self.prefix));
+        let id = IncidentId::from(format!("{}-INC-{n:05}", self.prefix));
         let at = self.time.at(day, 9 * 60 + self.rng.below(540) as i64);
         let hours = |h: u64| jiff::SignedDuration::from_hours(h as i64);
         let discovered = at.checked_sub(hours(1 + self.rng.below(6))).unwrap_or(at);

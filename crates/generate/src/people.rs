@@ -80,7 +80,7 @@ pub(crate) fn lives(g: &mut Gen, people: usize) -> Vec<Life> {
     let mut lives = Vec::new();
     let mut councillor_no = 0;
     while let Some((kind, join, role)) = queue.pop_front() {
-        let id = PersonId(format!("{}-p{:05}", g.prefix, lives.len() + 1));
+        let id = PersonId::from(format!("{}-p{:05}", g.prefix, lives.len() + 1));
         let leave = if role.is_some() {
             None
         } else {
@@ -105,7 +105,7 @@ pub(crate) fn lives(g: &mut Gen, people: usize) -> Vec<Life> {
             } else {
                 councillor_no
             };
-            let household = HouseholdId(format!("{}-h{n:04}", g.prefix));
+            let household = HouseholdId::from(format!("{}-h{n:04}", g.prefix));
             let term = g
                 .election_dates
                 .iter()

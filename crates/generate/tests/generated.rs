@@ -90,7 +90,7 @@ fn every_rule_kind_reaches_every_status_it_can() {
             let rule = pack
                 .rules
                 .iter()
-                .find(|r| r.id == finding.rule)
+                .find(|r| *r.id == *finding.rule)
                 .expect("a rule of the pack");
             seen.entry(rule.kind.name())
                 .or_default()

@@ -10,12 +10,13 @@
 use crate::calendar::Calendar;
 use crate::pack::*;
 use domain::{
-    DeviceId, Estate, Event, EventKind, EventType, IncidentId, PersonId, PolicyId, ResourceId,
+    DeviceId, Estate, Event, EventKind, EventType, IdMap, IncidentId, PersonId, PolicyId,
+    ResourceId,
 };
 use jiff::Timestamp;
 use serde::Serialize;
-use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 /// Where a finding stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -67,11 +68,11 @@ impl fmt::Display for Status {
 /// The ids a finding concerns.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct Concerns {
-    pub person: Option<String>,
-    pub device: Option<String>,
-    pub policy: Option<String>,
-    pub incident: Option<String>,
-    pub resource: Option<String>,
+    pub person: Option<Arc<str>>,
+    pub device: Option<Arc<str>>,
+    pub policy: Option<Arc<str>>,
+    pub incident: Option<Arc<str>>,
+    pub resource: Option<Arc<str>>,
 }
 
 impl Concerns {
@@ -89,13 +90,13 @@ impl Concerns {
 /// What a rule says about one subject at the evaluation instant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
-    pub rule: String,
+    pub rule: Arc<str>,
     pub status: Status,
     /// The deadline, where a clock applies.
     pub due: Option<Timestamp>,
     /// When the event that settled it happened (a discharge or a breach).
     pub settled: Option<Timestamp>,
-    pub cite: String,
+    pub cite: Arc<str>,
     pub concerns: Concerns,
     /// One sentence on why, for people.
     pub detail: String,
@@ -110,6 +111,8 @@ pub fn evaluate(
     now: Timestamp,
 ) -> Vec<Finding> {
     let mut evaluation = Evaluation::new(pack, calendar);
+    // A batch keeps only the estate its rules read (see `reads`).
+    evaluation.applies = crate::reads::events_to_apply(pack);
     for event in log.iter().take_while(|e| e.at <= now) {
         evaluation.fold(event);
     }
@@ -156,8 +159,8 @@ pub type ClockId = u64;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Running {
     pub id: ClockId,
-    pub rule: String,
-    pub cite: String,
+    pub rule: Arc<str>,
+    pub cite: Arc<str>,
     pub due: Timestamp,
     pub concerns: Concerns,
     pub detail: String,
@@ -213,10 +216,16 @@ pub struct Evaluation<'a> {
     pack: &'a PolicyPack,
     calendar: &'a Calendar,
     estate: Estate,
+    /// Per event type, whether to fold it into the estate: every type for an
+    /// evaluation that a service keeps (its estate is the whole state), only
+    /// those the rules read for a batch.
+    applies: Vec<bool>,
+    /// Each rule's id and citation, shared by all its findings.
+    names: Vec<(Arc<str>, Arc<str>)>,
     hooks: Vec<Vec<Hook>>,
-    clocks: HashMap<(usize, Key), Vec<Clock>>,
-    cycles: HashMap<(usize, Key), Clock>,
-    tallies: HashMap<(usize, String, i16), Tally>,
+    clocks: IdMap<(usize, Key), Vec<Clock>>,
+    cycles: IdMap<(usize, Key), Clock>,
+    tallies: IdMap<(usize, String, i16), Tally>,
     /// Findings settled so far, in the order settled.
     settled: Vec<Finding>,
     next_clock: ClockId,
@@ -263,14 +272,21 @@ impl<'a> Evaluation<'a> {
                 _ => 2,
             });
         }
+        let names = pack
+            .rules
+            .iter()
+            .map(|r| (Arc::from(r.id.as_str()), Arc::from(r.cite.as_str())))
+            .collect();
         Evaluation {
             pack,
             calendar,
+            names,
             estate: Estate::default(),
+            applies: vec![true; EventType::ALL.len()],
             hooks,
-            clocks: HashMap::new(),
-            cycles: HashMap::new(),
-            tallies: HashMap::new(),
+            clocks: IdMap::default(),
+            cycles: IdMap::default(),
+            tallies: IdMap::default(),
             settled: Vec::new(),
             next_clock: 0,
             change: None,
@@ -287,17 +303,21 @@ impl<'a> Evaluation<'a> {
     }
 
     fn fold(&mut self, event: &Event) {
-        let hooks = std::mem::take(&mut self.hooks[event.kind.event_type() as usize]);
-        let (before, after): (Vec<Hook>, Vec<Hook>) =
-            hooks.iter().partition(|h| matches!(h, Hook::Before(_)));
-        for hook in before {
-            if let Hook::Before(r) = hook {
+        let t = event.kind.event_type() as usize;
+        let hooks = std::mem::take(&mut self.hooks[t]);
+        // Checks see the estate before the event; everything else after it.
+        // Hooks are sorted with the checks first.
+        let checks = hooks.partition_point(|h| matches!(h, Hook::Before(_)));
+        for hook in &hooks[..checks] {
+            if let Hook::Before(r) = *hook {
                 self.before(r, event);
             }
         }
-        self.estate.apply(event);
-        for hook in after {
-            match hook {
+        if self.applies[t] {
+            self.estate.apply(event);
+        }
+        for hook in &hooks[checks..] {
+            match *hook {
                 Hook::Trigger(r) => self.trigger(r, event),
                 Hook::Discharge(r, i) => self.discharge(r, i, event),
                 Hook::Done(r, i) => self.done(r, i, event),
@@ -308,7 +328,7 @@ impl<'a> Evaluation<'a> {
                 Hook::Before(_) => {}
             }
         }
-        self.hooks[event.kind.event_type() as usize] = hooks;
+        self.hooks[t] = hooks;
     }
 
     /// A new clock, reported as started when an append is asking.
@@ -321,11 +341,11 @@ impl<'a> Evaluation<'a> {
             detail,
         };
         if let Some(change) = &mut self.change {
-            let rule = &self.pack.rules[r];
+            let (rule, cite) = &self.names[r];
             change.started.push(Running {
                 id: clock.id,
-                rule: rule.id.clone(),
-                cite: rule.cite.clone(),
+                rule: rule.clone(),
+                cite: cite.clone(),
                 due,
                 concerns: clock.concerns.clone(),
                 detail: clock.detail.clone(),
@@ -380,9 +400,9 @@ impl<'a> Evaluation<'a> {
             .flat_map(|((r, _), clocks)| clocks.iter().map(move |c| (*r, c)));
         let cycles = self.cycles.iter().map(|((r, _), c)| (*r, c));
         clocks.chain(cycles).map(move |(r, clock)| {
-            let rule = self.rule(r);
+            let (rule, cite) = &self.names[r];
             Finding {
-                rule: rule.id.clone(),
+                rule: rule.clone(),
                 status: if now > clock.due {
                     Status::Overdue
                 } else {
@@ -390,7 +410,7 @@ impl<'a> Evaluation<'a> {
                 },
                 due: Some(clock.due),
                 settled: None,
-                cite: rule.cite.clone(),
+                cite: cite.clone(),
                 concerns: clock.concerns.clone(),
                 detail: clock.detail.clone(),
             }
@@ -410,13 +430,13 @@ impl<'a> Evaluation<'a> {
         concerns: Concerns,
         detail: String,
     ) {
-        let rule = self.rule(r);
+        let (rule, cite) = &self.names[r];
         let finding = Finding {
-            rule: rule.id.clone(),
+            rule: rule.clone(),
             status,
             due,
             settled,
-            cite: rule.cite.clone(),
+            cite: cite.clone(),
             concerns,
             detail,
         };
@@ -446,9 +466,7 @@ impl<'a> Evaluation<'a> {
             .or(kind.device())
             .and_then(|d| self.estate.devices.get(d));
         let flag = |want: Option<bool>, have: Option<bool>| want.is_none_or(|w| have == Some(w));
-        let text = |want: &Option<String>, have: Option<&str>| {
-            want.as_deref().is_none_or(|w| have == Some(w))
-        };
+        let text = |want: Option<&str>, have: Option<&str>| want.is_none_or(|w| have == Some(w));
         one_of(&filter.person_kind, person.map(|p| &p.kind))
             && one_of(&filter.device_kind, device.map(|d| &d.kind))
             && one_of(&filter.device_owner, device.map(|d| &d.owner))
@@ -491,21 +509,21 @@ impl<'a> Evaluation<'a> {
                 },
             )
             && text(
-                &filter.category,
+                filter.category.as_deref(),
                 match kind {
                     EventKind::ExpenseClaimed(e) => Some(e.category.as_str()),
                     _ => None,
                 },
             )
             && text(
-                &filter.course.as_ref().map(|c| c.0.clone()),
+                filter.course.as_ref().map(|c| c.as_str()),
                 match kind {
                     EventKind::TrainingCompleted(e) => Some(e.course.as_str()),
                     _ => None,
                 },
             )
             && text(
-                &filter.agreement.as_ref().map(|a| a.0.clone()),
+                filter.agreement.as_ref().map(|a| a.as_str()),
                 match kind {
                     EventKind::AgreementSigned(e) => Some(e.agreement.as_str()),
                     _ => None,
@@ -843,9 +861,9 @@ impl<'a> Evaluation<'a> {
             (EventKind::ExpenseClaimed(e), Group::Household) => {
                 (format!("household {}", e.household), e.amount.0)
             }
-            (EventKind::ExpenseClaimed(e), Group::Person) => (e.person.0.clone(), e.amount.0),
+            (EventKind::ExpenseClaimed(e), Group::Person) => (e.person.to_string(), e.amount.0),
             (kind, _) => match kind.person() {
-                Some(p) => (p.0.clone(), 0),
+                Some(p) => (p.to_string(), 0),
                 None => return,
             },
         };
@@ -900,7 +918,9 @@ impl<'a> Evaluation<'a> {
 
 /// Most pressing first: by status, then by when it was due or settled.
 fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
+    // Unstable is deterministic here (no randomness, and the input order is
+    // itself deterministic) and moves these large values far less.
+    findings.sort_unstable_by(|a, b| {
         (a.status, a.due.or(a.settled), &a.rule, &a.concerns).cmp(&(
             b.status,
             b.due.or(b.settled),

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod duration;
 pub mod eval;
 pub mod pack;
+mod reads;
 
 pub use calendar::{Calendar, Division, HolidayFile};
 pub use duration::Duration;

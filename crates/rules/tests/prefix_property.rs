@@ -16,7 +16,7 @@ fn build_log(pack: &PolicyPack, steps: &[(u8, u16, u16, u32)]) -> String {
     let mut people: Vec<(String, bool)> = Vec::new(); // (id, present)
     let mut devices: Vec<(String, Option<usize>, bool)> = Vec::new(); // (id, holder, disposed)
     let mut incidents = 0usize;
-    let policies: Vec<String> = pack.policies.iter().map(|p| p.id.0.clone()).collect();
+    let policies: Vec<String> = pack.policies.iter().map(|p| p.id.to_string()).collect();
     let kinds = ["councillor", "employee", "third_party"];
     let device_kinds = ["laptop", "tablet", "smartphone", "token"];
     let mut lines = Vec::new();
@@ -237,7 +237,7 @@ proptest! {
         let whole = evaluate(&pack, &calendar, &events, t);
         prop_assert_eq!(&whole, &evaluate(&pack, &calendar, &prefix, t));
         for f in &whole {
-            prop_assert!(pack.rules.iter().any(|r| r.id == f.rule));
+            prop_assert!(pack.rules.iter().any(|r| *r.id == *f.rule));
             match f.status {
                 Status::Open => prop_assert!(f.due.is_some_and(|d| d >= t), "{:?}", f),
                 Status::Overdue => prop_assert!(f.due.is_some_and(|d| d < t), "{:?}", f),

@@ -46,11 +46,11 @@ impl From<&Finding> for Expected {
         Expected {
             status: f.status.name().to_owned(),
             due: f.due,
-            person: f.concerns.person.clone(),
-            device: f.concerns.device.clone(),
-            policy: f.concerns.policy.clone(),
-            incident: f.concerns.incident.clone(),
-            resource: f.concerns.resource.clone(),
+            person: f.concerns.person.as_deref().map(str::to_owned),
+            device: f.concerns.device.as_deref().map(str::to_owned),
+            policy: f.concerns.policy.as_deref().map(str::to_owned),
+            incident: f.concerns.incident.as_deref().map(str::to_owned),
+            resource: f.concerns.resource.as_deref().map(str::to_owned),
         }
     }
 }
@@ -91,7 +91,7 @@ fn run(path: &PathBuf) -> (String, BTreeSet<String>) {
     for expect in &scenario.expect {
         let mut got: Vec<Expected> = evaluate(&pack, &calendar, &events, expect.at)
             .iter()
-            .filter(|f| f.rule == scenario.rule)
+            .filter(|f| *f.rule == *scenario.rule)
             .map(Expected::from)
             .collect();
         let mut want = expect.findings.clone();

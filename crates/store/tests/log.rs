@@ -380,7 +380,7 @@ fn two_postgres_writers_neither_lose_nor_fork() {
     let mut ids: Vec<String> = store::events(log.as_mut(), "a")
         .expect("read")
         .iter()
-        .filter_map(|e| e.kind.person().map(|p| p.0.clone()))
+        .filter_map(|e| e.kind.person().map(|p| p.to_string()))
         .collect();
     ids.sort();
     let mut want: Vec<String> = (0..200)

@@ -65,10 +65,7 @@ pub fn table(pack: &PolicyPack, at: Timestamp, findings: &[Finding], verbose: bo
         })
         .collect();
     let _ = writeln!(out, "{}", counts.join(" | "));
-    let cites: BTreeMap<&str, &str> = findings
-        .iter()
-        .map(|f| (f.rule.as_str(), f.cite.as_str()))
-        .collect();
+    let cites: BTreeMap<&str, &str> = findings.iter().map(|f| (&*f.rule, &*f.cite)).collect();
     for status in Status::ALL {
         let mut by_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
         for f in findings.iter().filter(|f| f.status == status) {

@@ -206,7 +206,7 @@ fn compile(files: Vec<ParsedFile>) -> Result<PolicyPack, Vec<PackError>> {
     for parsed in &files {
         let pack_id = pack_id(parsed);
         for raw in &parsed.policies {
-            if let Some(first) = policies.iter().find(|p| p.id.0 == *raw.id.get_ref()) {
+            if let Some(first) = policies.iter().find(|p| *p.id.0 == **raw.id.get_ref()) {
                 let message = format!(
                     "policy `{}` is already declared by pack `{}`",
                     first.id, first.pack
@@ -215,7 +215,7 @@ fn compile(files: Vec<ParsedFile>) -> Result<PolicyPack, Vec<PackError>> {
                 continue;
             }
             policies.push(Policy {
-                id: PolicyId(raw.id.get_ref().clone()),
+                id: PolicyId::from(raw.id.get_ref().as_str()),
                 title: raw.title.clone(),
                 version: raw.version.clone(),
                 owner: raw.owner.clone(),
@@ -225,7 +225,7 @@ fn compile(files: Vec<ParsedFile>) -> Result<PolicyPack, Vec<PackError>> {
             });
         }
     }
-    let declared: BTreeSet<String> = policies.iter().map(|p| p.id.0.clone()).collect();
+    let declared: BTreeSet<String> = policies.iter().map(|p| p.id.to_string()).collect();
     let mut rules: Vec<Rule> = Vec::new();
     for parsed in &files {
         let mut ctx = Ctx {
@@ -537,7 +537,7 @@ impl Ctx<'_> {
                 .iter()
                 .map(|p| {
                     self.declared_policy(p);
-                    PolicyId(p.get_ref().clone())
+                    PolicyId::from(p.get_ref().as_str())
                 })
                 .collect()
         });
@@ -552,8 +552,8 @@ impl Ctx<'_> {
             stolen: value(&raw.stolen),
             wiped: value(&raw.wiped),
             category: text(&raw.category),
-            course: text(&raw.course).map(Course),
-            agreement: text(&raw.agreement).map(Agreement),
+            course: text(&raw.course).map(Course::from),
+            agreement: text(&raw.agreement).map(Agreement::from),
             policy,
             resource_prefix: text(&raw.resource_prefix),
             to_outside_mail_domains: value(&raw.to_outside_mail_domains),
@@ -732,9 +732,12 @@ impl Ctx<'_> {
         }
         let require = Requirement {
             mfa: r.mfa.unwrap_or(false),
-            accepted: r.accepted.as_ref().map(|p| PolicyId(p.get_ref().clone())),
-            agreement: r.agreement.clone().map(Agreement),
-            training: r.training.clone().map(Course),
+            accepted: r
+                .accepted
+                .as_ref()
+                .map(|p| PolicyId::from(p.get_ref().as_str())),
+            agreement: r.agreement.clone().map(Agreement::from),
+            training: r.training.clone().map(Course::from),
         };
         if require == Requirement::default() {
             self.error(
@@ -783,7 +786,11 @@ impl Ctx<'_> {
                 "`roles` is empty, so nobody could ever be permitted",
             );
         }
-        let roles = roles.get_ref().iter().map(|r| Role(r.clone())).collect();
+        let roles = roles
+            .get_ref()
+            .iter()
+            .map(|r| Role::from(r.as_str()))
+            .collect();
         Some(Permission { on, actor, roles })
     }
 

@@ -50,7 +50,7 @@ impl PolicyCatalogue for PolicyPack {
         self.policy(policy).is_some()
     }
     fn declared(&self) -> Vec<String> {
-        self.policies.iter().map(|p| p.id.0.clone()).collect()
+        self.policies.iter().map(|p| p.id.to_string()).collect()
     }
 }
 
