@@ -8,6 +8,7 @@
 //! Work grows with the log, not with log x rules x subjects.
 
 use crate::calendar::Calendar;
+use crate::detail::{ClockWords, Detail, Ended, Of};
 use crate::pack::*;
 use domain::{
     DeviceId, Estate, Event, EventKind, EventType, IdMap, IncidentId, PersonId, PolicyId,
@@ -98,8 +99,8 @@ pub struct Finding {
     pub settled: Option<Timestamp>,
     pub cite: Arc<str>,
     pub concerns: Concerns,
-    /// One sentence on why, for people.
-    pub detail: String,
+    /// One sentence on why, for people (put into words when displayed).
+    pub detail: Detail,
 }
 
 /// Evaluates every rule of `pack` over `log` as of `now`. Events after `now`
@@ -148,7 +149,7 @@ struct Clock {
     id: ClockId,
     due: Timestamp,
     concerns: Concerns,
-    detail: String,
+    detail: Detail,
 }
 
 /// Names one running clock or cycle for as long as it runs.
@@ -163,7 +164,7 @@ pub struct Running {
     pub cite: Arc<str>,
     pub due: Timestamp,
     pub concerns: Concerns,
-    pub detail: String,
+    pub detail: Detail,
 }
 
 impl Running {
@@ -222,6 +223,8 @@ pub struct Evaluation<'a> {
     applies: Vec<bool>,
     /// Each rule's id and citation, shared by all its findings.
     names: Vec<(Arc<str>, Arc<str>)>,
+    /// What each obligation's clocks say, shared by all of them.
+    clock_words: Vec<Option<Arc<ClockWords>>>,
     hooks: Vec<Vec<Hook>>,
     clocks: IdMap<(usize, Key), Vec<Clock>>,
     cycles: IdMap<(usize, Key), Clock>,
@@ -277,10 +280,12 @@ impl<'a> Evaluation<'a> {
             .iter()
             .map(|r| (Arc::from(r.id.as_str()), Arc::from(r.cite.as_str())))
             .collect();
+        let clock_words = pack.rules.iter().map(clock_words).collect();
         Evaluation {
             pack,
             calendar,
             names,
+            clock_words,
             estate: Estate::default(),
             applies: vec![true; EventType::ALL.len()],
             hooks,
@@ -332,7 +337,7 @@ impl<'a> Evaluation<'a> {
     }
 
     /// A new clock, reported as started when an append is asking.
-    fn clock(&mut self, r: usize, due: Timestamp, concerns: Concerns, detail: String) -> Clock {
+    fn clock(&mut self, r: usize, due: Timestamp, concerns: Concerns, detail: Detail) -> Clock {
         self.next_clock += 1;
         let clock = Clock {
             id: self.next_clock,
@@ -428,7 +433,7 @@ impl<'a> Evaluation<'a> {
         due: Option<Timestamp>,
         settled: Option<Timestamp>,
         concerns: Concerns,
-        detail: String,
+        detail: Detail,
     ) {
         let (rule, cite) = &self.names[r];
         let finding = Finding {
@@ -447,7 +452,7 @@ impl<'a> Evaluation<'a> {
     }
 
     /// A finding settled by `event` itself: a check, a limit, a breach.
-    fn settle(&mut self, r: usize, status: Status, event: &Event, detail: String) {
+    fn settle(&mut self, r: usize, status: Status, event: &Event, detail: Detail) {
         self.push(
             r,
             status,
@@ -552,36 +557,31 @@ impl<'a> Evaluation<'a> {
         };
         let due = self.calendar.deadline(start, o.within);
         let base = Concerns::of(&event.kind);
-        let trigger_name = event.kind.event_type().name();
-        let needed: Vec<&str> = o.discharged_by.iter().map(|m| m.event.name()).collect();
-        let needed = needed.join(" or ");
-        let counted = match o.from {
-            ClockStart::At => "",
-            ClockStart::Discovered => " of discovery",
-            ClockStart::Acquired => " of acquisition",
+        let Some(words) = self.clock_words[r].clone() else {
+            return;
         };
+        let person = event.kind.person().cloned();
         // What the clocks are kept per: one per device or grant for a fan-out,
         // else the trigger's own subject. Each with the ids it concerns and
-        // what it waits for.
-        let mut started: Vec<(Key, Concerns, String)> = Vec::new();
+        // what it is about.
+        let mut started: Vec<(Key, Concerns, Of)> = Vec::new();
         match (o.each, event.kind.person()) {
             (Some(Each::DeviceHeld), Some(p)) => {
                 let held = self
                     .estate
                     .people
                     .get(p)
-                    .map(|p| p.devices_held.clone())
+                    .map(|p| p.devices_held.iter().cloned().collect::<Vec<_>>())
                     .unwrap_or_default();
                 for device in held
-                    .iter()
+                    .into_iter()
                     .filter(|d| self.matches(&o.trigger.filter, event, Some(d)))
                 {
                     let concerns = Concerns {
                         device: Some(device.0.clone()),
                         ..base.clone()
                     };
-                    let waits = format!("{trigger_name} {p}: {needed} of device {device}");
-                    started.push((Key::Device(device.clone()), concerns, waits));
+                    started.push((Key::Device(device.clone()), concerns, Of::Device(device)));
                 }
             }
             (Some(Each::AccessHeld), Some(p)) if self.matches(&o.trigger.filter, event, None) => {
@@ -596,19 +596,24 @@ impl<'a> Evaluation<'a> {
                         resource: Some(resource.0.clone()),
                         ..base.clone()
                     };
-                    let waits = format!("{trigger_name} {p}: {needed} of {resource}");
-                    started.push((Key::PersonResource(p.clone(), resource), concerns, waits));
+                    let key = Key::PersonResource(p.clone(), resource.clone());
+                    started.push((key, concerns, Of::Resource(resource)));
                 }
             }
             (None, _) if self.matches(&o.trigger.filter, event, None) => {
                 if let Some(key) = key_of(clock_key(o.trigger.event, None), &event.kind) {
-                    started.push((key, base, format!("{trigger_name}: {needed}")));
+                    started.push((key, base, Of::Nothing));
                 }
             }
             _ => {}
         }
-        for (key, concerns, waits) in started {
-            let detail = format!("{waits} due within {}{counted}", o.within);
+        for (key, concerns, of) in started {
+            let detail = Detail::Clock {
+                words: words.clone(),
+                person: person.clone(),
+                of,
+                ended: None,
+            };
             let clock = self.clock(r, due, concerns, detail);
             self.clocks.entry((r, key)).or_default().push(clock);
         }
@@ -628,16 +633,15 @@ impl<'a> Evaluation<'a> {
         }
         for clock in self.clocks.remove(&(r, key)).unwrap_or_default() {
             self.stopped(&clock);
-            let (status, how) = if event.at <= clock.due {
-                (Status::Met, "in time")
-            } else {
-                (Status::Late, "late")
-            };
-            let detail = format!(
-                "{}; discharged {how} by {}",
-                clock.detail,
-                event.kind.event_type()
-            );
+            let late = event.at > clock.due;
+            let status = if late { Status::Late } else { Status::Met };
+            let mut detail = clock.detail;
+            if let Detail::Clock { ended, .. } = &mut detail {
+                *ended = Some(Ended {
+                    late,
+                    by: event.kind.event_type(),
+                });
+            }
             self.push(
                 r,
                 status,
@@ -703,11 +707,11 @@ impl<'a> Evaluation<'a> {
         event: &Event,
     ) {
         let due = self.calendar.deadline(event.at, rec.every);
-        let detail = format!(
-            "due again within {} of {}",
-            rec.every,
-            event.kind.event_type()
-        );
+        let detail = Detail::Cycle {
+            every: rec.every,
+            from: event.kind.event_type(),
+            done_by: None,
+        };
         let cycle = self.clock(r, due, concerns, detail);
         if let Some(replaced) = self.cycles.insert((r, key), cycle) {
             self.stopped(&replaced);
@@ -731,7 +735,10 @@ impl<'a> Evaluation<'a> {
             } else {
                 Status::Late
             };
-            let detail = format!("{}; done by {}", cycle.detail, event.kind.event_type());
+            let mut detail = cycle.detail;
+            if let Detail::Cycle { done_by, .. } = &mut detail {
+                *done_by = Some(event.kind.event_type());
+            }
             self.push(
                 r,
                 status,
@@ -779,8 +786,12 @@ impl<'a> Evaluation<'a> {
         }
         let name = event.kind.event_type();
         let (status, detail) = match missing {
-            None => (Status::Met, format!("checked before {name}")),
-            Some(why) => (Status::Violated, format!("before {name}: {why}")),
+            None => (Status::Met, None),
+            Some(why) => (Status::Violated, Some(why)),
+        };
+        let detail = Detail::Checked {
+            before: name,
+            lacking: detail,
         };
         self.settle(r, status, event, detail);
     }
@@ -899,7 +910,7 @@ impl<'a> Evaluation<'a> {
             }
         };
         let status = if over { Status::Violated } else { Status::Met };
-        self.settle(r, status, event, detail);
+        self.settle(r, status, event, Detail::Text(detail));
     }
 
     fn forbid(&mut self, r: usize, event: &Event) {
@@ -911,7 +922,7 @@ impl<'a> Evaluation<'a> {
                 EventKind::EmailForwardingDetected(e) => format!("mail forwarded to {}", e.to),
                 kind => format!("{} must never happen like this", kind.event_type()),
             };
-            self.settle(r, Status::Violated, event, detail);
+            self.settle(r, Status::Violated, event, Detail::Text(detail));
         }
     }
 }
@@ -928,6 +939,23 @@ fn sort(findings: &mut [Finding]) {
             &b.concerns,
         ))
     });
+}
+
+fn clock_words(rule: &Rule) -> Option<Arc<ClockWords>> {
+    let RuleKind::Obligation(o) = &rule.kind else {
+        return None;
+    };
+    let needed: Vec<&str> = o.discharged_by.iter().map(|m| m.event.name()).collect();
+    Some(Arc::new(ClockWords {
+        trigger: o.trigger.event,
+        needed: needed.join(" or "),
+        within: o.within,
+        counted: match o.from {
+            ClockStart::At => "",
+            ClockStart::Discovered => " of discovery",
+            ClockStart::Acquired => " of acquisition",
+        },
+    }))
 }
 
 /// An absent list allows anything; a present one must contain the value.

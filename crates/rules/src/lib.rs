@@ -6,12 +6,14 @@
 
 pub mod bundled;
 pub mod calendar;
+pub mod detail;
 pub mod duration;
 pub mod eval;
 pub mod pack;
 mod reads;
 
 pub use calendar::{Calendar, Division, HolidayFile};
+pub use detail::Detail;
 pub use duration::Duration;
 pub use eval::{Change, Concerns, Evaluation, Finding, Running, Status, evaluate};
 pub use pack::{PackError, PackSource, PolicyPack, SourceFile, load_pack};

@@ -38,7 +38,7 @@ pub fn json(pack: &PolicyPack, at: Timestamp, findings: &[Finding]) -> String {
                 "incident": f.concerns.incident,
                 "resource": f.concerns.resource,
                 "settled": f.settled.map(|d| rfc3339(d, tz)),
-                "detail": f.detail,
+                "detail": f.detail.to_string(),
             })
         })
         .collect();
@@ -92,7 +92,7 @@ pub fn table(pack: &PolicyPack, at: Timestamp, findings: &[Finding], verbose: bo
                 };
                 let _ = writeln!(out, "    - {when:<20}  {}", concerns(f));
                 if matches!(status, Status::Violated | Status::Late) {
-                    for line in wrap(&f.detail, WIDTH - 8) {
+                    for line in wrap(&f.detail.to_string(), WIDTH - 8) {
                         let _ = writeln!(out, "        {line}");
                     }
                 }
