@@ -52,7 +52,7 @@ pub fn backup(db: &str, out: &Path) -> Result<bool, BadInput> {
     let partial = out.with_extension("partial");
     std::fs::write(&partial, text).map_err(|e| fail(&partial.display().to_string(), e))?;
     std::fs::rename(&partial, out).map_err(|e| fail(&out.display().to_string(), e))?;
-    println!("backed up {} to {}", summary.join(", "), out.display());
+    say!("backed up {} to {}", summary.join(", "), out.display());
     Ok(false)
 }
 
@@ -86,9 +86,11 @@ pub fn restore(db: &str, from: &Path) -> Result<bool, BadInput> {
                 ),
             ));
         }
-        println!(
+        say!(
             "restored {} ({} events, head {})",
-            c.id, head.seq, head.hash
+            c.id,
+            head.seq,
+            head.hash
         );
     }
     Ok(false)

@@ -53,9 +53,11 @@ pub fn generate(
         Output::File(p) | Output::Folder(p) => p.display().to_string(),
         Output::Store(db) => db.clone(),
     };
-    println!(
+    say!(
         "generated {total} events for {councils} council(s) of {} people over {} year(s) (seed {}) into {place}",
-        spec.people, spec.years, spec.seed
+        spec.people,
+        spec.years,
+        spec.seed
     );
     Ok(false)
 }

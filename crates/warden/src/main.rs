@@ -2,6 +2,14 @@
 //! everything else to the `domain` and `rules` crates. This is the one
 //! place errors are turned into messages and exit codes.
 
+/// `println!` that survives a closed pipe (`warden check ... | head`):
+/// output nobody reads is not an error, and never a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::out(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 mod backup;
 mod generated;
 mod packs;
@@ -214,9 +222,9 @@ fn generate(args: GenerateArgs) -> Result<bool, BadInput> {
 fn list_packs() {
     for (id, _) in packs::BUNDLED {
         match rules::load_pack(id, &packs::Packs) {
-            Ok(pack) => println!("{id:<20} {:<36} {} rules", pack.council, pack.rules.len()),
+            Ok(pack) => say!("{id:<20} {:<36} {} rules", pack.council, pack.rules.len()),
             Err(_) => {
-                println!("{id:<20} (does not load: run `warden check --pack {id}` to see why)")
+                say!("{id:<20} (does not load: run `warden check --pack {id}` to see why)")
             }
         }
     }
@@ -284,8 +292,23 @@ fn report_lines(path: &Path, errors: &[domain::LineError]) -> BadInput {
 
 fn print(pack: &PolicyPack, at: Timestamp, findings: &[rules::Finding], args: &CheckArgs) {
     match args.format {
-        Format::Json => println!("{}", report::json(pack, at, findings)),
-        Format::Table => print!("{}", report::table(pack, at, findings, args.verbose)),
+        Format::Json => say!("{}", report::json(pack, at, findings)),
+        Format::Table => out(&report::table(pack, at, findings, args.verbose)),
+    }
+}
+
+/// Writes to standard output; a reader that has gone away (a closed pipe)
+/// ends the output quietly, and any other failure is said on standard error.
+pub(crate) fn out(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => eprintln!("error: cannot write the output: {e}"),
     }
 }
 

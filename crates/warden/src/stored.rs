@@ -22,7 +22,7 @@ pub fn init(db: &str, council: &str, pack: &str) -> Result<bool, BadInput> {
     let mut log = open(db)?;
     log.init_council(council, pack).map_err(|e| fail(db, e))?;
     let head = log.head(council).map_err(|e| fail(db, e))?;
-    println!(
+    say!(
         "council {council} is ready in {db}: pack {} ({} rules), {} events stored",
         loaded.id,
         loaded.rules.len(),
@@ -55,7 +55,7 @@ pub fn import(db: &str, council: &str, file: &Path) -> Result<bool, BadInput> {
         .map_err(|errors| report_lines(file, &errors))?;
     let new: Vec<Event> = new.into_iter().map(|l| l.event).collect();
     let head_after = log.append(council, head, &new).map_err(|e| fail(db, e))?;
-    println!(
+    say!(
         "appended {} events to {council}: {} in all, head {}",
         new.len(),
         head_after.seq,
@@ -81,9 +81,10 @@ pub fn snapshot(db: &str, council: &str) -> Result<bool, BadInput> {
     if let Some(warning) = &loaded.warning {
         eprintln!("warning: {council}: {warning}; replayed the whole log instead");
     }
-    println!(
+    say!(
         "{council}: snapshot at event {}, head {}",
-        loaded.head.seq, loaded.head.hash
+        loaded.head.seq,
+        loaded.head.hash
     );
     Ok(false)
 }
@@ -97,7 +98,7 @@ pub fn export(db: &str, council: &str) -> Result<bool, BadInput> {
         out.push_str(&row.event);
         out.push('\n');
     }
-    print!("{out}");
+    crate::out(&out);
     Ok(false)
 }
 
@@ -112,13 +113,14 @@ pub fn verify(db: &str, council: Option<&str>) -> Result<bool, BadInput> {
     for council in councils {
         let v = store::verify(log.as_mut(), &council).map_err(|e| fail(db, e))?;
         match v.broken {
-            None => println!(
+            None => say!(
                 "{council}: {} events, chain sound, head {}",
-                v.sound, v.head
+                v.sound,
+                v.head
             ),
             Some(b) => {
                 broken = true;
-                println!(
+                say!(
                     "{council}: BROKEN at {b} ({} events before it are sound)",
                     v.sound
                 );

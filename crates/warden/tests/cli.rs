@@ -300,3 +300,49 @@ fn the_table_fits_an_80_column_terminal() {
         assert!(line.chars().count() <= 80, "too wide: {line}");
     }
 }
+
+/// Regression: `warden check ... | head` panicked with "failed printing to
+/// stdout: Broken pipe" (exit 101) once `head` had read enough.
+#[test]
+fn a_reader_that_stops_early_is_not_a_crash() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    // A report far bigger than a pipe's buffer, so warden is still writing
+    // when the reader goes.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("many.jsonl");
+    let log = log.to_str().expect("utf-8");
+    let generate = [
+        "generate",
+        "--councils",
+        "4",
+        "--people",
+        "200",
+        "--pack",
+        "southend",
+    ];
+    common::ok(&[&generate[..], &["--out", log]].concat());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args(["check", "--pack", "southend", "--events", log, "--verbose"])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("warden runs");
+    let mut first = [0u8; 16];
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_exact(&mut first)
+        .expect("some output");
+    // The pipe's read end is dropped here, like `head` exiting.
+    let out = child.wait_with_output().expect("warden ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "findings still decide the exit status"
+    );
+}
