@@ -6,10 +6,11 @@
 use crate::event::*;
 use crate::ids::*;
 use crate::money::Pence;
+use crate::small::{SmallMap, SmallSet};
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// A person and everything the log has said about them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -23,17 +24,17 @@ pub struct Person {
     pub job: Option<String>,
     pub joined: Timestamp,
     pub left: Option<Timestamp>,
-    pub roles: BTreeSet<Role>,
-    pub agreements: BTreeMap<Agreement, Timestamp>,
+    pub roles: SmallSet<Role>,
+    pub agreements: SmallMap<Agreement, Timestamp>,
     /// Per policy, each version accepted and when.
-    pub acceptances: BTreeMap<PolicyId, BTreeMap<String, Timestamp>>,
+    pub acceptances: SmallMap<PolicyId, SmallMap<String, Timestamp>>,
     /// Per course, the last completion.
-    pub training: BTreeMap<Course, Timestamp>,
-    pub mfa: BTreeSet<MfaMethod>,
+    pub training: SmallMap<Course, Timestamp>,
+    pub mfa: SmallSet<MfaMethod>,
     pub password_changed: Option<Timestamp>,
-    pub access: BTreeMap<ResourceId, AccessGrant>,
+    pub access: SmallMap<ResourceId, AccessGrant>,
     pub access_reviewed: Option<Timestamp>,
-    pub devices_held: BTreeSet<DeviceId>,
+    pub devices_held: SmallSet<DeviceId>,
 }
 
 impl Person {
@@ -309,8 +310,7 @@ impl Estate {
             }
             PolicyAccepted(e) => self.with_person(&e.person, |p| {
                 p.acceptances
-                    .entry(e.policy.clone())
-                    .or_default()
+                    .get_or_default(e.policy.clone())
                     .insert(e.version.clone(), at);
             }),
             TrainingCompleted(e) => self.with_person(&e.person, |p| {
@@ -451,15 +451,15 @@ impl Person {
             job: None,
             joined: at,
             left: None,
-            roles: BTreeSet::new(),
-            agreements: BTreeMap::new(),
-            acceptances: BTreeMap::new(),
-            training: BTreeMap::new(),
-            mfa: BTreeSet::new(),
+            roles: SmallSet::default(),
+            agreements: SmallMap::default(),
+            acceptances: SmallMap::default(),
+            training: SmallMap::default(),
+            mfa: SmallSet::default(),
             password_changed: None,
-            access: BTreeMap::new(),
+            access: SmallMap::default(),
             access_reviewed: None,
-            devices_held: BTreeSet::new(),
+            devices_held: SmallSet::default(),
         }
     }
 }

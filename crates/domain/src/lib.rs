@@ -10,6 +10,7 @@ mod fast;
 pub mod ids;
 pub mod log;
 pub mod money;
+pub mod small;
 
 pub use estate::{Estate, PolicyCatalogue, Refusal};
 pub use event::{
