@@ -438,7 +438,7 @@ impl Report<'_> {
             secs(self.rego_time)
         );
         out += &format!(
-            "| SQL / Warden | {:.0}x |\n| Rego / Warden | {:.0}x |\n",
+            "| SQL / Warden | {:.1}x |\n| Rego / Warden | {:.0}x |\n",
             secs(self.sql_time) / secs(self.warden_time),
             secs(self.rego_time) / secs(self.warden_time)
         );
