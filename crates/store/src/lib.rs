@@ -16,7 +16,9 @@ pub use postgres::PostgresLog;
 pub use sqlite::SqliteLog;
 pub use startup::{Loaded, load_estate, write_snapshot};
 
-use domain::Event;
+use domain::{Estate, Event};
+use jiff::Timestamp;
+use std::sync::mpsc;
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +94,28 @@ pub trait EventLog {
             .map(|r| (r.seq, r.event))
             .collect())
     }
+    /// Hands the events after `after` to `each` in chunks, in order, as they
+    /// are read, so that a replay decodes while the rest is still being read.
+    /// `each` returns false to stop early. The default reads them all first;
+    /// backends override it to stream.
+    fn read_events_after(
+        &mut self,
+        council: &str,
+        after: u64,
+        each: &mut dyn FnMut(Chunk) -> bool,
+    ) -> Result<(), StoreError> {
+        let mut chunk = Chunk::default();
+        for (seq, text) in self.events_after(council, after)? {
+            chunk.push(seq, &text);
+            if chunk.is_full() && !each(std::mem::take(&mut chunk)) {
+                return Ok(());
+            }
+        }
+        if !chunk.is_empty() {
+            each(chunk);
+        }
+        Ok(())
+    }
     /// Replaces the council's snapshot, atomically.
     fn save_snapshot(&mut self, council: &str, snapshot: &Snapshot) -> Result<(), StoreError>;
     fn load_snapshot(&mut self, council: &str) -> Result<Option<Snapshot>, StoreError>;
@@ -132,6 +156,93 @@ pub fn open(url: &str) -> Result<Box<dyn EventLog>, StoreError> {
     Err(StoreError::BadUrl(url.to_owned()))
 }
 
+/// Stored events in one buffer: a chunk of a replay costs one allocation
+/// however many events it holds, and is freed whole by the thread that
+/// decodes it.
+#[derive(Default)]
+pub struct Chunk {
+    text: String,
+    /// Each event's sequence number and where its text ends.
+    ends: Vec<(u64, usize)>,
+}
+
+impl Chunk {
+    /// Events a chunk holds before it is handed on.
+    const EVENTS: usize = 4096;
+
+    pub fn push(&mut self, seq: u64, event: &str) {
+        if self.text.is_empty() {
+            self.text.reserve(Self::EVENTS * 160);
+            self.ends.reserve(Self::EVENTS);
+        }
+        self.text.push_str(event);
+        self.ends.push((seq, self.text.len()));
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.ends.len() >= Self::EVENTS
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    fn events(&self) -> impl Iterator<Item = (u64, &str)> {
+        let starts = std::iter::once(0).chain(self.ends.iter().map(|(_, end)| *end));
+        self.ends
+            .iter()
+            .zip(starts)
+            .map(|((seq, end), start)| (*seq, self.text.get(start..*end).unwrap_or("")))
+    }
+}
+
+/// Folds the council's events after `after` into `estate`, returning it with
+/// the time of the last event folded. The rows are read on this thread while
+/// another decodes and folds them, so reading overlaps the rest on two
+/// cores. Each chunk of text is allocated here and freed there whole; every
+/// event is made and dropped on the one thread (freeing memory another
+/// thread allocated is slow in the system allocator).
+pub fn replay(
+    log: &mut dyn EventLog,
+    council: &str,
+    after: u64,
+    mut estate: Estate,
+) -> Result<(Estate, Option<Timestamp>), StoreError> {
+    const IN_FLIGHT: usize = 16;
+    std::thread::scope(|scope| {
+        let (chunks, chunks_rx) = mpsc::sync_channel::<Chunk>(IN_FLIGHT);
+        let folder = scope.spawn(move || {
+            let mut last = None;
+            for chunk in chunks_rx {
+                for (seq, text) in chunk.events() {
+                    let event = decode_text(council, seq, text)?;
+                    estate.apply(&event);
+                    last = Some(event.at);
+                }
+            }
+            Ok((estate, last))
+        });
+        // A send fails only when the folder has stopped at a bad event; then
+        // reading on is pointless, and the folder says why.
+        let read = log.read_events_after(council, after, &mut |chunk| chunks.send(chunk).is_ok());
+        drop(chunks);
+        let folded = match folder.join() {
+            Ok(folded) => folded,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        read?;
+        folded
+    })
+}
+
+fn decode_text(council: &str, seq: u64, text: &str) -> Result<Event, StoreError> {
+    domain::parse_event(text).map_err(|e| StoreError::Corrupt {
+        council: council.to_owned(),
+        seq,
+        message: e.to_string(),
+    })
+}
+
 /// The council's events, read back and decoded.
 pub fn events(log: &mut dyn EventLog, council: &str) -> Result<Vec<Event>, StoreError> {
     decode(council, log.events_after(council, 0)?)
@@ -140,13 +251,7 @@ pub fn events(log: &mut dyn EventLog, council: &str) -> Result<Vec<Event>, Store
 /// Decodes stored events on every core: decoding is independent per event
 /// and is most of a replay's work; the fold that follows stays in order.
 fn decode(council: &str, rows: Vec<(u64, String)>) -> Result<Vec<Event>, StoreError> {
-    let decode_one = |(seq, text): &(u64, String)| {
-        domain::parse_event(text).map_err(|e| StoreError::Corrupt {
-            council: council.to_owned(),
-            seq: *seq,
-            message: e.to_string(),
-        })
-    };
+    let decode_one = |(seq, text): &(u64, String)| decode_text(council, *seq, text);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if threads < 2 || rows.len() < 10_000 {
         return rows.iter().map(decode_one).collect();

@@ -8,7 +8,7 @@
 //! impossible even if that were bypassed.
 
 use crate::chain::{self, Digest32, Head, Row};
-use crate::{EventLog, Snapshot, StoreError, require_head};
+use crate::{Chunk, EventLog, Snapshot, StoreError, require_head};
 use domain::Event;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -200,6 +200,34 @@ impl EventLog for SqliteLog {
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
+    }
+
+    fn read_events_after(
+        &mut self,
+        council: &str,
+        after: u64,
+        each: &mut dyn FnMut(Chunk) -> bool,
+    ) -> Result<(), StoreError> {
+        require_council(&self.conn, council)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, event FROM events WHERE council = ?1 AND seq > ?2 ORDER BY seq",
+        )?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let mut rows = stmt.query(params![council, after])?;
+        let mut chunk = Chunk::default();
+        while let Some(row) = rows.next()? {
+            let seq = u64::try_from(row.get::<_, i64>(0)?).unwrap_or(0);
+            // Borrowed from SQLite's buffer: copied once, into the chunk.
+            let text = row.get_ref(1)?;
+            chunk.push(seq, text.as_str().map_err(rusqlite::Error::from)?);
+            if chunk.is_full() && !each(std::mem::take(&mut chunk)) {
+                return Ok(());
+            }
+        }
+        if !chunk.is_empty() {
+            each(chunk);
+        }
+        Ok(())
     }
 
     fn save_snapshot(&mut self, council: &str, snapshot: &Snapshot) -> Result<(), StoreError> {

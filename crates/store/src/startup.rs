@@ -23,7 +23,7 @@ pub struct Loaded {
 /// The estate at the head: snapshot plus tail, or the whole log.
 pub fn load_estate(log: &mut dyn EventLog, council: &str) -> Result<Loaded, StoreError> {
     let head = log.head(council)?;
-    let (mut estate, after, warning) = match log.load_snapshot(council)? {
+    let (estate, after, warning) = match log.load_snapshot(council)? {
         None => (Estate::default(), 0, None),
         Some(snapshot) => match trusted(log, council, &snapshot, head)? {
             Ok(estate) => (estate, snapshot.seq, None),
@@ -37,12 +37,9 @@ pub fn load_estate(log: &mut dyn EventLog, council: &str) -> Result<Loaded, Stor
             ),
         },
     };
-    let tail = decode(council, log.events_after(council, after)?)?;
-    for event in &tail {
-        estate.apply(event);
-    }
-    let last = match tail.last() {
-        Some(event) => Some(event.at),
+    let (estate, last) = crate::replay(log, council, after, estate)?;
+    let last = match last {
+        Some(at) => Some(at),
         None if head.seq > 0 => decode(council, log.events_after(council, head.seq - 1)?)?
             .last()
             .map(|e| e.at),

@@ -136,10 +136,8 @@ fn bench(name: &str, db: &support::Db, events: &[Event]) -> f64 {
     drop((rows, decoded, folded));
 
     let start = Instant::now();
-    let mut estate = domain::Estate::default();
-    for event in store::events(log.as_mut(), COUNCIL).expect("events") {
-        estate.apply(&event);
-    }
+    let (estate, _) =
+        store::replay(log.as_mut(), COUNCIL, 0, domain::Estate::default()).expect("replay");
     let replay = start.elapsed().as_secs_f64();
 
     let start = Instant::now();
