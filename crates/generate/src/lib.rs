@@ -67,7 +67,7 @@ pub fn council(spec: &Spec, index: usize, pack: &PolicyPack) -> Vec<Event> {
     for life in &lives {
         people::live(&mut g, life);
     }
-    g.incidents(&lives);
+    g.incidents(&lives, spec.people);
     g.broadband(&lives);
     g.finish()
 }
@@ -254,21 +254,18 @@ impl<'a> Gen<'a> {
 
     /// Incidents, about eight a year per hundred people: most breaches of
     /// personal data notified or assessed in time, some late, a few never.
-    fn incidents(&mut self, lives: &[people::Life]) {
-        let rate = self.rng_rate(lives.len());
+    fn incidents(&mut self, lives: &[people::Life], headcount: usize) {
+        // Per 100 people a year, so per 36,500 person-days: whole incidents
+        // each day, and the remainder as a chance.
+        let per_year = 8 * headcount as u64;
         let mut n = 0;
         for day in 0..self.time.days {
-            let count = rate / 36_500 + u64::from(self.rng.below(36_500) < rate % 36_500);
+            let count = per_year / 36_500 + u64::from(self.rng.below(36_500) < per_year % 36_500);
             for _ in 0..count {
                 n += 1;
                 self.incident(lives, day, n);
             }
         }
-    }
-
-    /// Incidents a year per 100 people, times the headcount: 8 x people.
-    fn rng_rate(&self, people: usize) -> u64 {
-        8 * people as u64
     }
 
     fn incident(&mut self, lives: &[people::Life], day: Day, n: u32) {
