@@ -77,13 +77,15 @@ first_at(events) := sorted[0][1] if {
 
 # ---------------------------------------------------------------------------
 # southend.devices-returned-48h: a councillor who leaves returns each
-# council-owned device they hold within 48 hours (or reports it lost).
+# council-owned device they hold within 48 hours (or reports it lost); a
+# device already reported lost is not theirs to return.
 
 taken_back(d, from, to) if {
 	some x in by_device[d]
 	x.seq > from
 	x.seq < to
-	x.type in {"device_returned", "device_disposed", "device_issued"}
+	# handed back, disposed of, issued again, or reported lost
+	x.type in {"device_returned", "device_disposed", "device_issued", "device_lost"}
 }
 
 held_at(p, s) := {d |

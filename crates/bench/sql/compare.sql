@@ -23,7 +23,8 @@ held AS (
     WHERE NOT EXISTS (
             SELECT 1 FROM events x
             WHERE x.device = i.device AND x.seq > i.seq AND x.seq < lv.seq
-              AND x.type IN ('device_returned', 'device_disposed', 'device_issued'))
+              -- handed back, disposed of, issued again, or reported lost
+              AND x.type IN ('device_returned', 'device_disposed', 'device_issued', 'device_lost'))
       AND (SELECT r.owner FROM events r
            WHERE r.device = i.device AND r.type = 'device_registered') = 'council'
 ),

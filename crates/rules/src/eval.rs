@@ -567,11 +567,25 @@ impl<'a> Evaluation<'a> {
         let mut started: Vec<(Key, Concerns, Of)> = Vec::new();
         match (o.each, event.kind.person()) {
             (Some(Each::DeviceHeld), Some(p)) => {
+                // A device reported lost cannot be handed back: no clock for
+                // it (Southend's note; the loss has its own rule).
+                let lost = |d: &DeviceId| {
+                    self.estate
+                        .devices
+                        .get(d)
+                        .is_some_and(|device| device.lost.is_some())
+                };
                 let held = self
                     .estate
                     .people
                     .get(p)
-                    .map(|p| p.devices_held.iter().cloned().collect::<Vec<_>>())
+                    .map(|p| {
+                        p.devices_held
+                            .iter()
+                            .filter(|d| !lost(d))
+                            .cloned()
+                            .collect::<Vec<_>>()
+                    })
                     .unwrap_or_default();
                 for device in held
                     .into_iter()

@@ -25,7 +25,7 @@ enum Part {
     Access,
     /// The register: each device's kind and owner.
     Devices,
-    /// Who holds which device.
+    /// Who holds which device, and which are lost.
     Holding,
 }
 
@@ -44,14 +44,14 @@ fn writes(event: EventType) -> &'static [Part] {
         MfaEnrolled => &[Part::Mfa],
         AccessGranted | AccessRevoked => &[Part::Access],
         DeviceRegistered => &[Part::Devices],
-        DeviceIssued | DeviceReturned | DeviceDisposed => &[Part::Holding],
-        // Departments, passwords, access reviews, losses, removals,
+        // A loss takes a device out of what a leaver must hand back.
+        DeviceIssued | DeviceReturned | DeviceDisposed | DeviceLost => &[Part::Holding],
+        // Departments, passwords, access reviews, removals,
         // incidents, claims and forwarding are kept in the estate for
         // people to see, but no rule kind reads them there.
         PersonMoved
         | PasswordChanged
         | AccessReviewed
-        | DeviceLost
         | DeviceRemovalApproved
         | IncidentReported
         | IncidentAssessed
