@@ -10,7 +10,7 @@
 //! flushed its WAL (`synchronous_commit` at its default, on).
 
 use crate::chain::{self, Digest32, Head, Row};
-use crate::{EventLog, Snapshot, StoreError, require_head};
+use crate::{Chunk, EventLog, Snapshot, StoreError, require_head};
 use domain::Event;
 use postgres::error::SqlState;
 use postgres::{Client, GenericClient, NoTls};
@@ -210,6 +210,35 @@ impl EventLog for PostgresLog {
             .iter()
             .map(|r| (u64::try_from(r.get::<_, i64>(0)).unwrap_or(0), r.get(1)))
             .collect())
+    }
+
+    fn read_events_after(
+        &mut self,
+        council: &str,
+        after: u64,
+        each: &mut dyn FnMut(Chunk) -> bool,
+    ) -> Result<(), StoreError> {
+        use postgres::fallible_iterator::FallibleIterator;
+        require_council(&mut self.client, council, false)?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let params: [&(dyn postgres::types::ToSql + Sync); 2] = [&council, &after];
+        // Rows as the server sends them, not all collected first.
+        let mut rows = self.client.query_raw(
+            "SELECT seq, event FROM events WHERE council = $1 AND seq > $2 ORDER BY seq",
+            params,
+        )?;
+        let mut chunk = Chunk::default();
+        while let Some(row) = rows.next()? {
+            let seq = u64::try_from(row.try_get::<_, i64>(0)?).unwrap_or(0);
+            chunk.push(seq, row.try_get::<_, &str>(1)?);
+            if chunk.is_full() && !each(std::mem::take(&mut chunk)) {
+                return Ok(());
+            }
+        }
+        if !chunk.is_empty() {
+            each(chunk);
+        }
+        Ok(())
     }
 
     fn save_snapshot(&mut self, council: &str, snapshot: &Snapshot) -> Result<(), StoreError> {
