@@ -14,6 +14,10 @@
 //! Timing is this program's whole job, so it reads the clock.
 #![allow(clippy::disallowed_methods)]
 
+/// The allocator the `warden` binary uses, so the figures are its figures.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod compare;
 mod memory;
 

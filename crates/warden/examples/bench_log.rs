@@ -18,6 +18,10 @@ use domain::Event;
 use serde_json::Value;
 use std::time::Instant;
 
+/// The allocator the `warden` binary uses, so the figures are its figures.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const COUNCIL: &str = "bench";
 const SINGLE_APPENDS: usize = 2_000;
 

@@ -10,6 +10,12 @@ macro_rules! say {
     };
 }
 
+/// mimalloc rather than the system allocator: folding a log makes and frees
+/// small strings and maps for every event, and replay frees on one thread
+/// what another allocated; measured in docs/performance.md.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod backup;
 mod generated;
 mod packs;
