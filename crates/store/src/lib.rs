@@ -96,26 +96,13 @@ pub trait EventLog {
     }
     /// Hands the events after `after` to `each` in chunks, in order, as they
     /// are read, so that a replay decodes while the rest is still being read.
-    /// `each` returns false to stop early. The default reads them all first;
-    /// backends override it to stream.
+    /// `each` returns false to stop early.
     fn read_events_after(
         &mut self,
         council: &str,
         after: u64,
         each: &mut dyn FnMut(Chunk) -> bool,
-    ) -> Result<(), StoreError> {
-        let mut chunk = Chunk::default();
-        for (seq, text) in self.events_after(council, after)? {
-            chunk.push(seq, &text);
-            if chunk.is_full() && !each(std::mem::take(&mut chunk)) {
-                return Ok(());
-            }
-        }
-        if !chunk.is_empty() {
-            each(chunk);
-        }
-        Ok(())
-    }
+    ) -> Result<(), StoreError>;
     /// Replaces the council's snapshot, atomically.
     fn save_snapshot(&mut self, council: &str, snapshot: &Snapshot) -> Result<(), StoreError>;
     fn load_snapshot(&mut self, council: &str) -> Result<Option<Snapshot>, StoreError>;
@@ -170,7 +157,7 @@ impl Chunk {
     /// Events a chunk holds before it is handed on.
     const EVENTS: usize = 4096;
 
-    pub fn push(&mut self, seq: u64, event: &str) {
+    fn push(&mut self, seq: u64, event: &str) {
         if self.text.is_empty() {
             self.text.reserve(Self::EVENTS * 160);
             self.ends.reserve(Self::EVENTS);
@@ -179,12 +166,8 @@ impl Chunk {
         self.ends.push((seq, self.text.len()));
     }
 
-    pub fn is_full(&self) -> bool {
+    fn is_full(&self) -> bool {
         self.ends.len() >= Self::EVENTS
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
     }
 
     fn events(&self) -> impl Iterator<Item = (u64, &str)> {
@@ -193,6 +176,35 @@ impl Chunk {
             .iter()
             .zip(starts)
             .map(|((seq, end), start)| (*seq, self.text.get(start..*end).unwrap_or("")))
+    }
+}
+
+/// Fills chunks from rows as a backend reads them and hands each on when
+/// full, so every backend's `read_events_after` is the same small loop.
+pub(crate) struct Chunker<'a> {
+    chunk: Chunk,
+    each: &'a mut dyn FnMut(Chunk) -> bool,
+}
+
+impl<'a> Chunker<'a> {
+    pub(crate) fn new(each: &'a mut dyn FnMut(Chunk) -> bool) -> Self {
+        Chunker {
+            chunk: Chunk::default(),
+            each,
+        }
+    }
+
+    /// Adds one event; false when the receiver wants no more.
+    pub(crate) fn push(&mut self, seq: u64, event: &str) -> bool {
+        self.chunk.push(seq, event);
+        !self.chunk.is_full() || (self.each)(std::mem::take(&mut self.chunk))
+    }
+
+    /// Hands on what is left.
+    pub(crate) fn finish(mut self) {
+        if !self.chunk.ends.is_empty() {
+            (self.each)(std::mem::take(&mut self.chunk));
+        }
     }
 }
 

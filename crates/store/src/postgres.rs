@@ -10,7 +10,7 @@
 //! flushed its WAL (`synchronous_commit` at its default, on).
 
 use crate::chain::{self, Digest32, Head, Row};
-use crate::{Chunk, EventLog, Snapshot, StoreError, require_head};
+use crate::{Chunk, Chunker, EventLog, Snapshot, StoreError, require_head};
 use domain::Event;
 use postgres::error::SqlState;
 use postgres::{Client, GenericClient, NoTls};
@@ -227,17 +227,14 @@ impl EventLog for PostgresLog {
             "SELECT seq, event FROM events WHERE council = $1 AND seq > $2 ORDER BY seq",
             params,
         )?;
-        let mut chunk = Chunk::default();
+        let mut chunks = Chunker::new(each);
         while let Some(row) = rows.next()? {
             let seq = u64::try_from(row.try_get::<_, i64>(0)?).unwrap_or(0);
-            chunk.push(seq, row.try_get::<_, &str>(1)?);
-            if chunk.is_full() && !each(std::mem::take(&mut chunk)) {
+            if !chunks.push(seq, row.try_get::<_, &str>(1)?) {
                 return Ok(());
             }
         }
-        if !chunk.is_empty() {
-            each(chunk);
-        }
+        chunks.finish();
         Ok(())
     }
 

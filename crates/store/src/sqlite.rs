@@ -8,7 +8,7 @@
 //! impossible even if that were bypassed.
 
 use crate::chain::{self, Digest32, Head, Row};
-use crate::{Chunk, EventLog, Snapshot, StoreError, require_head};
+use crate::{Chunk, Chunker, EventLog, Snapshot, StoreError, require_head};
 use domain::Event;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -214,19 +214,16 @@ impl EventLog for SqliteLog {
         )?;
         let after = i64::try_from(after).unwrap_or(i64::MAX);
         let mut rows = stmt.query(params![council, after])?;
-        let mut chunk = Chunk::default();
+        let mut chunks = Chunker::new(each);
         while let Some(row) = rows.next()? {
             let seq = u64::try_from(row.get::<_, i64>(0)?).unwrap_or(0);
             // Borrowed from SQLite's buffer: copied once, into the chunk.
-            let text = row.get_ref(1)?;
-            chunk.push(seq, text.as_str().map_err(rusqlite::Error::from)?);
-            if chunk.is_full() && !each(std::mem::take(&mut chunk)) {
+            let text = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+            if !chunks.push(seq, text) {
                 return Ok(());
             }
         }
-        if !chunk.is_empty() {
-            each(chunk);
-        }
+        chunks.finish();
         Ok(())
     }
 
