@@ -126,18 +126,23 @@ fn store(
         BadInput
     };
     let mut log = store::open(db).map_err(fail)?;
+    // Refuse before writing anything, not at the first council in the way.
+    let existing = log.councils().map_err(fail)?;
+    let taken: Vec<String> = (0..logs.len())
+        .map(council_id)
+        .filter(|id| existing.contains(id))
+        .collect();
+    if !taken.is_empty() {
+        eprintln!(
+            "error: {db} already holds council(s) {}; generate into a new database",
+            taken.join(", ")
+        );
+        return Err(BadInput);
+    }
     for (i, events) in logs.iter().enumerate() {
         let id = council_id(i);
         log.init_council(&id, &names[assigned[i]]).map_err(fail)?;
-        let head = log.head(&id).map_err(fail)?;
-        if head.seq != 0 {
-            eprintln!(
-                "error: {db}: council {id} already holds {} events; generate into a new database",
-                head.seq
-            );
-            return Err(BadInput);
-        }
-        log.append(&id, head, events).map_err(fail)?;
+        log.append(&id, store::Head::EMPTY, events).map_err(fail)?;
     }
     Ok(())
 }

@@ -119,6 +119,46 @@ fn per_council_files_name_each_councils_pack_and_the_store_takes_them() {
     ]);
     let verified = ok(&["verify", "--db", &db]);
     assert_eq!(verified.matches("chain sound").count(), 3, "{verified}");
+    // A database that already holds one of the councils is refused before
+    // anything is written: c001 must not appear when c002 is in the way.
+    let busy = format!("sqlite:{}", path(&dir, "busy.db"));
+    ok(&[
+        "init",
+        "--db",
+        &busy,
+        "--council",
+        "c002",
+        "--pack",
+        "southend",
+    ]);
+    ok(&[
+        "import",
+        "--db",
+        &busy,
+        "--council",
+        "c002",
+        "examples/southend.jsonl",
+    ]);
+    let before = ok(&["verify", "--db", &busy]);
+    let refused = warden(&[
+        "generate",
+        "--councils",
+        "3",
+        "--people",
+        "30",
+        "--years",
+        "2",
+        "--db",
+        &busy,
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("already holds council(s) c002"), "{stderr}");
+    assert_eq!(
+        ok(&["verify", "--db", &busy]),
+        before,
+        "nothing was written"
+    );
     let exported = ok(&["export", "--db", &db, "--council", "c002"]);
     let file = std::fs::read_to_string(dir.path().join("councils/c002.jsonl")).expect("c002");
     assert_eq!(
