@@ -118,3 +118,40 @@ fn every_rule_kind_reaches_every_status_it_can() {
         assert_eq!(got, want, "{kind}");
     }
 }
+
+/// Councils mostly comply: most findings are met, and a minority, but not
+/// a token one, are late, overdue or violated. A generator that drifted to
+/// all-compliant or all-failing logs would make benchmarks and demos lie.
+#[test]
+fn most_findings_are_met_and_a_realistic_share_are_not() {
+    let (mut met, mut failing, mut all) = (0usize, 0usize, 0usize);
+    for (i, name) in COUNCILS.iter().enumerate() {
+        let pack = pack(name);
+        let calendar = Calendar::new(
+            pack.time_zone.clone(),
+            pack.division,
+            &HolidayFile::bundled(),
+        );
+        let events = council(&SPEC, i, &pack);
+        let Some(last) = events.last() else { continue };
+        for finding in evaluate(&pack, &calendar, &events, last.at) {
+            all += 1;
+            match finding.status {
+                Status::Met => met += 1,
+                Status::Late | Status::Overdue | Status::Violated => failing += 1,
+                Status::Open => {}
+            }
+        }
+    }
+    let share = |n: usize| n * 100 / all.max(1);
+    assert!(
+        (60..=95).contains(&share(met)),
+        "{}% met of {all}",
+        share(met)
+    );
+    assert!(
+        (5..=35).contains(&share(failing)),
+        "{}% late, overdue or violated of {all}",
+        share(failing)
+    );
+}
