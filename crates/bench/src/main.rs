@@ -78,7 +78,8 @@ fn run(args: &Args) -> Result<(), String> {
     let calendars: Vec<Calendar> = packs.iter().map(calendar).collect();
 
     let started = Instant::now();
-    let logs = generate_all(&spec, args.councils, &packs);
+    let assigned: Vec<usize> = (0..args.councils).map(|i| i % packs.len()).collect();
+    let logs = generate::councils(&spec, &packs, &assigned);
     let generated = started.elapsed();
     let events: usize = logs.iter().map(Vec::len).sum();
     let log_rss = memory::current_rss();
@@ -214,24 +215,6 @@ fn calendar(pack: &PolicyPack) -> Calendar {
         pack.division,
         &HolidayFile::bundled(),
     )
-}
-
-/// Councils are independent: made on every core, in council order.
-fn generate_all(spec: &Spec, councils: usize, packs: &[PolicyPack]) -> Vec<Vec<Event>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut logs: Vec<Vec<Event>> = vec![Vec::new(); councils];
-    std::thread::scope(|scope| {
-        let chunk = councils.div_ceil(threads).max(1);
-        for (n, slots) in logs.chunks_mut(chunk).enumerate() {
-            scope.spawn(move || {
-                for (k, slot) in slots.iter_mut().enumerate() {
-                    let index = n * chunk + k;
-                    *slot = generate::council(spec, index, &packs[index % packs.len()]);
-                }
-            });
-        }
-    });
-    logs
 }
 
 /// The floor: every event read once (its time, its type and its subject's

@@ -72,6 +72,25 @@ pub fn council(spec: &Spec, index: usize, pack: &PolicyPack) -> Vec<Event> {
     g.finish()
 }
 
+/// Many councils' logs, council `i` with `packs[assigned[i]]`, made on every
+/// core (councils are independent), returned in council order.
+pub fn councils(spec: &Spec, packs: &[PolicyPack], assigned: &[usize]) -> Vec<Vec<Event>> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut logs: Vec<Vec<Event>> = vec![Vec::new(); assigned.len()];
+    std::thread::scope(|scope| {
+        let chunk = assigned.len().div_ceil(threads).max(1);
+        for (n, slots) in logs.chunks_mut(chunk).enumerate() {
+            scope.spawn(move || {
+                for (k, slot) in slots.iter_mut().enumerate() {
+                    let index = n * chunk + k;
+                    *slot = council(spec, index, &packs[assigned[index]]);
+                }
+            });
+        }
+    });
+    logs
+}
+
 /// Days are counted from the first day of the log (day 0); minutes from
 /// local midnight.
 pub(crate) type Day = i64;

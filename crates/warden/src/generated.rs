@@ -42,7 +42,7 @@ pub fn generate(
         .map(|n| load_pack(n))
         .collect::<Result<Vec<PolicyPack>, BadInput>>()?;
     let assigned: Vec<usize> = (0..councils).map(|i| i % packs.len()).collect();
-    let logs = generate_all(spec, &packs, &assigned);
+    let logs = generate::councils(spec, &packs, &assigned);
     let total: usize = logs.iter().map(Vec::len).sum();
     match output {
         Output::File(path) => write_atomically(path, |out| write_merged(out, &logs))?,
@@ -60,25 +60,6 @@ pub fn generate(
         spec.seed
     );
     Ok(false)
-}
-
-/// Councils are independent, so they are made on every core.
-fn generate_all(spec: &Spec, packs: &[PolicyPack], assigned: &[usize]) -> Vec<Vec<Event>> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut logs: Vec<Vec<Event>> = vec![Vec::new(); assigned.len()];
-    std::thread::scope(|scope| {
-        let chunk = assigned.len().div_ceil(threads).max(1);
-        for (n, slots) in logs.chunks_mut(chunk).enumerate() {
-            scope.spawn(move || {
-                for (k, slot) in slots.iter_mut().enumerate() {
-                    let index = n * chunk + k;
-                    let pack = &packs[assigned[index]];
-                    *slot = generate::council(spec, index, pack);
-                }
-            });
-        }
-    });
-    logs
 }
 
 fn write_merged(out: &mut dyn Write, logs: &[Vec<Event>]) -> std::io::Result<()> {
