@@ -106,6 +106,16 @@ pub trait EventLog {
     /// Replaces the council's snapshot, atomically.
     fn save_snapshot(&mut self, council: &str, snapshot: &Snapshot) -> Result<(), StoreError>;
     fn load_snapshot(&mut self, council: &str) -> Result<Option<Snapshot>, StoreError>;
+    /// Replaces a person's sign-in account (opaque JSON, owned by the web
+    /// service). Accounts live beside the log, never in it: see
+    /// `migrations/*/0003_accounts.sql`.
+    fn save_account(
+        &mut self,
+        council: &str,
+        person: &str,
+        account: &str,
+    ) -> Result<(), StoreError>;
+    fn account(&mut self, council: &str, person: &str) -> Result<Option<String>, StoreError>;
 }
 
 /// The estate after event `seq` (whose hash is `hash`), as JSON.

@@ -19,6 +19,7 @@ use postgres::{Client, GenericClient, NoTls};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_event_log.sql")),
     (2, include_str!("../migrations/postgres/0002_snapshots.sql")),
+    (3, include_str!("../migrations/postgres/0003_accounts.sql")),
 ];
 
 /// A key for `pg_advisory_xact_lock`, so that two processes starting at once
@@ -247,6 +248,30 @@ impl EventLog for PostgresLog {
             &[&council, &seq, &snapshot.hash, &snapshot.state],
         )?;
         Ok(())
+    }
+
+    fn save_account(
+        &mut self,
+        council: &str,
+        person: &str,
+        account: &str,
+    ) -> Result<(), StoreError> {
+        require_council(&mut self.client, council, false)?;
+        self.client.execute(
+            "INSERT INTO accounts (council, person, account) VALUES ($1, $2, $3) \
+             ON CONFLICT (council, person) DO UPDATE SET account = excluded.account",
+            &[&council, &person, &account],
+        )?;
+        Ok(())
+    }
+
+    fn account(&mut self, council: &str, person: &str) -> Result<Option<String>, StoreError> {
+        require_council(&mut self.client, council, false)?;
+        let row = self.client.query_opt(
+            "SELECT account FROM accounts WHERE council = $1 AND person = $2",
+            &[&council, &person],
+        )?;
+        Ok(row.map(|r| r.get(0)))
     }
 
     fn load_snapshot(&mut self, council: &str) -> Result<Option<Snapshot>, StoreError> {

@@ -16,6 +16,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_event_log.sql")),
     (2, include_str!("../migrations/sqlite/0002_snapshots.sql")),
+    (3, include_str!("../migrations/sqlite/0003_accounts.sql")),
 ];
 
 pub struct SqliteLog {
@@ -235,6 +236,33 @@ impl EventLog for SqliteLog {
             params![council, i64::try_from(snapshot.seq).unwrap_or(i64::MAX), snapshot.hash, snapshot.state],
         )?;
         Ok(())
+    }
+
+    fn save_account(
+        &mut self,
+        council: &str,
+        person: &str,
+        account: &str,
+    ) -> Result<(), StoreError> {
+        require_council(&self.conn, council)?;
+        self.conn.execute(
+            "INSERT INTO accounts (council, person, account) VALUES (?1, ?2, ?3) \
+             ON CONFLICT (council, person) DO UPDATE SET account = excluded.account",
+            params![council, person, account],
+        )?;
+        Ok(())
+    }
+
+    fn account(&mut self, council: &str, person: &str) -> Result<Option<String>, StoreError> {
+        require_council(&self.conn, council)?;
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT account FROM accounts WHERE council = ?1 AND person = ?2",
+                [council, person],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     fn load_snapshot(&mut self, council: &str) -> Result<Option<Snapshot>, StoreError> {

@@ -43,6 +43,10 @@ const CASES: &[(&str, Case)] = &[
     ("an append against a stale head writes nothing", stale_head),
     ("councils never see each other's events", isolation),
     ("init is idempotent and refuses another pack", init_again),
+    (
+        "accounts are per council, replaced whole, and outside the log",
+        accounts,
+    ),
     ("an edited event is found", |db| {
         tamper(
             db,
@@ -163,6 +167,30 @@ fn isolation(db: &Db) {
         log.rows("c").expect_err("no such council"),
         StoreError::NoSuchCouncil(_)
     ));
+}
+
+fn accounts(db: &Db) {
+    let mut log = log_with(db, 2);
+    log.init_council("b", "redditch").expect("init b");
+    assert_eq!(log.account("a", "p1").expect("read"), None);
+    log.save_account("a", "p1", r#"{"v":1}"#).expect("save");
+    log.save_account("a", "p1", r#"{"v":2}"#).expect("replace");
+    assert_eq!(
+        log.account("a", "p1").expect("read").as_deref(),
+        Some(r#"{"v":2}"#)
+    );
+    assert_eq!(log.account("b", "p1").expect("other council"), None);
+    assert!(matches!(
+        log.save_account("c", "p1", "{}")
+            .expect_err("no such council"),
+        StoreError::NoSuchCouncil(_)
+    ));
+    // Credentials never enter the hash chain.
+    assert_eq!(log.head("a").expect("head").seq, 2);
+    assert_eq!(
+        store::verify(log.as_mut(), "a").expect("verify").broken,
+        None
+    );
 }
 
 fn init_again(db: &Db) {
