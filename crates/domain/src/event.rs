@@ -116,7 +116,11 @@ fields!(PolicyReviewed {
 fields!(PolicyAccepted {
     person: PersonId,
     policy: PolicyId,
-    version: String
+    version: String,
+    /// SHA-256 (hex) of the exact text the person was shown, so the council
+    /// can later prove what was agreed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text_sha256: Option<String>,
 });
 fields!(TrainingCompleted {
     person: PersonId,

@@ -469,6 +469,7 @@ pub(crate) fn accepted(person: &PersonId, policy: &PolicyId, version: &str) -> E
         person: person.clone(),
         policy: policy.clone(),
         version: version.to_owned(),
+        text_sha256: None,
     })
 }
 

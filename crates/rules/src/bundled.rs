@@ -19,6 +19,12 @@ pub const BUNDLED: &[(&str, &str)] = &[
     ),
 ];
 
+/// Policy texts the bundled packs name (`text = ...`), by that name.
+pub const TEXTS: &[(&str, &str)] = &[(
+    "texts/southend-councillor-ict.md",
+    include_str!("../../../packs/texts/southend-councillor-ict.md"),
+)];
+
 /// The councils' packs, in the order `warden generate` hands them out.
 pub const COUNCILS: [&str; 5] = [
     "southend",
@@ -33,6 +39,12 @@ pub struct Bundled;
 
 impl PackSource for Bundled {
     fn read(&self, name: &str, _from: Option<&SourceFile>) -> Result<SourceFile, String> {
+        if let Some((_, text)) = TEXTS.iter().find(|(n, _)| *n == name) {
+            return Ok(SourceFile {
+                name: format!("bundled:{name}"),
+                text: (*text).into(),
+            });
+        }
         bundled(name).ok_or_else(|| {
             let names: Vec<_> = BUNDLED.iter().map(|(id, _)| *id).collect();
             format!(

@@ -205,6 +205,44 @@ struct Tally {
     count: u32,
 }
 
+/// Where an event counts against a limit.
+struct TallyPlace {
+    group: String,
+    amount: i64,
+    year: i16,
+    period: String,
+}
+
+/// Whether a tally is over its bound, and the sentence that says so.
+fn over_limit(bound: Bound, tally: &Tally, place: &TallyPlace) -> (bool, String) {
+    let (group, period) = (&place.group, &place.period);
+    match bound {
+        Bound::Total(max) => {
+            let total = domain::Pence(tally.total);
+            (
+                tally.total > max.0,
+                format!("{group}: {total} in {period} against a limit of {max}"),
+            )
+        }
+        Bound::Count(max) => {
+            let n = tally.count;
+            (
+                n > max,
+                format!("{group}: {n} in {period} against a limit of {max}"),
+            )
+        }
+    }
+}
+
+/// A rule that forbids a command: see [`Evaluation::refusals`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub rule: String,
+    pub cite: String,
+    /// What is lacking or exceeded, in a sentence.
+    pub why: String,
+}
+
 /// An evaluation kept up to date one event at a time: what a long-running
 /// service holds per council. `evaluate` is this, run over a whole log.
 ///
@@ -879,18 +917,32 @@ impl<'a> Evaluation<'a> {
         let RuleKind::Limit(limit) = &self.rule(r).kind else {
             return;
         };
-        if !self.matches(&limit.on.filter, event, None) {
+        let Some(place) = self.tally_place(limit, event) else {
             return;
+        };
+        let tally = self
+            .tallies
+            .entry((r, place.group.clone(), place.year))
+            .or_default();
+        tally.total += place.amount;
+        tally.count += 1;
+        let (over, detail) = over_limit(limit.bound, tally, &place);
+        let status = if over { Status::Violated } else { Status::Met };
+        self.settle(r, status, event, Detail::Text(detail));
+    }
+
+    /// Which tally of a limit the event counts in, and how much it adds;
+    /// None when the limit does not count it.
+    fn tally_place(&self, limit: &Limit, event: &Event) -> Option<TallyPlace> {
+        if !self.matches(&limit.on.filter, event, None) {
+            return None;
         }
         let (group, amount) = match (&event.kind, limit.group_by) {
             (EventKind::ExpenseClaimed(e), Group::Household) => {
                 (format!("household {}", e.household), e.amount.0)
             }
             (EventKind::ExpenseClaimed(e), Group::Person) => (e.person.to_string(), e.amount.0),
-            (kind, _) => match kind.person() {
-                Some(p) => (p.to_string(), 0),
-                None => return,
-            },
+            (kind, _) => (kind.person()?.to_string(), 0),
         };
         let day = self.calendar.local_date(event.at);
         let (year, period) = match limit.period {
@@ -904,27 +956,55 @@ impl<'a> Evaluation<'a> {
             }
             Period::CalendarYear => (day.year(), day.year().to_string()),
         };
-        let tally = self.tallies.entry((r, group.clone(), year)).or_default();
-        tally.total += amount;
-        tally.count += 1;
-        let (over, detail) = match limit.bound {
-            Bound::Total(max) => {
-                let total = domain::Pence(tally.total);
-                (
-                    tally.total > max.0,
-                    format!("{group}: {total} in {period} against a limit of {max}"),
-                )
+        Some(TallyPlace {
+            group,
+            amount,
+            year,
+            period,
+        })
+    }
+
+    /// The rules that would find `event` violated if it were appended now:
+    /// its preconditions and permissions unmet, or a limit exceeded. A
+    /// service refuses such a command instead of recording a breach.
+    /// Prohibitions are left out: what they name (mail forwarding detected)
+    /// is a discovery to record, not a request to refuse.
+    pub fn refusals(&self, event: &Event) -> Vec<Refusal> {
+        let mut refused = Vec::new();
+        for (r, rule) in self.pack.rules.iter().enumerate() {
+            let why = match &rule.kind {
+                RuleKind::Precondition(p) if p.on.event == event.kind.event_type() => self
+                    .matches(&p.on.filter, event, None)
+                    .then(|| self.unmet(&p.require, event))
+                    .flatten(),
+                RuleKind::Permission(p) if p.on.event == event.kind.event_type() => self
+                    .matches(&p.on.filter, event, None)
+                    .then(|| self.unpermitted(p, event))
+                    .flatten(),
+                RuleKind::Limit(l) if l.on.event == event.kind.event_type() => {
+                    self.tally_place(l, event).and_then(|place| {
+                        let mut tally = Tally::default();
+                        if let Some(t) = self.tallies.get(&(r, place.group.clone(), place.year)) {
+                            tally.total = t.total;
+                            tally.count = t.count;
+                        }
+                        tally.total += place.amount;
+                        tally.count += 1;
+                        let (over, detail) = over_limit(l.bound, &tally, &place);
+                        over.then_some(detail)
+                    })
+                }
+                _ => None,
+            };
+            if let Some(why) = why {
+                refused.push(Refusal {
+                    rule: rule.id.clone(),
+                    cite: rule.cite.clone(),
+                    why,
+                });
             }
-            Bound::Count(max) => {
-                let n = tally.count;
-                (
-                    n > max,
-                    format!("{group}: {n} in {period} against a limit of {max}"),
-                )
-            }
-        };
-        let status = if over { Status::Violated } else { Status::Met };
-        self.settle(r, status, event, Detail::Text(detail));
+        }
+        refused
     }
 
     fn forbid(&mut self, r: usize, event: &Event) {

@@ -15,5 +15,5 @@ mod reads;
 pub use calendar::{Calendar, Division, HolidayFile};
 pub use detail::Detail;
 pub use duration::Duration;
-pub use eval::{Change, Concerns, Evaluation, Finding, Running, Status, evaluate};
+pub use eval::{Change, Concerns, Evaluation, Finding, Refusal, Running, Status, evaluate};
 pub use pack::{PackError, PackSource, PolicyPack, SourceFile, load_pack};

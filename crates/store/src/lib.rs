@@ -140,7 +140,9 @@ fn require_head(council: &str, expected: Head, found: Head) -> Result<(), StoreE
 }
 
 /// Opens the database a `--db` URL names: `sqlite:PATH` or `postgres://...`.
-pub fn open(url: &str) -> Result<Box<dyn EventLog>, StoreError> {
+/// The log is `Send`, so a service can keep it behind a lock and use it from
+/// a blocking thread pool.
+pub fn open(url: &str) -> Result<Box<dyn EventLog + Send>, StoreError> {
     if let Some(path) = url.strip_prefix("sqlite:") {
         if path.is_empty() {
             return Err(StoreError::BadUrl(url.to_owned()));

@@ -20,6 +20,7 @@ mod backup;
 mod generated;
 mod packs;
 mod report;
+mod serve;
 mod stored;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -108,6 +109,16 @@ enum Command {
     /// Write realistic, deterministic logs for many councils (same seed,
     /// same bytes), for trials and benchmarks.
     Generate(GenerateArgs),
+    /// Serve the web application and JSON API for every council in a database.
+    Serve(serve::ServeArgs),
+    /// Try the web application: a throwaway store with a demo council and
+    /// sign-ins for each role, served on loopback.
+    Demo(serve::DemoArgs),
+    /// Print the current six-digit code for an authenticator key.
+    Totp {
+        /// The base32 key (as `warden demo` prints it).
+        key: String,
+    },
 }
 
 const DEFAULT_DB: &str = "sqlite:warden.db";
@@ -188,6 +199,9 @@ pub(crate) struct BadInput;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Serve(args) => serve::serve(args),
+        Command::Demo(args) => serve::demo(args),
+        Command::Totp { key } => serve::totp(&key),
         Command::Packs => {
             list_packs();
             Ok(false)
@@ -318,7 +332,7 @@ pub(crate) fn out(text: &str) {
     }
 }
 
-fn read(path: &Path) -> Result<String, BadInput> {
+pub(crate) fn read(path: &Path) -> Result<String, BadInput> {
     std::fs::read_to_string(path).map_err(|e| {
         eprintln!("error: cannot read {}: {e}", path.display());
         BadInput
@@ -327,6 +341,6 @@ fn read(path: &Path) -> Result<String, BadInput> {
 
 /// The one place Warden reads the clock: evaluation itself is handed "now".
 #[allow(clippy::disallowed_methods)]
-fn now() -> Timestamp {
+pub(crate) fn now() -> Timestamp {
     Timestamp::now()
 }

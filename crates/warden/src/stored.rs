@@ -8,7 +8,7 @@ use std::path::Path;
 use store::{EventLog, StoreError};
 
 fn open(db: &str) -> Result<Box<dyn EventLog>, BadInput> {
-    store::open(db).map_err(|e| fail(db, e))
+    Ok(store::open(db).map_err(|e| fail(db, e))?)
 }
 
 fn fail(db: &str, e: StoreError) -> BadInput {

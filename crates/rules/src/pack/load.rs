@@ -37,7 +37,7 @@ pub fn load_pack(name: &str, source: &dyn PackSource) -> Result<PolicyPack, Vec<
     if !reader.errors.is_empty() {
         return Err(reader.errors);
     }
-    compile(reader.files)
+    compile(reader.files, source)
 }
 
 /// One pack file, parsed into its parts.
@@ -178,7 +178,7 @@ impl Reader<'_> {
 }
 
 /// The checks of meaning, over all files once every one has parsed.
-fn compile(files: Vec<ParsedFile>) -> Result<PolicyPack, Vec<PackError>> {
+fn compile(files: Vec<ParsedFile>, source: &dyn PackSource) -> Result<PolicyPack, Vec<PackError>> {
     let mut errors = Vec::new();
     let Some(root) = files.last() else {
         return Err(vec![PackError::whole_file("pack", "no pack file was read")]);
@@ -222,6 +222,18 @@ fn compile(files: Vec<ParsedFile>) -> Result<PolicyPack, Vec<PackError>> {
                 approving_body: raw.approving_body.clone(),
                 accepted_by: raw.accepted_by.clone(),
                 pack: pack_id.clone(),
+                text: raw.text.as_ref().and_then(|name| {
+                    match source.read(name.get_ref(), Some(&parsed.file)) {
+                        Ok(file) => Some(PolicyText {
+                            file: file.name,
+                            markdown: file.text,
+                        }),
+                        Err(why) => {
+                            errors.push(PackError::at(&parsed.file, name.span(), why));
+                            None
+                        }
+                    }
+                }),
             });
         }
     }

@@ -68,6 +68,16 @@ pub struct Policy {
     pub accepted_by: Vec<PersonKind>,
     /// Which pack declared it (a council pack or an included one).
     pub pack: String,
+    /// The text people are shown when they accept it, if the council supplied one.
+    pub text: Option<PolicyText>,
+}
+
+/// A policy's text as the council supplied it (Markdown).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PolicyText {
+    /// The file it was read from.
+    pub file: String,
+    pub markdown: std::sync::Arc<str>,
 }
 
 /// One checkable clause.

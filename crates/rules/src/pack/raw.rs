@@ -32,6 +32,8 @@ pub struct RawPolicy {
     pub approving_body: Option<String>,
     #[serde(default)]
     pub accepted_by: Vec<PersonKind>,
+    /// The Markdown file of the policy's text, beside the pack.
+    pub text: Option<Spanned<String>>,
 }
 
 pub type Matches = Spanned<Vec<Spanned<RawMatch>>>;

@@ -1,0 +1,203 @@
+//! `warden serve`, `warden demo` and `warden totp`: the web service started
+//! from the command line. Configuration comes from flags, then `WARDEN_*`
+//! environment variables, then a TOML file (`--config`), then defaults
+//! (docs/operations.md).
+
+use crate::{BadInput, load_pack, now};
+use rules::HolidayFile;
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// sqlite:PATH or postgres://USER@HOST:PORT/DATABASE
+    #[arg(long, env = "WARDEN_DB")]
+    db: Option<String>,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "WARDEN_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// A TOML file with any of: db, listen, log_format, secure_cookies.
+    #[arg(long, env = "WARDEN_CONFIG")]
+    config: Option<PathBuf>,
+    /// text or json [default: text].
+    #[arg(long, env = "WARDEN_LOG_FORMAT")]
+    log_format: Option<String>,
+    /// Mark session cookies Secure (true unless serving plain HTTP on
+    /// loopback) [default: true].
+    #[arg(long, env = "WARDEN_SECURE_COOKIES")]
+    secure_cookies: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    db: Option<String>,
+    listen: Option<SocketAddr>,
+    log_format: Option<String>,
+    secure_cookies: Option<bool>,
+}
+
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Address to listen on (loopback only is wise: the demo's passwords are printed).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Seed for the generated council.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Where to print the demo sign-ins as JSON too (for scripts and tests).
+    #[arg(long)]
+    accounts_json: Option<PathBuf>,
+}
+
+fn log_format(text: Option<&str>) -> Result<web::LogFormat, BadInput> {
+    match text.unwrap_or("text") {
+        "text" => Ok(web::LogFormat::Text),
+        "json" => Ok(web::LogFormat::Json),
+        other => {
+            eprintln!("error: log format `{other}`: expected text or json");
+            Err(BadInput)
+        }
+    }
+}
+
+pub fn serve(args: ServeArgs) -> Result<bool, BadInput> {
+    let file: ConfigFile = match &args.config {
+        None => ConfigFile::default(),
+        Some(path) => {
+            let text = crate::read(path)?;
+            toml::from_str(&text).map_err(|e| {
+                eprintln!("error: {}: {e}", path.display());
+                BadInput
+            })?
+        }
+    };
+    let Some(db) = args.db.or(file.db) else {
+        eprintln!(
+            "error: say which database to serve: --db, WARDEN_DB, or db in the --config file"
+        );
+        return Err(BadInput);
+    };
+    let listen = args
+        .listen
+        .or(file.listen)
+        .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let format = log_format(args.log_format.as_deref().or(file.log_format.as_deref()))?;
+    let secure = args.secure_cookies.or(file.secure_cookies).unwrap_or(true);
+    web::init_logging(format);
+    let mut log = store::open(&db).map_err(|e| fail(&db, e))?;
+    let mut packs = Vec::new();
+    for council in log.councils().map_err(|e| fail(&db, e))? {
+        let name = log.council_pack(&council).map_err(|e| fail(&db, e))?;
+        packs.push((council, load_pack(&name)?));
+    }
+    if packs.is_empty() {
+        eprintln!("error: {db} holds no council yet: run `warden init` first");
+        return Err(BadInput);
+    }
+    let state = web::state(log, packs, &HolidayFile::bundled(), secure).map_err(|e| {
+        eprintln!("error: {e}");
+        BadInput
+    })?;
+    web::run(state, listen, |addr| {
+        say!("Warden is serving {db} at http://{addr}/")
+    })
+    .map_err(|e| {
+        eprintln!("error: {e}");
+        BadInput
+    })?;
+    Ok(false)
+}
+
+fn fail(db: &str, e: store::StoreError) -> BadInput {
+    eprintln!("error: {db}: {e}");
+    BadInput
+}
+
+pub fn demo(args: DemoArgs) -> Result<bool, BadInput> {
+    web::init_logging(web::LogFormat::Text);
+    let dir = tempfile::Builder::new()
+        .prefix("warden-demo-")
+        .tempdir()
+        .map_err(|e| {
+            eprintln!("error: cannot make a folder for the demo store: {e}");
+            BadInput
+        })?;
+    let path = dir.path().join("warden.db");
+    let db = format!("sqlite:{}", path.display());
+    let pack = load_pack("southend")?;
+    let mut log = store::open(&db).map_err(|e| fail(&db, e))?;
+    let accounts =
+        web::demo::load(log.as_mut(), &pack, now(), args.seed).map_err(|e| fail(&db, e))?;
+    let state = web::state(
+        log,
+        vec![(web::demo::COUNCIL.to_owned(), pack)],
+        &HolidayFile::bundled(),
+        false,
+    )
+    .map_err(|e| {
+        eprintln!("error: {e}");
+        BadInput
+    })?;
+    if let Some(file) = &args.accounts_json {
+        let json: Vec<serde_json::Value> = accounts
+            .iter()
+            .map(|a| serde_json::json!({"role": a.role, "person": a.person.as_str(), "name": a.name, "password": web::demo::PASSWORD, "totp_secret": a.totp_secret}))
+            .collect();
+        std::fs::write(
+            file,
+            serde_json::to_string_pretty(&json).unwrap_or_default(),
+        )
+        .map_err(|e| {
+            eprintln!("error: cannot write {}: {e}", file.display());
+            BadInput
+        })?;
+    }
+    let result = web::run(state, args.listen, |addr| {
+        say!(
+            "Warden demo: Southend-on-Sea City Council, a year of generated events (no real people)."
+        );
+        say!(
+            "Open http://{addr}/ and sign in as any of these (password {}):",
+            web::demo::PASSWORD
+        );
+        say!("");
+        for a in &accounts {
+            say!(
+                "  {:<24} {:<14} {:<28} authenticator key {}",
+                a.role,
+                a.person.as_str(),
+                a.name,
+                a.totp_secret
+            );
+        }
+        say!("");
+        say!("Each account has a second factor. Add its key to an authenticator app, or print the");
+        say!("current code with:  cargo run -q -p warden -- totp KEY");
+        say!(
+            "The store is a throwaway SQLite file in {}; Ctrl-C stops the demo and deletes it.",
+            dir.path().display()
+        );
+    });
+    drop(dir);
+    result.map_err(|e| {
+        eprintln!("error: {e}");
+        BadInput
+    })?;
+    Ok(false)
+}
+
+/// Prints the current TOTP code for a key.
+pub fn totp(secret: &str) -> Result<bool, BadInput> {
+    match web::accounts::totp_code(secret.trim(), now()) {
+        Some(code) => {
+            say!("{code}");
+            Ok(false)
+        }
+        None => {
+            eprintln!("error: `{secret}` is not a base32 TOTP key");
+            Err(BadInput)
+        }
+    }
+}

@@ -1,0 +1,586 @@
+//! The JSON API under `/api/v1`: the same reads and commands as the pages,
+//! for other systems (an HR system's leavers feed, a reporting tool). It
+//! authenticates with API tokens, answers errors as RFC 9457 problem
+//! details, and describes itself in an OpenAPI 3.1 document generated from
+//! these handlers.
+
+use crate::accounts::Scope;
+use crate::authz::Action;
+use crate::clock;
+use crate::council::CommandError;
+use crate::routes::{Ctx, Routes, council_in_path, user_of};
+use crate::state::AppState;
+use axum::Extension;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use domain::{EventKind, PersonId};
+use rules::{Finding, Status};
+use serde::Serialize;
+use std::collections::HashMap;
+use utoipa::{OpenApi, ToSchema};
+
+pub fn routes(r: Routes) -> Routes {
+    use Action::*;
+    r.public_get("/api/v1/openapi.json", openapi)
+        .api_get("/api/v1/councils/{council}/summary", ViewRegisters, summary)
+        .api_get(
+            "/api/v1/councils/{council}/findings",
+            ViewFindings,
+            findings,
+        )
+        .api_get("/api/v1/councils/{council}/people", ViewRegisters, people)
+        .api_get(
+            "/api/v1/councils/{council}/people/{person}",
+            ViewRegisters,
+            person,
+        )
+        .api_get("/api/v1/councils/{council}/me", SelfService, me)
+        .api_post("/api/v1/councils/{council}/events", SelfService, record)
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Warden API", version = "1", description = "A council's ICT security policies as findings, and the events that change them. Authenticate with an API token from My Warden > My API tokens, sent as `Authorization: Bearer TOKEN`."),
+    paths(summary, findings, people, person, me, record),
+    components(schemas(Problem, FieldError, Summary, FindingOut, PersonSummary, PersonOut, Recorded)),
+    modifiers(&Bearer)
+)]
+struct ApiDoc;
+
+struct Bearer;
+
+impl utoipa::Modify for Bearer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The OpenAPI document, as JSON.
+pub fn document() -> String {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], document()).into_response()
+}
+
+/// An RFC 9457 problem.
+#[derive(Serialize, ToSchema, Debug)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Each reason a command was refused, with the field it is about
+    /// (empty for other problems).
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Serialize, ToSchema, Debug)]
+pub struct FieldError {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    pub message: String,
+}
+
+pub fn problem(
+    status: StatusCode,
+    kind: &str,
+    title: &str,
+    detail: impl Into<String>,
+    errors: Vec<FieldError>,
+) -> Response {
+    let body = Problem {
+        kind: format!("https://warden.example/problems/{kind}"),
+        title: title.to_owned(),
+        status: status.as_u16(),
+        detail: detail.into(),
+        errors,
+    };
+    let json = serde_json::to_string(&body).unwrap_or_default();
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        json,
+    )
+        .into_response()
+}
+
+fn unauthorised(detail: &str) -> Response {
+    let mut res = problem(
+        StatusCode::UNAUTHORIZED,
+        "unauthorised",
+        "Not signed in",
+        detail,
+        Vec::new(),
+    );
+    res.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        header::HeaderValue::from_static("Bearer"),
+    );
+    res
+}
+
+fn forbidden() -> Response {
+    problem(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "Not allowed",
+        "This token's holder may not do this for this council",
+        Vec::new(),
+    )
+}
+
+/// Parses `wdn.COUNCIL.PERSON.SECRET` (council and person base64url).
+fn parse_token(text: &str) -> Option<(String, String, String)> {
+    let b = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut parts = text.split('.');
+    let (Some("wdn"), Some(c), Some(p), Some(s), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let c = String::from_utf8(b.decode(c).ok()?).ok()?;
+    let p = String::from_utf8(b.decode(p).ok()?).ok()?;
+    Some((c, p, s.to_owned()))
+}
+
+/// The API's guard: a live token whose holder is still present, a write
+/// scope for anything but GET, and Cedar's permission for the route's action
+/// on the council in the path.
+pub async fn guard(
+    State(state): State<AppState>,
+    action: Action,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let Some(bearer) = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return unauthorised("Send an API token as `Authorization: Bearer TOKEN`");
+    };
+    let Some((council, person, secret)) = parse_token(bearer.trim()) else {
+        return unauthorised("The token is not a Warden API token");
+    };
+    let Some(c) = state.council(&council) else {
+        return unauthorised("The token is not valid");
+    };
+    let account = match state.account(&council, &person).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return unauthorised("The token is not valid"),
+        Err(e) => {
+            tracing::error!(error = %e, "account read failed");
+            return problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Try again",
+                "The store could not be read",
+                Vec::new(),
+            );
+        }
+    };
+    let Some(token) = account.token(&secret) else {
+        return unauthorised("The token is not valid, or has been revoked");
+    };
+    let Some(user) = user_of(&c, &PersonId::from(person.as_str())) else {
+        return unauthorised("The token's holder has left the council");
+    };
+    if req.method() != Method::GET && token.scope != Scope::Write {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "read-only-token",
+            "Read-only token",
+            "This token may only read; create a write token to record events",
+            Vec::new(),
+        );
+    }
+    let target = council_in_path(req.uri().path())
+        .unwrap_or_default()
+        .to_owned();
+    if target != c.id || !state.authz.allows(&user, action, &target) {
+        return forbidden();
+    }
+    req.extensions_mut().insert(Ctx {
+        user,
+        council: c,
+        csrf: String::new(),
+        session: None,
+    });
+    next.run(req).await
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Summary {
+    pub council: String,
+    /// The instant the findings are as of (RFC 3339).
+    pub as_of: String,
+    /// Events recorded so far.
+    pub events: u64,
+    /// How many findings have each status.
+    pub counts: HashMap<String, usize>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FindingOut {
+    pub rule: String,
+    /// overdue, violated, open, late or met.
+    pub status: String,
+    pub cite: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settled: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub incident: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    pub detail: String,
+}
+
+impl From<&Finding> for FindingOut {
+    fn from(f: &Finding) -> Self {
+        let s = |x: &Option<std::sync::Arc<str>>| x.as_deref().map(str::to_owned);
+        FindingOut {
+            rule: f.rule.to_string(),
+            status: f.status.name().to_owned(),
+            cite: f.cite.to_string(),
+            due: f.due.map(|t| t.to_string()),
+            settled: f.settled.map(|t| t.to_string()),
+            person: s(&f.concerns.person),
+            device: s(&f.concerns.device),
+            policy: s(&f.concerns.policy),
+            incident: s(&f.concerns.incident),
+            resource: s(&f.concerns.resource),
+            detail: f.detail.to_string(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PersonSummary {
+    pub id: String,
+    pub name: String,
+    /// councillor, employee or third_party.
+    pub kind: String,
+    pub present: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PersonOut {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub present: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    pub roles: Vec<String>,
+    pub devices_held: Vec<String>,
+    pub access: Vec<String>,
+    pub findings: Vec<FindingOut>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Recorded {
+    /// The event's sequence number in the council's log.
+    pub seq: u64,
+}
+
+fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    match serde_json::to_string(value) {
+        Ok(body) => (status, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(e) => problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+            e.to_string(),
+            Vec::new(),
+        ),
+    }
+}
+
+fn kind_name(kind: domain::PersonKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Counts of findings by status, as of now.
+#[utoipa::path(get, path = "/api/v1/councils/{council}/summary",
+    params(("council" = String, Path, description = "The council's id")),
+    responses(
+        (status = 200, body = Summary),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn summary(Extension(ctx): Extension<Ctx>) -> Response {
+    let view = ctx.council.view(clock::now());
+    let counts = Status::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name().to_owned(), view.counts[i]))
+        .collect();
+    json(
+        StatusCode::OK,
+        &Summary {
+            council: ctx.council.id.clone(),
+            as_of: view.at.to_string(),
+            events: view.head,
+            counts,
+        },
+    )
+}
+
+/// Findings as of now, optionally only one status or one person's.
+#[utoipa::path(get, path = "/api/v1/councils/{council}/findings",
+    params(("council" = String, Path), ("status" = Option<String>, Query, description = "overdue, violated, open, late or met"), ("person" = Option<String>, Query)),
+    responses(
+        (status = 200, body = Vec<FindingOut>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn findings(
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let view = ctx.council.view(clock::now());
+    let status = q.get("status").filter(|s| !s.is_empty());
+    let person = q.get("person").filter(|s| !s.is_empty());
+    let out: Vec<FindingOut> = view
+        .findings
+        .iter()
+        .filter(|f| status.is_none_or(|s| f.status.name() == s))
+        .filter(|f| person.is_none_or(|p| f.concerns.person.as_deref() == Some(p.as_str())))
+        .map(FindingOut::from)
+        .collect();
+    json(StatusCode::OK, &out)
+}
+
+/// Everyone the council has recorded.
+#[utoipa::path(get, path = "/api/v1/councils/{council}/people",
+    params(("council" = String, Path)),
+    responses(
+        (status = 200, body = Vec<PersonSummary>),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn people(Extension(ctx): Extension<Ctx>) -> Response {
+    let mut out: Vec<PersonSummary> = ctx.council.with_estate(|e| {
+        e.people
+            .iter()
+            .map(|(id, p)| PersonSummary {
+                id: id.to_string(),
+                name: p.name.clone(),
+                kind: kind_name(p.kind),
+                present: p.is_present(),
+            })
+            .collect()
+    });
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    json(StatusCode::OK, &out)
+}
+
+fn person_out(ctx: &Ctx, id: &str) -> Option<PersonOut> {
+    let view = ctx.council.view(clock::now());
+    let p = ctx
+        .council
+        .with_estate(|e| e.people.get(&PersonId::from(id)).cloned())?;
+    Some(PersonOut {
+        id: id.to_owned(),
+        name: p.name.clone(),
+        kind: kind_name(p.kind),
+        present: p.is_present(),
+        department: p.department.clone(),
+        roles: p.roles.iter().map(|r| r.to_string()).collect(),
+        devices_held: p.devices_held.iter().map(|d| d.to_string()).collect(),
+        access: p.access.iter().map(|(r, _)| r.to_string()).collect(),
+        findings: view.about(id).map(FindingOut::from).collect(),
+    })
+}
+
+/// One person: roles, devices, access, and every finding about them.
+#[utoipa::path(get, path = "/api/v1/councils/{council}/people/{person}",
+    params(("council" = String, Path), ("person" = String, Path)),
+    responses(
+        (status = 200, body = PersonOut),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn person(Extension(ctx): Extension<Ctx>, Path(path): Path<(String, String)>) -> Response {
+    let id = path.1;
+    match person_out(&ctx, &id) {
+        Some(p) => json(StatusCode::OK, &p),
+        None => problem(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "No such person",
+            format!("No person `{id}` in this council"),
+            Vec::new(),
+        ),
+    }
+}
+
+/// The token holder's own record and findings.
+#[utoipa::path(get, path = "/api/v1/councils/{council}/me",
+    params(("council" = String, Path)),
+    responses(
+        (status = 200, body = PersonOut),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn me(Extension(ctx): Extension<Ctx>) -> Response {
+    let id = ctx.user.person.to_string();
+    match person_out(&ctx, &id) {
+        Some(p) => json(StatusCode::OK, &p),
+        None => problem(
+            StatusCode::NOT_FOUND,
+            "not-found",
+            "No such person",
+            "The token's holder is not in the estate",
+            Vec::new(),
+        ),
+    }
+}
+
+/// What recording this event asks of its author. Self-service covers only
+/// the author's own acceptances, claims and lost devices.
+fn action_for(ctx: &Ctx, kind: &EventKind) -> Action {
+    use EventKind::*;
+    let me = &ctx.user.person;
+    match kind {
+        PersonJoined(_) | PersonMoved(_) | PersonLeft(_) | AgreementSigned(_)
+        | TrainingCompleted(_) | MfaEnrolled(_) | PasswordChanged(_) => Action::ManagePeople,
+        RoleGranted(_) | RoleRevoked(_) => Action::ManageAccounts,
+        AccessGranted(_) | AccessRevoked(_) | AccessReviewed(_) | EmailForwardingDetected(_) => {
+            Action::ManageAccess
+        }
+        PolicyApproved(_) | PolicyReviewed(_) => Action::ManagePolicies,
+        PolicyAccepted(e) if &e.person == me => Action::SelfService,
+        PolicyAccepted(_) => Action::ManagePolicies,
+        ExpenseClaimed(e) if &e.person == me => Action::SelfService,
+        ExpenseClaimed(_) => Action::ManagePeople,
+        DeviceLost(e)
+            if ctx.council.with_estate(|s| {
+                s.devices
+                    .get(&e.device)
+                    .is_some_and(|d| d.holder.as_ref() == Some(me))
+            }) =>
+        {
+            Action::SelfService
+        }
+        DeviceRemovalApproved(_) => Action::ApproveRemoval,
+        DeviceRegistered(_) | DeviceIssued(_) | DeviceReturned(_) | DeviceLost(_)
+        | DeviceDisposed(_) => Action::ManageDevices,
+        IncidentReported(_) => Action::ReportIncident,
+        IncidentAssessed(_) => Action::AssessIncident,
+        IncidentRegulatorNotified(_) | IncidentClosed(_) => Action::HandleIncident,
+    }
+}
+
+/// Records one event of the v1 vocabulary (docs/events.md), checked as the
+/// pages check it: against the estate and the pack's rules. `at` defaults to
+/// now and may not be in the future; `by` is always the token's holder.
+#[utoipa::path(post, path = "/api/v1/councils/{council}/events",
+    params(("council" = String, Path)),
+    request_body(content = Object, description = "One event of the v1 vocabulary, for example {\"type\":\"person_left\",\"person\":\"p1\"}", content_type = "application/json"),
+    responses(
+        (status = 201, body = Recorded),
+        (status = 400, body = Problem, content_type = "application/problem+json", description = "Not an event: the detail names the field"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json", description = "An event that does not fit the estate or breaks a rule; nothing was recorded")),
+    security(("bearer" = [])))]
+async fn record(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    body: Bytes,
+) -> Response {
+    let bad = |detail: String| {
+        problem(
+            StatusCode::BAD_REQUEST,
+            "not-an-event",
+            "Not an event",
+            detail,
+            Vec::new(),
+        )
+    };
+    let now = clock::now();
+    let mut value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return bad(format!("the body is not JSON: {e}")),
+    };
+    let Some(object) = value.as_object_mut() else {
+        return bad("the body must be a JSON object: one event".to_owned());
+    };
+    object
+        .entry("at")
+        .or_insert_with(|| serde_json::Value::String(now.to_string()));
+    object.insert(
+        "by".to_owned(),
+        serde_json::Value::String(ctx.user.person.to_string()),
+    );
+    let event = match domain::parse_event(&value.to_string()) {
+        Ok(e) => e,
+        Err(e) => return bad(e.to_string()),
+    };
+    if event.at > now {
+        return bad("`at` is in the future: record events once they have happened".to_owned());
+    }
+    let action = action_for(&ctx, &event.kind);
+    if !state.authz.allows(&ctx.user, action, &ctx.council.id) {
+        return forbidden();
+    }
+    match state.record(&ctx.council, vec![event]).await {
+        Ok(seq) => json(StatusCode::CREATED, &Recorded { seq }),
+        Err(CommandError::Refused(reasons)) => problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "refused",
+            "Not recorded",
+            "The event does not fit the council's records or breaks one of its rules; nothing was recorded",
+            reasons
+                .into_iter()
+                .map(|r| FieldError {
+                    field: r.field.map(str::to_owned),
+                    message: r.message,
+                })
+                .collect(),
+        ),
+        Err(CommandError::Store(e)) => {
+            tracing::error!(error = %e, "store failed");
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Try again",
+                "The event could not be stored; nothing was recorded",
+                Vec::new(),
+            )
+        }
+    }
+}

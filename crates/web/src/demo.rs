@@ -1,0 +1,178 @@
+//! `warden demo`: a throwaway store holding a realistic council (Southend's
+//! pack, about 60 councillors and 300 staff, a year of generated events
+//! moved forward to end just before today) and sign-ins for each role.
+
+use crate::accounts::{Account, new_totp_secret};
+use domain::event::RoleChange;
+use domain::{Estate, Event, EventKind, PersonId, PersonKind, Role};
+use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp};
+use rules::PolicyPack;
+use store::{EventLog, StoreError};
+
+/// The council id the demo uses.
+pub const COUNCIL: &str = "southend";
+/// Every demo account's password. The demo is for trying Warden on one's
+/// own machine; it listens on loopback only.
+pub const PASSWORD: &str = "correct-horse-battery";
+
+/// A demo sign-in.
+#[derive(Clone, Debug)]
+pub struct DemoAccount {
+    pub role: &'static str,
+    pub person: PersonId,
+    pub name: String,
+    pub totp_secret: String,
+}
+
+/// Moves a generated log (which ends on 31 March 2026) forward by whole
+/// weeks, so it ends in the week before `now` and weekdays stay weekdays.
+pub fn shift(events: Vec<Event>, now: Timestamp) -> Vec<Event> {
+    let Some(last) = events.last().map(|e| e.at) else {
+        return events;
+    };
+    let days = now.duration_since(last).as_hours() / 24;
+    let weeks = (days / 7).max(0);
+    if weeks == 0 {
+        return events;
+    }
+    let by = SignedDuration::from_hours(weeks * 7 * 24);
+    let move_date = |text: &str| -> Option<String> {
+        let d: Date = text.parse().ok()?;
+        d.checked_add(jiff::Span::new().days(weeks * 7))
+            .ok()
+            .map(|d| d.to_string())
+    };
+    events
+        .into_iter()
+        .filter_map(|e| {
+            let mut v: serde_json::Value = serde_json::from_str(&e.to_canonical_json()).ok()?;
+            let o = v.as_object_mut()?;
+            for key in ["at", "discovered"] {
+                if let Some(t) = o
+                    .get(key)
+                    .and_then(|t| t.as_str())
+                    .and_then(|t| t.parse::<Timestamp>().ok())
+                {
+                    o.insert(key.into(), serde_json::Value::String((t + by).to_string()));
+                }
+            }
+            for key in ["acquired", "term_ends"] {
+                if let Some(d) = o.get(key).and_then(|t| t.as_str()).and_then(move_date) {
+                    o.insert(key.into(), serde_json::Value::String(d));
+                }
+            }
+            domain::parse_event(&v.to_string()).ok()
+        })
+        .collect()
+}
+
+/// Someone present who holds `role`, or failing that the first present
+/// person of `kind` with a device, in id order (so the demo is the same each time).
+fn pick(
+    estate: &Estate,
+    role: Option<&str>,
+    kind: PersonKind,
+    taken: &[PersonId],
+) -> Option<PersonId> {
+    let mut ids: Vec<&PersonId> = estate
+        .people
+        .iter()
+        .filter(|(id, p)| p.is_present() && !taken.contains(id))
+        .map(|(id, _)| id)
+        .collect();
+    ids.sort();
+    let has_role = |id: &PersonId, role: &str| {
+        estate
+            .people
+            .get(id)
+            .is_some_and(|p| p.roles.contains(&Role::from(role)))
+    };
+    let plain = |id: &PersonId| {
+        estate
+            .people
+            .get(id)
+            .is_some_and(|p| p.kind == kind && p.roles.is_empty() && !p.devices_held.is_empty())
+    };
+    let found = match role {
+        Some(role) => ids.iter().find(|id| has_role(id, role)),
+        None => None,
+    };
+    found
+        .or_else(|| ids.iter().find(|id| plain(id)))
+        .map(|id| (*id).clone())
+}
+
+/// Fills `log` (which must not hold the council yet) with the demo council
+/// and its accounts. Returns the accounts to print.
+pub fn load(
+    log: &mut dyn EventLog,
+    pack: &PolicyPack,
+    now: Timestamp,
+    seed: u64,
+) -> Result<Vec<DemoAccount>, StoreError> {
+    let spec = generate::Spec {
+        people: 360,
+        years: 1,
+        seed,
+    };
+    let events = shift(generate::council(&spec, 0, pack), now);
+    let mut estate = Estate::default();
+    for e in &events {
+        estate.apply(e);
+    }
+    let mut chosen: Vec<(&'static str, PersonId)> = Vec::new();
+    let wanted: [(&'static str, Option<&str>, PersonKind); 5] = [
+        ("ict_admin", Some("ict_admin"), PersonKind::Employee),
+        ("information_governance", Some("dpo"), PersonKind::Employee),
+        ("siro", Some("siro"), PersonKind::Employee),
+        ("manager", None, PersonKind::Employee),
+        ("member", None, PersonKind::Councillor),
+    ];
+    for (role, estate_role, kind) in wanted {
+        let taken: Vec<PersonId> = chosen.iter().map(|(_, p)| p.clone()).collect();
+        if let Some(p) = pick(&estate, estate_role, kind, &taken) {
+            chosen.push((role, p));
+        }
+    }
+    let mut events = events;
+    let at = events
+        .last()
+        .map(|e| e.at)
+        .unwrap_or(now)
+        .max(now - SignedDuration::from_hours(1));
+    if let Some((_, manager)) = chosen.iter().find(|(r, _)| *r == "manager") {
+        events.push(Event {
+            at,
+            by: None,
+            kind: EventKind::RoleGranted(RoleChange {
+                person: manager.clone(),
+                role: Role::from("manager"),
+            }),
+        });
+    }
+    log.init_council(COUNCIL, "southend")?;
+    let head = log.head(COUNCIL)?;
+    log.append(COUNCIL, head, &events)?;
+    let mut accounts = Vec::new();
+    for (role, person) in chosen {
+        let mut account = Account::new(PASSWORD).map_err(StoreError::Postgres)?;
+        let secret = new_totp_secret();
+        account.enrol_totp(secret.clone());
+        let json =
+            serde_json::to_string(&account).map_err(|e| StoreError::Postgres(e.to_string()))?;
+        log.save_account(COUNCIL, person.as_str(), &json)?;
+        let name = estate
+            .people
+            .get(&person)
+            .map(|p| p.name.clone())
+            .unwrap_or_default();
+        accounts.push(DemoAccount {
+            role,
+            person,
+            name,
+            totp_secret: secret,
+        });
+    }
+    Ok(accounts)
+}

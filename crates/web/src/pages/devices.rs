@@ -1,0 +1,516 @@
+//! The device register: register, issue, return, report lost or stolen,
+//! approve removal from the premises, dispose.
+
+use super::people::{optional, valid_id};
+use super::{
+    Errors, action_button, button, csrf, done, error_summary, refused, select, success_banner,
+    text_input, titled, when,
+};
+use crate::authz::Action;
+use crate::clock;
+use crate::routes::Ctx;
+use crate::state::AppState;
+use axum::Extension;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use domain::estate::Device;
+use domain::event::{
+    DeviceDisposed, DeviceIssued, DeviceLost, DeviceRegistered, DeviceRemovalApproved,
+    DeviceReturned,
+};
+use domain::{DeviceId, DeviceKind, DeviceOwner, Event, EventKind, PersonId};
+use jiff::Timestamp;
+use jiff::civil::{Date, DateTime};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+fn state_of(d: &Device) -> String {
+    if d.disposed.is_some() {
+        "Disposed".into()
+    } else if let Some(l) = &d.lost {
+        if l.stolen {
+            "Stolen".into()
+        } else {
+            "Lost".into()
+        }
+    } else if let Some(h) = &d.holder {
+        format!("Issued to {h}")
+    } else {
+        "In store".into()
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RegisterForm {
+    device: String,
+    kind: String,
+    owner: String,
+    acquired: String,
+    person: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ListQuery {
+    q: String,
+    recorded: String,
+}
+
+fn register_page(
+    ctx: &Ctx,
+    state: &AppState,
+    q: &ListQuery,
+    form: &RegisterForm,
+    errors: &Errors,
+) -> Markup {
+    let c = &ctx.council.id;
+    let needle = q.q.trim().to_lowercase();
+    let (rows, total) = ctx.council.with_estate(|e| {
+        let mut rows: Vec<(String, String, String, String)> = e
+            .devices
+            .iter()
+            .filter(|(id, d)| {
+                needle.is_empty()
+                    || id.as_str().to_lowercase().contains(&needle)
+                    || d.holder
+                        .as_ref()
+                        .is_some_and(|h| h.as_str().to_lowercase().contains(&needle))
+            })
+            .map(|(id, d)| {
+                let owner = match d.owner {
+                    DeviceOwner::Council => "council",
+                    DeviceOwner::Personal => "personal",
+                };
+                (
+                    id.to_string(),
+                    d.kind.as_str().to_owned(),
+                    owner.to_owned(),
+                    state_of(d),
+                )
+            })
+            .collect();
+        rows.sort();
+        let total = rows.len();
+        rows.truncate(100);
+        (rows, total)
+    });
+    let owners = vec![
+        ("council".to_string(), "Council".to_string()),
+        (
+            "personal".to_string(),
+            "Personal (bring your own)".to_string(),
+        ),
+    ];
+    titled(
+        "Devices",
+        ctx,
+        state,
+        html! {
+            @if !q.recorded.is_empty() { (success_banner("Device registered")) }
+            (error_summary(errors))
+            form method="get" action=(format!("/c/{c}/devices")) role="search" {
+                div class="govuk-form-group" {
+                    label class="govuk-label" for="q" { "Search by device id or holder" }
+                    input class="govuk-input govuk-!-width-one-half" id="q" name="q" type="search" value=(q.q);
+                }
+                button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" { "Search" }
+            }
+            p class="govuk-body" { (total) " devices match" @if total > 100 { "; the first 100 are shown" } "." }
+            table class="govuk-table" {
+                caption class="govuk-visually-hidden" { "Devices" }
+                thead class="govuk-table__head" { tr class="govuk-table__row" {
+                    th scope="col" class="govuk-table__header" { "Device" }
+                    th scope="col" class="govuk-table__header" { "Kind" }
+                    th scope="col" class="govuk-table__header" { "Owner" }
+                    th scope="col" class="govuk-table__header" { "State" }
+                } }
+                tbody class="govuk-table__body" {
+                    @for (id, kind, owner, st) in &rows {
+                        tr class="govuk-table__row" {
+                            td class="govuk-table__cell" { a class="govuk-link" href=(format!("/c/{c}/devices/{id}")) { (id) } }
+                            td class="govuk-table__cell" { (kind) }
+                            td class="govuk-table__cell" { (owner) }
+                            td class="govuk-table__cell" { (st) }
+                        }
+                    }
+                }
+            }
+            @if ctx.may(state, Action::ManageDevices) {
+                h2 class="govuk-heading-m" id="register" { "Register a device" }
+                form method="post" action=(format!("/c/{c}/devices")) novalidate {
+                    (csrf(ctx))
+                    (text_input("device", "Device id", &form.device, Some("For example the asset tag, LAP-0042"), errors))
+                    (text_input("kind", "Kind", &form.kind, Some("laptop, tablet, smartphone, token, or another word"), errors))
+                    (select("owner", "Owner", &owners, &form.owner, errors))
+                    (text_input("acquired", "Date acquired", &form.acquired, Some("YYYY-MM-DD; the replacement clock counts from it"), errors))
+                    (text_input("person", "Issue to (person id)", &form.person, Some("Optional"), errors))
+                    (button("Register the device"))
+                }
+            }
+        },
+    )
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> Markup {
+    register_page(
+        &ctx,
+        &state,
+        &q,
+        &RegisterForm::default(),
+        &Errors::default(),
+    )
+}
+
+pub async fn add(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Form(form): Form<RegisterForm>,
+) -> Response {
+    let mut errors = Errors::default();
+    let device = form.device.trim();
+    if !valid_id(device) {
+        errors.add(
+            "device",
+            "Enter a device id of letters, digits, hyphens, underscores or dots (at most 64)",
+        );
+    }
+    let kind = form.kind.trim().to_lowercase();
+    if kind.is_empty() || !kind.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+        errors.add(
+            "kind",
+            "Enter the kind in lower-case letters, for example laptop",
+        );
+    }
+    let owner = match form.owner.as_str() {
+        "council" => Some(DeviceOwner::Council),
+        "personal" => Some(DeviceOwner::Personal),
+        _ => {
+            errors.add("owner", "Choose council or personal");
+            None
+        }
+    };
+    let acquired = match optional(&form.acquired) {
+        None => None,
+        Some(text) => match text.parse::<Date>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                errors.add(
+                    "acquired",
+                    "Enter the date as YYYY-MM-DD, for example 2025-04-01",
+                );
+                None
+            }
+        },
+    };
+    let (Some(owner), true) = (owner, errors.is_empty()) else {
+        return refused(register_page(
+            &ctx,
+            &state,
+            &ListQuery::default(),
+            &form,
+            &errors,
+        ));
+    };
+    let now = clock::now();
+    let by = Some(ctx.user.person.clone());
+    let mut events = vec![Event {
+        at: now,
+        by: by.clone(),
+        kind: EventKind::DeviceRegistered(DeviceRegistered {
+            device: DeviceId::from(device),
+            kind: DeviceKind(kind),
+            owner,
+            acquired,
+        }),
+    }];
+    if let Some(person) = optional(&form.person) {
+        events.push(Event {
+            at: now,
+            by,
+            kind: EventKind::DeviceIssued(DeviceIssued {
+                device: DeviceId::from(device),
+                person: PersonId::from(person.as_str()),
+            }),
+        });
+    }
+    match state.record(&ctx.council, events).await {
+        Ok(_) => done(format!(
+            "/c/{}/devices/{device}?recorded=device_registered",
+            ctx.council.id
+        )),
+        Err(e) => refused(register_page(
+            &ctx,
+            &state,
+            &ListQuery::default(),
+            &form,
+            &Errors::from_command(e, "device"),
+        )),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DeviceQuery {
+    recorded: String,
+}
+
+fn device_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded: &str) -> Response {
+    let c = &ctx.council.id;
+    let Some(d) = ctx
+        .council
+        .with_estate(|e| e.devices.get(&DeviceId::from(id)).cloned())
+    else {
+        return super::not_found_page("No such device");
+    };
+    let view = ctx.council.view(clock::now());
+    let findings: Vec<&rules::Finding> = view
+        .findings
+        .iter()
+        .filter(|f| f.concerns.device.as_deref() == Some(id))
+        .collect();
+    let manage = ctx.may(state, Action::ManageDevices);
+    let no = Errors::default();
+    let live = d.disposed.is_none();
+    titled(&format!("Device {id}"), ctx, state, html! {
+        @if !recorded.is_empty() { (success_banner(&format!("Recorded: {}", recorded.replace('_', " ")))) }
+        (error_summary(errors))
+        dl class="govuk-summary-list" {
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Kind" } dd class="govuk-summary-list__value" { (d.kind.as_str()) } }
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "State" } dd class="govuk-summary-list__value" { (state_of(&d)) } }
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Acquired" } dd class="govuk-summary-list__value" { (d.acquired.map(|a| a.to_string()).unwrap_or_else(|| "Not recorded".into())) } }
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Registered" } dd class="govuk-summary-list__value" { (when(ctx, d.registered)) } }
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Removal approved by" } dd class="govuk-summary-list__value" { (d.removal_approved_by.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")) } }
+        }
+        div class="warden-actions" {
+            @if manage && live && d.holder.is_some() {
+                (action_button(ctx, &format!("/c/{c}/devices/{id}/return"), "Record returned", &[], false))
+            }
+            @if ctx.may(state, Action::ApproveRemoval) && live {
+                (action_button(ctx, &format!("/c/{c}/devices/{id}/removal"), "Approve removal from the premises", &[], true))
+            }
+        }
+        @if manage && live && d.holder.is_none() && d.lost.is_none() {
+            h2 class="govuk-heading-m" { "Issue" }
+            form method="post" action=(format!("/c/{c}/devices/{id}/issue")) novalidate {
+                (csrf(ctx))
+                (text_input("person", "Issue to (person id)", "", None, errors))
+                (button("Issue the device"))
+            }
+        }
+        @if manage && live && d.lost.is_none() {
+            h2 class="govuk-heading-m" { "Report lost or stolen" }
+            form method="post" action=(format!("/c/{c}/devices/{id}/lost")) novalidate {
+                (csrf(ctx))
+                (text_input("discovered", "When the loss was discovered", "", Some("YYYY-MM-DD HH:MM, council time; leave blank for now"), errors))
+                div class="govuk-checkboxes govuk-!-margin-bottom-4" data-module="govuk-checkboxes" {
+                    div class="govuk-checkboxes__item" {
+                        input class="govuk-checkboxes__input" id="stolen" name="stolen" type="checkbox" value="yes";
+                        label class="govuk-label govuk-checkboxes__label" for="stolen" { "It was stolen" }
+                    }
+                }
+                (button("Record the loss"))
+            }
+        }
+        @if manage && live && d.holder.is_none() {
+            h2 class="govuk-heading-m" { "Dispose" }
+            form method="post" action=(format!("/c/{c}/devices/{id}/dispose")) novalidate {
+                (csrf(ctx))
+                div class="govuk-checkboxes govuk-!-margin-bottom-4" data-module="govuk-checkboxes" {
+                    div class="govuk-checkboxes__item" {
+                        input class="govuk-checkboxes__input" id="wiped" name="wiped" type="checkbox" value="yes";
+                        label class="govuk-label govuk-checkboxes__label" for="wiped" { "Its data was wiped" }
+                    }
+                }
+                (text_input("certificate", "Disposal certificate", "", Some("Optional: the WEEE or data destruction certificate number"), &no))
+                (button("Record disposal"))
+            }
+        }
+        (super::findings_table(ctx, &findings, "Findings about this device"))
+    })
+    .into_response()
+}
+
+pub async fn device(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, id)): Path<(String, String)>,
+    Query(q): Query<DeviceQuery>,
+) -> Response {
+    device_page(&ctx, &state, &id, &Errors::default(), &q.recorded)
+}
+
+/// Records one event about a device and shows the device (or the leaver
+/// checklist it came from) again.
+async fn command(
+    state: AppState,
+    ctx: Ctx,
+    id: String,
+    kind: EventKind,
+    field: &str,
+    back: Option<String>,
+) -> Response {
+    let name = kind.event_type().to_string();
+    let event = Event {
+        at: clock::now(),
+        by: Some(ctx.user.person.clone()),
+        kind,
+    };
+    match state.record(&ctx.council, vec![event]).await {
+        Ok(_) => match back {
+            Some(person) => done(format!(
+                "/c/{}/people/{person}/leave?recorded={name}",
+                ctx.council.id
+            )),
+            None => done(format!(
+                "/c/{}/devices/{id}?recorded={name}",
+                ctx.council.id
+            )),
+        },
+        Err(e) => {
+            let mut res = device_page(&ctx, &state, &id, &Errors::from_command(e, field), "");
+            *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            res
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PersonField {
+    person: String,
+    back: String,
+}
+
+pub async fn issue(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, id)): Path<(String, String)>,
+    Form(f): Form<PersonField>,
+) -> Response {
+    if f.person.trim().is_empty() {
+        let mut errors = Errors::default();
+        errors.add("person", "Enter the id of the person to issue it to");
+        let mut res = device_page(&ctx, &state, &id, &errors, "");
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        return res;
+    }
+    let kind = EventKind::DeviceIssued(DeviceIssued {
+        device: DeviceId::from(id.as_str()),
+        person: PersonId::from(f.person.trim()),
+    });
+    command(state, ctx, id, kind, "person", None).await
+}
+
+pub async fn give_back(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, id)): Path<(String, String)>,
+    Form(f): Form<PersonField>,
+) -> Response {
+    let holder = ctx.council.with_estate(|e| {
+        e.devices
+            .get(&DeviceId::from(id.as_str()))
+            .and_then(|d| d.holder.clone())
+    });
+    let kind = EventKind::DeviceReturned(DeviceReturned {
+        device: DeviceId::from(id.as_str()),
+        person: optional(&f.person)
+            .map(|p| PersonId::from(p.as_str()))
+            .or(holder),
+    });
+    let back = (f.back == "checklist").then(|| f.person.trim().to_owned());
+    command(state, ctx, id, kind, "device", back).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LostForm {
+    discovered: String,
+    stolen: String,
+}
+
+/// A council-time "YYYY-MM-DD HH:MM" (or blank for now), never in the future.
+pub fn parse_local(ctx: &Ctx, text: &str, now: Timestamp) -> Result<Timestamp, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(now);
+    }
+    let dt = text
+        .replace('T', " ")
+        .parse::<DateTime>()
+        .or_else(|_| DateTime::strptime("%Y-%m-%d %H:%M", text.replace('T', " ")))
+        .map_err(|_| {
+            "Enter the date and time as YYYY-MM-DD HH:MM, for example 2026-11-20 14:30".to_owned()
+        })?;
+    let at = dt
+        .to_zoned(ctx.council.pack.time_zone.clone())
+        .map_err(|e| e.to_string())?
+        .timestamp();
+    if at > now {
+        return Err("The time cannot be in the future".to_owned());
+    }
+    Ok(at)
+}
+
+pub async fn lost(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, id)): Path<(String, String)>,
+    Form(f): Form<LostForm>,
+) -> Response {
+    let now = clock::now();
+    let discovered = match parse_local(&ctx, &f.discovered, now) {
+        Ok(t) => t,
+        Err(message) => {
+            let mut errors = Errors::default();
+            errors.add("discovered", message);
+            let mut res = device_page(&ctx, &state, &id, &errors, "");
+            *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            return res;
+        }
+    };
+    let kind = EventKind::DeviceLost(DeviceLost {
+        device: DeviceId::from(id.as_str()),
+        discovered,
+        stolen: f.stolen == "yes",
+    });
+    command(state, ctx, id, kind, "discovered", None).await
+}
+
+pub async fn removal(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, id)): Path<(String, String)>,
+) -> Response {
+    let kind = EventKind::DeviceRemovalApproved(DeviceRemovalApproved {
+        device: DeviceId::from(id.as_str()),
+        approved_by: ctx.user.person.clone(),
+    });
+    command(state, ctx, id, kind, "device", None).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DisposeForm {
+    wiped: String,
+    certificate: String,
+}
+
+pub async fn dispose(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, id)): Path<(String, String)>,
+    Form(f): Form<DisposeForm>,
+) -> Response {
+    let kind = EventKind::DeviceDisposed(DeviceDisposed {
+        device: DeviceId::from(id.as_str()),
+        wiped: f.wiped == "yes",
+        certificate: optional(&f.certificate),
+    });
+    command(state, ctx, id, kind, "device", None).await
+}

@@ -1,0 +1,373 @@
+//! Incidents: report, assess (notifiable or not), notify the regulator,
+//! close; the 72-hour clock shown while it runs.
+
+use super::devices::parse_local;
+use super::people::{optional, valid_id};
+use super::{
+    Errors, action_button, button, csrf, done, error_summary, refused, status_tag, success_banner,
+    text_input, titled, when,
+};
+use crate::authz::Action;
+use crate::clock;
+use crate::routes::Ctx;
+use crate::state::AppState;
+use axum::Extension;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use domain::event::{IncidentAssessed, IncidentOnly, IncidentReported};
+use domain::{DeviceId, Event, EventKind, IncidentId, PersonId};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+pub async fn list(State(state): State<AppState>, Extension(ctx): Extension<Ctx>) -> Markup {
+    let c = &ctx.council.id;
+    let mut rows = ctx.council.with_estate(|e| {
+        e.incidents
+            .iter()
+            .map(|(id, i)| {
+                (
+                    i.reported,
+                    id.to_string(),
+                    i.kind.clone(),
+                    i.personal_data,
+                    i.notifiable,
+                    i.closed.is_some(),
+                )
+            })
+            .collect::<Vec<_>>()
+    });
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+    titled(
+        "Incidents",
+        &ctx,
+        &state,
+        html! {
+            a class="govuk-button" href=(format!("/c/{c}/incidents/new")) { "Report an incident" }
+            table class="govuk-table" {
+                caption class="govuk-visually-hidden" { "Incidents, newest first" }
+                thead class="govuk-table__head" { tr class="govuk-table__row" {
+                    th scope="col" class="govuk-table__header" { "Incident" }
+                    th scope="col" class="govuk-table__header" { "Reported" }
+                    th scope="col" class="govuk-table__header" { "Kind" }
+                    th scope="col" class="govuk-table__header" { "Personal data" }
+                    th scope="col" class="govuk-table__header" { "Notifiable" }
+                    th scope="col" class="govuk-table__header" { "State" }
+                } }
+                tbody class="govuk-table__body" {
+                    @for (at, id, kind, personal, notifiable, closed) in rows.iter().take(200) {
+                        tr class="govuk-table__row" {
+                            td class="govuk-table__cell" { a class="govuk-link" href=(format!("/c/{c}/incidents/{id}")) { (id) } }
+                            td class="govuk-table__cell" { (when(&ctx, *at)) }
+                            td class="govuk-table__cell" { (kind) }
+                            td class="govuk-table__cell" { @if *personal { "Yes" } @else { "No" } }
+                            td class="govuk-table__cell" { @match notifiable { Some(true) => "Yes", Some(false) => "No", None => "Not assessed" } }
+                            td class="govuk-table__cell" { @if *closed { "Closed" } @else { "Open" } }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ReportForm {
+    incident: String,
+    kind: String,
+    discovered: String,
+    personal_data: String,
+    person: String,
+    device: String,
+}
+
+fn report_page(ctx: &Ctx, state: &AppState, form: &ReportForm, errors: &Errors) -> Markup {
+    let c = &ctx.council.id;
+    let suggested = if form.incident.is_empty() {
+        format!("INC-{}", clock::now().strftime("%Y%m%d-%H%M%S"))
+    } else {
+        form.incident.clone()
+    };
+    let radio_error = errors.of("personal_data");
+    titled(
+        "Report an incident",
+        ctx,
+        state,
+        html! {
+            (error_summary(errors))
+            form method="post" action=(format!("/c/{c}/incidents/new")) novalidate {
+                (csrf(ctx))
+                (text_input("incident", "Reference", &suggested, Some("Keep the suggested reference unless the council gave one"), errors))
+                (text_input("kind", "What happened", &form.kind, Some("For example: email sent to the wrong person, laptop stolen"), errors))
+                (text_input("discovered", "When it was discovered", &form.discovered, Some("YYYY-MM-DD HH:MM, council time; leave blank for now. The 72-hour clock for the regulator starts here."), errors))
+                div class={ "govuk-form-group" @if radio_error.is_some() { " govuk-form-group--error" } } {
+                    fieldset class="govuk-fieldset" {
+                        legend class="govuk-fieldset__legend govuk-fieldset__legend--s" { "Is personal data involved?" }
+                        @if let Some(e) = radio_error { p class="govuk-error-message" id="personal_data-error" { span class="govuk-visually-hidden" { "Error: " } (e) } }
+                        div class="govuk-radios govuk-radios--inline" data-module="govuk-radios" {
+                            div class="govuk-radios__item" {
+                                input class="govuk-radios__input" id="personal_data" name="personal_data" type="radio" value="yes" checked[form.personal_data == "yes"];
+                                label class="govuk-label govuk-radios__label" for="personal_data" { "Yes" }
+                            }
+                            div class="govuk-radios__item" {
+                                input class="govuk-radios__input" id="personal_data-no" name="personal_data" type="radio" value="no" checked[form.personal_data == "no"];
+                                label class="govuk-label govuk-radios__label" for="personal_data-no" { "No" }
+                            }
+                        }
+                    }
+                }
+                (text_input("person", "Person involved (id)", &form.person, Some("Optional"), errors))
+                (text_input("device", "Device involved (id)", &form.device, Some("Optional"), errors))
+                (button("Report"))
+            }
+        },
+    )
+}
+
+pub async fn report_form(State(state): State<AppState>, Extension(ctx): Extension<Ctx>) -> Markup {
+    report_page(&ctx, &state, &ReportForm::default(), &Errors::default())
+}
+
+pub async fn report(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Form(form): Form<ReportForm>,
+) -> Response {
+    let now = clock::now();
+    let mut errors = Errors::default();
+    let incident = form.incident.trim();
+    if !valid_id(incident) {
+        errors.add(
+            "incident",
+            "Enter a reference of letters, digits, hyphens, underscores or dots (at most 64)",
+        );
+    }
+    if form.kind.trim().is_empty() {
+        errors.add("kind", "Say what happened");
+    }
+    let discovered = parse_local(&ctx, &form.discovered, now)
+        .map_err(|m| errors.add("discovered", m))
+        .ok();
+    let personal = match form.personal_data.as_str() {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => {
+            errors.add("personal_data", "Say whether personal data is involved");
+            None
+        }
+    };
+    let (Some(discovered), Some(personal_data), true) = (discovered, personal, errors.is_empty())
+    else {
+        return refused(report_page(&ctx, &state, &form, &errors));
+    };
+    let event = Event {
+        at: now,
+        by: Some(ctx.user.person.clone()),
+        kind: EventKind::IncidentReported(IncidentReported {
+            incident: IncidentId::from(incident),
+            kind: form.kind.trim().to_owned(),
+            discovered,
+            personal_data,
+            person: optional(&form.person).map(|p| PersonId::from(p.as_str())),
+            device: optional(&form.device).map(|d| DeviceId::from(d.as_str())),
+        }),
+    };
+    match state.record(&ctx.council, vec![event]).await {
+        Ok(_) if ctx.may(&state, Action::ViewRegisters) => done(format!(
+            "/c/{}/incidents/{incident}?recorded=incident_reported",
+            ctx.council.id
+        )),
+        Ok(_) => done(format!(
+            "/c/{}/me?recorded=incident_reported",
+            ctx.council.id
+        )),
+        Err(e) => refused(report_page(
+            &ctx,
+            &state,
+            &form,
+            &Errors::from_command(e, "incident"),
+        )),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Recorded {
+    recorded: String,
+}
+
+fn incident_page(
+    ctx: &Ctx,
+    state: &AppState,
+    id: &str,
+    errors: &Errors,
+    recorded: &str,
+) -> Response {
+    let c = &ctx.council.id;
+    let Some(i) = ctx
+        .council
+        .with_estate(|e| e.incidents.get(&IncidentId::from(id)).cloned())
+    else {
+        return super::not_found_page("No such incident");
+    };
+    let view = ctx.council.view(clock::now());
+    let findings: Vec<&rules::Finding> = view
+        .findings
+        .iter()
+        .filter(|f| f.concerns.incident.as_deref() == Some(id))
+        .collect();
+    let open = i.closed.is_none();
+    titled(&format!("Incident {id}"), ctx, state, html! {
+        @if !recorded.is_empty() { (success_banner(&format!("Recorded: {}", recorded.replace('_', " ")))) }
+        (error_summary(errors))
+        @for f in findings.iter().filter(|f| f.due.is_some()) {
+            div class="govuk-inset-text" id="clock" {
+                (status_tag(f.status)) " "
+                @match f.status {
+                    rules::Status::Open => { "The regulator must be told by " strong { (f.due.map(|d| when(ctx, d)).unwrap_or_default()) } }
+                    rules::Status::Overdue => { "The deadline to tell the regulator passed at " strong { (f.due.map(|d| when(ctx, d)).unwrap_or_default()) } }
+                    _ => { "Deadline " (f.due.map(|d| when(ctx, d)).unwrap_or_default()) }
+                }
+                br; span class="govuk-body-s" { (f.rule) ": " (f.cite) }
+            }
+        }
+        dl class="govuk-summary-list" {
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "What happened" } dd class="govuk-summary-list__value" { (i.kind) } }
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Discovered" } dd class="govuk-summary-list__value" { (when(ctx, i.discovered)) } }
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Reported" } dd class="govuk-summary-list__value" { (when(ctx, i.reported)) } }
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Personal data" } dd class="govuk-summary-list__value" { @if i.personal_data { "Yes" } @else { "No" } } }
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Notifiable" } dd class="govuk-summary-list__value" id="notifiable" { @match i.notifiable { Some(true) => "Yes", Some(false) => "No", None => "Not assessed" } } }
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Regulator told" } dd class="govuk-summary-list__value" { (i.regulator_notified.map(|t| when(ctx, t)).unwrap_or_else(|| "No".into())) } }
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Closed" } dd class="govuk-summary-list__value" { (i.closed.map(|t| when(ctx, t)).unwrap_or_else(|| "Open".into())) } }
+        }
+        @if open && ctx.may(state, Action::AssessIncident) {
+            h2 class="govuk-heading-m" { "Assess" }
+            form method="post" action=(format!("/c/{c}/incidents/{id}/assess")) novalidate {
+                (csrf(ctx))
+                div class="govuk-form-group" {
+                    fieldset class="govuk-fieldset" {
+                        legend class="govuk-fieldset__legend govuk-fieldset__legend--s" { "Must the Information Commissioner be told?" }
+                        div class="govuk-hint" { "Yes if the breach is likely to result in a risk to people's rights and freedoms (UK GDPR Art. 33)." }
+                        div class="govuk-radios" data-module="govuk-radios" {
+                            div class="govuk-radios__item" {
+                                input class="govuk-radios__input" id="notifiable" name="notifiable" type="radio" value="yes";
+                                label class="govuk-label govuk-radios__label" for="notifiable" { "Yes, it is notifiable" }
+                            }
+                            div class="govuk-radios__item" {
+                                input class="govuk-radios__input" id="notifiable-no" name="notifiable" type="radio" value="no";
+                                label class="govuk-label govuk-radios__label" for="notifiable-no" { "No, it is unlikely to result in a risk" }
+                            }
+                        }
+                    }
+                }
+                (button("Record the assessment"))
+            }
+        }
+        @if open && ctx.may(state, Action::HandleIncident) {
+            div class="warden-actions" {
+                @if i.regulator_notified.is_none() {
+                    (action_button(ctx, &format!("/c/{c}/incidents/{id}/notify"), "Record the regulator told", &[], false))
+                }
+                (action_button(ctx, &format!("/c/{c}/incidents/{id}/close"), "Close the incident", &[], true))
+            }
+        }
+        (super::findings_table(ctx, &findings, "Findings about this incident"))
+    })
+    .into_response()
+}
+
+pub async fn incident(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, id)): Path<(String, String)>,
+    Query(r): Query<Recorded>,
+) -> Response {
+    incident_page(&ctx, &state, &id, &Errors::default(), &r.recorded)
+}
+
+async fn record(state: AppState, ctx: Ctx, id: String, kind: EventKind, field: &str) -> Response {
+    let name = kind.event_type().to_string();
+    let event = Event {
+        at: clock::now(),
+        by: Some(ctx.user.person.clone()),
+        kind,
+    };
+    let closed = ctx.council.with_estate(|e| {
+        e.incidents
+            .get(&IncidentId::from(id.as_str()))
+            .is_some_and(|i| i.closed.is_some())
+    });
+    let result = if closed {
+        let mut errors = Errors::default();
+        errors.add(field, "This incident is closed");
+        Err(errors)
+    } else {
+        state
+            .record(&ctx.council, vec![event])
+            .await
+            .map_err(|e| Errors::from_command(e, field))
+    };
+    match result {
+        Ok(_) => done(format!(
+            "/c/{}/incidents/{id}?recorded={name}",
+            ctx.council.id
+        )),
+        Err(errors) => {
+            let mut res = incident_page(&ctx, &state, &id, &errors, "");
+            *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            res
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AssessForm {
+    notifiable: String,
+}
+
+pub async fn assess(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, id)): Path<(String, String)>,
+    Form(f): Form<AssessForm>,
+) -> Response {
+    let notifiable = match f.notifiable.as_str() {
+        "yes" => true,
+        "no" => false,
+        _ => {
+            let mut errors = Errors::default();
+            errors.add("notifiable", "Say whether the regulator must be told");
+            let mut res = incident_page(&ctx, &state, &id, &errors, "");
+            *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            return res;
+        }
+    };
+    let kind = EventKind::IncidentAssessed(IncidentAssessed {
+        incident: IncidentId::from(id.as_str()),
+        notifiable,
+    });
+    record(state, ctx, id, kind, "notifiable").await
+}
+
+pub async fn notify(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, id)): Path<(String, String)>,
+) -> Response {
+    let kind = EventKind::IncidentRegulatorNotified(IncidentOnly {
+        incident: IncidentId::from(id.as_str()),
+    });
+    record(state, ctx, id, kind, "notifiable").await
+}
+
+pub async fn close(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, id)): Path<(String, String)>,
+) -> Response {
+    let kind = EventKind::IncidentClosed(IncidentOnly {
+        incident: IncidentId::from(id.as_str()),
+    });
+    record(state, ctx, id, kind, "notifiable").await
+}

@@ -1,0 +1,448 @@
+//! Starters, movers and leavers, and the leaver checklist: what the pack's
+//! rules require once `person_left` is recorded, each item a button that
+//! records the event discharging it.
+
+use super::{
+    Errors, action_button, button, csrf, done, error_summary, refused, select, status_tag,
+    success_banner, text_input, titled, when,
+};
+use crate::clock;
+use crate::routes::Ctx;
+use crate::state::AppState;
+use axum::Extension;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use domain::event::{AccessChange, PersonJoined, PersonLeft, PersonMoved};
+use domain::{Event, EventKind, PersonId, PersonKind, ResourceId};
+use maud::{Markup, html};
+use rules::Status;
+use serde::Deserialize;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct StarterForm {
+    person: String,
+    name: String,
+    kind: String,
+    email: String,
+    department: String,
+}
+
+fn starter_page(ctx: &Ctx, state: &AppState, form: &StarterForm, errors: &Errors) -> Markup {
+    let kinds: Vec<(String, String)> = [
+        ("employee", "Employee"),
+        ("councillor", "Councillor"),
+        ("third_party", "Third party"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    titled(
+        "Record a starter",
+        ctx,
+        state,
+        html! {
+            (error_summary(errors))
+            form method="post" action=(format!("/c/{}/starters", ctx.council.id)) novalidate {
+                (csrf(ctx))
+                (text_input("person", "Person id", &form.person, Some("The council's own id for them, for example their payroll number"), errors))
+                (text_input("name", "Full name", &form.name, None, errors))
+                (select("kind", "Kind", &kinds, &form.kind, errors))
+                (text_input("email", "Email address", &form.email, Some("Optional"), errors))
+                (text_input("department", "Department", &form.department, Some("Optional"), errors))
+                (button("Record the starter"))
+            }
+        },
+    )
+}
+
+pub async fn starter_form(State(state): State<AppState>, Extension(ctx): Extension<Ctx>) -> Markup {
+    starter_page(&ctx, &state, &StarterForm::default(), &Errors::default())
+}
+
+fn parse_kind(kind: &str) -> Option<PersonKind> {
+    match kind {
+        "employee" => Some(PersonKind::Employee),
+        "councillor" => Some(PersonKind::Councillor),
+        "third_party" => Some(PersonKind::ThirdParty),
+        _ => None,
+    }
+}
+
+/// Optional text: blank means absent.
+pub fn optional(text: &str) -> Option<String> {
+    let t = text.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+/// An id the council types: no spaces or slashes that would break an address.
+pub fn valid_id(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 64
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+pub async fn starter(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Form(form): Form<StarterForm>,
+) -> Response {
+    let mut errors = Errors::default();
+    let person = form.person.trim();
+    if !valid_id(person) {
+        errors.add(
+            "person",
+            "Enter a person id of letters, digits, hyphens, underscores or dots (at most 64)",
+        );
+    }
+    if form.name.trim().is_empty() {
+        errors.add("name", "Enter the person's full name");
+    }
+    let kind = parse_kind(&form.kind);
+    if kind.is_none() {
+        errors.add("kind", "Choose employee, councillor or third party");
+    }
+    let email = optional(&form.email);
+    if email.as_deref().is_some_and(|e| !e.contains('@')) {
+        errors.add(
+            "email",
+            "Enter an email address like name@council.gov.uk, or leave it blank",
+        );
+    }
+    let (Some(kind), true) = (kind, errors.is_empty()) else {
+        return refused(starter_page(&ctx, &state, &form, &errors));
+    };
+    let now = clock::now();
+    let by = Some(ctx.user.person.clone());
+    let mut events = vec![Event {
+        at: now,
+        by: by.clone(),
+        kind: EventKind::PersonJoined(PersonJoined {
+            person: PersonId::from(person),
+            name: form.name.trim().to_owned(),
+            kind,
+            email,
+            household: None,
+            term_ends: None,
+        }),
+    }];
+    if let Some(department) = optional(&form.department) {
+        events.push(Event {
+            at: now,
+            by,
+            kind: EventKind::PersonMoved(PersonMoved {
+                person: PersonId::from(person),
+                department: Some(department),
+                job: None,
+            }),
+        });
+    }
+    match state.record(&ctx.council, events).await {
+        Ok(_) => done(format!("/c/{}/people/{person}", ctx.council.id)),
+        Err(e) => refused(starter_page(
+            &ctx,
+            &state,
+            &form,
+            &Errors::from_command(e, "person"),
+        )),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct MoveForm {
+    department: String,
+    job: String,
+}
+
+pub async fn mover(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, person)): Path<(String, String)>,
+    Form(form): Form<MoveForm>,
+) -> Response {
+    let event = Event {
+        at: clock::now(),
+        by: Some(ctx.user.person.clone()),
+        kind: EventKind::PersonMoved(PersonMoved {
+            person: PersonId::from(person.as_str()),
+            department: optional(&form.department),
+            job: optional(&form.job),
+        }),
+    };
+    let errors = if form.department.trim().is_empty() && form.job.trim().is_empty() {
+        let mut e = Errors::default();
+        e.add("department", "Enter a new department or a new job title");
+        e
+    } else {
+        match state.record(&ctx.council, vec![event]).await {
+            Ok(_) => return done(format!("/c/{}/people/{person}", ctx.council.id)),
+            Err(e) => Errors::from_command(e, "department"),
+        }
+    };
+    let page = titled(
+        "The move was not recorded",
+        &ctx,
+        &state,
+        html! {
+            (error_summary(&errors))
+            a class="govuk-link" href=(format!("/c/{}/people/{person}", ctx.council.id)) { "Back to the person" }
+        },
+    );
+    refused(page)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct LeaveForm {
+    reason: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Recorded {
+    recorded: String,
+}
+
+fn leaver_page(
+    ctx: &Ctx,
+    state: &AppState,
+    person: &str,
+    form: &LeaveForm,
+    errors: &Errors,
+    recorded: &str,
+) -> Response {
+    let c = &ctx.council.id;
+    let id = PersonId::from(person);
+    let Some(p) = ctx.council.with_estate(|e| e.people.get(&id).cloned()) else {
+        return super::not_found_page("No such person");
+    };
+    if p.is_present() {
+        return titled(&format!("Record {} leaving", p.name), ctx, state, html! {
+            (error_summary(errors))
+            p class="govuk-body" { "Once recorded, Warden shows the checklist the council's policies require: devices to return and access to revoke, each with its deadline." }
+            form method="post" action=(format!("/c/{c}/people/{person}/leave")) novalidate {
+                (csrf(ctx))
+                (text_input("reason", "Reason", &form.reason, Some("Optional, for example: resigned, not re-elected"), errors))
+                button type="submit" class="govuk-button govuk-button--warning" data-module="govuk-button" { "Record leaving" }
+            }
+        })
+        .into_response();
+    }
+    let view = ctx.council.view(clock::now());
+    let about: Vec<&rules::Finding> = view
+        .about(person)
+        .filter(|f| matches!(f.status, Status::Open | Status::Overdue))
+        .collect();
+    let clock_for = |device: Option<&str>, resource: Option<&str>| {
+        about.iter().find(|f| {
+            (device.is_some() && f.concerns.device.as_deref() == device)
+                || (resource.is_some() && f.concerns.resource.as_deref() == resource)
+        })
+    };
+    let devices: Vec<String> = p.devices_held.iter().map(|d| d.to_string()).collect();
+    let access: Vec<String> = p.access.iter().map(|(r, _)| r.to_string()).collect();
+    let others: Vec<&&rules::Finding> = about
+        .iter()
+        .filter(|f| f.concerns.device.is_none() && f.concerns.resource.is_none())
+        .collect();
+    let item = |what: Markup, finding: Option<&&rules::Finding>, button: Markup| {
+        html! {
+            li class="govuk-task-list__item govuk-task-list__item--with-link" {
+                div class="govuk-task-list__name-and-hint" {
+                    (what)
+                    @if let Some(f) = finding {
+                        div class="govuk-task-list__hint" {
+                            "Due " (f.due.map(|d| when(ctx, d)).unwrap_or_default()) " under " (f.rule) ". " (f.cite)
+                        }
+                    }
+                }
+                div class="govuk-task-list__status" {
+                    @if let Some(f) = finding { (status_tag(f.status)) " " }
+                    (button)
+                }
+            }
+        }
+    };
+    titled(&format!("Leaver checklist: {}", p.name), ctx, state, html! {
+        @if !recorded.is_empty() { (success_banner(&format!("Recorded: {}", recorded.replace('_', " ")))) }
+        @if !errors.is_empty() { (error_summary(errors)) }
+        p class="govuk-body" { (p.name) " left on " (p.left.map(|l| when(ctx, l)).unwrap_or_default()) "." }
+        @if devices.is_empty() && access.is_empty() && others.is_empty() {
+            p class="govuk-body" id="checklist-complete" { "Nothing is outstanding: every device is back and all access is revoked." }
+        }
+        ul class="govuk-task-list" id="checklist" {
+            @for d in &devices {
+                (item(html! { "Return device " a class="govuk-link" href=(format!("/c/{c}/devices/{d}")) { (d) } },
+                    clock_for(Some(d), None),
+                    action_button(ctx, &format!("/c/{c}/devices/{d}/return"), "Record returned", &[("person", person), ("back", "checklist")], false)))
+            }
+            @for r in &access {
+                (item(html! { "Revoke access to " (r) },
+                    clock_for(None, Some(r)),
+                    action_button(ctx, &format!("/c/{c}/people/{person}/access/revoke"), "Record revoked", &[("resource", r), ("back", "checklist")], false)))
+            }
+            @for f in &others {
+                (item(html! { (f.detail.to_string()) }, Some(f), html! {}))
+            }
+        }
+        a class="govuk-link" href=(format!("/c/{c}/people/{person}")) { "Back to " (p.name) }
+    })
+    .into_response()
+}
+
+pub async fn leaver_form(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, person)): Path<(String, String)>,
+    Query(r): Query<Recorded>,
+) -> Response {
+    leaver_page(
+        &ctx,
+        &state,
+        &person,
+        &LeaveForm::default(),
+        &Errors::default(),
+        &r.recorded,
+    )
+}
+
+pub async fn leaver(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, person)): Path<(String, String)>,
+    Form(form): Form<LeaveForm>,
+) -> Response {
+    if !ctx.council.is_present(&PersonId::from(person.as_str())) {
+        let mut errors = Errors::default();
+        errors.add("reason", "This person has already left");
+        let mut res = leaver_page(&ctx, &state, &person, &form, &errors, "");
+        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        return res;
+    }
+    let event = Event {
+        at: clock::now(),
+        by: Some(ctx.user.person.clone()),
+        kind: EventKind::PersonLeft(PersonLeft {
+            person: PersonId::from(person.as_str()),
+            reason: optional(&form.reason),
+        }),
+    };
+    match state.record(&ctx.council, vec![event]).await {
+        Ok(_) => done(format!(
+            "/c/{}/people/{person}/leave?recorded=person_left",
+            ctx.council.id
+        )),
+        Err(e) => {
+            let mut res = leaver_page(
+                &ctx,
+                &state,
+                &person,
+                &form,
+                &Errors::from_command(e, "reason"),
+                "",
+            );
+            *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            res
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AccessForm {
+    resource: String,
+    requested_by: String,
+    back: String,
+}
+
+async fn access(
+    state: AppState,
+    ctx: Ctx,
+    person: String,
+    form: AccessForm,
+    grant: bool,
+) -> Response {
+    let c = ctx.council.id.clone();
+    let resource = form.resource.trim();
+    let mut errors = Errors::default();
+    if resource.is_empty() || resource.len() > 200 {
+        errors.add(
+            "resource",
+            "Enter the resource, for example email or restricted/finance",
+        );
+    }
+    let requested_by = optional(&form.requested_by).map(|p| PersonId::from(p.as_str()));
+    if errors.is_empty() {
+        let change = AccessChange {
+            person: PersonId::from(person.as_str()),
+            resource: ResourceId::from(resource),
+            requested_by,
+            approved_by: Some(ctx.user.person.clone()),
+        };
+        let kind = if grant {
+            EventKind::AccessGranted(change)
+        } else {
+            if !ctx.council.with_estate(|e| {
+                e.people
+                    .get(&PersonId::from(person.as_str()))
+                    .is_some_and(|p| p.access.contains_key(&ResourceId::from(resource)))
+            }) {
+                errors.add(
+                    "resource",
+                    format!("{person} has no access to {resource} to revoke"),
+                );
+            }
+            EventKind::AccessRevoked(change)
+        };
+        if errors.is_empty() {
+            let event = Event {
+                at: clock::now(),
+                by: Some(ctx.user.person.clone()),
+                kind,
+            };
+            match state.record(&ctx.council, vec![event]).await {
+                Ok(_) if form.back == "checklist" => {
+                    return done(format!(
+                        "/c/{c}/people/{person}/leave?recorded=access_revoked"
+                    ));
+                }
+                Ok(_) => return done(format!("/c/{c}/people/{person}")),
+                Err(e) => errors = Errors::from_command(e, "resource"),
+            }
+        }
+    }
+    refused(titled(
+        if grant {
+            "Access was not granted"
+        } else {
+            "Access was not revoked"
+        },
+        &ctx,
+        &state,
+        html! {
+            (error_summary(&errors))
+            a class="govuk-link" href=(format!("/c/{c}/people/{person}")) { "Back to the person" }
+        },
+    ))
+}
+
+pub async fn grant_access(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, person)): Path<(String, String)>,
+    Form(form): Form<AccessForm>,
+) -> Response {
+    access(state, ctx, person, form, true).await
+}
+
+pub async fn revoke_access(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, person)): Path<(String, String)>,
+    Form(form): Form<AccessForm>,
+) -> Response {
+    access(state, ctx, person, form, false).await
+}

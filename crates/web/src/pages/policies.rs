@@ -1,0 +1,282 @@
+//! Policies: versions, approving body, review due dates, who has and has not
+//! accepted the current version; publish a version, record a review.
+
+use super::people::optional;
+use super::{
+    Errors, button, csrf, done, error_summary, status_tag, success_banner, text_input, titled, when,
+};
+use crate::authz::Action;
+use crate::clock;
+use crate::routes::Ctx;
+use crate::state::AppState;
+use axum::Extension;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use domain::event::{PolicyApproved, PolicyReviewed};
+use domain::{Estate, Event, EventKind, PolicyId};
+use maud::{Markup, html};
+use rules::pack::Policy;
+use rules::{Finding, Status};
+use serde::Deserialize;
+
+/// A person's id and name.
+pub type Named = (String, String);
+
+/// The version people must accept now: the log's, else the pack's.
+pub fn current_version(estate: &Estate, policy: &Policy) -> String {
+    estate
+        .current_version(&policy.id)
+        .map(str::to_owned)
+        .unwrap_or_else(|| policy.version.clone())
+}
+
+/// Who must accept the policy (present, of a kind it names), split into
+/// those who have accepted `version` and those who have not.
+pub fn acceptance(estate: &Estate, policy: &Policy, version: &str) -> (Vec<Named>, Vec<Named>) {
+    let mut yes = Vec::new();
+    let mut no = Vec::new();
+    for (id, p) in estate.people.iter() {
+        if !p.is_present() || !policy.accepted_by.contains(&p.kind) {
+            continue;
+        }
+        let entry = (id.to_string(), p.name.clone());
+        if p.has_accepted(&policy.id, version) {
+            yes.push(entry)
+        } else {
+            no.push(entry)
+        }
+    }
+    yes.sort();
+    no.sort();
+    (yes, no)
+}
+
+/// The running or overdue review clock of a policy, if a rule keeps one.
+fn review_clock<'a>(findings: &'a [Finding], policy: &str) -> Option<&'a Finding> {
+    findings
+        .iter()
+        .filter(|f| f.concerns.policy.as_deref() == Some(policy) && f.concerns.person.is_none())
+        .find(|f| matches!(f.status, Status::Open | Status::Overdue))
+}
+
+pub async fn list(State(state): State<AppState>, Extension(ctx): Extension<Ctx>) -> Markup {
+    let view = ctx.council.view(clock::now());
+    let c = &ctx.council.id;
+    let rows = ctx.council.with_estate(|e| {
+        ctx.council
+            .pack
+            .policies
+            .iter()
+            .map(|p| {
+                let version = current_version(e, p);
+                let (yes, no) = acceptance(e, p, &version);
+                let st = e.policies.get(&p.id).cloned().unwrap_or_default();
+                (p.clone(), version, st, yes.len(), no.len())
+            })
+            .collect::<Vec<_>>()
+    });
+    titled(
+        "Policies",
+        &ctx,
+        &state,
+        html! {
+            table class="govuk-table" {
+                caption class="govuk-visually-hidden" { "Policies" }
+                thead class="govuk-table__head" { tr class="govuk-table__row" {
+                    th scope="col" class="govuk-table__header" { "Policy" }
+                    th scope="col" class="govuk-table__header" { "Current version" }
+                    th scope="col" class="govuk-table__header" { "Approved by" }
+                    th scope="col" class="govuk-table__header" { "Last reviewed" }
+                    th scope="col" class="govuk-table__header" { "Review due" }
+                    th scope="col" class="govuk-table__header" { "Accepted" }
+                } }
+                tbody class="govuk-table__body" {
+                    @for (p, version, st, yes, no) in &rows {
+                        tr class="govuk-table__row" {
+                            td class="govuk-table__cell" { a class="govuk-link" href=(format!("/c/{c}/policies/{}", p.id)) { (p.title) } }
+                            td class="govuk-table__cell" { (version) }
+                            td class="govuk-table__cell" { (st.body.clone().or_else(|| p.approving_body.clone()).unwrap_or_default()) }
+                            td class="govuk-table__cell" { (st.reviewed.or(st.approved).map(|t| when(&ctx, t)).unwrap_or_else(|| "Not recorded".into())) }
+                            td class="govuk-table__cell" {
+                                @if let Some(f) = review_clock(&view.findings, p.id.as_str()) {
+                                    (status_tag(f.status)) " " (f.due.map(|d| when(&ctx, d)).unwrap_or_default())
+                                }
+                            }
+                            td class="govuk-table__cell" {
+                                @if p.accepted_by.is_empty() { "Not required" } @else { (yes) " of " (yes + no) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Recorded {
+    recorded: String,
+}
+
+fn policy_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded: &str) -> Response {
+    let c = &ctx.council.id;
+    let Some(policy) = ctx.council.pack.policy(&PolicyId::from(id)).cloned() else {
+        return super::not_found_page("No such policy");
+    };
+    let view = ctx.council.view(clock::now());
+    let (version, st, yes, no) = ctx.council.with_estate(|e| {
+        let version = current_version(e, &policy);
+        let (yes, no) = acceptance(e, &policy, &version);
+        (
+            version.clone(),
+            e.policies.get(&policy.id).cloned().unwrap_or_default(),
+            yes,
+            no,
+        )
+    });
+    let people = |list: &[(String, String)]| {
+        html! {
+            @if list.is_empty() { p class="govuk-body" { "No one." } }
+            ul class="govuk-list" { @for (pid, name) in list.iter().take(200) {
+                li { a class="govuk-link" href=(format!("/c/{c}/people/{pid}")) { (name) } " (" (pid) ")" }
+            } }
+            @if list.len() > 200 { p class="govuk-body" { "and " (list.len() - 200) " more." } }
+        }
+    };
+    titled(&policy.title, ctx, state, html! {
+        @if !recorded.is_empty() { (success_banner(&format!("Recorded: {}", recorded.replace('_', " ")))) }
+        (error_summary(errors))
+        dl class="govuk-summary-list" {
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Current version" } dd class="govuk-summary-list__value" id="current-version" { (version) } }
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Owner" } dd class="govuk-summary-list__value" { (policy.owner.clone().unwrap_or_default()) } }
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Approved by" } dd class="govuk-summary-list__value" { (st.body.clone().or(policy.approving_body.clone()).unwrap_or_default()) } }
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Approved" } dd class="govuk-summary-list__value" { (st.approved.map(|t| when(ctx, t)).unwrap_or_else(|| "Not recorded".into())) } }
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Last reviewed" } dd class="govuk-summary-list__value" { (st.reviewed.map(|t| when(ctx, t)).unwrap_or_else(|| "Not recorded".into())) } }
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Review due" } dd class="govuk-summary-list__value" {
+                @if let Some(f) = review_clock(&view.findings, id) { (status_tag(f.status)) " " (f.due.map(|d| when(ctx, d)).unwrap_or_default()) " (" (f.rule) ")" } @else { "No review clock running" }
+            } }
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Text" } dd class="govuk-summary-list__value" {
+                @if let Some(t) = &policy.text { (t.file) } @else { "The council has not supplied the text" }
+            } }
+        }
+        @if !policy.accepted_by.is_empty() {
+            h2 class="govuk-heading-m" { "Not yet accepted version " (version) " (" (no.len()) ")" }
+            div id="not-accepted" { (people(&no)) }
+            h2 class="govuk-heading-m" { "Accepted version " (version) " (" (yes.len()) ")" }
+            div id="accepted" { (people(&yes)) }
+        }
+        @if ctx.may(state, Action::ManagePolicies) {
+            h2 class="govuk-heading-m" { "Publish a new version" }
+            p class="govuk-body" { "Everyone who must accept the policy will need to accept the new version." }
+            form method="post" action=(format!("/c/{c}/policies/{id}/publish")) novalidate {
+                (csrf(ctx))
+                (text_input("version", "New version", "", None, errors))
+                (text_input("body", "Approved by", &policy.approving_body.clone().unwrap_or_default(), Some("For example council, cabinet, audit_and_governance"), errors))
+                (button("Publish"))
+            }
+            h2 class="govuk-heading-m" { "Record a review" }
+            p class="govuk-body" { "A review that changes nothing keeps everyone's acceptance." }
+            form method="post" action=(format!("/c/{c}/policies/{id}/review")) novalidate {
+                (csrf(ctx))
+                (button("Record a review with no change"))
+            }
+        }
+    })
+    .into_response()
+}
+
+pub async fn policy(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, id)): Path<(String, String)>,
+    Query(r): Query<Recorded>,
+) -> Response {
+    policy_page(&ctx, &state, &id, &Errors::default(), &r.recorded)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PublishForm {
+    version: String,
+    body: String,
+}
+
+async fn record(state: AppState, ctx: Ctx, id: String, kind: EventKind, field: &str) -> Response {
+    let name = kind.event_type().to_string();
+    let event = Event {
+        at: clock::now(),
+        by: Some(ctx.user.person.clone()),
+        kind,
+    };
+    match state.record(&ctx.council, vec![event]).await {
+        Ok(_) => done(format!(
+            "/c/{}/policies/{id}?recorded={name}",
+            ctx.council.id
+        )),
+        Err(e) => {
+            let mut res = policy_page(&ctx, &state, &id, &Errors::from_command(e, field), "");
+            *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+            res
+        }
+    }
+}
+
+pub async fn publish(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, id)): Path<(String, String)>,
+    Form(f): Form<PublishForm>,
+) -> Response {
+    let mut errors = Errors::default();
+    let version = f.version.trim();
+    let current = ctx
+        .council
+        .pack
+        .policy(&PolicyId::from(id.as_str()))
+        .map(|p| ctx.council.with_estate(|e| current_version(e, p)));
+    if version.is_empty() || version.len() > 40 {
+        errors.add("version", "Enter the new version, for example 1.1");
+    } else if current.as_deref() == Some(version) {
+        errors.add(
+            "version",
+            format!(
+                "Version {version} is already current: enter a new version, or record a review"
+            ),
+        );
+    }
+    let Some(body) = optional(&f.body) else {
+        errors.add(
+            "body",
+            "Enter the body that approved it, for example council",
+        );
+        return policy_page_refused(&ctx, &state, &id, &errors);
+    };
+    if !errors.is_empty() {
+        return policy_page_refused(&ctx, &state, &id, &errors);
+    }
+    let kind = EventKind::PolicyApproved(PolicyApproved {
+        policy: PolicyId::from(id.as_str()),
+        version: version.to_owned(),
+        body,
+    });
+    record(state, ctx, id, kind, "version").await
+}
+
+fn policy_page_refused(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors) -> Response {
+    let mut res = policy_page(ctx, state, id, errors, "");
+    *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+    res
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, id)): Path<(String, String)>,
+) -> Response {
+    let kind = EventKind::PolicyReviewed(PolicyReviewed {
+        policy: PolicyId::from(id.as_str()),
+        version: None,
+    });
+    record(state, ctx, id, kind, "version").await
+}

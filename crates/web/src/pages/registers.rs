@@ -1,0 +1,429 @@
+//! The registers: dashboard, people, a person, findings.
+
+use super::{findings_table, status_tag, titled, when};
+use crate::authz::Action;
+use crate::clock;
+use crate::routes::Ctx;
+use crate::state::AppState;
+use axum::Extension;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use domain::{PersonId, PersonKind};
+use jiff::SignedDuration;
+use maud::{Markup, html};
+use rules::{Finding, Status};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// At most this many rows in one list; the page says how many more matched.
+const PAGE: usize = 100;
+
+pub async fn dashboard(State(state): State<AppState>, Extension(ctx): Extension<Ctx>) -> Markup {
+    let now = clock::now();
+    let view = ctx.council.view(now);
+    let c = &ctx.council.id;
+    let soon = now + SignedDuration::from_hours(14 * 24);
+    let overdue: Vec<&Finding> = view
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Overdue)
+        .collect();
+    let mut due_soon: Vec<&Finding> = view
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Open && f.due.is_some_and(|d| d <= soon))
+        .collect();
+    due_soon.sort_by_key(|f| f.due);
+    let mut by_rule: BTreeMap<&str, [usize; 5]> = BTreeMap::new();
+    let mut by_person: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in &view.findings {
+        by_rule.entry(&f.rule).or_default()[crate::council::status_index(f.status)] += 1;
+        if f.status.is_failure()
+            && let Some(p) = &f.concerns.person
+        {
+            *by_person.entry(p).or_default() += 1;
+        }
+    }
+    let mut people: Vec<(&str, usize)> = by_person.into_iter().collect();
+    people.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    people.truncate(10);
+    let names = ctx.council.with_estate(|e| {
+        people
+            .iter()
+            .map(|(p, _)| {
+                e.people
+                    .get(&PersonId::from(*p))
+                    .map(|x| x.name.clone())
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+    });
+    titled(
+        "Dashboard",
+        &ctx,
+        &state,
+        html! {
+            p class="govuk-body" { "As of " (when(&ctx, view.at)) ", from " (view.head) " recorded events." }
+            div class="govuk-grid-row" {
+                @for (i, status) in Status::ALL.iter().enumerate() {
+                    div class="govuk-grid-column-one-fifth" {
+                        a class="govuk-link govuk-link--no-underline" href=(format!("/c/{c}/findings?status={}", status.name())) {
+                            span class="warden-count" data-status=(status.name()) { (view.counts[i]) }
+                            (status_tag(*status))
+                        }
+                    }
+                }
+            }
+            h2 class="govuk-heading-m govuk-!-margin-top-6" { "Overdue now (" (overdue.len()) ")" }
+            @if overdue.is_empty() { p class="govuk-body" { "Nothing is overdue." } }
+            @else { (findings_table(&ctx, &overdue[..overdue.len().min(20)], "The 20 most overdue")) }
+            h2 class="govuk-heading-m" { "Due in the next 14 days (" (due_soon.len()) ")" }
+            @if due_soon.is_empty() { p class="govuk-body" { "Nothing falls due in the next 14 days." } }
+            @else { (findings_table(&ctx, &due_soon[..due_soon.len().min(20)], "Soonest first")) }
+            h2 class="govuk-heading-m" { "By rule" }
+            table class="govuk-table" {
+                caption class="govuk-visually-hidden" { "Findings by rule and status" }
+                thead class="govuk-table__head" { tr class="govuk-table__row" {
+                    th scope="col" class="govuk-table__header" { "Rule" }
+                    @for s in Status::ALL { th scope="col" class="govuk-table__header govuk-table__header--numeric" { (s.name()) } }
+                } }
+                tbody class="govuk-table__body" {
+                    @for (rule, counts) in &by_rule {
+                        tr class="govuk-table__row" {
+                            th scope="row" class="govuk-table__header" {
+                                a class="govuk-link" href=(format!("/c/{c}/findings?rule={rule}")) { (rule) }
+                            }
+                            @for n in counts { td class="govuk-table__cell govuk-table__cell--numeric" { (n) } }
+                        }
+                    }
+                }
+            }
+            h2 class="govuk-heading-m" { "People with the most overdue or violated findings" }
+            @if people.is_empty() { p class="govuk-body" { "No one." } }
+            ul class="govuk-list" {
+                @for ((p, n), name) in people.iter().zip(&names) {
+                    li { a class="govuk-link" href=(format!("/c/{c}/people/{p}")) { (name) " (" (p) ")" } ": " (n) }
+                }
+            }
+        },
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PeopleQuery {
+    q: String,
+    kind: String,
+    department: String,
+    status: String,
+}
+
+fn kind_name(kind: PersonKind) -> &'static str {
+    match kind {
+        PersonKind::Councillor => "councillor",
+        PersonKind::Employee => "employee",
+        PersonKind::ThirdParty => "third_party",
+    }
+}
+
+pub async fn people(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<PeopleQuery>,
+) -> Markup {
+    let now = clock::now();
+    let view = ctx.council.view(now);
+    let c = &ctx.council.id;
+    let needle = q.q.trim().to_lowercase();
+    let (rows, total, departments) = ctx.council.with_estate(|e| {
+        let mut departments: Vec<String> = e
+            .people
+            .values()
+            .filter_map(|p| p.department.clone())
+            .collect();
+        departments.sort();
+        departments.dedup();
+        let mut rows: Vec<(String, String, &'static str, String, bool, usize)> = e
+            .people
+            .iter()
+            .filter(|(id, p)| {
+                let failing = view
+                    .about(id.as_str())
+                    .filter(|f| f.status.is_failure())
+                    .count();
+                (needle.is_empty()
+                    || p.name.to_lowercase().contains(&needle)
+                    || id.as_str().to_lowercase().contains(&needle)
+                    || p.email
+                        .as_deref()
+                        .is_some_and(|m| m.to_lowercase().contains(&needle)))
+                    && (q.kind.is_empty() || kind_name(p.kind) == q.kind)
+                    && (q.department.is_empty()
+                        || p.department.as_deref() == Some(q.department.as_str()))
+                    && match q.status.as_str() {
+                        "present" => p.is_present(),
+                        "left" => !p.is_present(),
+                        "failing" => failing > 0,
+                        _ => true,
+                    }
+            })
+            .map(|(id, p)| {
+                let failing = view
+                    .about(id.as_str())
+                    .filter(|f| f.status.is_failure())
+                    .count();
+                (
+                    id.to_string(),
+                    p.name.clone(),
+                    kind_name(p.kind),
+                    p.department.clone().unwrap_or_default(),
+                    p.is_present(),
+                    failing,
+                )
+            })
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        let total = rows.len();
+        rows.truncate(PAGE);
+        (rows, total, departments)
+    });
+    let kinds = [
+        ("", "Any"),
+        ("councillor", "Councillor"),
+        ("employee", "Employee"),
+        ("third_party", "Third party"),
+    ];
+    let statuses = [
+        ("", "Any"),
+        ("present", "Still here"),
+        ("left", "Left"),
+        ("failing", "Has overdue or violated findings"),
+    ];
+    titled(
+        "People",
+        &ctx,
+        &state,
+        html! {
+            @if ctx.may(&state, Action::ManagePeople) {
+                a class="govuk-button govuk-button--secondary" href=(format!("/c/{c}/starters")) { "Record a starter" }
+            }
+            form method="get" action=(format!("/c/{c}/people")) role="search"
+                hx-get=(format!("/c/{c}/people")) hx-trigger="input changed delay:300ms from:#q, change" hx-target="#people-results" hx-select="#people-results" hx-push-url="true" {
+                div class="govuk-form-group" {
+                    label class="govuk-label" for="q" { "Search by name, id or email" }
+                    input class="govuk-input govuk-!-width-one-half" id="q" name="q" type="search" value=(q.q);
+                }
+                div class="govuk-grid-row" {
+                    div class="govuk-grid-column-one-third" { div class="govuk-form-group" {
+                        label class="govuk-label" for="kind" { "Kind" }
+                        select class="govuk-select" id="kind" name="kind" {
+                            @for (v, t) in kinds { option value=(v) selected[q.kind == v] { (t) } }
+                        }
+                    } }
+                    div class="govuk-grid-column-one-third" { div class="govuk-form-group" {
+                        label class="govuk-label" for="department" { "Department" }
+                        select class="govuk-select" id="department" name="department" {
+                            option value="" { "Any" }
+                            @for d in &departments { option value=(d) selected[q.department == *d] { (d) } }
+                        }
+                    } }
+                    div class="govuk-grid-column-one-third" { div class="govuk-form-group" {
+                        label class="govuk-label" for="status" { "Status" }
+                        select class="govuk-select" id="status" name="status" {
+                            @for (v, t) in statuses { option value=(v) selected[q.status == v] { (t) } }
+                        }
+                    } }
+                }
+                button type="submit" class="govuk-button" data-module="govuk-button" { "Filter" }
+            }
+            div id="people-results" {
+                p class="govuk-body" { (total) " people match" @if total > PAGE { "; the first " (PAGE) " are shown" } "." }
+                table class="govuk-table" {
+                    caption class="govuk-visually-hidden" { "People" }
+                    thead class="govuk-table__head" { tr class="govuk-table__row" {
+                        th scope="col" class="govuk-table__header" { "Name" }
+                        th scope="col" class="govuk-table__header" { "Id" }
+                        th scope="col" class="govuk-table__header" { "Kind" }
+                        th scope="col" class="govuk-table__header" { "Department" }
+                        th scope="col" class="govuk-table__header" { "Status" }
+                        th scope="col" class="govuk-table__header govuk-table__header--numeric" { "Overdue or violated" }
+                    } }
+                    tbody class="govuk-table__body" {
+                        @for (id, name, kind, dept, present, failing) in &rows {
+                            tr class="govuk-table__row" {
+                                td class="govuk-table__cell" { a class="govuk-link" href=(format!("/c/{c}/people/{id}")) { (name) } }
+                                td class="govuk-table__cell" { (id) }
+                                td class="govuk-table__cell" { (kind) }
+                                td class="govuk-table__cell" { (dept) }
+                                td class="govuk-table__cell" { @if *present { "Still here" } @else { "Left" } }
+                                td class="govuk-table__cell govuk-table__cell--numeric" { (failing) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub async fn person(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, person)): Path<(String, String)>,
+) -> Response {
+    let now = clock::now();
+    let view = ctx.council.view(now);
+    let c = &ctx.council.id;
+    let id = PersonId::from(person.as_str());
+    let Some(p) = ctx.council.with_estate(|e| e.people.get(&id).cloned()) else {
+        return super::not_found_page("No such person");
+    };
+    let mut findings: Vec<&Finding> = view.about(&person).collect();
+    findings.sort_by_key(|f| (!f.status.is_failure(), f.status != Status::Open));
+    let row = |k: &str, v: Markup| {
+        html! {
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { (k) } dd class="govuk-summary-list__value" { (v) } }
+        }
+    };
+    let list = |items: Vec<String>| {
+        html! {
+            @if items.is_empty() { "None" } @else { ul class="govuk-list" { @for i in &items { li { (i) } } } }
+        }
+    };
+    let departments_hint = "Leave blank to keep as it is";
+    titled(
+        &p.name,
+        &ctx,
+        &state,
+        html! {
+            span class="govuk-caption-m" { (person) }
+            dl class="govuk-summary-list" {
+                (row("Kind", html! { (kind_name(p.kind)) }))
+                (row("Email", html! { (p.email.clone().unwrap_or_default()) }))
+                (row("Department", html! { (p.department.clone().unwrap_or_default()) }))
+                (row("Job", html! { (p.job.clone().unwrap_or_default()) }))
+                (row("Joined", html! { (when(&ctx, p.joined)) }))
+                (row("Left", html! { @if let Some(l) = p.left { (when(&ctx, l)) } @else { "Still here" } }))
+                (row("Roles", list(p.roles.iter().map(|r| r.to_string()).collect())))
+                (row("Devices held", html! {
+                    @if p.devices_held.is_empty() { "None" }
+                    ul class="govuk-list" { @for d in p.devices_held.iter() { li { a class="govuk-link" href=(format!("/c/{c}/devices/{d}")) { (d) } } } }
+                }))
+                (row("Access", list(p.access.iter().map(|(r, g)| format!("{r} (since {})", when(&ctx, g.granted))).collect())))
+                (row("Policies accepted", list(p.acceptances.iter().flat_map(|(pol, versions)| versions.iter().map(move |(v, at)| (pol, v, at))).map(|(pol, v, at)| format!("{pol} version {v} on {}", when(&ctx, *at))).collect())))
+                (row("Training", list(p.training.iter().map(|(course, at)| format!("{course}, {}", when(&ctx, *at))).collect())))
+                (row("MFA", list(p.mfa.iter().map(|m| format!("{m:?}")).collect())))
+                (row("Password last changed", html! { @if let Some(t) = p.password_changed { (when(&ctx, t)) } @else { "Not recorded" } }))
+            }
+            @if ctx.may(&state, Action::ManagePeople) && p.is_present() {
+                div class="warden-actions" {
+                    a class="govuk-button govuk-button--warning" href=(format!("/c/{c}/people/{person}/leave")) { "Record this person leaving" }
+                }
+                details class="govuk-details" {
+                    summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Record a move (new department or job)" } }
+                    div class="govuk-details__text" {
+                        form method="post" action=(format!("/c/{c}/people/{person}/move")) novalidate {
+                            (super::csrf(&ctx))
+                            (super::text_input("department", "New department", "", Some(departments_hint), &super::Errors::default()))
+                            (super::text_input("job", "New job title", "", Some(departments_hint), &super::Errors::default()))
+                            (super::button("Record the move"))
+                        }
+                    }
+                }
+            }
+            @if !p.is_present() && ctx.may(&state, Action::ManagePeople) {
+                a class="govuk-button govuk-button--secondary" href=(format!("/c/{c}/people/{person}/leave")) { "Leaver checklist" }
+            }
+            @if ctx.may(&state, Action::ManageAccess) && p.is_present() {
+                details class="govuk-details" {
+                    summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Grant access to a resource" } }
+                    div class="govuk-details__text" {
+                        form method="post" action=(format!("/c/{c}/people/{person}/access/grant")) novalidate {
+                            (super::csrf(&ctx))
+                            (super::text_input("resource", "Resource", "", Some("For example email, or restricted/finance for a restricted folder"), &super::Errors::default()))
+                            (super::text_input("requested_by", "Requested by (person id)", "", Some("Optional; some packs allow only named roles to request restricted access"), &super::Errors::default()))
+                            (super::button("Grant access"))
+                        }
+                    }
+                }
+            }
+            (findings_table(&ctx, &findings, "Findings about this person"))
+        },
+    )
+    .into_response()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FindingsQuery {
+    status: String,
+    rule: String,
+    q: String,
+}
+
+pub async fn findings(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<FindingsQuery>,
+) -> Markup {
+    let view = ctx.council.view(clock::now());
+    let c = &ctx.council.id;
+    let needle = q.q.trim();
+    let matching: Vec<&Finding> = view
+        .findings
+        .iter()
+        .filter(|f| q.status.is_empty() || f.status.name() == q.status)
+        .filter(|f| q.rule.is_empty() || *f.rule == *q.rule)
+        .filter(|f| {
+            needle.is_empty()
+                || [
+                    &f.concerns.person,
+                    &f.concerns.device,
+                    &f.concerns.incident,
+                    &f.concerns.policy,
+                ]
+                .iter()
+                .any(|x| x.as_deref() == Some(needle))
+        })
+        .collect();
+    let mut rules: Vec<&str> = ctx
+        .council
+        .pack
+        .rules
+        .iter()
+        .map(|r| r.id.as_str())
+        .collect();
+    rules.sort();
+    titled(
+        "Findings",
+        &ctx,
+        &state,
+        html! {
+            form method="get" action=(format!("/c/{c}/findings")) {
+                div class="govuk-grid-row" {
+                    div class="govuk-grid-column-one-third" { div class="govuk-form-group" {
+                        label class="govuk-label" for="status" { "Status" }
+                        select class="govuk-select" id="status" name="status" {
+                            option value="" { "Any" }
+                            @for s in Status::ALL { option value=(s.name()) selected[q.status == s.name()] { (s.name()) } }
+                        }
+                    } }
+                    div class="govuk-grid-column-one-third" { div class="govuk-form-group" {
+                        label class="govuk-label" for="rule" { "Rule" }
+                        select class="govuk-select" id="rule" name="rule" {
+                            option value="" { "Any" }
+                            @for r in &rules { option value=(r) selected[q.rule == *r] { (r) } }
+                        }
+                    } }
+                    div class="govuk-grid-column-one-third" { div class="govuk-form-group" {
+                        label class="govuk-label" for="q" { "Person, device, incident or policy id" }
+                        input class="govuk-input" id="q" name="q" type="text" value=(q.q);
+                    } }
+                }
+                button type="submit" class="govuk-button" data-module="govuk-button" { "Filter" }
+            }
+            p class="govuk-body" { (matching.len()) " findings match" @if matching.len() > PAGE { "; the first " (PAGE) " are shown" } "." }
+            (findings_table(&ctx, &matching[..matching.len().min(PAGE)], "Findings"))
+        },
+    )
+}

@@ -1,0 +1,562 @@
+//! Sign-in: person id or email and password, then a TOTP code (or a
+//! recovery code), or enrolment in TOTP when the person must have it and
+//! has not yet. Failures are throttled per account and per client address.
+
+use super::{Errors, button, error_summary, page, password_input, select, text_input};
+use crate::accounts::{Account, new_totp_secret, otpauth_url};
+use crate::authz::{Action, User, WebRole};
+use crate::clock;
+use crate::council::Council;
+use crate::routes::{Routes, constant_time_eq, session_id, signed_in, user_of};
+use crate::sessions::{COOKIE, Session, Stage};
+use crate::state::AppState;
+use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::PersonId;
+use maud::{Markup, html};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+pub fn routes(r: Routes) -> Routes {
+    r.public_get("/", home)
+        .public_get("/sign-in", sign_in_form)
+        .public_post("/sign-in", sign_in)
+        .public_get("/sign-in/code", code_form)
+        .public_post("/sign-in/code", code)
+        .public_get("/sign-in/setup", setup_form)
+        .public_post("/sign-in/setup", setup)
+        .public_post("/sign-out", sign_out)
+}
+
+async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(sid) = session_id(&headers)
+        && let Some((user, council, _)) = signed_in(&state, &sid).await
+    {
+        return Redirect::to(&landing(&state, &user, &council)).into_response();
+    }
+    Redirect::to("/sign-in").into_response()
+}
+
+/// Where a user starts: the dashboard if they may see it, else My Warden.
+fn landing(state: &AppState, user: &User, council: &Council) -> String {
+    if state.authz.allows(user, Action::ViewRegisters, &council.id) {
+        format!("/c/{}", council.id)
+    } else {
+        format!("/c/{}/me", council.id)
+    }
+}
+
+fn cookie(state: &AppState, id: &str) -> HeaderValue {
+    let secure = if state.secure_cookies { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The request's session, or a new anonymous one (with its cookie to set).
+fn session(state: &AppState, headers: &HeaderMap) -> (String, Session, Option<HeaderValue>) {
+    let now = clock::now();
+    if let Some(id) = session_id(headers)
+        && let Some(s) = state.sessions.get(&id, now)
+    {
+        return (id, s, None);
+    }
+    let (id, s) = state.sessions.start(now);
+    let set = cookie(state, &id);
+    (id, s, Some(set))
+}
+
+fn with_cookie(set: Option<HeaderValue>, res: impl IntoResponse) -> Response {
+    let mut res = res.into_response();
+    if let Some(v) = set {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// A local path to return to after sign-in; anything else is ignored.
+fn safe_next(next: &str) -> Option<&str> {
+    (next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')).then_some(next)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct Next {
+    next: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SignInForm {
+    csrf: String,
+    council: String,
+    username: String,
+    password: String,
+    next: String,
+}
+
+fn sign_in_page(state: &AppState, csrf: &str, form: &SignInForm, errors: &Errors) -> Markup {
+    let councils: Vec<(String, String)> = state
+        .councils
+        .values()
+        .map(|c| (c.id.clone(), c.pack.council.clone()))
+        .collect();
+    page(
+        "Sign in",
+        None,
+        None,
+        html! {
+            (error_summary(errors))
+            h1 class="govuk-heading-l" { "Sign in to Warden" }
+            form method="post" action="/sign-in" novalidate {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="next" value=(form.next);
+                @if councils.len() > 1 {
+                    (select("council", "Council", &councils, &form.council, errors))
+                } @else if let Some((id, name)) = councils.first() {
+                    input type="hidden" name="council" value=(id);
+                    p class="govuk-body" { (name) }
+                }
+                (text_input("username", "Person id or email address", &form.username, None, errors))
+                (password_input("password", "Password", "current-password", errors))
+                (button("Continue"))
+            }
+        },
+    )
+}
+
+async fn sign_in_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(next): Query<Next>,
+) -> Response {
+    let (_, s, set) = session(&state, &headers);
+    let form = SignInForm {
+        next: next.next,
+        ..Default::default()
+    };
+    with_cookie(
+        set,
+        sign_in_page(&state, &s.csrf, &form, &Errors::default()),
+    )
+}
+
+fn find_person(council: &Council, username: &str) -> Option<PersonId> {
+    let username = username.trim();
+    council.with_estate(|estate| {
+        let by_id = PersonId::from(username);
+        if estate.people.contains_key(&by_id) {
+            return Some(by_id);
+        }
+        estate
+            .people
+            .iter()
+            .find(|(_, p)| {
+                p.email
+                    .as_deref()
+                    .is_some_and(|e| e.eq_ignore_ascii_case(username))
+            })
+            .map(|(id, _)| id.clone())
+    })
+}
+
+/// Whether the person must use a second factor: every role but plain
+/// self-service, and everyone when the pack requires MFA anywhere.
+pub fn needs_mfa(council: &Council, user: &User) -> bool {
+    user.roles.iter().any(|r| *r != WebRole::Member)
+        || council
+            .pack
+            .rules
+            .iter()
+            .any(|r| matches!(&r.kind, rules::pack::RuleKind::Precondition(p) if p.require.mfa))
+}
+
+fn too_many(until: jiff::Timestamp) -> Response {
+    let body = html! {
+        h1 class="govuk-heading-l" { "Too many attempts" }
+        p class="govuk-body" { "For your security, signing in is paused. Try again after "
+            (until.strftime("%H:%M UTC")) "." }
+    };
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        page("Too many attempts", None, None, body),
+    )
+        .into_response()
+}
+
+async fn sign_in(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    let now = clock::now();
+    let Some(sid) = session_id(&headers) else {
+        return super::csrf_refused().into_response();
+    };
+    let Some(s) = state.sessions.get(&sid, now) else {
+        return super::csrf_refused().into_response();
+    };
+    if !constant_time_eq(form.csrf.as_bytes(), s.csrf.as_bytes()) {
+        return super::csrf_refused().into_response();
+    }
+    let account_key = format!(
+        "account:{}/{}",
+        form.council,
+        form.username.trim().to_lowercase()
+    );
+    let peer_key = format!("peer:{}", peer.ip());
+    for key in [&account_key, &peer_key] {
+        if let Some(until) = state.throttle.blocked_until(key, now) {
+            return too_many(until);
+        }
+    }
+    let found = match state.council(&form.council) {
+        Some(council) => match find_person(&council, &form.username) {
+            Some(person) => match state.account(&council.id, person.as_str()).await {
+                Ok(Some(account)) if account.password_matches(&form.password) => {
+                    user_of(&council, &person).map(|user| (council, user, account))
+                }
+                _ => None,
+            },
+            None => None,
+        },
+        None => None,
+    };
+    let Some((council, user, account)) = found else {
+        state.throttle.fail(&account_key, now);
+        state.throttle.fail(&peer_key, now);
+        let mut errors = Errors::default();
+        errors.add(
+            "username",
+            "Enter a correct person id or email address and password",
+        );
+        let form = SignInForm {
+            password: String::new(),
+            ..form
+        };
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            sign_in_page(&state, &s.csrf, &form, &errors),
+        )
+            .into_response();
+    };
+    state.throttle.clear(&account_key);
+    let next = safe_next(&form.next).map(str::to_owned);
+    let (stage, to) = match (&account.totp_secret, needs_mfa(&council, &user)) {
+        (Some(_), _) => (
+            Stage::Password {
+                council: council.id.clone(),
+                person: user.person.clone(),
+            },
+            "/sign-in/code".to_owned(),
+        ),
+        (None, true) => (
+            Stage::Enrol {
+                council: council.id.clone(),
+                person: user.person.clone(),
+                secret: new_totp_secret(),
+            },
+            "/sign-in/setup".to_owned(),
+        ),
+        (None, false) => (
+            Stage::SignedIn {
+                council: council.id.clone(),
+                person: user.person.clone(),
+                generation: account.generation,
+            },
+            next.clone()
+                .unwrap_or_else(|| landing(&state, &user, &council)),
+        ),
+    };
+    let to = match (&stage, next) {
+        (Stage::SignedIn { .. }, _) | (_, None) => to,
+        (_, Some(next)) => format!("{to}?next={}", urlencode(&next)),
+    };
+    let id = state.sessions.advance(&sid, stage, now);
+    with_cookie(Some(cookie(&state, &id)), Redirect::to(&to))
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CodeForm {
+    csrf: String,
+    code: String,
+    next: String,
+}
+
+fn code_page(csrf: &str, next: &str, errors: &Errors) -> Markup {
+    page(
+        "Enter your code",
+        None,
+        None,
+        html! {
+            (error_summary(errors))
+            h1 class="govuk-heading-l" { "Enter the code from your authenticator app" }
+            form method="post" action="/sign-in/code" novalidate {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="next" value=(next);
+                (text_input("code", "Six-digit code", "", Some("Or one of your recovery codes, such as 1a2b3-c4d5e"), errors))
+                (button("Sign in"))
+            }
+        },
+    )
+}
+
+async fn code_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(next): Query<Next>,
+) -> Response {
+    let (_, s, _) = session(&state, &headers);
+    if !matches!(s.stage, Stage::Password { .. }) {
+        return Redirect::to("/sign-in").into_response();
+    }
+    code_page(&s.csrf, &next.next, &Errors::default()).into_response()
+}
+
+/// The session's pending sign-in, checked against the form's CSRF token.
+fn pending(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<(String, Session), Box<Response>> {
+    let sid = session_id(headers).ok_or_else(|| Box::new(super::csrf_refused().into_response()))?;
+    let s = state
+        .sessions
+        .get(&sid, clock::now())
+        .ok_or_else(|| Box::new(Redirect::to("/sign-in").into_response()))?;
+    if !constant_time_eq(csrf.as_bytes(), s.csrf.as_bytes()) {
+        return Err(Box::new(super::csrf_refused().into_response()));
+    }
+    Ok((sid, s))
+}
+
+async fn code(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    let now = clock::now();
+    let (sid, s) = match pending(&state, &headers, &form.csrf) {
+        Ok(x) => x,
+        Err(res) => return *res,
+    };
+    let Stage::Password { council, person } = s.stage.clone() else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let key = format!("code:{council}/{person}");
+    if let Some(until) = state.throttle.blocked_until(&key, now) {
+        return too_many(until);
+    }
+    let Some(c) = state.council(&council) else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let Ok(Some(mut account)) = state.account(&council, person.as_str()).await else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let ok = account.accept_totp(&form.code, now, person.as_str())
+        || account.use_recovery_code(&form.code);
+    if !ok {
+        state.throttle.fail(&key, now);
+        let mut errors = Errors::default();
+        errors.add("code", "Enter the current six-digit code from your authenticator app, or an unused recovery code");
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code_page(&s.csrf, &form.next, &errors),
+        )
+            .into_response();
+    }
+    state.throttle.clear(&key);
+    if let Err(e) = state
+        .save_account(&council, person.as_str(), &account)
+        .await
+    {
+        tracing::error!(error = %e, "could not save the account after sign-in");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Warden could not sign you in just now; try again",
+        )
+            .into_response();
+    }
+    finish(&state, &sid, &c, &person, &account, &form.next)
+}
+
+fn finish(
+    state: &AppState,
+    sid: &str,
+    council: &Arc<Council>,
+    person: &PersonId,
+    account: &Account,
+    next: &str,
+) -> Response {
+    let Some(user) = user_of(council, person) else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let stage = Stage::SignedIn {
+        council: council.id.clone(),
+        person: person.clone(),
+        generation: account.generation,
+    };
+    let id = state.sessions.advance(sid, stage, clock::now());
+    let to = safe_next(next)
+        .map(str::to_owned)
+        .unwrap_or_else(|| landing(state, &user, council));
+    with_cookie(Some(cookie(state, &id)), Redirect::to(&to))
+}
+
+fn setup_page(csrf: &str, secret: &str, label: &str, next: &str, errors: &Errors) -> Markup {
+    let grouped: Vec<String> = secret
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    page(
+        "Set up your authenticator app",
+        None,
+        None,
+        html! {
+            (error_summary(errors))
+            h1 class="govuk-heading-l" { "Set up your authenticator app" }
+            p class="govuk-body" { "Your role needs a second factor. In an authenticator app (for example Microsoft Authenticator or Google Authenticator), add an account with this key:" }
+            p class="govuk-body govuk-!-font-weight-bold" id="totp-secret" { (grouped.join(" ")) }
+            details class="govuk-details" {
+                summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Set-up address for apps that take one" } }
+                div class="govuk-details__text" { code { (otpauth_url(secret, label).unwrap_or_default()) } }
+            }
+            form method="post" action="/sign-in/setup" novalidate {
+                input type="hidden" name="csrf" value=(csrf);
+                input type="hidden" name="next" value=(next);
+                (text_input("code", "Six-digit code the app now shows", "", None, errors))
+                (button("Continue"))
+            }
+        },
+    )
+}
+
+async fn setup_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(next): Query<Next>,
+) -> Response {
+    let (_, s, _) = session(&state, &headers);
+    let Stage::Enrol { person, secret, .. } = &s.stage else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    setup_page(
+        &s.csrf,
+        secret,
+        person.as_str(),
+        &next.next,
+        &Errors::default(),
+    )
+    .into_response()
+}
+
+async fn setup(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    let now = clock::now();
+    let (sid, s) = match pending(&state, &headers, &form.csrf) {
+        Ok(x) => x,
+        Err(res) => return *res,
+    };
+    let Stage::Enrol {
+        council,
+        person,
+        secret,
+    } = s.stage.clone()
+    else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let (Some(c), Ok(Some(mut account))) = (
+        state.council(&council),
+        state.account(&council, person.as_str()).await,
+    ) else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let codes = account.enrol_totp(secret.clone());
+    if !account.accept_totp(&form.code, now, person.as_str()) {
+        let mut errors = Errors::default();
+        errors.add(
+            "code",
+            "Enter the six-digit code your authenticator app shows for Warden",
+        );
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            setup_page(&s.csrf, &secret, person.as_str(), &form.next, &errors),
+        )
+            .into_response();
+    }
+    if let Err(e) = state
+        .save_account(&council, person.as_str(), &account)
+        .await
+    {
+        tracing::error!(error = %e, "could not save the enrolment");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Warden could not save your authenticator just now; try again",
+        )
+            .into_response();
+    }
+    let Some(user) = user_of(&c, &person) else {
+        return Redirect::to("/sign-in").into_response();
+    };
+    let stage = Stage::SignedIn {
+        council: council.clone(),
+        person: person.clone(),
+        generation: account.generation,
+    };
+    let id = state.sessions.advance(&sid, stage, now);
+    let to = safe_next(&form.next)
+        .map(str::to_owned)
+        .unwrap_or_else(|| landing(&state, &user, &c));
+    let body = html! {
+        h1 class="govuk-heading-l" { "Save your recovery codes" }
+        p class="govuk-body" { "If you lose your phone, each of these codes signs you in once instead of the app. They are shown only now: keep them somewhere safe." }
+        ul class="govuk-list govuk-list--bullet" id="recovery-codes" { @for code in &codes { li { code { (code) } } } }
+        a class="govuk-button" href=(to) { "Continue" }
+    };
+    with_cookie(
+        Some(cookie(&state, &id)),
+        page("Recovery codes", None, None, body),
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SignOutForm {
+    csrf: String,
+}
+
+async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<SignOutForm>,
+) -> Response {
+    if let Some(sid) = session_id(&headers)
+        && let Some(s) = state.sessions.get(&sid, clock::now())
+    {
+        if !constant_time_eq(form.csrf.as_bytes(), s.csrf.as_bytes()) {
+            return super::csrf_refused().into_response();
+        }
+        state.sessions.end(&sid);
+    }
+    Redirect::to("/sign-in").into_response()
+}

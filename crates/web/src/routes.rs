@@ -1,0 +1,316 @@
+//! The route table. Every route is added through [`Routes`], which records
+//! its method, path and what guards it, so the authorisation matrix test can
+//! enumerate the router: a route added without a rule cannot exist.
+
+use crate::authz::{Action, User, WebRole};
+use crate::council::Council;
+use crate::sessions::{COOKIE, Stage};
+use crate::state::AppState;
+use crate::{api, clock, pages};
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{MethodRouter, get, post};
+use std::sync::Arc;
+
+/// Who may reach a route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Guard {
+    /// Anyone: sign-in, health, assets, the OpenAPI document.
+    Public,
+    /// A signed-in browser session of the council in the path, allowed the
+    /// action; POSTs must carry the session's CSRF token.
+    Page(Action),
+    /// An API token of the council in the path, allowed the action.
+    Api(Action),
+}
+
+#[derive(Clone, Debug)]
+pub struct RouteInfo {
+    pub method: Method,
+    pub path: &'static str,
+    pub guard: Guard,
+}
+
+/// What a guarded handler knows about the request.
+#[derive(Clone)]
+pub struct Ctx {
+    pub user: User,
+    pub council: Arc<Council>,
+    pub csrf: String,
+    pub session: Option<String>,
+}
+
+impl Ctx {
+    /// Whether the user may also take `action` (to show or hide a button).
+    pub fn may(&self, state: &AppState, action: Action) -> bool {
+        state.authz.allows(&self.user, action, &self.council.id)
+    }
+}
+
+pub struct Routes {
+    state: AppState,
+    router: Router<AppState>,
+    table: Vec<RouteInfo>,
+}
+
+impl Routes {
+    fn new(state: AppState) -> Routes {
+        Routes {
+            state,
+            router: Router::new(),
+            table: Vec::new(),
+        }
+    }
+
+    fn add(
+        mut self,
+        method: Method,
+        path: &'static str,
+        guard: Guard,
+        route: MethodRouter<AppState>,
+    ) -> Self {
+        let state = self.state.clone();
+        let route = match guard {
+            Guard::Public => route,
+            Guard::Page(action) => route.route_layer(middleware::from_fn_with_state(
+                state,
+                move |s: State<AppState>, req: Request, next: Next| {
+                    guard_page(s, action, req, next)
+                },
+            )),
+            Guard::Api(action) => route.route_layer(middleware::from_fn_with_state(
+                state,
+                move |s: State<AppState>, req: Request, next: Next| {
+                    api::guard(s, action, req, next)
+                },
+            )),
+        };
+        self.router = self.router.route(path, route);
+        self.table.push(RouteInfo {
+            method,
+            path,
+            guard,
+        });
+        self
+    }
+
+    pub fn public_get<H, T>(self, path: &'static str, h: H) -> Self
+    where
+        H: axum::handler::Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::GET, path, Guard::Public, get(h))
+    }
+
+    pub fn public_post<H, T>(self, path: &'static str, h: H) -> Self
+    where
+        H: axum::handler::Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::POST, path, Guard::Public, post(h))
+    }
+
+    pub fn get<H, T>(self, path: &'static str, action: Action, h: H) -> Self
+    where
+        H: axum::handler::Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::GET, path, Guard::Page(action), get(h))
+    }
+
+    pub fn post<H, T>(self, path: &'static str, action: Action, h: H) -> Self
+    where
+        H: axum::handler::Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::POST, path, Guard::Page(action), post(h))
+    }
+
+    pub fn api_get<H, T>(self, path: &'static str, action: Action, h: H) -> Self
+    where
+        H: axum::handler::Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::GET, path, Guard::Api(action), get(h))
+    }
+
+    pub fn api_post<H, T>(self, path: &'static str, action: Action, h: H) -> Self
+    where
+        H: axum::handler::Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::POST, path, Guard::Api(action), post(h))
+    }
+}
+
+/// The whole application and its route table.
+pub fn app(state: AppState) -> (Router, Vec<RouteInfo>) {
+    let routes = Routes::new(state.clone());
+    let routes = crate::ops::routes(routes);
+    let routes = pages::routes(routes);
+    let routes = api::routes(routes);
+    let Routes { router, table, .. } = routes;
+    let router = router
+        .fallback(pages::not_found)
+        .layer(middleware::from_fn(crate::ops::observe))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state);
+    (router, table)
+}
+
+/// Headers every response carries: no framing, no sniffing, a strict
+/// content security policy (all scripts and styles are served by Warden).
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
+        h.insert(k, axum::http::HeaderValue::from_static(v));
+    };
+    set(h, "x-frame-options", "DENY");
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "referrer-policy", "same-origin");
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    );
+    res
+}
+
+/// The session id from the request's cookie.
+pub fn session_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The council named by a `/c/{council}/...` or `/api/v1/councils/{council}/...` path.
+pub fn council_in_path(path: &str) -> Option<&str> {
+    let rest = path
+        .strip_prefix("/c/")
+        .or_else(|| path.strip_prefix("/api/v1/councils/"))?;
+    rest.split('/').next().filter(|s| !s.is_empty())
+}
+
+/// The signed-in user behind a session, if it is still good: signed in, the
+/// account unchanged since (no password change), and the person not left.
+pub async fn signed_in(state: &AppState, session_id: &str) -> Option<(User, Arc<Council>, String)> {
+    let now = clock::now();
+    let session = state.sessions.get(session_id, now)?;
+    let Stage::SignedIn {
+        council,
+        person,
+        generation,
+    } = session.stage
+    else {
+        return None;
+    };
+    let c = state.council(&council)?;
+    let account = state.account(&council, person.as_str()).await.ok()??;
+    let user = user_of(&c, &person)?;
+    if account.generation != generation {
+        state.sessions.end(session_id);
+        return None;
+    }
+    Some((user, c, session.csrf))
+}
+
+/// A person as a user, if they are present in the estate.
+pub fn user_of(council: &Council, person: &domain::PersonId) -> Option<User> {
+    council.with_estate(|estate| {
+        let p = estate.people.get(person).filter(|p| p.is_present())?;
+        Some(User {
+            council: council.id.clone(),
+            person: person.clone(),
+            name: p.name.clone(),
+            roles: WebRole::of(p),
+        })
+    })
+}
+
+async fn guard_page(
+    State(state): State<AppState>,
+    action: Action,
+    req: Request,
+    next: Next,
+) -> Response {
+    let path = req.uri().path().to_owned();
+    let Some(sid) = session_id(req.headers()) else {
+        return to_sign_in(&path);
+    };
+    let Some((user, council, csrf)) = signed_in(&state, &sid).await else {
+        return to_sign_in(&path);
+    };
+    let target = council_in_path(&path).unwrap_or_default().to_owned();
+    let Some(target_council) = state.council(&target) else {
+        return pages::forbidden(&user).into_response();
+    };
+    if !state.authz.allows(&user, action, &target) || target_council.id != council.id {
+        tracing::info!(person = %user.person, action = action.name(), %path, "denied");
+        return pages::forbidden(&user).into_response();
+    }
+    let req = if req.method() == Method::POST {
+        match check_csrf(req, &csrf).await {
+            Ok(req) => req,
+            Err(res) => return res,
+        }
+    } else {
+        req
+    };
+    let mut req = req;
+    req.extensions_mut().insert(Ctx {
+        user,
+        council,
+        csrf,
+        session: Some(sid),
+    });
+    next.run(req).await
+}
+
+fn to_sign_in(path: &str) -> Response {
+    let next = form_urlencoded_component(path);
+    Redirect::to(&format!("/sign-in?next={next}")).into_response()
+}
+
+fn form_urlencoded_component(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Reads the form body, checks its `csrf` field against the session's
+/// token, and hands the request on with the same body.
+async fn check_csrf(req: Request, expected: &str) -> Result<Request, Response> {
+    let (parts, body) = req.into_parts();
+    let bytes: Bytes = axum::body::to_bytes(body, 256 * 1024)
+        .await
+        .map_err(|_| (StatusCode::PAYLOAD_TOO_LARGE, "The form was too large").into_response())?;
+    let given: Option<String> = serde_urlencoded_field(&bytes, "csrf");
+    if !given.is_some_and(|g| constant_time_eq(g.as_bytes(), expected.as_bytes())) {
+        return Err(pages::csrf_refused().into_response());
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+fn serde_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_html_form::from_bytes(body).ok()?;
+    pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
