@@ -128,8 +128,8 @@ pub fn demo(args: DemoArgs) -> Result<bool, BadInput> {
     let db = format!("sqlite:{}", path.display());
     let pack = load_pack("southend")?;
     let mut log = store::open(&db).map_err(|e| fail(&db, e))?;
-    let accounts =
-        web::demo::load(log.as_mut(), &pack, now(), args.seed).map_err(|e| fail(&db, e))?;
+    let demo = web::demo::load(log.as_mut(), &pack, now(), args.seed).map_err(|e| fail(&db, e))?;
+    let accounts = &demo.accounts;
     let state = web::state(
         log,
         vec![(web::demo::COUNCIL.to_owned(), pack)],
@@ -141,10 +141,15 @@ pub fn demo(args: DemoArgs) -> Result<bool, BadInput> {
         BadInput
     })?;
     if let Some(file) = &args.accounts_json {
-        let json: Vec<serde_json::Value> = accounts
+        let list: Vec<serde_json::Value> = accounts
             .iter()
             .map(|a| serde_json::json!({"role": a.role, "person": a.person.as_str(), "name": a.name, "password": web::demo::PASSWORD, "totp_secret": a.totp_secret}))
             .collect();
+        let json = serde_json::json!({
+            "council": web::demo::COUNCIL,
+            "accounts": list,
+            "leaver": demo.leaver.as_ref().map(|p| p.as_str()),
+        });
         std::fs::write(
             file,
             serde_json::to_string_pretty(&json).unwrap_or_default(),
@@ -163,7 +168,7 @@ pub fn demo(args: DemoArgs) -> Result<bool, BadInput> {
             web::demo::PASSWORD
         );
         say!("");
-        for a in &accounts {
+        for a in accounts {
             say!(
                 "  {:<24} {:<14} {:<28} authenticator key {}",
                 a.role,

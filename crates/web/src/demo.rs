@@ -103,14 +103,22 @@ fn pick(
         .map(|id| (*id).clone())
 }
 
+/// What the demo made: its sign-ins, and a person worth trying the leaver
+/// checklist on (a councillor with devices, whose return the pack times,
+/// and no sign-in).
+pub struct Demo {
+    pub accounts: Vec<DemoAccount>,
+    pub leaver: Option<PersonId>,
+}
+
 /// Fills `log` (which must not hold the council yet) with the demo council
-/// and its accounts. Returns the accounts to print.
+/// and its accounts.
 pub fn load(
     log: &mut dyn EventLog,
     pack: &PolicyPack,
     now: Timestamp,
     seed: u64,
-) -> Result<Vec<DemoAccount>, StoreError> {
+) -> Result<Demo, StoreError> {
     let spec = generate::Spec {
         people: 360,
         years: 1,
@@ -135,6 +143,8 @@ pub fn load(
             chosen.push((role, p));
         }
     }
+    let taken: Vec<PersonId> = chosen.iter().map(|(_, p)| p.clone()).collect();
+    let leaver = pick(&estate, None, PersonKind::Councillor, &taken);
     let mut events = events;
     let at = events
         .last()
@@ -174,5 +184,5 @@ pub fn load(
             totp_secret: secret,
         });
     }
-    Ok(accounts)
+    Ok(Demo { accounts, leaver })
 }

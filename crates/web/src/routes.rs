@@ -164,8 +164,17 @@ pub fn app(state: AppState) -> (Router, Vec<RouteInfo>) {
 
 /// Headers every response carries: no framing, no sniffing, a strict
 /// content security policy (all scripts and styles are served by Warden).
+/// For htmx's boosted requests, the address to show: a form's POST is
+/// followed to the page it redirects to, and that page's own address is
+/// the one to keep in the history, not the form's action.
 async fn security_headers(req: Request, next: Next) -> Response {
+    let push = (req.headers().contains_key("hx-request") && req.method() == Method::GET)
+        .then(|| req.uri().to_string())
+        .and_then(|uri| axum::http::HeaderValue::from_str(&uri).ok());
     let mut res = next.run(req).await;
+    if let Some(uri) = push {
+        res.headers_mut().insert("hx-push-url", uri);
+    }
     let h = res.headers_mut();
     let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
         h.insert(k, axum::http::HeaderValue::from_static(v));

@@ -236,7 +236,7 @@ fn incident_page(
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Discovered" } dd class="govuk-summary-list__value" { (when(ctx, i.discovered)) } }
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Reported" } dd class="govuk-summary-list__value" { (when(ctx, i.reported)) } }
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Personal data" } dd class="govuk-summary-list__value" { @if i.personal_data { "Yes" } @else { "No" } } }
-            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Notifiable" } dd class="govuk-summary-list__value" id="notifiable" { @match i.notifiable { Some(true) => "Yes", Some(false) => "No", None => "Not assessed" } } }
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Notifiable" } dd class="govuk-summary-list__value" id="notifiable-state" { @match i.notifiable { Some(true) => "Yes", Some(false) => "No", None => "Not assessed" } } }
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Regulator told" } dd class="govuk-summary-list__value" { (i.regulator_notified.map(|t| when(ctx, t)).unwrap_or_else(|| "No".into())) } }
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Closed" } dd class="govuk-summary-list__value" { (i.closed.map(|t| when(ctx, t)).unwrap_or_else(|| "Open".into())) } }
         }

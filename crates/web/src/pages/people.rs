@@ -12,10 +12,12 @@ use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Response};
+use domain::EventType;
 use domain::event::{AccessChange, PersonJoined, PersonLeft, PersonMoved};
 use domain::{Event, EventKind, PersonId, PersonKind, ResourceId};
 use maud::{Markup, html};
 use rules::Status;
+use rules::pack::RuleKind;
 use serde::Deserialize;
 
 #[derive(Deserialize, Default)]
@@ -232,9 +234,17 @@ fn leaver_page(
         .into_response();
     }
     let view = ctx.council.view(clock::now());
+    // What leaving started: the running clocks of this person's obligations
+    // whose trigger is `person_left`.
+    let started_by_leaving = |f: &rules::Finding| {
+        ctx.council.pack.rules.iter().any(|r| {
+            *r.id == *f.rule
+                && matches!(&r.kind, RuleKind::Obligation(o) if o.trigger.event == EventType::PersonLeft)
+        })
+    };
     let about: Vec<&rules::Finding> = view
         .about(person)
-        .filter(|f| matches!(f.status, Status::Open | Status::Overdue))
+        .filter(|f| matches!(f.status, Status::Open | Status::Overdue) && started_by_leaving(f))
         .collect();
     let clock_for = |device: Option<&str>, resource: Option<&str>| {
         about.iter().find(|f| {

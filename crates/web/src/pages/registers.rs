@@ -64,9 +64,9 @@ pub async fn dashboard(State(state): State<AppState>, Extension(ctx): Extension<
         &state,
         html! {
             p class="govuk-body" { "As of " (when(&ctx, view.at)) ", from " (view.head) " recorded events." }
-            div class="govuk-grid-row" {
+            div class="warden-counts" {
                 @for (i, status) in Status::ALL.iter().enumerate() {
-                    div class="govuk-grid-column-one-fifth" {
+                    div {
                         a class="govuk-link govuk-link--no-underline" href=(format!("/c/{c}/findings?status={}", status.name())) {
                             span class="warden-count" data-status=(status.name()) { (view.counts[i]) }
                             (status_tag(*status))

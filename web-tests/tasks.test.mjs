@@ -1,0 +1,166 @@
+// The tasks of issue 4, done in a real browser against `warden demo`:
+// sign in with TOTP, run a leaver through the checklist, report a lost
+// device as a councillor, publish a policy version and accept it, assess a
+// breach. axe-core checks every page visited.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { audit, audited, launch, root, shot, signIn, startDemo } from "./support.mjs";
+
+let demo;
+let browser;
+
+before(async () => {
+  demo = await startDemo();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await demo?.stop();
+});
+
+test("an ICT officer signs in with TOTP and sees the dashboard", async () => {
+  const page = await signIn(browser, demo, "ict_admin");
+  await page.waitForURL(`${demo.url}/c/${demo.council}`);
+  await assert.doesNotReject(page.getByRole("heading", { name: "Dashboard" }).waitFor());
+  const overdue = Number(await page.locator('[data-status="overdue"]').innerText());
+  const met = Number(await page.locator('[data-status="met"]').innerText());
+  assert.ok(met > 0, "the demo council has met findings");
+  assert.ok(overdue > 0, "and overdue ones");
+  await audit(page);
+  await shot(page, "dashboard");
+  for (const name of ["People", "Devices", "Policies", "Incidents", "Findings", "My Warden"]) {
+    await page.getByRole("link", { name, exact: true }).first().click();
+    await page.getByRole("heading", { level: 1 }).first().waitFor();
+    await audit(page);
+  }
+  await page.close();
+});
+
+test("a wrong TOTP code is refused with the reason next to the field", async () => {
+  const context = await browser.newContext({ bypassCSP: true });
+  const page = await context.newPage();
+  const a = demo.account("manager");
+  await page.goto(`${demo.url}/sign-in`);
+  await audit(page);
+  await page.getByLabel("Person id or email address").fill(a.person);
+  await page.getByLabel("Password").fill(a.password);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.waitForURL(/\/sign-in\/code/);
+  await page.getByLabel("Six-digit code").fill("000000");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator(".govuk-error-summary").waitFor();
+  assert.match(await page.locator("#code-error").innerText(), /six-digit code/);
+  await audit(page);
+  await context.close();
+});
+
+test("a leaver is run through the checklist the pack's rules create", async () => {
+  assert.ok(demo.leaver, "the demo names a person to try the leaver checklist on");
+  const page = await signIn(browser, demo, "ict_admin");
+  await page.goto(`${demo.url}/c/${demo.council}/people?q=${demo.leaver}`);
+  await page.locator("#people-results").getByRole("link").first().click();
+  await page.waitForURL(new RegExp(`/people/${demo.leaver}$`));
+  await audit(page);
+  await shot(page, "person");
+  await page.getByRole("link", { name: "Record this person leaving" }).click();
+  await page.getByLabel("Reason").fill("resigned");
+  await audit(page);
+  await page.getByRole("button", { name: "Record leaving" }).click();
+  await page.waitForURL(/\/leave\?recorded=person_left/);
+  const items = page.locator("#checklist > li");
+  const before = await items.count();
+  assert.ok(before >= 2, `a device to return and access to revoke, found ${before} items`);
+  assert.match(await page.locator("#checklist").innerText(), /Due .* under southend\.devices-returned-48h/);
+  await audit(page);
+  await shot(page, "leaver-checklist");
+  // Each item's button records its discharging event; the item goes.
+  for (let left = before; left > 0; left--) {
+    await page.locator("#checklist").getByRole("button").first().click();
+    await page.waitForFunction((n) => document.querySelectorAll("#checklist > li").length === n, left - 1);
+  }
+  await page.locator("#checklist-complete").waitFor();
+  assert.match(await page.locator(".govuk-notification-banner--success").innerText(), /Recorded/);
+  await page.close();
+});
+
+test("a councillor reports a lost device, which starts its clock", async () => {
+  const page = await signIn(browser, demo, "member");
+  await page.waitForURL(`${demo.url}/c/${demo.council}/me`);
+  await audit(page);
+  const held = await page.locator("#my-devices li").allInnerTexts();
+  assert.ok(held.length > 0, "the demo councillor holds a device");
+  await page.getByRole("link", { name: "Report a lost or stolen device" }).click();
+  await audit(page);
+  await page.getByLabel("Which device").selectOption(held[0]);
+  await page.getByRole("button", { name: "Report the loss" }).click();
+  await page.waitForURL(/recorded=device_lost/);
+  await page.locator(".govuk-notification-banner--success").waitFor();
+  // A member may not see the registers.
+  const res = await page.goto(`${demo.url}/c/${demo.council}/devices`);
+  assert.equal(res.status(), 403);
+  await page.close();
+});
+
+test("a new policy version resets acceptance, and a councillor accepts it with the text's SHA-256", async () => {
+  const ig = await signIn(browser, demo, "information_governance");
+  await ig.goto(`${demo.url}/c/${demo.council}/policies/councillor-ict`);
+  await audit(ig);
+  await ig.getByLabel("New version").fill("1.1");
+  await ig.getByLabel("Approved by").fill("cabinet");
+  await ig.getByRole("button", { name: "Publish" }).click();
+  await ig.waitForURL(/recorded=policy_approved/);
+  assert.equal(await ig.locator("#current-version").innerText(), "1.1");
+  assert.match(await ig.locator("#accepted").innerText(), /No one\./);
+
+  const member = await signIn(browser, demo, "member");
+  await member.getByRole("link", { name: /Read and accept Councillor ICT Policy version 1\.1/ }).click();
+  await audit(member);
+  const text = fs.readFileSync(path.join(root, "packs", "texts", "southend-councillor-ict.md"), "utf8");
+  const sha = crypto.createHash("sha256").update(text).digest("hex");
+  assert.equal(await member.locator("#text-sha256").innerText(), sha);
+  await member.getByRole("button", { name: "Accept" }).click();
+  await member.locator(".govuk-error-summary").waitFor();
+  assert.match(await member.locator("#confirm-error").innerText(), /Tick the box/);
+  await member.getByLabel("I have read this policy and I accept it").check();
+  await member.getByRole("button", { name: "Accept" }).click();
+  await member.waitForURL(/recorded=policy_accepted/);
+  assert.equal(await member.locator("#to-accept").count(), 0);
+
+  await ig.reload();
+  assert.match(await ig.locator("#accepted").innerText(), new RegExp(demo.account("member").person));
+  await ig.close();
+  await member.close();
+});
+
+test("the SIRO assesses a breach against the 72-hour clock", async () => {
+  const page = await signIn(browser, demo, "siro");
+  await page.goto(`${demo.url}/c/${demo.council}/incidents/new`);
+  await audit(page);
+  await page.getByLabel("What happened").fill("Email with case notes sent to the wrong person");
+  await page.getByLabel("Yes").check();
+  await page.getByRole("button", { name: "Report" }).click();
+  await page.waitForURL(/recorded=incident_reported/);
+  assert.match(await page.locator("#clock").innerText(), /regulator must be told by/);
+  await audit(page);
+  await shot(page, "incident");
+  await page.getByLabel("Yes, it is notifiable").check();
+  await page.getByRole("button", { name: "Record the assessment" }).click();
+  await page.waitForURL(/recorded=incident_assessed/);
+  assert.equal(await page.locator("#notifiable-state").innerText(), "Yes");
+  await page.getByRole("button", { name: "Record the regulator told" }).click();
+  await page.waitForURL(/recorded=incident_regulator_notified/);
+  assert.match(await page.locator("#clock").innerText(), /met/);
+  await page.getByRole("button", { name: "Close the incident" }).click();
+  await page.waitForURL(/recorded=incident_closed/);
+  await page.close();
+});
+
+test("no page visited has a WCAG 2.2 A or AA violation", () => {
+  assert.ok(audited.size >= 10, `audited ${audited.size} pages`);
+  const failures = [...audited].filter(([, v]) => v.length > 0);
+  assert.deepEqual(failures, []);
+});
