@@ -97,14 +97,18 @@ impl Sessions {
 }
 
 /// Failed sign-ins per key (an account, and separately a client address):
-/// after `LIMIT` failures within `WINDOW`, further attempts are refused
+/// after a limit of failures within `WINDOW`, further attempts are refused
 /// until the oldest failure is a `WINDOW` old.
 #[derive(Default)]
 pub struct Throttle {
     failures: Mutex<HashMap<String, Vec<Timestamp>>>,
 }
 
-pub const LIMIT: usize = 5;
+/// Failures an account may have in a window.
+pub const ACCOUNT_LIMIT: usize = 5;
+/// Failures one client address may have in a window: higher, because a
+/// council's staff often share one address behind its firewall.
+pub const ADDRESS_LIMIT: usize = 50;
 pub const WINDOW: SignedDuration = SignedDuration::from_mins(15);
 
 impl Throttle {
@@ -112,12 +116,13 @@ impl Throttle {
         list.retain(|t| now.duration_since(*t) < WINDOW);
     }
 
-    /// When the key may try again, if it is throttled now.
-    pub fn blocked_until(&self, key: &str, now: Timestamp) -> Option<Timestamp> {
+    /// When the key may try again, if it has failed `limit` times within
+    /// the window.
+    pub fn blocked_until(&self, key: &str, limit: usize, now: Timestamp) -> Option<Timestamp> {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let list = map.get_mut(key)?;
         Self::recent(list, now);
-        (list.len() >= LIMIT).then(|| list[0] + WINDOW)
+        (list.len() >= limit).then(|| list[0] + WINDOW)
     }
 
     pub fn fail(&self, key: &str, now: Timestamp) {

@@ -60,6 +60,11 @@ pub fn routes(r: Routes) -> Routes {
             ManageAccess,
             people::grant_access,
         )
+        .post(
+            "/c/{council}/people/{person}/account",
+            ManageAccounts,
+            people::set_up_account,
+        )
         .get("/c/{council}/devices", ViewRegisters, devices::register)
         .post("/c/{council}/devices", ManageDevices, devices::add)
         .get(

@@ -456,3 +456,59 @@ pub async fn revoke_access(
 ) -> Response {
     access(state, ctx, person, form, false).await
 }
+
+/// Sets up (or resets) a person's sign-in: a new random password shown once,
+/// the second factor cleared so they enrol again, every session ended.
+pub async fn set_up_account(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, person)): Path<(String, String)>,
+) -> Response {
+    let c = ctx.council.id.clone();
+    if !ctx.council.is_present(&PersonId::from(person.as_str())) {
+        return super::not_found_page("No such person here");
+    }
+    let password = crate::accounts::random_hex::<10>();
+    let account = match state.account(&c, &person).await {
+        Ok(Some(mut old)) => {
+            if let Err(e) = old.set_password(&password) {
+                tracing::error!(error = %e, "could not set a password");
+            }
+            old.totp_secret = None;
+            old.recovery_codes.clear();
+            old
+        }
+        Ok(None) => match crate::accounts::Account::new(&password) {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::error!(error = %e, "could not make an account");
+                return (
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "could not make the account",
+                )
+                    .into_response();
+            }
+        },
+        Err(e) => {
+            tracing::error!(error = %e, "account read failed");
+            return (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "The account could not be read; try again",
+            )
+                .into_response();
+        }
+    };
+    if state.save_account(&c, &person, &account).await.is_err() {
+        return (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "The account could not be saved; try again",
+        )
+            .into_response();
+    }
+    titled("One-time password", &ctx, &state, html! {
+        p class="govuk-body" { "Give this password to " (person) " in person or by phone. Warden keeps only its Argon2id hash and cannot show it again." }
+        p class="govuk-body govuk-!-font-weight-bold" id="one-time-password" { (password) }
+        a class="govuk-link" href=(format!("/c/{c}/people/{person}")) { "Back to the person" }
+    })
+    .into_response()
+}

@@ -347,6 +347,15 @@ pub async fn person(
                     }
                 }
             }
+            @if ctx.may(&state, Action::ManageAccounts) && p.is_present() {
+                details class="govuk-details" {
+                    summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Set up or reset sign-in" } }
+                    div class="govuk-details__text" {
+                        p class="govuk-body" { "Gives " (p.name) " a new one-time password, shown once. Their other sessions end, and they set up their authenticator app again at their next sign-in." }
+                        (super::action_button(&ctx, &format!("/c/{c}/people/{person}/account"), "Make a one-time password", &[], true))
+                    }
+                }
+            }
             (findings_table(&ctx, &findings, "Findings about this person"))
         },
     )

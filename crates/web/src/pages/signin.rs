@@ -8,7 +8,7 @@ use crate::authz::{Action, User, WebRole};
 use crate::clock;
 use crate::council::Council;
 use crate::routes::{Routes, constant_time_eq, session_id, signed_in, user_of};
-use crate::sessions::{COOKIE, Session, Stage};
+use crate::sessions::{ACCOUNT_LIMIT, ADDRESS_LIMIT, COOKIE, Session, Stage};
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -209,8 +209,8 @@ async fn sign_in(
         form.username.trim().to_lowercase()
     );
     let peer_key = format!("peer:{}", peer.ip());
-    for key in [&account_key, &peer_key] {
-        if let Some(until) = state.throttle.blocked_until(key, now) {
+    for (key, limit) in [(&account_key, ACCOUNT_LIMIT), (&peer_key, ADDRESS_LIMIT)] {
+        if let Some(until) = state.throttle.blocked_until(key, limit, now) {
             return too_many(until);
         }
     }
@@ -360,7 +360,7 @@ async fn code(
         return Redirect::to("/sign-in").into_response();
     };
     let key = format!("code:{council}/{person}");
-    if let Some(until) = state.throttle.blocked_until(&key, now) {
+    if let Some(until) = state.throttle.blocked_until(&key, ACCOUNT_LIMIT, now) {
         return too_many(until);
     }
     let Some(c) = state.council(&council) else {

@@ -1,0 +1,185 @@
+//! The JSON API: its OpenAPI document, tokens, problems, and commands
+//! checked as the pages check them.
+
+mod support;
+
+use reqwest::StatusCode;
+use support::{NORTH, TestApp, token};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_openapi_document_is_3_1_and_describes_every_api_route() {
+    let app = TestApp::start().await;
+    let doc: serde_json::Value = app
+        .client
+        .get(format!("{}/api/v1/openapi.json", app.url))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{}",
+        doc["openapi"]
+    );
+    for route in app
+        .routes
+        .iter()
+        .filter(|r| matches!(r.guard, web::Guard::Api(_)))
+    {
+        let method = route.method.as_str().to_lowercase();
+        assert!(
+            doc["paths"][route.path][&method].is_object(),
+            "{} {} is documented",
+            route.method,
+            route.path
+        );
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+}
+
+async fn post_event(app: &TestApp, who: &str, body: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}/api/v1/councils/north/events", app.url))
+        .bearer_auth(token(NORTH, who))
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("post")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn events_are_recorded_or_refused_with_a_problem_that_says_why() {
+    let app = TestApp::start().await;
+    let before = app.head(NORTH);
+    // Not an event: the problem names the field.
+    let res = post_event(
+        &app,
+        "p-ict",
+        r#"{"type":"person_left","persn":"p-member"}"#,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        support::header(&res, reqwest::header::CONTENT_TYPE),
+        "application/problem+json"
+    );
+    let problem: serde_json::Value = res.json().await.expect("json");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("persn")),
+        "{problem}"
+    );
+    // An event that does not fit: the device is held by someone else.
+    let res = post_event(
+        &app,
+        "p-ict",
+        r#"{"type":"device_issued","device":"LAP-1","person":"p-ict"}"#,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(problem["errors"][0]["field"], "device", "{problem}");
+    // A member may report their own device lost, not someone else's register.
+    let res = post_event(
+        &app,
+        "p-member",
+        r#"{"type":"device_registered","device":"LAP-9","kind":"laptop","owner":"council"}"#,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let now = web::now().to_string();
+    let res = post_event(
+        &app,
+        "p-member",
+        &format!(
+            r#"{{"type":"device_lost","device":"LAP-1","discovered":"{now}","stolen":false}}"#
+        ),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(app.head(NORTH), before + 1);
+    // The lost device's 24-hour clock was met by the report itself.
+    let findings: serde_json::Value = app
+        .client
+        .get(format!(
+            "{}/api/v1/councils/north/findings?status=met",
+            app.url
+        ))
+        .bearer_auth(token(NORTH, "p-ict"))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        findings.as_array().is_some_and(|f| f
+            .iter()
+            .any(|x| x["rule"] == "southend.loss-reported-24h" && x["device"] == "LAP-1")),
+        "{findings}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn revoked_read_only_and_foreign_tokens_are_refused() {
+    let app = TestApp::start().await;
+    let url = format!("{}/api/v1/councils/north/summary", app.url);
+    let get = |t: String| app.client.get(&url).bearer_auth(t).send();
+    assert_eq!(
+        get(token(NORTH, "p-ict")).await.expect("get").status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get("wdn.bm9ydGg.cC1pY3Q.wrong".to_owned())
+            .await
+            .expect("get")
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        get(token("west", "p-ict")).await.expect("get").status(),
+        StatusCode::FORBIDDEN,
+        "another council's token"
+    );
+    // Revoke through the page, then the token stops working.
+    let ict = app.sign_in(NORTH, "p-ict").await;
+    let res = ict
+        .post(&app, "/c/north/me/tokens/t-p-ict/revoke", &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        get(token(NORTH, "p-ict")).await.expect("get").status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // A read-only token reads but does not write.
+    let res = ict
+        .post(
+            &app,
+            "/c/north/me/tokens",
+            &[("name", "reports"), ("scope", "read")],
+        )
+        .await;
+    let page = res.text().await.expect("body");
+    let marker = r#"id="new-token">"#;
+    let start = page.find(marker).expect("the new token is shown once") + marker.len();
+    let read_only: String = page[start..].chars().take_while(|c| *c != '<').collect();
+    assert_eq!(
+        get(read_only.clone()).await.expect("get").status(),
+        StatusCode::OK
+    );
+    let res = app
+        .client
+        .post(format!("{}/api/v1/councils/north/events", app.url))
+        .bearer_auth(read_only)
+        .body(r#"{"type":"password_changed","person":"p-ict"}"#)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}

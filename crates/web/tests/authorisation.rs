@@ -1,0 +1,155 @@
+//! The authorisation matrix: every route of the router, for every role, on
+//! the user's own council and on another council, allowed or denied as the
+//! table below says. The table is written here, apart from the Cedar
+//! policies, so a mistake in either shows; and the routes come from the
+//! router itself, so a route added without a rule fails this test.
+
+mod support;
+
+use reqwest::StatusCode;
+use std::collections::BTreeSet;
+use support::{NORTH, ROLES, TestApp, WEST, token};
+use web::Guard;
+use web::authz::Action;
+
+/// Which roles may take each action on their own council.
+fn allowed(action: Action) -> &'static [&'static str] {
+    const OFFICERS: &[&str] = &["ict_admin", "information_governance", "siro", "manager"];
+    const EVERYONE: &[&str] = &[
+        "ict_admin",
+        "information_governance",
+        "siro",
+        "manager",
+        "member",
+    ];
+    match action {
+        Action::SelfService | Action::ReportIncident => EVERYONE,
+        Action::ViewRegisters | Action::ViewFindings => OFFICERS,
+        Action::ManagePeople | Action::ApproveRemoval => &["ict_admin", "manager"],
+        Action::ManageDevices | Action::ManageAccess | Action::ManageAccounts => &["ict_admin"],
+        Action::ManagePolicies => &["information_governance"],
+        Action::AssessIncident => &["siro"],
+        Action::HandleIncident => &["siro", "information_governance"],
+    }
+}
+
+/// A concrete path for a route: ids that exist where reading needs them,
+/// and none that a command could change (commands are refused for want of
+/// valid input, after authorisation has been decided).
+fn concrete(path: &str, council: &str) -> String {
+    path.replace("{council}", council)
+        .replace("{person}", "p-nobody")
+        .replace("{device}", "LAP-none")
+        .replace("{policy}", "no-such-policy")
+        .replace("{incident}", "INC-none")
+        .replace("{token}", "t-none")
+        .replace("{file}", "warden.css")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_route_allows_exactly_the_roles_the_table_names_on_their_own_council_only() {
+    let app = TestApp::start().await;
+    let mut sessions = Vec::new();
+    for (role, person, _) in ROLES {
+        sessions.push((role, person, app.sign_in(NORTH, person).await));
+    }
+    let head = (app.head(NORTH), app.head(WEST));
+    let mut checked = 0;
+    let mut actions_seen = BTreeSet::new();
+    let mut wrong = Vec::new();
+    for route in &app.routes {
+        let (action, api) = match route.guard {
+            Guard::Public => continue,
+            Guard::Page(a) => (a, false),
+            Guard::Api(a) => (a, true),
+        };
+        actions_seen.insert(action.name());
+        for (role, person, session) in &sessions {
+            for target in [NORTH, WEST] {
+                let path = concrete(route.path, target);
+                let post = route.method == axum::http::Method::POST;
+                let res = match (api, post) {
+                    (false, false) => session.get(&app, &path).await,
+                    (false, true) => session.post(&app, &path, &[]).await,
+                    (true, _) => {
+                        let req = if post {
+                            app.client
+                                .post(format!("{}{path}", app.url))
+                                .body("{}")
+                                .header("content-type", "application/json")
+                        } else {
+                            app.client.get(format!("{}{path}", app.url))
+                        };
+                        req.bearer_auth(token(NORTH, person))
+                            .send()
+                            .await
+                            .expect("request")
+                    }
+                };
+                let status = res.status();
+                let expect_allowed = target == NORTH && allowed(action).contains(role);
+                let was_allowed =
+                    status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED;
+                let bounced = status == StatusCode::SEE_OTHER
+                    && support::header(&res, reqwest::header::LOCATION).starts_with("/sign-in");
+                if expect_allowed != was_allowed || bounced || status.is_server_error() {
+                    wrong.push(format!("{} {path} as {role}: {status}", route.method));
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(
+        wrong,
+        Vec::<String>::new(),
+        "routes whose answer differs from the table"
+    );
+    let all: BTreeSet<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+    assert_eq!(actions_seen, all, "every action guards at least one route");
+    assert!(
+        checked >= 400,
+        "checked {checked} route, role and council combinations"
+    );
+    // Nothing the matrix sent may have changed either council's log.
+    assert_eq!((app.head(NORTH), app.head(WEST)), head);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn public_routes_need_no_sign_in_and_guarded_ones_do() {
+    let app = TestApp::start().await;
+    for route in &app.routes {
+        let path = concrete(route.path, NORTH);
+        let res = if route.method == axum::http::Method::GET {
+            app.client.get(format!("{}{path}", app.url)).send().await
+        } else {
+            app.client
+                .post(format!("{}{path}", app.url))
+                .form(&[("csrf", "x")])
+                .send()
+                .await
+        }
+        .expect("request");
+        let status = res.status();
+        match route.guard {
+            Guard::Public => assert!(
+                !status.is_server_error() && status != StatusCode::UNAUTHORIZED,
+                "{} {path}: {status}",
+                route.method
+            ),
+            Guard::Page(_) => {
+                assert_eq!(
+                    status,
+                    StatusCode::SEE_OTHER,
+                    "{} {path} sends a stranger to sign in",
+                    route.method
+                );
+                assert!(
+                    support::header(&res, reqwest::header::LOCATION).starts_with("/sign-in?next=")
+                );
+            }
+            Guard::Api(_) => {
+                assert_eq!(status, StatusCode::UNAUTHORIZED, "{} {path}", route.method)
+            }
+        }
+    }
+}
