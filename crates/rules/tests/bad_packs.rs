@@ -291,3 +291,29 @@ fn the_bundled_packs_all_load() {
         );
     }
 }
+
+#[test]
+fn a_policy_text_is_read_beside_the_pack_and_a_missing_one_is_named() {
+    let southend = common::pack("southend");
+    let policy = southend
+        .policies
+        .iter()
+        .find(|p| p.id.as_str() == "councillor-ict");
+    let text = policy
+        .and_then(|p| p.text.as_ref())
+        .expect("Southend supplies its text");
+    let on_disk =
+        std::fs::read_to_string(common::repo_root().join("packs/texts/southend-councillor-ict.md"))
+            .expect("the text file");
+    assert_eq!(&*text.markdown, on_disk.as_str());
+
+    let pack = "[pack]\nid = \"t\"\ncouncil = \"T\"\ntime_zone = \"Europe/London\"\ncalendar = \"england-and-wales\"\n\n[[policy]]\nid = \"p\"\ntitle = \"P\"\nversion = \"1\"\ntext = \"texts/no-such-text.md\"\n";
+    let errors = errors(pack);
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0].line, 11, "the line of `text`");
+    assert!(
+        errors[0].message.contains("no-such-text.md"),
+        "{}",
+        errors[0].message
+    );
+}

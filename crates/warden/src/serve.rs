@@ -149,6 +149,7 @@ pub fn demo(args: DemoArgs) -> Result<bool, BadInput> {
             "council": web::demo::COUNCIL,
             "accounts": list,
             "leaver": demo.leaver.as_ref().map(|p| p.as_str()),
+            "api_token": demo.api_token,
         });
         std::fs::write(
             file,

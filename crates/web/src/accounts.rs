@@ -205,3 +205,11 @@ pub fn totp_code(secret: &str, now: Timestamp) -> Option<String> {
 pub fn otpauth_url(secret: &str, label: &str) -> Option<String> {
     Some(totp(secret, label)?.get_url())
 }
+
+/// A token as handed to its owner: it names the council and person (base64url)
+/// so the API can find the account, and carries the random secret.
+pub fn token_text(council: &str, person: &str, secret: &str) -> String {
+    use base64::Engine;
+    let b = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    format!("wdn.{}.{}.{secret}", b.encode(council), b.encode(person))
+}

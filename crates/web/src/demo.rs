@@ -2,7 +2,9 @@
 //! pack, about 60 councillors and 300 staff, a year of generated events
 //! moved forward to end just before today) and sign-ins for each role.
 
-use crate::accounts::{Account, new_totp_secret};
+use crate::accounts::{
+    Account, ApiToken, Scope, new_totp_secret, random_hex, sha256_hex, token_text,
+};
 use domain::event::RoleChange;
 use domain::{Estate, Event, EventKind, PersonId, PersonKind, Role};
 use jiff::civil::Date;
@@ -109,6 +111,8 @@ fn pick(
 pub struct Demo {
     pub accounts: Vec<DemoAccount>,
     pub leaver: Option<PersonId>,
+    /// A write token of the ICT administrator, for trying the API.
+    pub api_token: Option<String>,
 }
 
 /// Fills `log` (which must not hold the council yet) with the demo council
@@ -165,10 +169,23 @@ pub fn load(
     let head = log.head(COUNCIL)?;
     log.append(COUNCIL, head, &events)?;
     let mut accounts = Vec::new();
+    let mut api_token = None;
     for (role, person) in chosen {
         let mut account = Account::new(PASSWORD).map_err(StoreError::Postgres)?;
         let secret = new_totp_secret();
         account.enrol_totp(secret.clone());
+        if role == "ict_admin" {
+            let token_secret = random_hex::<32>();
+            account.tokens.push(ApiToken {
+                id: random_hex::<8>(),
+                name: "demo".to_owned(),
+                sha256: sha256_hex(&token_secret),
+                scope: Scope::Write,
+                created: now,
+                revoked: None,
+            });
+            api_token = Some(token_text(COUNCIL, person.as_str(), &token_secret));
+        }
         let json =
             serde_json::to_string(&account).map_err(|e| StoreError::Postgres(e.to_string()))?;
         log.save_account(COUNCIL, person.as_str(), &json)?;
@@ -184,5 +201,9 @@ pub fn load(
             totp_secret: secret,
         });
     }
-    Ok(Demo { accounts, leaver })
+    Ok(Demo {
+        accounts,
+        leaver,
+        api_token,
+    })
 }

@@ -22,11 +22,17 @@ impl PackSource for TestPacks {
                 text: text.as_str().into(),
             });
         }
-        let path = repo_root().join("packs").join(format!("{name}.toml"));
+        // A pack by name; anything with an extension (a policy text) as it is.
+        let file = if Path::new(name).extension().is_some() {
+            name.to_owned()
+        } else {
+            format!("{name}.toml")
+        };
+        let path = repo_root().join("packs").join(&file);
         let text =
             std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         Ok(SourceFile {
-            name: format!("{name}.toml"),
+            name: file,
             text: text.into(),
         })
     }

@@ -18,7 +18,6 @@ use axum::Extension;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use domain::event::{DeviceLost, ExpenseClaimed, PolicyAccepted};
 use domain::{DeviceId, Event, EventKind, HouseholdId, Pence, PolicyId};
 use maud::{Markup, html};
@@ -475,13 +474,6 @@ pub async fn password(
     res
 }
 
-/// A token as handed to its owner: it names the council and person so the
-/// API can find the account, and carries 32 random bytes.
-pub fn token_text(council: &str, person: &str, secret: &str) -> String {
-    let b = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    format!("wdn.{}.{}.{secret}", b.encode(council), b.encode(person))
-}
-
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct TokenForm {
@@ -597,7 +589,7 @@ pub async fn new_token(
         return refused(tokens_page(&ctx, &state, &account.tokens, None, &errors));
     };
     let secret = random_hex::<32>();
-    let text = token_text(&c, &p, &secret);
+    let text = crate::accounts::token_text(&c, &p, &secret);
     account.tokens.push(ApiToken {
         id: random_hex::<8>(),
         name: name.to_owned(),
