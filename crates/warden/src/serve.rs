@@ -46,6 +46,9 @@ pub struct DemoArgs {
     /// Seed for the generated council.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Headcount of the demo council (the web benchmark uses 100000).
+    #[arg(long, default_value_t = 360)]
+    people: usize,
     /// Where to print the demo sign-ins as JSON too (for scripts and tests).
     #[arg(long)]
     accounts_json: Option<PathBuf>,
@@ -128,7 +131,8 @@ pub fn demo(args: DemoArgs) -> Result<bool, BadInput> {
     let db = format!("sqlite:{}", path.display());
     let pack = load_pack("southend")?;
     let mut log = store::open(&db).map_err(|e| fail(&db, e))?;
-    let demo = web::demo::load(log.as_mut(), &pack, now(), args.seed).map_err(|e| fail(&db, e))?;
+    let demo = web::demo::load(log.as_mut(), &pack, now(), args.seed, args.people)
+        .map_err(|e| fail(&db, e))?;
     let accounts = &demo.accounts;
     let state = web::state(
         log,

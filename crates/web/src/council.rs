@@ -67,6 +67,14 @@ pub struct View {
     pub by_person: HashMap<Arc<str>, Vec<usize>>,
     /// How many findings have each status, in `Status::ALL` order.
     pub counts: [usize; 5],
+    /// Overdue findings (indices), most overdue first.
+    pub overdue: Vec<usize>,
+    /// Open findings (indices), soonest due first.
+    pub open_by_due: Vec<usize>,
+    /// Per rule, how many findings have each status.
+    pub by_rule: Vec<(Arc<str>, [usize; 5])>,
+    /// People by how many overdue or violated findings they have, most first.
+    pub most_failing: Vec<(Arc<str>, usize)>,
 }
 
 pub fn status_index(status: Status) -> usize {
@@ -78,10 +86,22 @@ impl View {
         let mut by_person: HashMap<Arc<str>, Vec<usize>> = HashMap::new();
         let mut counts = [0; 5];
         let mut valid_until: Option<Timestamp> = None;
+        let mut by_rule: HashMap<Arc<str>, [usize; 5]> = HashMap::new();
+        let mut failing: HashMap<Arc<str>, usize> = HashMap::new();
+        let (mut overdue, mut open_by_due) = (Vec::new(), Vec::new());
         for (i, f) in findings.iter().enumerate() {
             counts[status_index(f.status)] += 1;
+            by_rule.entry(f.rule.clone()).or_default()[status_index(f.status)] += 1;
+            match f.status {
+                Status::Overdue => overdue.push(i),
+                Status::Open => open_by_due.push(i),
+                _ => {}
+            }
             if let Some(p) = &f.concerns.person {
                 by_person.entry(p.clone()).or_default().push(i);
+                if f.status.is_failure() {
+                    *failing.entry(p.clone()).or_default() += 1;
+                }
             }
             if f.status == Status::Open
                 && let Some(due) = f.due
@@ -89,6 +109,12 @@ impl View {
                 valid_until = Some(valid_until.map_or(due, |v| v.min(due)));
             }
         }
+        overdue.sort_by_key(|i| findings[*i].due);
+        open_by_due.sort_by_key(|i| findings[*i].due);
+        let mut by_rule: Vec<(Arc<str>, [usize; 5])> = by_rule.into_iter().collect();
+        by_rule.sort();
+        let mut most_failing: Vec<(Arc<str>, usize)> = failing.into_iter().collect();
+        most_failing.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         View {
             at,
             head,
@@ -96,6 +122,10 @@ impl View {
             findings,
             by_person,
             counts,
+            overdue,
+            open_by_due,
+            by_rule,
+            most_failing,
         }
     }
 

@@ -122,9 +122,10 @@ pub fn load(
     pack: &PolicyPack,
     now: Timestamp,
     seed: u64,
+    people: usize,
 ) -> Result<Demo, StoreError> {
     let spec = generate::Spec {
-        people: 360,
+        people,
         years: 1,
         seed,
     };

@@ -13,7 +13,6 @@ use jiff::SignedDuration;
 use maud::{Markup, html};
 use rules::{Finding, Status};
 use serde::Deserialize;
-use std::collections::BTreeMap;
 
 /// At most this many rows in one list; the page says how many more matched.
 const PAGE: usize = 100;
@@ -23,30 +22,30 @@ pub async fn dashboard(State(state): State<AppState>, Extension(ctx): Extension<
     let view = ctx.council.view(now);
     let c = &ctx.council.id;
     let soon = now + SignedDuration::from_hours(14 * 24);
+    // The view keeps these in order; a page shows the first few.
     let overdue: Vec<&Finding> = view
-        .findings
+        .overdue
         .iter()
-        .filter(|f| f.status == Status::Overdue)
+        .take(20)
+        .map(|i| &view.findings[*i])
         .collect();
-    let mut due_soon: Vec<&Finding> = view
-        .findings
+    let soon_count = view
+        .open_by_due
         .iter()
-        .filter(|f| f.status == Status::Open && f.due.is_some_and(|d| d <= soon))
+        .take_while(|i| view.findings[**i].due.is_some_and(|d| d <= soon))
+        .count();
+    let due_soon: Vec<&Finding> = view.open_by_due[..soon_count]
+        .iter()
+        .take(20)
+        .map(|i| &view.findings[*i])
         .collect();
-    due_soon.sort_by_key(|f| f.due);
-    let mut by_rule: BTreeMap<&str, [usize; 5]> = BTreeMap::new();
-    let mut by_person: BTreeMap<&str, usize> = BTreeMap::new();
-    for f in &view.findings {
-        by_rule.entry(&f.rule).or_default()[crate::council::status_index(f.status)] += 1;
-        if f.status.is_failure()
-            && let Some(p) = &f.concerns.person
-        {
-            *by_person.entry(p).or_default() += 1;
-        }
-    }
-    let mut people: Vec<(&str, usize)> = by_person.into_iter().collect();
-    people.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    people.truncate(10);
+    let people: Vec<(&str, usize)> = view
+        .most_failing
+        .iter()
+        .take(10)
+        .map(|(p, n)| (&**p, *n))
+        .collect();
+    let by_rule = &view.by_rule;
     let names = ctx.council.with_estate(|e| {
         people
             .iter()
@@ -74,12 +73,12 @@ pub async fn dashboard(State(state): State<AppState>, Extension(ctx): Extension<
                     }
                 }
             }
-            h2 class="govuk-heading-m govuk-!-margin-top-6" { "Overdue now (" (overdue.len()) ")" }
+            h2 class="govuk-heading-m govuk-!-margin-top-6" { "Overdue now (" (view.overdue.len()) ")" }
             @if overdue.is_empty() { p class="govuk-body" { "Nothing is overdue." } }
-            @else { (findings_table(&ctx, &overdue[..overdue.len().min(20)], "The 20 most overdue")) }
-            h2 class="govuk-heading-m" { "Due in the next 14 days (" (due_soon.len()) ")" }
+            @else { (findings_table(&ctx, &overdue, "The 20 most overdue")) }
+            h2 class="govuk-heading-m" { "Due in the next 14 days (" (soon_count) ")" }
             @if due_soon.is_empty() { p class="govuk-body" { "Nothing falls due in the next 14 days." } }
-            @else { (findings_table(&ctx, &due_soon[..due_soon.len().min(20)], "Soonest first")) }
+            @else { (findings_table(&ctx, &due_soon, "Soonest first")) }
             h2 class="govuk-heading-m" { "By rule" }
             table class="govuk-table" {
                 caption class="govuk-visually-hidden" { "Findings by rule and status" }
@@ -88,7 +87,7 @@ pub async fn dashboard(State(state): State<AppState>, Extension(ctx): Extension<
                     @for s in Status::ALL { th scope="col" class="govuk-table__header govuk-table__header--numeric" { (s.name()) } }
                 } }
                 tbody class="govuk-table__body" {
-                    @for (rule, counts) in &by_rule {
+                    @for (rule, counts) in by_rule {
                         tr class="govuk-table__row" {
                             th scope="row" class="govuk-table__header" {
                                 a class="govuk-link" href=(format!("/c/{c}/findings?rule={rule}")) { (rule) }
