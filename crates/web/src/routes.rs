@@ -286,11 +286,12 @@ async fn guard_page(
 }
 
 fn to_sign_in(path: &str) -> Response {
-    let next = form_urlencoded_component(path);
+    let next = url_component(path);
     Redirect::to(&format!("/sign-in?next={next}")).into_response()
 }
 
-fn form_urlencoded_component(s: &str) -> String {
+/// Percent-encodes a path for a `next=` query parameter.
+pub fn url_component(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {

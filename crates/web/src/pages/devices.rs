@@ -3,8 +3,8 @@
 
 use super::people::{optional, valid_id};
 use super::{
-    Errors, action_button, button, csrf, done, error_summary, refused, select, success_banner,
-    text_input, titled, when,
+    Errors, Recorded, action_button, button, csrf, done, error_summary, refused, select,
+    success_banner, text_input, titled, unprocessable, when,
 };
 use crate::authz::Action;
 use crate::clock;
@@ -253,12 +253,6 @@ pub async fn add(
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct DeviceQuery {
-    recorded: String,
-}
-
 fn device_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded: &str) -> Response {
     let c = &ctx.council.id;
     let Some(d) = ctx
@@ -339,7 +333,7 @@ pub async fn device(
     State(state): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Path((_, id)): Path<(String, String)>,
-    Query(q): Query<DeviceQuery>,
+    Query(q): Query<Recorded>,
 ) -> Response {
     device_page(&ctx, &state, &id, &Errors::default(), &q.recorded)
 }
@@ -371,11 +365,13 @@ async fn command(
                 ctx.council.id
             )),
         },
-        Err(e) => {
-            let mut res = device_page(&ctx, &state, &id, &Errors::from_command(e, field), "");
-            *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            res
-        }
+        Err(e) => unprocessable(device_page(
+            &ctx,
+            &state,
+            &id,
+            &Errors::from_command(e, field),
+            "",
+        )),
     }
 }
 
@@ -395,9 +391,7 @@ pub async fn issue(
     if f.person.trim().is_empty() {
         let mut errors = Errors::default();
         errors.add("person", "Enter the id of the person to issue it to");
-        let mut res = device_page(&ctx, &state, &id, &errors, "");
-        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-        return res;
+        return unprocessable(device_page(&ctx, &state, &id, &errors, ""));
     }
     let kind = EventKind::DeviceIssued(DeviceIssued {
         device: DeviceId::from(id.as_str()),
@@ -469,9 +463,7 @@ pub async fn lost(
         Err(message) => {
             let mut errors = Errors::default();
             errors.add("discovered", message);
-            let mut res = device_page(&ctx, &state, &id, &errors, "");
-            *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            return res;
+            return unprocessable(device_page(&ctx, &state, &id, &errors, ""));
         }
     };
     let kind = EventKind::DeviceLost(DeviceLost {

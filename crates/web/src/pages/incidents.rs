@@ -4,8 +4,8 @@
 use super::devices::parse_local;
 use super::people::{optional, valid_id};
 use super::{
-    Errors, action_button, button, csrf, done, error_summary, refused, status_tag, success_banner,
-    text_input, titled, when,
+    Errors, Recorded, action_button, button, csrf, done, error_summary, refused, status_tag,
+    success_banner, text_input, titled, unprocessable, when,
 };
 use crate::authz::Action;
 use crate::clock;
@@ -190,12 +190,6 @@ pub async fn report(
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct Recorded {
-    recorded: String,
-}
-
 fn incident_page(
     ctx: &Ctx,
     state: &AppState,
@@ -312,11 +306,7 @@ async fn record(state: AppState, ctx: Ctx, id: String, kind: EventKind, field: &
             "/c/{}/incidents/{id}?recorded={name}",
             ctx.council.id
         )),
-        Err(errors) => {
-            let mut res = incident_page(&ctx, &state, &id, &errors, "");
-            *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            res
-        }
+        Err(errors) => unprocessable(incident_page(&ctx, &state, &id, &errors, "")),
     }
 }
 
@@ -338,9 +328,7 @@ pub async fn assess(
         _ => {
             let mut errors = Errors::default();
             errors.add("notifiable", "Say whether the regulator must be told");
-            let mut res = incident_page(&ctx, &state, &id, &errors, "");
-            *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            return res;
+            return unprocessable(incident_page(&ctx, &state, &id, &errors, ""));
         }
     };
     let kind = EventKind::IncidentAssessed(IncidentAssessed {

@@ -6,8 +6,8 @@ use super::devices::parse_local;
 use super::people::optional;
 use super::policies::current_version;
 use super::{
-    Errors, action_button, button, csrf, done, error_summary, findings_table, markdown,
-    password_input, refused, select, success_banner, text_input, titled,
+    Errors, Recorded, action_button, button, csrf, done, error_summary, findings_table, markdown,
+    password_input, refused, select, success_banner, text_input, titled, unprocessable,
 };
 use crate::accounts::{ApiToken, Scope, random_hex, sha256_hex};
 use crate::clock;
@@ -16,19 +16,12 @@ use crate::sessions::Stage;
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use domain::event::{DeviceLost, ExpenseClaimed, PolicyAccepted};
 use domain::{DeviceId, Event, EventKind, HouseholdId, Pence, PolicyId};
 use maud::{Markup, html};
 use rules::Status;
 use serde::Deserialize;
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct Recorded {
-    recorded: String,
-}
 
 pub async fn home(
     State(state): State<AppState>,
@@ -169,9 +162,7 @@ pub async fn accept(
         );
     }
     if !errors.is_empty() {
-        let mut res = policy_page(&ctx, &state, &id, &errors);
-        *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        return res;
+        return unprocessable(policy_page(&ctx, &state, &id, &errors));
     }
     let event = Event {
         at: clock::now(),
@@ -185,11 +176,12 @@ pub async fn accept(
     };
     match state.record(&ctx.council, vec![event]).await {
         Ok(_) => done(format!("/c/{}/me?recorded=policy_accepted", ctx.council.id)),
-        Err(e) => {
-            let mut res = policy_page(&ctx, &state, &id, &Errors::from_command(e, "confirm"));
-            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            res
-        }
+        Err(e) => unprocessable(policy_page(
+            &ctx,
+            &state,
+            &id,
+            &Errors::from_command(e, "confirm"),
+        )),
     }
 }
 
@@ -423,11 +415,7 @@ pub async fn password(
     let (c, p) = (ctx.council.id.clone(), ctx.user.person.to_string());
     let mut errors = Errors::default();
     let Ok(Some(mut account)) = state.account(&c, &p).await else {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Your account could not be read; try again",
-        )
-            .into_response();
+        return super::unavailable("Your account could not be read");
     };
     if !account.password_matches(&f.current) {
         errors.add("current", "Your current password is not right");
@@ -444,11 +432,7 @@ pub async fn password(
         return refused(password_page(&ctx, &state, &errors, false));
     }
     if state.save_account(&c, &p, &account).await.is_err() {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Your password could not be saved; try again",
-        )
-            .into_response();
+        return super::unavailable("Your password could not be saved");
     }
     // Every other session of this person is now stale (its generation is
     // old); this one carries on under a new id.
@@ -548,11 +532,7 @@ pub async fn tokens(State(state): State<AppState>, Extension(ctx): Extension<Ctx
         Ok(Some(a)) => {
             tokens_page(&ctx, &state, &a.tokens, None, &Errors::default()).into_response()
         }
-        _ => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Your account could not be read; try again",
-        )
-            .into_response(),
+        _ => super::unavailable("Your account could not be read"),
     }
 }
 
@@ -563,11 +543,7 @@ pub async fn new_token(
 ) -> Response {
     let (c, p) = (ctx.council.id.clone(), ctx.user.person.to_string());
     let Ok(Some(mut account)) = state.account(&c, &p).await else {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Your account could not be read; try again",
-        )
-            .into_response();
+        return super::unavailable("Your account could not be read");
     };
     let mut errors = Errors::default();
     let name = f.name.trim();
@@ -599,11 +575,7 @@ pub async fn new_token(
         revoked: None,
     });
     if state.save_account(&c, &p, &account).await.is_err() {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The token could not be saved; try again",
-        )
-            .into_response();
+        return super::unavailable("The token could not be saved");
     }
     tokens_page(
         &ctx,
@@ -622,11 +594,7 @@ pub async fn revoke_token(
 ) -> Response {
     let (c, p) = (ctx.council.id.clone(), ctx.user.person.to_string());
     let Ok(Some(mut account)) = state.account(&c, &p).await else {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Your account could not be read; try again",
-        )
-            .into_response();
+        return super::unavailable("Your account could not be read");
     };
     let now = clock::now();
     let Some(t) = account
@@ -638,11 +606,7 @@ pub async fn revoke_token(
     };
     t.revoked = Some(now);
     if state.save_account(&c, &p, &account).await.is_err() {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The token could not be revoked; try again",
-        )
-            .into_response();
+        return super::unavailable("The token could not be revoked");
     }
     done(format!("/c/{c}/me/tokens"))
 }

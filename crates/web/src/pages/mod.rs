@@ -542,6 +542,29 @@ pub fn done(path: String) -> Response {
     Redirect::to(&path).into_response()
 }
 
+/// `?recorded=EVENT_TYPE`: what the form before the redirect recorded, for
+/// the success banner.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct Recorded {
+    pub recorded: String,
+}
+
+/// A page answering a refused command: 422, whatever the page says.
+pub fn unprocessable(mut res: Response) -> Response {
+    *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    res
+}
+
+/// The store could not be reached for an account: say so, change nothing.
+pub fn unavailable(what: &str) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("{what}; nothing was changed. Try again."),
+    )
+        .into_response()
+}
+
 /// A refused form: the page again, with the errors, and 422.
 pub fn refused(markup: Markup) -> Response {
     (StatusCode::UNPROCESSABLE_ENTITY, markup).into_response()

@@ -3,8 +3,8 @@
 //! records the event discharging it.
 
 use super::{
-    Errors, action_button, button, csrf, done, error_summary, refused, select, status_tag,
-    success_banner, text_input, titled, when,
+    Errors, Recorded, action_button, button, csrf, done, error_summary, refused, select,
+    status_tag, success_banner, text_input, titled, unprocessable, when,
 };
 use crate::clock;
 use crate::routes::Ctx;
@@ -202,12 +202,6 @@ pub struct LeaveForm {
     reason: String,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct Recorded {
-    recorded: String,
-}
-
 fn leaver_page(
     ctx: &Ctx,
     state: &AppState,
@@ -328,9 +322,7 @@ pub async fn leaver(
     if !ctx.council.is_present(&PersonId::from(person.as_str())) {
         let mut errors = Errors::default();
         errors.add("reason", "This person has already left");
-        let mut res = leaver_page(&ctx, &state, &person, &form, &errors, "");
-        *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-        return res;
+        return unprocessable(leaver_page(&ctx, &state, &person, &form, &errors, ""));
     }
     let event = Event {
         at: clock::now(),
@@ -345,18 +337,14 @@ pub async fn leaver(
             "/c/{}/people/{person}/leave?recorded=person_left",
             ctx.council.id
         )),
-        Err(e) => {
-            let mut res = leaver_page(
-                &ctx,
-                &state,
-                &person,
-                &form,
-                &Errors::from_command(e, "reason"),
-                "",
-            );
-            *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            res
-        }
+        Err(e) => unprocessable(leaver_page(
+            &ctx,
+            &state,
+            &person,
+            &form,
+            &Errors::from_command(e, "reason"),
+            "",
+        )),
     }
 }
 
@@ -491,19 +479,11 @@ pub async fn set_up_account(
         },
         Err(e) => {
             tracing::error!(error = %e, "account read failed");
-            return (
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "The account could not be read; try again",
-            )
-                .into_response();
+            return super::unavailable("The account could not be read");
         }
     };
     if state.save_account(&c, &person, &account).await.is_err() {
-        return (
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "The account could not be saved; try again",
-        )
-            .into_response();
+        return super::unavailable("The account could not be saved");
     }
     titled("One-time password", &ctx, &state, html! {
         p class="govuk-body" { "Give this password to " (person) " in person or by phone. Warden keeps only its Argon2id hash and cannot show it again." }

@@ -3,7 +3,8 @@
 
 use super::people::optional;
 use super::{
-    Errors, button, csrf, done, error_summary, status_tag, success_banner, text_input, titled, when,
+    Errors, Recorded, button, csrf, done, error_summary, status_tag, success_banner, text_input,
+    titled, unprocessable, when,
 };
 use crate::authz::Action;
 use crate::clock;
@@ -113,12 +114,6 @@ pub async fn list(State(state): State<AppState>, Extension(ctx): Extension<Ctx>)
     )
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct Recorded {
-    recorded: String,
-}
-
 fn policy_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded: &str) -> Response {
     let c = &ctx.council.id;
     let Some(policy) = ctx.council.pack.policy(&PolicyId::from(id)).cloned() else {
@@ -214,11 +209,13 @@ async fn record(state: AppState, ctx: Ctx, id: String, kind: EventKind, field: &
             "/c/{}/policies/{id}?recorded={name}",
             ctx.council.id
         )),
-        Err(e) => {
-            let mut res = policy_page(&ctx, &state, &id, &Errors::from_command(e, field), "");
-            *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-            res
-        }
+        Err(e) => unprocessable(policy_page(
+            &ctx,
+            &state,
+            &id,
+            &Errors::from_command(e, field),
+            "",
+        )),
     }
 }
 
@@ -264,9 +261,7 @@ pub async fn publish(
 }
 
 fn policy_page_refused(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors) -> Response {
-    let mut res = policy_page(ctx, state, id, errors, "");
-    *res.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    res
+    unprocessable(policy_page(ctx, state, id, errors, ""))
 }
 
 pub async fn review(

@@ -311,7 +311,7 @@ pub async fn person(
                 (row("Access", list(p.access.iter().map(|(r, g)| format!("{r} (since {})", when(&ctx, g.granted))).collect())))
                 (row("Policies accepted", list(p.acceptances.iter().flat_map(|(pol, versions)| versions.iter().map(move |(v, at)| (pol, v, at))).map(|(pol, v, at)| format!("{pol} version {v} on {}", when(&ctx, *at))).collect())))
                 (row("Training", list(p.training.iter().map(|(course, at)| format!("{course}, {}", when(&ctx, *at))).collect())))
-                (row("MFA", list(p.mfa.iter().map(|m| format!("{m:?}")).collect())))
+                (row("MFA", list(p.mfa.iter().map(|m| serde_json::to_value(m).ok().and_then(|v| v.as_str().map(|s| s.replace('_', " "))).unwrap_or_default()).collect())))
                 (row("Password last changed", html! { @if let Some(t) = p.password_changed { (when(&ctx, t)) } @else { "Not recorded" } }))
             }
             @if ctx.may(&state, Action::ManagePeople) && p.is_present() {

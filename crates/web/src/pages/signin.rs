@@ -274,21 +274,10 @@ async fn sign_in(
     };
     let to = match (&stage, next) {
         (Stage::SignedIn { .. }, _) | (_, None) => to,
-        (_, Some(next)) => format!("{to}?next={}", urlencode(&next)),
+        (_, Some(next)) => format!("{to}?next={}", crate::routes::url_component(&next)),
     };
     let id = state.sessions.advance(&sid, stage, now);
     with_cookie(Some(cookie(&state, &id)), Redirect::to(&to))
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[derive(Deserialize, Default)]
@@ -387,11 +376,7 @@ async fn code(
         .await
     {
         tracing::error!(error = %e, "could not save the account after sign-in");
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Warden could not sign you in just now; try again",
-        )
-            .into_response();
+        return super::unavailable("Warden could not sign you in just now");
     }
     finish(&state, &sid, &c, &person, &account, &form.next)
 }
@@ -509,11 +494,7 @@ async fn setup(
         .await
     {
         tracing::error!(error = %e, "could not save the enrolment");
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "Warden could not save your authenticator just now; try again",
-        )
-            .into_response();
+        return super::unavailable("Warden could not save your authenticator just now");
     }
     let Some(user) = user_of(&c, &person) else {
         return Redirect::to("/sign-in").into_response();
