@@ -88,7 +88,7 @@ const signedIn = new Map();
  *  per role: Warden accepts each TOTP code once, so a second sign-in in the
  *  same 30 seconds would (rightly) be refused. Later calls open a new page
  *  in the same session. */
-export async function signIn(browser, demo, role) {
+export async function signIn(browser, demo, role, options = {}) {
   if (signedIn.has(role)) {
     const page = await signedIn.get(role).newPage();
     await page.goto(`${demo.url}/`);
@@ -96,7 +96,7 @@ export async function signIn(browser, demo, role) {
   }
   // axe is injected as a script, which Warden's content security policy
   // forbids; the tests bypass it for that alone.
-  const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+  const context = await browser.newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 }, ...options });
   const page = await context.newPage();
   const a = demo.account(role);
   await page.goto(`${demo.url}/sign-in`);

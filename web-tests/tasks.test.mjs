@@ -159,6 +159,23 @@ test("the SIRO assesses a breach against the 72-hour clock", async () => {
   await page.close();
 });
 
+test("with JavaScript off, a manager searches people and records a move", async () => {
+  const page = await signIn(browser, demo, "manager", { javaScriptEnabled: false });
+  await page.goto(`${demo.url}/c/${demo.council}/people`);
+  await page.getByLabel("Kind").selectOption("employee");
+  await page.getByLabel("Search by name, id or email").fill(demo.account("siro").person);
+  await page.getByRole("button", { name: "Filter" }).click();
+  await page.waitForURL(/kind=employee/);
+  assert.match(await page.locator("#people-results").innerText(), /1 people match/);
+  await page.locator("#people-results").getByRole("link").first().click();
+  await page.getByText("Record a move (new department or job)").click();
+  await page.getByLabel("New job title").fill("Director of Resources");
+  await page.getByRole("button", { name: "Record the move" }).click();
+  await page.waitForURL(new RegExp(`/people/${demo.account("siro").person}$`));
+  assert.match(await page.locator("dl").innerText(), /Director of Resources/);
+  await page.close();
+});
+
 test("no page visited has a WCAG 2.2 A or AA violation", () => {
   assert.ok(audited.size >= 10, `audited ${audited.size} pages`);
   const failures = [...audited].filter(([, v]) => v.length > 0);
