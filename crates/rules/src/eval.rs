@@ -503,11 +503,19 @@ impl<'a> Evaluation<'a> {
 
     /// Whether the conditions hold of `event` (and of `device`, for a fan-out).
     fn matches(&self, filter: &Filter, event: &Event, device: Option<&DeviceId>) -> bool {
+        self.matches_in(&self.estate, filter, event, device)
+    }
+
+    fn matches_in(
+        &self,
+        estate: &Estate,
+        filter: &Filter,
+        event: &Event,
+        device: Option<&DeviceId>,
+    ) -> bool {
         let kind = &event.kind;
-        let person = kind.person().and_then(|p| self.estate.people.get(p));
-        let device = device
-            .or(kind.device())
-            .and_then(|d| self.estate.devices.get(d));
+        let person = kind.person().and_then(|p| estate.people.get(p));
+        let device = device.or(kind.device()).and_then(|d| estate.devices.get(d));
         let flag = |want: Option<bool>, have: Option<bool>| want.is_none_or(|w| have == Some(w));
         let text = |want: Option<&str>, have: Option<&str>| want.is_none_or(|w| have == Some(w));
         one_of(&filter.person_kind, person.map(|p| &p.kind))
@@ -850,8 +858,12 @@ impl<'a> Evaluation<'a> {
 
     /// What the event's person lacks, or None when the requirement holds.
     fn unmet(&self, require: &Requirement, event: &Event) -> Option<String> {
+        self.unmet_in(&self.estate, require, event)
+    }
+
+    fn unmet_in(&self, estate: &Estate, require: &Requirement, event: &Event) -> Option<String> {
         let id = event.kind.person()?;
-        let Some(person) = self.estate.people.get(id) else {
+        let Some(person) = estate.people.get(id) else {
             return Some(format!("{id} is not known"));
         };
         let mut lacking = Vec::new();
@@ -882,6 +894,15 @@ impl<'a> Evaluation<'a> {
     }
 
     fn unpermitted(&self, permission: &Permission, event: &Event) -> Option<String> {
+        self.unpermitted_in(&self.estate, permission, event)
+    }
+
+    fn unpermitted_in(
+        &self,
+        estate: &Estate,
+        permission: &Permission,
+        event: &Event,
+    ) -> Option<String> {
         let actor = match (&event.kind, permission.actor) {
             (EventKind::DeviceRemovalApproved(e), Actor::ApprovedBy) => Some(&e.approved_by),
             (EventKind::AccessGranted(e) | EventKind::AccessRevoked(e), Actor::ApprovedBy) => {
@@ -901,7 +922,7 @@ impl<'a> Evaluation<'a> {
                 roles.join(" or ")
             ));
         };
-        let holds = self.estate.people.get(actor).is_some_and(|p| {
+        let holds = estate.people.get(actor).is_some_and(|p| {
             p.is_present() && permission.roles.iter().any(|r| p.roles.contains(r))
         });
         (!holds).then(|| {
@@ -970,16 +991,23 @@ impl<'a> Evaluation<'a> {
     /// Prohibitions are left out: what they name (mail forwarding detected)
     /// is a discovery to record, not a request to refuse.
     pub fn refusals(&self, event: &Event) -> Vec<Refusal> {
+        self.refusals_in(&self.estate, event)
+    }
+
+    /// `refusals` against another estate: the one a command's earlier
+    /// events would leave (a device registered and issued at once), so each
+    /// event of a command is checked as if those before it were recorded.
+    pub fn refusals_in(&self, estate: &Estate, event: &Event) -> Vec<Refusal> {
         let mut refused = Vec::new();
         for (r, rule) in self.pack.rules.iter().enumerate() {
             let why = match &rule.kind {
                 RuleKind::Precondition(p) if p.on.event == event.kind.event_type() => self
-                    .matches(&p.on.filter, event, None)
-                    .then(|| self.unmet(&p.require, event))
+                    .matches_in(estate, &p.on.filter, event, None)
+                    .then(|| self.unmet_in(estate, &p.require, event))
                     .flatten(),
                 RuleKind::Permission(p) if p.on.event == event.kind.event_type() => self
-                    .matches(&p.on.filter, event, None)
-                    .then(|| self.unpermitted(p, event))
+                    .matches_in(estate, &p.on.filter, event, None)
+                    .then(|| self.unpermitted_in(estate, p, event))
                     .flatten(),
                 RuleKind::Limit(l) if l.on.event == event.kind.event_type() => {
                     self.tally_place(l, event).and_then(|place| {

@@ -205,8 +205,9 @@ impl Council {
         let mut state = self.lock();
         let mut reasons = Vec::new();
         // Later events of one command see the earlier ones (a device
-        // registered and issued at once), so check against a scratch estate
-        // only when there is more than one.
+        // registered and issued at once): each is checked against a scratch
+        // estate with those before it applied, made only when there are two
+        // or more.
         let mut scratch: Option<Estate> = None;
         let mut last = state.last;
         for event in events {
@@ -226,13 +227,11 @@ impl Council {
             for refusal in estate.check(event, self.pack) {
                 reasons.push(Reason::new(field_of(&refusal), refusal.to_string()));
             }
-            if scratch.is_none() {
-                for r in state.evaluation.refusals(event) {
-                    reasons.push(Reason::new(
-                        None,
-                        format!("{} ({}: {})", r.why, r.rule, r.cite),
-                    ));
-                }
+            for r in state.evaluation.refusals_in(estate, event) {
+                reasons.push(Reason::new(
+                    None,
+                    format!("{} ({}: {})", r.why, r.rule, r.cite),
+                ));
             }
             if events.len() > 1 {
                 let mut next = scratch

@@ -423,3 +423,51 @@ async fn the_packs_permission_rules_are_enforced_when_the_command_is_given() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "a Head of Service may");
     assert_eq!(app.head(WEST), before + 1);
 }
+
+/// Regression: a form that records two events (a device registered and
+/// issued at once) checked only the first against the pack's rules, so an
+/// issue the pack forbids got through behind a registration.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_event_of_a_two_event_form_is_checked_against_the_pack_and_none_is_written_if_one_is_refused()
+ {
+    let app = TestApp::start().await;
+    let ict = app.sign_in(WEST, "p-ict").await;
+    let before = app.head(WEST);
+    // Leighton-Linslade: a council phone is issued only to someone who has
+    // signed the mobile device user agreement, which p-member has not.
+    let form = [
+        ("device", "PHONE-1"),
+        ("kind", "smartphone"),
+        ("owner", "council"),
+        ("acquired", ""),
+        ("person", "p-member"),
+    ];
+    let res = ict.post(&app, "/c/west/devices", &form).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = res.text().await.expect("body");
+    assert!(
+        body.contains("leighton-linslade.mobile-agreement-before-issue"),
+        "the refusal names the rule"
+    );
+    assert_eq!(
+        app.head(WEST),
+        before,
+        "neither the registration nor the issue was recorded"
+    );
+    // Without the issue, the registration alone is fine.
+    let res = ict
+        .post(
+            &app,
+            "/c/west/devices",
+            &[
+                ("device", "PHONE-1"),
+                ("kind", "smartphone"),
+                ("owner", "council"),
+                ("acquired", ""),
+                ("person", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.head(WEST), before + 1);
+}
