@@ -12,6 +12,7 @@ use crate::money::Pence;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Something that happened, as recorded in the log.
 #[derive(Clone, Debug, PartialEq)]
@@ -312,9 +313,13 @@ impl Event {
     /// UTC (`Z`): the canonical form the store hashes (`docs/storage.md`),
     /// and the form generated logs are written in.
     pub fn to_canonical_json(&self) -> String {
-        let mut fields = match self.kind.to_fields() {
-            serde_json::Value::Object(fields) => fields,
-            _ => serde_json::Map::new(),
+        // A BTreeMap, not serde_json's Map: whether that map keeps keys
+        // sorted or in insertion order depends on a cargo feature any crate
+        // in the build may switch on (`preserve_order`; the web service's
+        // dependencies do), and the hash chain must not depend on that.
+        let mut fields: BTreeMap<String, serde_json::Value> = match self.kind.to_fields() {
+            serde_json::Value::Object(fields) => fields.into_iter().collect(),
+            _ => BTreeMap::new(),
         };
         let text = serde_json::Value::String;
         fields.insert("type".into(), text(self.kind.event_type().name().into()));
@@ -322,8 +327,7 @@ impl Event {
         if let Some(by) = &self.by {
             fields.insert("by".into(), text(by.to_string()));
         }
-        // serde_json's map is ordered by key, so this is the sorted, compact form.
-        serde_json::Value::Object(fields).to_string()
+        serde_json::to_string(&fields).unwrap_or_default()
     }
 }
 

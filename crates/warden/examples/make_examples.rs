@@ -410,7 +410,11 @@ pub fn generate(f: &Flavour) -> String {
     log.events.sort_by_key(|(t, n, _)| (*t, *n));
     let mut out = String::new();
     for (_, _, e) in &log.events {
-        out.push_str(&e.to_string());
+        // Keys sorted whatever serde_json's map does (its order depends on a
+        // cargo feature another crate may switch on), so the bytes stay pinned.
+        let sorted: std::collections::BTreeMap<&String, &Value> =
+            e.as_object().into_iter().flatten().collect();
+        out.push_str(&serde_json::to_string(&sorted).unwrap_or_default());
         out.push('\n');
     }
     out
