@@ -3,8 +3,8 @@
 
 use super::people::{optional, valid_id};
 use super::{
-    Errors, Recorded, action_button, button, csrf, done, error_summary, refused, select,
-    success_banner, text_input, titled, unprocessable, when,
+    Errors, Recorded, action_button, button, csrf, done, error_summary, record_one, refused,
+    select, success_banner, text_input, titled, unprocessable, when,
 };
 use crate::authz::Action;
 use crate::clock;
@@ -348,14 +348,8 @@ async fn command(
     field: &str,
     back: Option<String>,
 ) -> Response {
-    let name = kind.event_type().to_string();
-    let event = Event {
-        at: clock::now(),
-        by: Some(ctx.user.person.clone()),
-        kind,
-    };
-    match state.record(&ctx.council, vec![event]).await {
-        Ok(_) => match back {
+    match record_one(&state, &ctx, kind, field).await {
+        Ok(name) => match back {
             Some(person) => done(format!(
                 "/c/{}/people/{person}/leave?recorded={name}",
                 ctx.council.id
@@ -365,13 +359,7 @@ async fn command(
                 ctx.council.id
             )),
         },
-        Err(e) => unprocessable(device_page(
-            &ctx,
-            &state,
-            &id,
-            &Errors::from_command(e, field),
-            "",
-        )),
+        Err(errors) => unprocessable(device_page(&ctx, &state, &id, &errors, "")),
     }
 }
 

@@ -4,8 +4,8 @@
 use super::devices::parse_local;
 use super::people::{optional, valid_id};
 use super::{
-    Errors, Recorded, action_button, button, csrf, done, error_summary, refused, status_tag,
-    success_banner, text_input, titled, unprocessable, when,
+    Errors, Recorded, action_button, button, csrf, done, error_summary, record_one, refused,
+    status_tag, success_banner, text_input, titled, unprocessable, when,
 };
 use crate::authz::Action;
 use crate::clock;
@@ -280,12 +280,6 @@ pub async fn incident(
 }
 
 async fn record(state: AppState, ctx: Ctx, id: String, kind: EventKind, field: &str) -> Response {
-    let name = kind.event_type().to_string();
-    let event = Event {
-        at: clock::now(),
-        by: Some(ctx.user.person.clone()),
-        kind,
-    };
     let closed = ctx.council.with_estate(|e| {
         e.incidents
             .get(&IncidentId::from(id.as_str()))
@@ -296,13 +290,10 @@ async fn record(state: AppState, ctx: Ctx, id: String, kind: EventKind, field: &
         errors.add(field, "This incident is closed");
         Err(errors)
     } else {
-        state
-            .record(&ctx.council, vec![event])
-            .await
-            .map_err(|e| Errors::from_command(e, field))
+        record_one(&state, &ctx, kind, field).await
     };
     match result {
-        Ok(_) => done(format!(
+        Ok(name) => done(format!(
             "/c/{}/incidents/{id}?recorded={name}",
             ctx.council.id
         )),

@@ -550,6 +550,27 @@ pub struct Recorded {
     pub recorded: String,
 }
 
+/// Records one event done now by the signed-in person. On success, the
+/// event type's name (for `?recorded=`); on refusal, the reasons as form
+/// errors, `field` taking those that name no field.
+pub async fn record_one(
+    state: &AppState,
+    ctx: &Ctx,
+    kind: domain::EventKind,
+    field: &str,
+) -> Result<&'static str, Errors> {
+    let name = kind.event_type().name();
+    let event = domain::Event {
+        at: crate::clock::now(),
+        by: Some(ctx.user.person.clone()),
+        kind,
+    };
+    match state.record(&ctx.council, vec![event]).await {
+        Ok(_) => Ok(name),
+        Err(e) => Err(Errors::from_command(e, field)),
+    }
+}
+
 /// A page answering a refused command: 422, whatever the page says.
 pub fn unprocessable(mut res: Response) -> Response {
     *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;

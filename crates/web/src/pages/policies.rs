@@ -3,8 +3,8 @@
 
 use super::people::optional;
 use super::{
-    Errors, Recorded, button, csrf, done, error_summary, status_tag, success_banner, text_input,
-    titled, unprocessable, when,
+    Errors, Recorded, button, csrf, done, error_summary, record_one, status_tag, success_banner,
+    text_input, titled, unprocessable, when,
 };
 use crate::authz::Action;
 use crate::clock;
@@ -14,7 +14,7 @@ use axum::Extension;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use domain::event::{PolicyApproved, PolicyReviewed};
-use domain::{Estate, Event, EventKind, PolicyId};
+use domain::{Estate, EventKind, PolicyId};
 use maud::{Markup, html};
 use rules::pack::Policy;
 use rules::{Finding, Status};
@@ -198,24 +198,12 @@ pub struct PublishForm {
 }
 
 async fn record(state: AppState, ctx: Ctx, id: String, kind: EventKind, field: &str) -> Response {
-    let name = kind.event_type().to_string();
-    let event = Event {
-        at: clock::now(),
-        by: Some(ctx.user.person.clone()),
-        kind,
-    };
-    match state.record(&ctx.council, vec![event]).await {
-        Ok(_) => done(format!(
+    match record_one(&state, &ctx, kind, field).await {
+        Ok(name) => done(format!(
             "/c/{}/policies/{id}?recorded={name}",
             ctx.council.id
         )),
-        Err(e) => unprocessable(policy_page(
-            &ctx,
-            &state,
-            &id,
-            &Errors::from_command(e, field),
-            "",
-        )),
+        Err(errors) => unprocessable(policy_page(&ctx, &state, &id, &errors, "")),
     }
 }
 
