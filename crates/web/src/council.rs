@@ -4,7 +4,7 @@
 //! and the pack's rules, appends them to the store, and only then folds them
 //! in, all under the council's lock, so what is shown is what is stored.
 
-use domain::{Estate, Event, EventType, PersonId};
+use domain::{Estate, Event, PersonId};
 use jiff::Timestamp;
 use rules::{Calendar, Evaluation, Finding, PolicyPack, Status};
 use std::collections::HashMap;
@@ -257,11 +257,6 @@ impl Council {
         Ok(head.seq)
     }
 
-    /// When the last event happened, so a new one is never earlier.
-    pub fn last_event(&self) -> Option<Timestamp> {
-        self.lock().last
-    }
-
     pub fn head(&self) -> u64 {
         self.lock().head.seq
     }
@@ -286,9 +281,4 @@ fn field_of(refusal: &domain::Refusal) -> Option<&'static str> {
         UnknownIncident(_) | IncidentAlreadyReported(_) => Some("incident"),
         UndeclaredPolicy(..) => Some("policy"),
     }
-}
-
-/// The event types whose recording a page offers, for the API's listing.
-pub fn recordable() -> &'static [EventType] {
-    EventType::ALL
 }

@@ -246,17 +246,7 @@ async fn a_session_from_before_a_password_change_is_refused() {
     );
     // The old password no longer signs in.
     let anon = app.anonymous().await;
-    let res = anon
-        .post(
-            &app,
-            "/sign-in",
-            &[
-                ("council", WEST),
-                ("username", "p-member"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let res = anon.password(&app, WEST, "p-member", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -284,17 +274,7 @@ async fn recording_person_left_ends_their_sessions_sign_in_and_tokens() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(header(&res, LOCATION).starts_with("/sign-in"));
     let anon = app.anonymous().await;
-    let res = anon
-        .post(
-            &app,
-            "/sign-in",
-            &[
-                ("council", WEST),
-                ("username", "p-member"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let res = anon.password(&app, WEST, "p-member", PASSWORD).await;
     assert_eq!(
         res.status(),
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -314,19 +294,7 @@ async fn five_wrong_passwords_pause_sign_in_even_with_the_right_one() {
     let attempt = |password: &'static str| {
         let anon = anon.clone();
         let app = &app;
-        async move {
-            anon.post(
-                app,
-                "/sign-in",
-                &[
-                    ("council", NORTH),
-                    ("username", "p-mgr"),
-                    ("password", password),
-                ],
-            )
-            .await
-            .status()
-        }
+        async move { anon.password(app, NORTH, "p-mgr", password).await.status() }
     };
     for _ in 0..5 {
         assert_eq!(
@@ -336,17 +304,7 @@ async fn five_wrong_passwords_pause_sign_in_even_with_the_right_one() {
     }
     assert_eq!(attempt(PASSWORD).await, StatusCode::TOO_MANY_REQUESTS);
     // Another account from the same address is not locked out by them.
-    let res = anon
-        .post(
-            &app,
-            "/sign-in",
-            &[
-                ("council", NORTH),
-                ("username", "p-siro"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let res = anon.password(&app, NORTH, "p-siro", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
 
@@ -355,17 +313,7 @@ async fn a_totp_code_signs_in_once_only() {
     let app = TestApp::start().await;
     let _first = app.sign_in(NORTH, "p-siro").await;
     let anon = app.anonymous().await;
-    let res = anon
-        .post(
-            &app,
-            "/sign-in",
-            &[
-                ("council", NORTH),
-                ("username", "p-siro"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let res = anon.password(&app, NORTH, "p-siro", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let session = Session {
         cookie: new_cookie(&res),

@@ -157,18 +157,7 @@ impl TestApp {
     /// Signs in through the forms, with a TOTP code when the account has a key.
     pub async fn sign_in(&self, council: &str, person: &str) -> Session {
         let anon = self.anonymous().await;
-        let res = anon
-            .post(
-                self,
-                "/sign-in",
-                &[
-                    ("council", council),
-                    ("username", person),
-                    ("password", PASSWORD),
-                    ("next", ""),
-                ],
-            )
-            .await;
+        let res = anon.password(self, council, person, PASSWORD).await;
         assert_eq!(
             res.status(),
             StatusCode::SEE_OTHER,
@@ -300,6 +289,23 @@ impl Session {
         let mut form: Vec<(&str, &str)> = vec![("csrf", &self.csrf)];
         form.extend_from_slice(fields);
         self.post_raw(app, path, &form).await
+    }
+
+    /// The sign-in form's first step: council, person and password.
+    pub async fn password(
+        &self,
+        app: &TestApp,
+        council: &str,
+        person: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let fields = [
+            ("council", council),
+            ("username", person),
+            ("password", password),
+            ("next", ""),
+        ];
+        self.post(app, "/sign-in", &fields).await
     }
 
     pub async fn post_raw(
