@@ -139,6 +139,8 @@ pub enum Refusal {
     },
     #[error("device `{0}` has been disposed of")]
     DeviceDisposed(String),
+    #[error("person `{person}` left on {left}: a device cannot be issued to someone who has left")]
+    PersonHasLeft { person: String, left: Timestamp },
 }
 
 /// Which policies exist: the pack declares them, the domain only asks.
@@ -155,6 +157,17 @@ impl PolicyCatalogue for BTreeSet<PolicyId> {
     fn declared(&self) -> Vec<String> {
         self.iter().map(|p| p.to_string()).collect()
     }
+}
+
+/// What one [`Estate::apply_undoable`] changed: the entries it could touch,
+/// as they were before.
+#[derive(Debug)]
+pub struct Undo {
+    people: [Option<(PersonId, Option<Person>)>; 2],
+    device: Option<(DeviceId, Option<Device>)>,
+    incident: Option<(IncidentId, Option<Incident>)>,
+    policy: Option<(PolicyId, Option<PolicyState>)>,
+    claims: usize,
 }
 
 /// The state of the council's estate at one instant.
@@ -244,6 +257,12 @@ impl Estate {
                     refusals.push(Refusal::DeviceHeld {
                         device: name(),
                         holder: holder.to_string(),
+                    });
+                }
+                if let Some(left) = self.people.get(&e.person).and_then(|p| p.left) {
+                    refusals.push(Refusal::PersonHasLeft {
+                        person: e.person.to_string(),
+                        left,
                     });
                 }
             }
@@ -395,8 +414,74 @@ impl Estate {
                 amount: e.amount,
                 household: e.household.clone(),
             }),
-            EmailForwardingDetected(_) => {}
+            EmailForwardingDetected(_) | EventVoided(_) => {}
         }
+    }
+
+    /// `apply`, keeping what it changed so that [`Estate::undo`] can take it
+    /// back: the entries the event can touch (its person, its device and
+    /// that device's holder, its incident, its policy), as they were, and how
+    /// many claims there were. A late record is placed by undoing the events
+    /// after its `at`, applying it, and applying them again.
+    pub fn apply_undoable(&mut self, event: &Event) -> Undo {
+        let kind = &event.kind;
+        let holder = kind
+            .device()
+            .and_then(|d| self.devices.get(d))
+            .and_then(|d| d.holder.clone());
+        let person = |id: &PersonId| (id.clone(), self.people.get(id).cloned());
+        let undo = Undo {
+            people: [kind.person().map(person), holder.as_ref().map(person)],
+            device: kind
+                .device()
+                .map(|id| (id.clone(), self.devices.get(id).cloned())),
+            incident: kind
+                .incident()
+                .map(|id| (id.clone(), self.incidents.get(id).cloned())),
+            policy: match kind {
+                EventKind::PolicyApproved(_) | EventKind::PolicyReviewed(_) => kind
+                    .policy()
+                    .map(|id| (id.clone(), self.policies.get(id).cloned())),
+                _ => None,
+            },
+            claims: self.claims.len(),
+        };
+        self.apply(event);
+        undo
+    }
+
+    /// Takes back the `apply` that gave `undo`; undos are taken back in the
+    /// reverse order of their applies.
+    pub fn undo(&mut self, undo: Undo) {
+        fn restore<K: std::hash::Hash + Eq, V>(
+            map: &mut IdMap<K, V>,
+            entry: Option<(K, Option<V>)>,
+        ) {
+            match entry {
+                Some((key, Some(value))) => {
+                    map.insert(key, value);
+                }
+                Some((key, None)) => {
+                    map.remove(&key);
+                }
+                None => {}
+            }
+        }
+        let Undo {
+            people: [person, holder],
+            device,
+            incident,
+            policy,
+            claims,
+        } = undo;
+        // The holder's entry was saved after the person's, so it goes back
+        // first; when they are one person both hold the same old value.
+        restore(&mut self.people, holder);
+        restore(&mut self.people, person);
+        restore(&mut self.devices, device);
+        restore(&mut self.incidents, incident);
+        restore(&mut self.policies, policy);
+        self.claims.truncate(claims);
     }
 
     /// The version of a policy in force: the last approved or reviewed-as version.

@@ -15,10 +15,22 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Something that happened, as recorded in the log.
+///
+/// Two times: `at`, when it happened (valid time), and `recorded`, when
+/// Warden learned of it (transaction time). The log is kept in recording
+/// order; the estate and the rules follow `at`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
     /// When it happened.
     pub at: Timestamp,
+    /// When Warden learned of it. Absent on v1 lines, which were recorded
+    /// as they happened: see [`Event::recorded_or_at`].
+    pub recorded: Option<Timestamp>,
+    /// The council's own name for this event, unique within its log. An
+    /// event without one is known by its place in the log, `#SEQ`. A `#SEQ`
+    /// written on an input line is accepted only where it is that line's
+    /// place, and is then dropped: it is implied, never stored.
+    pub id: Option<EventRef>,
     /// Who did it, when the council records that.
     pub by: Option<PersonId>,
     pub kind: EventKind,
@@ -199,6 +211,14 @@ fields!(EmailForwardingDetected {
     person: PersonId,
     to: String
 });
+fields!(
+    /// A correction: the event named is taken out of the estate and the
+    /// findings, and stays in the log and the chain.
+    EventVoided {
+        event: EventRef,
+        reason: String
+    }
+);
 
 /// Declares the vocabulary once: the `EventKind` enum, the `EventType` names a
 /// pack refers to, and the strict decoder from a type name and its fields.
@@ -306,6 +326,7 @@ vocabulary! {
     IncidentClosed(IncidentOnly) = "incident_closed",
     ExpenseClaimed(ExpenseClaimed) = "expense_claimed",
     EmailForwardingDetected(EmailForwardingDetected) = "email_forwarding_detected",
+    EventVoided(EventVoided) = "event_voided",
 }
 
 impl Event {
@@ -324,10 +345,50 @@ impl Event {
         let text = serde_json::Value::String;
         fields.insert("type".into(), text(self.kind.event_type().name().into()));
         fields.insert("at".into(), text(self.at.to_string()));
+        if let Some(recorded) = self.recorded {
+            fields.insert("recorded".into(), text(recorded.to_string()));
+        }
+        // A `#SEQ` id is the event's place in the log, implied, never written.
+        if let Some(EventRef::Id(id)) = &self.id {
+            fields.insert("id".into(), text(id.to_string()));
+        }
         if let Some(by) = &self.by {
             fields.insert("by".into(), text(by.to_string()));
         }
         serde_json::to_string(&fields).unwrap_or_default()
+    }
+}
+
+impl Event {
+    /// An event that happened at `at`, with no id, author or recording time yet.
+    pub fn new(at: Timestamp, kind: EventKind) -> Self {
+        Event {
+            at,
+            recorded: None,
+            id: None,
+            by: None,
+            kind,
+        }
+    }
+
+    /// When Warden learned of it: `recorded`, or for a v1 line, which has
+    /// none, `at` (such logs were written as things happened).
+    pub fn recorded_or_at(&self) -> Timestamp {
+        self.recorded.unwrap_or(self.at)
+    }
+
+    /// The council's own id, if the event has one.
+    pub fn own_id(&self) -> Option<&EventId> {
+        match &self.id {
+            Some(EventRef::Id(id)) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+impl AsRef<Event> for Event {
+    fn as_ref(&self) -> &Event {
+        self
     }
 }
 
@@ -365,7 +426,8 @@ impl EventKind {
             | DeviceDisposed(_)
             | IncidentAssessed(_)
             | IncidentRegulatorNotified(_)
-            | IncidentClosed(_) => None,
+            | IncidentClosed(_)
+            | EventVoided(_) => None,
         }
     }
 
@@ -498,6 +560,7 @@ impl EventType {
                 ..incident
             },
             IncidentAssessed | IncidentRegulatorNotified | IncidentClosed => incident,
+            EventVoided => none,
         }
     }
 }

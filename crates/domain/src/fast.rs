@@ -10,7 +10,7 @@
 //! that explains what is wrong. So this changes speed, never meaning.
 
 use crate::event::{Event, EventKind, EventType};
-use crate::ids::PersonId;
+use crate::ids::{EventRef, PersonId};
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -20,6 +20,8 @@ use std::fmt;
 #[derive(Default)]
 pub(crate) struct Envelope<'de> {
     at: Option<&'de str>,
+    recorded: Option<&'de str>,
+    id: Option<&'de str>,
     by: Option<Option<&'de str>>,
 }
 
@@ -44,8 +46,22 @@ pub(crate) fn parse(text: &str) -> Option<Event> {
     .ok()?;
     de.end().ok()?;
     let at = envelope.at?.parse::<Timestamp>().ok()?;
+    let recorded = match envelope.recorded {
+        Some(text) => Some(text.parse::<Timestamp>().ok()?),
+        None => None,
+    };
+    let id = match envelope.id {
+        Some(text) => Some(text.parse::<EventRef>().ok()?),
+        None => None,
+    };
     let by = envelope.by.flatten().map(PersonId::from);
-    Some(Event { at, by, kind })
+    Some(Event {
+        at,
+        recorded,
+        id,
+        by,
+        kind,
+    })
 }
 
 /// The `type` of an event by a scan rather than a parse. The raw sequence
@@ -130,6 +146,8 @@ impl<'a, 'de, A: MapAccess<'de>> MapAccess<'de> for LiftMap<'a, 'de, A> {
             };
             match key {
                 "at" => self.envelope.at = Some(self.map.next_value::<&'de str>()?),
+                "recorded" => self.envelope.recorded = Some(self.map.next_value::<&'de str>()?),
+                "id" => self.envelope.id = Some(self.map.next_value::<&'de str>()?),
                 "by" => self.envelope.by = Some(self.map.next_value::<Option<&'de str>>()?),
                 "type" => {
                     self.map.next_value::<IgnoredAny>()?;

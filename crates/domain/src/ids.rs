@@ -105,3 +105,79 @@ id_type!(
     /// A household, for per-household limits on expense claims.
     HouseholdId
 );
+id_type!(
+    /// The council's own name for an event, e.g. `hr-2026-0412`.
+    EventId
+);
+
+/// How a log names one of its events: the council's own id, or `#SEQ`, its
+/// place in recording order (`#1` is the first event the council recorded).
+/// Findings name their evidence this way, and `event_voided` its target.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EventRef {
+    Seq(u64),
+    Id(EventId),
+}
+
+/// Why a text is not an event id or reference.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is not an event id: expected 1 to 64 letters, digits, `.`, `_` or `-` (or `#` and a sequence number, e.g. #12)"
+)]
+pub struct BadEventRef(pub String);
+
+impl EventId {
+    /// The longest own id, in characters.
+    pub const MAX_LEN: usize = 64;
+
+    /// Whether `text` is an own event id: the forms' id syntax,
+    /// `[A-Za-z0-9._-]{1,64}`.
+    pub fn is_valid(text: &str) -> bool {
+        (1..=Self::MAX_LEN).contains(&text.len())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    }
+}
+
+impl std::str::FromStr for EventRef {
+    type Err = BadEventRef;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if let Some(digits) = text.strip_prefix('#') {
+            return match digits.parse::<u64>() {
+                Ok(seq) if seq >= 1 && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                    Ok(EventRef::Seq(seq))
+                }
+                _ => Err(BadEventRef(text.to_owned())),
+            };
+        }
+        if EventId::is_valid(text) {
+            Ok(EventRef::Id(EventId::from(text)))
+        } else {
+            Err(BadEventRef(text.to_owned()))
+        }
+    }
+}
+
+impl fmt::Display for EventRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EventRef::Seq(seq) => write!(f, "#{seq}"),
+            EventRef::Id(id) => f.write_str(id.as_str()),
+        }
+    }
+}
+
+impl Serialize for EventRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for EventRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = d.deserialize_str(SharedText)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}

@@ -11,11 +11,16 @@ pub mod ids;
 pub mod log;
 pub mod money;
 pub mod small;
+pub mod timeline;
 
-pub use estate::{Estate, PolicyCatalogue, Refusal};
+pub use estate::{Estate, PolicyCatalogue, Refusal, Undo};
 pub use event::{
-    DeviceKind, DeviceOwner, Event, EventKind, EventType, MfaMethod, PersonKind, Subjects,
+    DeviceKind, DeviceOwner, Event, EventKind, EventType, EventVoided, MfaMethod, PersonKind,
+    Subjects,
 };
 pub use ids::*;
 pub use log::{EventError, LineError, LogReader, LoggedEvent, parse_event, read_log};
 pub use money::Pence;
+pub use timeline::{
+    CLOCK_SKEW, Follower, Logged, Objection, Other, Refused, Savepoint, Seq, Timeline,
+};

@@ -1,9 +1,10 @@
 //! Reading a log: JSON Lines in, validated events out, or every error with
 //! its line number. Nothing is returned unless the whole log is sound.
 
-use crate::estate::{Estate, PolicyCatalogue, Refusal};
+use crate::estate::{PolicyCatalogue, Refusal};
 use crate::event::{Event, EventKind, EventType};
-use crate::ids::PersonId;
+use crate::ids::{BadEventRef, EventRef, PersonId};
+use crate::timeline::{Objection, Timeline};
 use jiff::Timestamp;
 
 /// Why one line of a log is not an event Warden can accept.
@@ -27,27 +28,58 @@ pub enum EventError {
     BadAt(String),
     #[error("`by` must be a person id (a string)")]
     BadBy,
+    #[error(
+        "`recorded` is {0}, not an RFC 3339 timestamp with an offset, e.g. \"2025-04-01T09:00:00+01:00\""
+    )]
+    BadRecorded(String),
+    #[error("{0}")]
+    BadId(#[from] BadEventRef),
     #[error("in a `{event_type}` event: {message}")]
     Fields {
         event_type: EventType,
         message: String,
     },
-    #[error("`at` {at} is earlier than {} ({previous_at}): the log must be in time order", previous(*previous_line))]
-    OutOfOrder {
+    /// A line recorded before the line above it.
+    #[error("{}", backwards(*at, *recorded, *previous_line, *previous))]
+    RecordedBackwards {
         at: Timestamp,
+        /// The line's own `recorded`, when it gives one.
+        recorded: Option<Timestamp>,
         previous_line: usize,
-        previous_at: Timestamp,
+        previous: Timestamp,
     },
+    /// Placed at its `at`, the event would leave a later line unable to fit,
+    /// or (a void) take away what a later line stands on.
+    #[error("{} {} on line {other_line} (at {other_at}) {}: {refusal}", if *depends { "the" } else { "it would come before the" }, other_type, if *depends { "depends on it" } else { "which would then not fit" })]
+    Conflict {
+        other_line: usize,
+        other_type: EventType,
+        other_at: Timestamp,
+        refusal: Refusal,
+        depends: bool,
+    },
+    #[error(transparent)]
+    Log(Box<Objection>),
+    /// Said in words by whoever found it.
+    #[error("{0}")]
+    Message(String),
     #[error(transparent)]
     Refused(#[from] Refusal),
 }
 
-/// Line 0 stands for the stored log that an import continues.
-fn previous(line: usize) -> String {
-    if line == 0 {
-        "the last event already stored".to_owned()
-    } else {
-        format!("the event on line {line}")
+fn backwards(
+    at: Timestamp,
+    recorded: Option<Timestamp>,
+    previous_line: usize,
+    previous: Timestamp,
+) -> String {
+    match recorded {
+        None => format!(
+            "`at` {at} is earlier than the event on line {previous_line} ({previous}): a line without `recorded` counts as recorded when it happened, so such lines must be in time order; give a late record its `recorded`"
+        ),
+        Some(recorded) => format!(
+            "`recorded` {recorded} is earlier than the event on line {previous_line} ({previous}): lines are in the order they were recorded"
+        ),
     }
 }
 
@@ -94,6 +126,19 @@ pub(crate) fn parse_event_carefully(text: &str) -> Result<Event, EventError> {
         Some(other) => return Err(EventError::BadAt(other.to_string())),
         None => return Err(EventError::MissingAt),
     };
+    let recorded = match fields.remove("recorded") {
+        None => None,
+        Some(serde_json::Value::String(s)) => Some(
+            s.parse::<Timestamp>()
+                .map_err(|_| EventError::BadRecorded(format!("\"{s}\"")))?,
+        ),
+        Some(other) => return Err(EventError::BadRecorded(other.to_string())),
+    };
+    let id = match fields.remove("id") {
+        None => None,
+        Some(serde_json::Value::String(s)) => Some(s.parse::<EventRef>()?),
+        Some(other) => return Err(BadEventRef(other.to_string()).into()),
+    };
     let by = match fields.remove("by") {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(s)) => Some(PersonId::from(s)),
@@ -103,57 +148,47 @@ pub(crate) fn parse_event_carefully(text: &str) -> Result<Event, EventError> {
         event_type,
         message: e.to_string(),
     })?;
-    Ok(Event { at, by, kind })
+    Ok(Event {
+        at,
+        recorded,
+        id,
+        by,
+        kind,
+    })
 }
 
-/// Reads a whole log from the beginning. Blank lines are allowed;
-/// everything else must be an event, in time order, about people, devices
-/// and incidents the log has introduced and policies the pack declares.
-/// Returns every error, not the first, and no events at all when there is any.
+/// Reads a whole log from the beginning. Blank lines are allowed; every
+/// other line must be an event, recorded in order (`recorded`, or for a v1
+/// line its `at`, never going back), and fitting the estate at its place in
+/// time: about people, devices and incidents introduced by then, policies
+/// the pack declares. A late record is placed at its `at`, and must leave
+/// every later line still fitting. Returns every error, not the first, and
+/// no events at all when there is any.
 pub fn read_log(
     text: &str,
-    policies: &dyn PolicyCatalogue,
+    policies: &(dyn PolicyCatalogue + Sync),
 ) -> Result<Vec<LoggedEvent>, Vec<LineError>> {
     LogReader::new(policies).read(text)
 }
 
-/// Validates events against the estate they would extend: a whole log from
-/// the start, or an import continuing a stored log.
+/// Validates the lines of a log file as the timeline they make.
 pub struct LogReader<'a> {
-    policies: &'a dyn PolicyCatalogue,
-    estate: Estate,
-    /// The line and time of the last accepted event (line 0: before the text).
-    previous: Option<(usize, Timestamp)>,
+    timeline: Timeline<'a>,
+    /// The line of each event, by sequence number (`lines[seq - 1]`).
+    lines: Vec<usize>,
 }
 
 impl<'a> LogReader<'a> {
     /// A reader for a log that starts empty.
-    pub fn new(policies: &'a dyn PolicyCatalogue) -> Self {
+    pub fn new(policies: &'a (dyn PolicyCatalogue + Sync)) -> Self {
         LogReader {
-            policies,
-            estate: Estate::default(),
-            previous: None,
+            timeline: Timeline::new(policies, ()),
+            lines: Vec::new(),
         }
     }
 
-    /// A reader continuing from a known estate whose last event was at `last`
-    /// (a snapshot plus its tail, say).
-    pub fn resume(
-        policies: &'a dyn PolicyCatalogue,
-        estate: Estate,
-        last: Option<Timestamp>,
-    ) -> Self {
-        LogReader {
-            policies,
-            estate,
-            previous: last.map(|at| (0, at)),
-        }
-    }
-
-    /// Reads `text`, returning its events or every error in it. On error the
-    /// reader should be dropped: it has applied what it could to find more.
+    /// Reads `text`, returning its events or every error in it.
     pub fn read(mut self, text: &str) -> Result<Vec<LoggedEvent>, Vec<LineError>> {
-        let mut events = Vec::new();
         let mut errors = Vec::new();
         // Spreadsheet tools on Windows start UTF-8 files with a byte-order mark.
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
@@ -162,37 +197,87 @@ impl<'a> LogReader<'a> {
             if raw.trim().is_empty() {
                 continue;
             }
-            let event = match parse_event(raw) {
-                Ok(event) => event,
-                Err(error) => {
-                    errors.push(LineError { line, error });
-                    continue;
-                }
-            };
-            if let Some((previous_line, previous_at)) = self.previous
-                && event.at < previous_at
-            {
-                let error = EventError::OutOfOrder {
-                    at: event.at,
-                    previous_line,
-                    previous_at,
-                };
-                errors.push(LineError { line, error });
+            match parse_event(raw) {
+                Ok(event) => self.admit(line, event, &mut errors),
+                Err(error) => errors.push(LineError { line, error }),
             }
-            self.previous = Some((line, event.at));
-            for refusal in self.estate.check(&event, self.policies) {
-                errors.push(LineError {
-                    line,
-                    error: refusal.into(),
-                });
-            }
-            self.estate.apply(&event);
-            events.push(LoggedEvent { line, event });
         }
         if errors.is_empty() {
-            Ok(events)
+            let lines = self.lines;
+            Ok(self
+                .timeline
+                .log()
+                .iter()
+                .zip(lines)
+                .map(|(logged, line)| LoggedEvent {
+                    line,
+                    event: logged.event.clone(),
+                })
+                .collect())
         } else {
             Err(errors)
+        }
+    }
+
+    fn admit(&mut self, line: usize, event: Event, errors: &mut Vec<LineError>) {
+        let (at, recorded) = (event.at, event.recorded);
+        let refused = match self
+            .timeline
+            .admit(event.clone(), |_, _, _| Vec::<()>::new())
+        {
+            Ok(_) => {
+                self.lines.push(line);
+                return;
+            }
+            Err(refused) => refused,
+        };
+        for objection in refused.objections {
+            let error = self.explain(objection, at, recorded);
+            errors.push(LineError { line, error });
+        }
+        // Keep the line's event so that later lines are judged as if it
+        // were sound: one mistake, one error, not a cascade of them.
+        self.timeline.admit_unchecked(event);
+        self.lines.push(line);
+    }
+
+    /// An objection in the words of a file: other events by their line.
+    fn explain(
+        &self,
+        objection: Objection,
+        at: Timestamp,
+        recorded: Option<Timestamp>,
+    ) -> EventError {
+        let line_of = |seq: u64| {
+            usize::try_from(seq)
+                .ok()
+                .and_then(|s| self.lines.get(s.wrapping_sub(1)))
+                .copied()
+                .unwrap_or(0)
+        };
+        match objection {
+            Objection::RecordedBackwards { previous, .. } => EventError::RecordedBackwards {
+                at,
+                recorded,
+                previous_line: self.lines.last().copied().unwrap_or(0),
+                previous,
+            },
+            Objection::Estate(refusal) => EventError::Refused(refusal),
+            Objection::Conflict { other, refusal } => EventError::Conflict {
+                other_line: line_of(other.seq),
+                other_type: other.event_type,
+                other_at: other.at,
+                refusal,
+                depends: false,
+            },
+            Objection::Depends { other, refusal } => EventError::Conflict {
+                other_line: line_of(other.seq),
+                other_type: other.event_type,
+                other_at: other.at,
+                refusal,
+                depends: true,
+            },
+            other => EventError::Log(Box::new(other)),
         }
     }
 }

@@ -422,7 +422,7 @@ pub(crate) struct Log(Vec<(Timestamp, u32, Event)>);
 impl Log {
     pub fn push(&mut self, at: Timestamp, kind: EventKind) {
         let n = self.0.len() as u32;
-        self.0.push((at, n, Event { at, by: None, kind }));
+        self.0.push((at, n, Event::new(at, kind)));
     }
 }
 

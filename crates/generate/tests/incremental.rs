@@ -13,7 +13,8 @@ use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
 use rules::bundled::{Bundled, COUNCILS};
 use rules::{
-    Calendar, Change, Evaluation, Finding, HolidayFile, PolicyPack, Running, evaluate, load_pack,
+    Admission, Calendar, Change, Finding, HolidayFile, Ledger, PolicyPack, Running, evaluate,
+    load_pack,
 };
 use std::collections::HashMap;
 
@@ -26,6 +27,13 @@ struct View {
 
 impl View {
     fn apply(&mut self, change: Change) -> Result<(), TestCaseError> {
+        for finding in &change.withdrawn {
+            let at = self.settled.iter().position(|f| f == finding);
+            prop_assert!(at.is_some(), "withdrawn finding was not there: {finding:?}");
+            if let Some(i) = at {
+                self.settled.swap_remove(i);
+            }
+        }
         for id in &change.stopped {
             prop_assert!(
                 self.running.remove(id).is_some(),
@@ -69,16 +77,24 @@ fn check_log(pack: &PolicyPack, events: &[Event]) -> Result<(), TestCaseError> {
         pack.division,
         &HolidayFile::bundled(),
     );
-    let mut incremental = Evaluation::new(pack, &calendar);
+    let mut incremental = Ledger::new(pack, &calendar);
     let mut view = View::default();
     for (i, event) in events.iter().enumerate() {
-        let change = incremental.append(event);
-        // What an append settles, it settles at the event.
+        let admission = Admission::history(event.at);
+        let admitted = incremental.admit(vec![event.clone()], admission);
+        prop_assert!(
+            admitted.is_ok(),
+            "a generated event is admitted: {:?}",
+            admitted.err()
+        );
+        let change = admitted.map(|a| a.change).unwrap_or_default();
+        // What an event in order settles, it settles at the event.
         for finding in &change.settled {
             prop_assert_eq!(finding.settled, Some(event.at));
         }
+        prop_assert!(change.withdrawn.is_empty(), "nothing is withdrawn in order");
         view.apply(change)?;
-        let prefix = &events[..=i];
+        let prefix = incremental.timeline().log();
         // As of the event, and as of a month later (clocks run out meanwhile).
         let month_later = event
             .at

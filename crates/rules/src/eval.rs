@@ -1,7 +1,8 @@
 //! The evaluator: a pack's rules over a log, as of an instant, yielding
 //! findings.
 //!
-//! One pass over the events in time order. Each event type has a list of
+//! One pass over the live events in the order they happened (`at`, ties in
+//! recording order; voided events and voids left out). Each event type has a list of
 //! hooks (which rules care about it, and how), so an event costs only the
 //! rules that mention its type; open clocks and running cycles are kept in
 //! maps keyed by their subject, so a discharge is a lookup, not a search.
@@ -11,12 +12,14 @@ use crate::calendar::Calendar;
 use crate::detail::{ClockWords, Detail, Ended, Of};
 use crate::pack::*;
 use domain::{
-    DeviceId, Estate, Event, EventKind, EventType, IdMap, IncidentId, PersonId, PolicyId,
-    ResourceId,
+    DeviceId, Estate, Event, EventKind, EventType, IdMap, IncidentId, Logged, PersonId, PolicyId,
+    ResourceId, Seq,
 };
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
+use std::collections::HashSet;
 use std::fmt;
+use std::num::NonZeroU64;
 use std::sync::Arc;
 
 /// Where a finding stands.
@@ -88,6 +91,42 @@ impl Concerns {
     }
 }
 
+/// The events behind a finding, by their sequence numbers in the log: what
+/// started its clock or cycle (or broke or met the rule), and what settled it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Evidence {
+    pub from: Option<NonZeroU64>,
+    pub settled_by: Option<NonZeroU64>,
+}
+
+impl Evidence {
+    /// One event that both started and settled it (a check, a breach).
+    fn one(seq: Seq) -> Self {
+        let seq = NonZeroU64::new(seq);
+        Evidence {
+            from: seq,
+            settled_by: seq,
+        }
+    }
+
+    fn from(seq: Seq) -> Self {
+        Evidence {
+            from: NonZeroU64::new(seq),
+            settled_by: None,
+        }
+    }
+
+    /// The sequence numbers, each once, in order.
+    pub fn seqs(&self) -> impl Iterator<Item = Seq> + use<> {
+        let from = self.from.map(NonZeroU64::get);
+        let by = self
+            .settled_by
+            .map(NonZeroU64::get)
+            .filter(|b| Some(*b) != from);
+        from.into_iter().chain(by)
+    }
+}
+
 /// What a rule says about one subject at the evaluation instant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
@@ -97,27 +136,91 @@ pub struct Finding {
     pub due: Option<Timestamp>,
     /// When the event that settled it happened (a discharge or a breach).
     pub settled: Option<Timestamp>,
+    /// When the settling event was recorded, when it says (v1 events, which
+    /// were recorded as they happened, do not).
+    pub recorded: Option<Timestamp>,
     pub cite: Arc<str>,
     pub concerns: Concerns,
     /// One sentence on why, for people (put into words when displayed).
     pub detail: Detail,
+    /// The events behind it.
+    pub events: Evidence,
 }
 
-/// Evaluates every rule of `pack` over `log` as of `now`. Events after `now`
-/// are ignored; the log must be in time order (as `domain::read_log` ensures).
-pub fn evaluate(
+impl Finding {
+    /// How long after it happened the settling event was recorded, when
+    /// that was after the deadline: "returned on time, recorded 3 days later".
+    pub fn recorded_late(&self) -> Option<SignedDuration> {
+        let (due, settled, recorded) = (self.due?, self.settled?, self.recorded?);
+        (recorded > due && recorded > settled).then(|| recorded.duration_since(settled))
+    }
+
+    /// The detail, with a late recording said in words.
+    pub fn sentence(&self) -> String {
+        match self.recorded_late() {
+            Some(after) => format!("{}; recorded {} later", self.detail, in_words(after)),
+            None => self.detail.to_string(),
+        }
+    }
+}
+
+/// A span as people say it: whole days, else hours, else minutes.
+fn in_words(span: SignedDuration) -> String {
+    let minutes = span.as_secs() / 60;
+    let (n, unit) = if minutes >= 24 * 60 {
+        (minutes / (24 * 60), "day")
+    } else if minutes >= 60 {
+        (minutes / 60, "hour")
+    } else {
+        (minutes, "minute")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Evaluates every rule of `pack` over `log` as of `now`, as known now.
+/// `log` is in recording order (event `#n` is `log[n - 1]`) and admitted
+/// (as `domain::read_log` or a `Ledger` ensures); events after `now` are
+/// ignored.
+pub fn evaluate<E: AsRef<Event>>(
     pack: &PolicyPack,
     calendar: &Calendar,
-    log: &[Event],
+    log: &[E],
     now: Timestamp,
 ) -> Vec<Finding> {
+    evaluate_as_known(pack, calendar, log, now, None)
+}
+
+/// What the findings were as of `at`, from what had been recorded by
+/// `known_at` (everything, if None): what Warden said on a past day, the
+/// same before and after later records and corrections.
+pub fn evaluate_as_known<E: AsRef<Event>>(
+    pack: &PolicyPack,
+    calendar: &Calendar,
+    log: &[E],
+    at: Timestamp,
+    known_at: Option<Timestamp>,
+) -> Vec<Finding> {
+    let known = match known_at {
+        Some(k) => {
+            let count = log
+                .iter()
+                .take_while(|e| e.as_ref().recorded_or_at() <= k)
+                .count();
+            &log[..count]
+        }
+        None => log,
+    };
     let mut evaluation = Evaluation::new(pack, calendar);
     // A batch keeps only the estate its rules read (see `reads`).
     evaluation.applies = crate::reads::events_to_apply(pack);
-    for event in log.iter().take_while(|e| e.at <= now) {
-        evaluation.fold(event);
+    let mut estate = Estate::default();
+    for (seq, event) in domain::timeline::in_order(known) {
+        if event.at > at {
+            break;
+        }
+        evaluation.fold(&mut estate, seq, event);
     }
-    evaluation.into_findings(now)
+    evaluation.into_findings(at)
 }
 
 /// How a rule takes part in an event of some type.
@@ -150,6 +253,8 @@ struct Clock {
     due: Timestamp,
     concerns: Concerns,
     detail: Detail,
+    /// The event that started it.
+    from: Seq,
 }
 
 /// Names one running clock or cycle for as long as it runs.
@@ -165,6 +270,7 @@ pub struct Running {
     pub due: Timestamp,
     pub concerns: Concerns,
     pub detail: Detail,
+    pub events: Evidence,
 }
 
 impl Running {
@@ -179,27 +285,99 @@ impl Running {
             },
             due: Some(self.due),
             settled: None,
+            recorded: None,
             cite: self.cite.clone(),
             concerns: self.concerns.clone(),
             detail: self.detail.clone(),
+            events: self.events,
         }
     }
 }
 
-/// What one appended event changed: findings it settled, clocks running
-/// after it that were not before (started), and clocks running before it
-/// that are not after (stopped: discharged, done again, or ended by a leaver).
-/// Applying each append's change to the findings before it gives the findings
-/// after it: what a service needs to update a page or a stored view without
-/// evaluating again.
+/// What admitting events changed: findings settled, clocks running after
+/// that were not before (started), clocks running before that are not
+/// after (stopped: discharged, done again, ended by a leaver, or undone by a
+/// late record), and findings that no longer stand (withdrawn: a late
+/// record or a void changed what came after it). Taking the withdrawn and
+/// stopped out of the findings before, and adding the settled and started,
+/// gives the findings after: what a service needs to update a page or a
+/// stored view without evaluating again.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Change {
     pub settled: Vec<Finding>,
     pub started: Vec<Running>,
     pub stopped: Vec<ClockId>,
+    pub withdrawn: Vec<Finding>,
 }
 
+impl Change {
+    pub fn is_empty(&self) -> bool {
+        self.settled.is_empty()
+            && self.started.is_empty()
+            && self.stopped.is_empty()
+            && self.withdrawn.is_empty()
+    }
+}
+
+/// A change as it is gathered: clocks put in and taken out net each other.
 #[derive(Default)]
+struct Tracker {
+    started: IdMap<ClockId, Running>,
+    stopped: HashSet<ClockId>,
+    settled: Vec<Finding>,
+    withdrawn: Vec<Finding>,
+}
+
+impl Tracker {
+    fn into_change(self) -> Change {
+        let Tracker {
+            started,
+            stopped,
+            mut settled,
+            mut withdrawn,
+        } = self;
+        // A finding undone and settled again the same is no change. The
+        // pairing is quadratic, so a change too large to pair is left whole
+        // (still exact: withdraw all, settle all).
+        if settled.len().saturating_mul(withdrawn.len()) <= 1 << 20 {
+            withdrawn.retain(|w| match settled.iter().position(|s| s == w) {
+                Some(i) => {
+                    settled.swap_remove(i);
+                    false
+                }
+                None => true,
+            });
+        }
+        let mut started: Vec<Running> = started.into_values().collect();
+        started.sort_by_key(|r| r.id);
+        let mut stopped: Vec<ClockId> = stopped.into_iter().collect();
+        stopped.sort_unstable();
+        Change {
+            settled,
+            started,
+            stopped,
+            withdrawn,
+        }
+    }
+}
+
+/// One change to the evaluation's maps, as it was before: what undoing a
+/// step puts back.
+#[derive(Debug)]
+enum Op {
+    Clocks((usize, Key), Option<Vec<Clock>>),
+    Cycle((usize, Key), Option<Clock>),
+    Tally((usize, String, i16), Option<Tally>),
+}
+
+/// What one step of the fold changed, to take it back.
+#[derive(Debug)]
+pub struct StepUndo {
+    ops: Vec<Op>,
+    settled: usize,
+}
+
+#[derive(Clone, Debug, Default)]
 struct Tally {
     total: i64,
     count: u32,
@@ -243,21 +421,23 @@ pub struct Refusal {
     pub why: String,
 }
 
-/// An evaluation kept up to date one event at a time: what a long-running
-/// service holds per council. `evaluate` is this, run over a whole log.
+/// The rules' side of a fold: clocks, cycles, tallies and settled
+/// findings, kept beside an estate someone else holds (a batch `evaluate`,
+/// or a [`crate::Ledger`]'s timeline). Each event is shown to it just before
+/// and just after it is applied to that estate.
 ///
-/// Appending an event costs only the rules that name its type, and each of
-/// those touches only the clocks, cycles and tallies of the event's own
-/// subjects (its person, device, policy, incident, household), found by key.
-/// So an append never re-reads the log, and `findings` after it equals a full
-/// evaluation of the log so far (a property test holds it to that).
+/// An event costs only the rules that name its type, and each of those
+/// touches only the clocks, cycles and tallies of the event's own subjects
+/// (its person, device, policy, incident, household), found by key. So a step
+/// never re-reads the log, and the findings after it equal a full evaluation
+/// of the log so far (a property test holds it to that). When a ledger keeps
+/// undo, each step records what it changed, so that a late record can take
+/// back the steps after its `at` and fold them again.
 pub struct Evaluation<'a> {
     pack: &'a PolicyPack,
     calendar: &'a Calendar,
-    estate: Estate,
-    /// Per event type, whether to fold it into the estate: every type for an
-    /// evaluation that a service keeps (its estate is the whole state), only
-    /// those the rules read for a batch.
+    /// Per event type, whether a batch folds it into its estate: only those
+    /// the rules read (a ledger's estate is the whole state).
     applies: Vec<bool>,
     /// Each rule's id and citation, shared by all its findings.
     names: Vec<(Arc<str>, Arc<str>)>,
@@ -270,8 +450,12 @@ pub struct Evaluation<'a> {
     /// Findings settled so far, in the order settled.
     settled: Vec<Finding>,
     next_clock: ClockId,
-    /// Collected during `append`; `evaluate` does not ask for it.
-    change: Option<Change>,
+    /// Whether each step keeps its undo.
+    keep: bool,
+    /// The current step's undo, while it is kept.
+    step: Option<StepUndo>,
+    /// What is changing, while someone asks (see [`Evaluation::track`]).
+    tracker: Option<Tracker>,
 }
 
 impl<'a> Evaluation<'a> {
@@ -324,7 +508,6 @@ impl<'a> Evaluation<'a> {
             calendar,
             names,
             clock_words,
-            estate: Estate::default(),
             applies: vec![true; EventType::ALL.len()],
             hooks,
             clocks: IdMap::default(),
@@ -332,92 +515,184 @@ impl<'a> Evaluation<'a> {
             tallies: IdMap::default(),
             settled: Vec::new(),
             next_clock: 0,
-            change: None,
+            keep: false,
+            step: None,
+            tracker: None,
         }
     }
 
-    /// Folds in the next event of the log, which must not be earlier than
-    /// the one before and must have passed `Estate::check` against
-    /// [`Evaluation::estate`]. Returns what the event changed.
-    pub fn append(&mut self, event: &Event) -> Change {
-        self.change = Some(Change::default());
-        self.fold(event);
-        self.change.take().unwrap_or_default()
+    pub fn pack(&self) -> &'a PolicyPack {
+        self.pack
     }
 
-    fn fold(&mut self, event: &Event) {
+    pub fn calendar(&self) -> &'a Calendar {
+        self.calendar
+    }
+
+    /// A batch step: the event is checked against, then folded into, the
+    /// batch's own lean estate.
+    fn fold(&mut self, estate: &mut Estate, seq: Seq, event: &Event) {
+        self.before(estate, seq, event);
+        if self.applies[event.kind.event_type() as usize] {
+            estate.apply(event);
+        }
+        self.after(estate, seq, event);
+    }
+
+    /// The event is about to be applied to `estate`: the checks that must
+    /// see the state before it (preconditions, permissions).
+    pub fn before(&mut self, estate: &Estate, seq: Seq, event: &Event) {
+        if self.keep {
+            self.step = Some(StepUndo {
+                ops: Vec::new(),
+                settled: self.settled.len(),
+            });
+        }
         let t = event.kind.event_type() as usize;
         let hooks = std::mem::take(&mut self.hooks[t]);
-        // Checks see the estate before the event; everything else after it.
-        // Hooks are sorted with the checks first.
-        let checks = hooks.partition_point(|h| matches!(h, Hook::Before(_)));
-        for hook in &hooks[..checks] {
+        for hook in &hooks {
             if let Hook::Before(r) = *hook {
-                self.before(r, event);
+                self.check(estate, r, seq, event);
             }
         }
-        if self.applies[t] {
-            self.estate.apply(event);
-        }
-        for hook in &hooks[checks..] {
+        self.hooks[t] = hooks;
+    }
+
+    /// The event has been applied to `estate`: clocks, cycles, tallies and
+    /// prohibitions.
+    pub fn after(&mut self, estate: &Estate, seq: Seq, event: &Event) {
+        let t = event.kind.event_type() as usize;
+        let hooks = std::mem::take(&mut self.hooks[t]);
+        for hook in &hooks {
             match *hook {
-                Hook::Trigger(r) => self.trigger(r, event),
-                Hook::Discharge(r, i) => self.discharge(r, i, event),
-                Hook::Done(r, i) => self.done(r, i, event),
-                Hook::CountedFrom(r, i) => self.counted_from(r, i, event),
+                Hook::Trigger(r) => self.trigger(estate, r, seq, event),
+                Hook::Discharge(r, i) => self.discharge(estate, r, i, seq, event),
+                Hook::Done(r, i) => self.done(estate, r, i, seq, event),
+                Hook::CountedFrom(r, i) => self.counted_from(estate, r, i, seq, event),
                 Hook::Leave(r) => self.leave(r, event),
-                Hook::Tally(r) => self.tally(r, event),
-                Hook::Forbid(r) => self.forbid(r, event),
+                Hook::Tally(r) => self.tally(estate, r, seq, event),
+                Hook::Forbid(r) => self.forbid(estate, r, seq, event),
                 Hook::Before(_) => {}
             }
         }
         self.hooks[t] = hooks;
     }
 
-    /// A new clock, reported as started when an append is asking.
-    fn clock(&mut self, r: usize, due: Timestamp, concerns: Concerns, detail: Detail) -> Clock {
+    /// Starts gathering what changes (see [`Change`]); [`Evaluation::take_change`] ends it.
+    pub fn track(&mut self) {
+        self.tracker = Some(Tracker::default());
+    }
+
+    /// What changed since [`Evaluation::track`].
+    pub fn take_change(&mut self) -> Change {
+        self.tracker
+            .take()
+            .map(Tracker::into_change)
+            .unwrap_or_default()
+    }
+
+    /// A new clock, started by event `seq`.
+    fn clock(&mut self, due: Timestamp, concerns: Concerns, detail: Detail, seq: Seq) -> Clock {
         self.next_clock += 1;
-        let clock = Clock {
+        Clock {
             id: self.next_clock,
             due,
             concerns,
             detail,
-        };
-        if let Some(change) = &mut self.change {
-            let (rule, cite) = &self.names[r];
-            change.started.push(Running {
-                id: clock.id,
-                rule: rule.clone(),
-                cite: cite.clone(),
-                due,
-                concerns: clock.concerns.clone(),
-                detail: clock.detail.clone(),
-            });
+            from: seq,
         }
-        clock
     }
 
-    /// A clock stopped. One started by the same event (a loss reported late
-    /// starts and discharges its clock at once) never ran, so the change
-    /// reports neither.
-    fn stopped(&mut self, clock: &Clock) {
-        if let Some(change) = &mut self.change {
-            match change.started.iter().position(|c| c.id == clock.id) {
-                Some(i) => {
-                    change.started.swap_remove(i);
-                }
-                None => change.stopped.push(clock.id),
+    fn running_of(&self, r: usize, clock: &Clock) -> Running {
+        let (rule, cite) = &self.names[r];
+        Running {
+            id: clock.id,
+            rule: rule.clone(),
+            cite: cite.clone(),
+            due: clock.due,
+            concerns: clock.concerns.clone(),
+            detail: clock.detail.clone(),
+            events: Evidence::from(clock.from),
+        }
+    }
+
+    /// A clock goes into the maps.
+    fn put(&mut self, r: usize, clock: &Clock) {
+        if self.tracker.is_some() {
+            let running = self.running_of(r, clock);
+            if let Some(tracker) = &mut self.tracker
+                && !tracker.stopped.remove(&clock.id)
+            {
+                tracker.started.insert(clock.id, running);
             }
         }
     }
 
-    /// The estate as of the last event appended.
-    pub fn estate(&self) -> &Estate {
-        &self.estate
+    /// A clock leaves the maps.
+    fn take(&mut self, clock: &Clock) {
+        if let Some(tracker) = &mut self.tracker
+            && tracker.started.remove(&clock.id).is_none()
+        {
+            tracker.stopped.insert(clock.id);
+        }
+    }
+
+    fn save(&mut self, op: impl FnOnce(&Self) -> Op) {
+        if self.step.is_some() {
+            let op = op(self);
+            if let Some(step) = &mut self.step {
+                step.ops.push(op);
+            }
+        }
+    }
+
+    fn add_clock(&mut self, r: usize, key: Key, clock: Clock) {
+        let key = (r, key);
+        self.save(|e| Op::Clocks(key.clone(), e.clocks.get(&key).cloned()));
+        self.put(r, &clock);
+        self.clocks.entry(key).or_default().push(clock);
+    }
+
+    fn take_clocks(&mut self, r: usize, key: Key) -> Vec<Clock> {
+        let key = (r, key);
+        let Some(clocks) = self.clocks.remove(&key) else {
+            return Vec::new();
+        };
+        for clock in &clocks {
+            self.take(clock);
+        }
+        if let Some(step) = &mut self.step {
+            step.ops.push(Op::Clocks(key, Some(clocks.clone())));
+        }
+        clocks
+    }
+
+    /// Puts a cycle in (or takes it out, with None), returning the one it replaces.
+    fn set_cycle(&mut self, r: usize, key: Key, cycle: Option<Clock>) -> Option<Clock> {
+        let key = (r, key);
+        let old = match cycle {
+            Some(cycle) => {
+                self.put(r, &cycle);
+                self.cycles.insert(key.clone(), cycle)
+            }
+            None => self.cycles.remove(&key),
+        };
+        if let Some(old) = &old {
+            self.take(old);
+        }
+        if let Some(step) = &mut self.step {
+            step.ops.push(Op::Cycle(key, old.clone()));
+        }
+        old
+    }
+
+    fn tally_mut(&mut self, key: (usize, String, i16)) -> &mut Tally {
+        self.save(|e| Op::Tally(key.clone(), e.tallies.get(&key).cloned()));
+        self.tallies.entry(key).or_default()
     }
 
     /// Every finding as of `now`, which must not be earlier than the last
-    /// event appended: the settled ones, and each running clock as open or
+    /// event folded: the settled ones, and each running clock as open or
     /// overdue. Sorted as `evaluate` sorts them.
     pub fn findings(&self, now: Timestamp) -> Vec<Finding> {
         let mut all = self.settled.clone();
@@ -442,71 +717,53 @@ impl<'a> Evaluation<'a> {
             .iter()
             .flat_map(|((r, _), clocks)| clocks.iter().map(move |c| (*r, c)));
         let cycles = self.cycles.iter().map(|((r, _), c)| (*r, c));
-        clocks.chain(cycles).map(move |(r, clock)| {
-            let (rule, cite) = &self.names[r];
-            Finding {
-                rule: rule.clone(),
-                status: if now > clock.due {
-                    Status::Overdue
-                } else {
-                    Status::Open
-                },
-                due: Some(clock.due),
-                settled: None,
-                cite: cite.clone(),
-                concerns: clock.concerns.clone(),
-                detail: clock.detail.clone(),
-            }
-        })
+        clocks
+            .chain(cycles)
+            .map(move |(r, clock)| self.running_of(r, clock).finding(now))
     }
 
     fn rule(&self, r: usize) -> &'a Rule {
         &self.pack.rules[r]
     }
 
-    fn push(
-        &mut self,
-        r: usize,
-        status: Status,
-        due: Option<Timestamp>,
-        settled: Option<Timestamp>,
-        concerns: Concerns,
-        detail: Detail,
-    ) {
+    /// A settled finding goes on the list.
+    fn push(&mut self, r: usize, settled: Settled) {
         let (rule, cite) = &self.names[r];
         let finding = Finding {
             rule: rule.clone(),
-            status,
-            due,
-            settled,
+            status: settled.status,
+            due: settled.due,
+            settled: Some(settled.event.at),
+            recorded: settled.event.recorded,
             cite: cite.clone(),
-            concerns,
-            detail,
+            concerns: settled.concerns,
+            detail: settled.detail,
+            events: settled.events,
         };
-        if let Some(change) = &mut self.change {
-            change.settled.push(finding.clone());
+        if let Some(tracker) = &mut self.tracker {
+            tracker.settled.push(finding.clone());
         }
         self.settled.push(finding);
     }
 
     /// A finding settled by `event` itself: a check, a limit, a breach.
-    fn settle(&mut self, r: usize, status: Status, event: &Event, detail: Detail) {
+    fn settle(&mut self, r: usize, status: Status, seq: Seq, event: &Event, detail: Detail) {
         self.push(
             r,
-            status,
-            None,
-            Some(event.at),
-            Concerns::of(&event.kind),
-            detail,
+            Settled {
+                status,
+                due: None,
+                event,
+                concerns: Concerns::of(&event.kind),
+                detail,
+                events: Evidence::one(seq),
+            },
         );
     }
 
-    /// Whether the conditions hold of `event` (and of `device`, for a fan-out).
-    fn matches(&self, filter: &Filter, event: &Event, device: Option<&DeviceId>) -> bool {
-        self.matches_in(&self.estate, filter, event, device)
-    }
-
-    fn matches_in(
+    /// Whether the conditions hold of `event` (and of `device`, for a
+    /// fan-out) in `estate`.
+    fn matches(
         &self,
         estate: &Estate,
         filter: &Filter,
@@ -586,7 +843,7 @@ impl<'a> Evaluation<'a> {
                 .is_none_or(|p| kind.resource().is_some_and(|r| r.as_str().starts_with(p)))
     }
 
-    fn trigger(&mut self, r: usize, event: &Event) {
+    fn trigger(&mut self, estate: &Estate, r: usize, seq: Seq, event: &Event) {
         let RuleKind::Obligation(o) = &self.rule(r).kind else {
             return;
         };
@@ -616,13 +873,12 @@ impl<'a> Evaluation<'a> {
                 // A device reported lost cannot be handed back: no clock for
                 // it (Southend's note; the loss has its own rule).
                 let lost = |d: &DeviceId| {
-                    self.estate
+                    estate
                         .devices
                         .get(d)
                         .is_some_and(|device| device.lost.is_some())
                 };
-                let held = self
-                    .estate
+                let held = estate
                     .people
                     .get(p)
                     .map(|p| {
@@ -635,7 +891,7 @@ impl<'a> Evaluation<'a> {
                     .unwrap_or_default();
                 for device in held
                     .into_iter()
-                    .filter(|d| self.matches(&o.trigger.filter, event, Some(d)))
+                    .filter(|d| self.matches(estate, &o.trigger.filter, event, Some(d)))
                 {
                     let concerns = Concerns {
                         device: Some(device.0.clone()),
@@ -644,9 +900,10 @@ impl<'a> Evaluation<'a> {
                     started.push((Key::Device(device.clone()), concerns, Of::Device(device)));
                 }
             }
-            (Some(Each::AccessHeld), Some(p)) if self.matches(&o.trigger.filter, event, None) => {
-                let grants = self
-                    .estate
+            (Some(Each::AccessHeld), Some(p))
+                if self.matches(estate, &o.trigger.filter, event, None) =>
+            {
+                let grants = estate
                     .people
                     .get(p)
                     .map(|p| p.access.keys().cloned().collect::<Vec<_>>())
@@ -660,7 +917,7 @@ impl<'a> Evaluation<'a> {
                     started.push((key, concerns, Of::Resource(resource)));
                 }
             }
-            (None, _) if self.matches(&o.trigger.filter, event, None) => {
+            (None, _) if self.matches(estate, &o.trigger.filter, event, None) => {
                 if let Some(key) = key_of(clock_key(o.trigger.event, None), &event.kind) {
                     started.push((key, base, Of::Nothing));
                 }
@@ -674,12 +931,12 @@ impl<'a> Evaluation<'a> {
                 of,
                 ended: None,
             };
-            let clock = self.clock(r, due, concerns, detail);
-            self.clocks.entry((r, key)).or_default().push(clock);
+            let clock = self.clock(due, concerns, detail, seq);
+            self.add_clock(r, key, clock);
         }
     }
 
-    fn discharge(&mut self, r: usize, i: usize, event: &Event) {
+    fn discharge(&mut self, estate: &Estate, r: usize, i: usize, seq: Seq, event: &Event) {
         let RuleKind::Obligation(o) = &self.rule(r).kind else {
             return;
         };
@@ -687,12 +944,11 @@ impl<'a> Evaluation<'a> {
             return;
         };
         if !self.clocks.contains_key(&(r, key.clone()))
-            || !self.matches(&o.discharged_by[i].filter, event, None)
+            || !self.matches(estate, &o.discharged_by[i].filter, event, None)
         {
             return;
         }
-        for clock in self.clocks.remove(&(r, key)).unwrap_or_default() {
-            self.stopped(&clock);
+        for clock in self.take_clocks(r, key) {
             let late = event.at > clock.due;
             let status = if late { Status::Late } else { Status::Met };
             let mut detail = clock.detail;
@@ -704,11 +960,17 @@ impl<'a> Evaluation<'a> {
             }
             self.push(
                 r,
-                status,
-                Some(clock.due),
-                Some(event.at),
-                clock.concerns,
-                detail,
+                Settled {
+                    status,
+                    due: Some(clock.due),
+                    event,
+                    concerns: clock.concerns,
+                    detail,
+                    events: Evidence {
+                        from: NonZeroU64::new(clock.from),
+                        settled_by: NonZeroU64::new(seq),
+                    },
+                },
             );
         }
     }
@@ -721,11 +983,11 @@ impl<'a> Evaluation<'a> {
     }
 
     /// The subject of a recurrence in this event, if the rule applies to it.
-    fn subject(&self, rec: &Recurrence, event: &Event) -> Option<(Key, Concerns)> {
+    fn subject(&self, estate: &Estate, rec: &Recurrence, event: &Event) -> Option<(Key, Concerns)> {
         match rec.subject {
             SubjectKind::Person => {
                 let id = event.kind.person()?;
-                let person = self.estate.people.get(id)?;
+                let person = estate.people.get(id)?;
                 let fits = person.is_present()
                     && rec
                         .when
@@ -764,6 +1026,7 @@ impl<'a> Evaluation<'a> {
         rec: &Recurrence,
         key: Key,
         concerns: Concerns,
+        seq: Seq,
         event: &Event,
     ) {
         let due = self.calendar.deadline(event.at, rec.every);
@@ -772,24 +1035,21 @@ impl<'a> Evaluation<'a> {
             from: event.kind.event_type(),
             done_by: None,
         };
-        let cycle = self.clock(r, due, concerns, detail);
-        if let Some(replaced) = self.cycles.insert((r, key), cycle) {
-            self.stopped(&replaced);
-        }
+        let cycle = self.clock(due, concerns, detail, seq);
+        self.set_cycle(r, key, Some(cycle));
     }
 
-    fn done(&mut self, r: usize, i: usize, event: &Event) {
+    fn done(&mut self, estate: &Estate, r: usize, i: usize, seq: Seq, event: &Event) {
         let Some(rec) = self.recurrence(r) else {
             return;
         };
-        if !self.matches(&rec.done_by[i].filter, event, None) {
+        if !self.matches(estate, &rec.done_by[i].filter, event, None) {
             return;
         }
-        let Some((key, concerns)) = self.subject(rec, event) else {
+        let Some((key, concerns)) = self.subject(estate, rec, event) else {
             return;
         };
-        if let Some(cycle) = self.cycles.remove(&(r, key.clone())) {
-            self.stopped(&cycle);
+        if let Some(cycle) = self.set_cycle(r, key.clone(), None) {
             let status = if event.at <= cycle.due {
                 Status::Met
             } else {
@@ -801,47 +1061,55 @@ impl<'a> Evaluation<'a> {
             }
             self.push(
                 r,
-                status,
-                Some(cycle.due),
-                Some(event.at),
-                cycle.concerns,
-                detail,
+                Settled {
+                    status,
+                    due: Some(cycle.due),
+                    event,
+                    concerns: cycle.concerns,
+                    detail,
+                    events: Evidence {
+                        from: NonZeroU64::new(cycle.from),
+                        settled_by: NonZeroU64::new(seq),
+                    },
+                },
             );
         }
-        self.start_cycle(r, rec, key, concerns, event);
+        self.start_cycle(r, rec, key, concerns, seq, event);
     }
 
-    fn counted_from(&mut self, r: usize, i: usize, event: &Event) {
+    fn counted_from(&mut self, estate: &Estate, r: usize, i: usize, seq: Seq, event: &Event) {
         let Some(rec) = self.recurrence(r) else {
             return;
         };
-        if !self.matches(&rec.counted_from[i].filter, event, None) {
+        if !self.matches(estate, &rec.counted_from[i].filter, event, None) {
             return;
         }
-        if let Some((key, concerns)) = self.subject(rec, event)
+        if let Some((key, concerns)) = self.subject(estate, rec, event)
             && !self.cycles.contains_key(&(r, key.clone()))
         {
-            self.start_cycle(r, rec, key, concerns, event);
+            self.start_cycle(r, rec, key, concerns, seq, event);
         }
     }
 
     /// A recurrence about people binds only while they are here.
     fn leave(&mut self, r: usize, event: &Event) {
         if let Some(p) = event.kind.person()
-            && let Some(cycle) = self.cycles.remove(&(r, Key::Person(p.clone())))
+            && self.cycles.contains_key(&(r, Key::Person(p.clone())))
         {
-            self.stopped(&cycle);
+            self.set_cycle(r, Key::Person(p.clone()), None);
         }
     }
 
-    fn before(&mut self, r: usize, event: &Event) {
+    /// A precondition or permission, checked against the estate just
+    /// before the event.
+    fn check(&mut self, estate: &Estate, r: usize, seq: Seq, event: &Event) {
         let rule = self.rule(r);
         let (on, missing) = match &rule.kind {
-            RuleKind::Precondition(p) => (&p.on, self.unmet(&p.require, event)),
-            RuleKind::Permission(p) => (&p.on, self.unpermitted(p, event)),
+            RuleKind::Precondition(p) => (&p.on, self.unmet(estate, &p.require, event)),
+            RuleKind::Permission(p) => (&p.on, self.unpermitted(estate, p, event)),
             _ => return,
         };
-        if !self.matches(&on.filter, event, None) {
+        if !self.matches(estate, &on.filter, event, None) {
             return;
         }
         let name = event.kind.event_type();
@@ -853,15 +1121,12 @@ impl<'a> Evaluation<'a> {
             before: name,
             lacking: detail,
         };
-        self.settle(r, status, event, detail);
+        self.settle(r, status, seq, event, detail);
     }
 
-    /// What the event's person lacks, or None when the requirement holds.
-    fn unmet(&self, require: &Requirement, event: &Event) -> Option<String> {
-        self.unmet_in(&self.estate, require, event)
-    }
-
-    fn unmet_in(&self, estate: &Estate, require: &Requirement, event: &Event) -> Option<String> {
+    /// What the event's person lacks in `estate`, or None when the
+    /// requirement holds.
+    fn unmet(&self, estate: &Estate, require: &Requirement, event: &Event) -> Option<String> {
         let id = event.kind.person()?;
         let Some(person) = estate.people.get(id) else {
             return Some(format!("{id} is not known"));
@@ -871,8 +1136,7 @@ impl<'a> Evaluation<'a> {
             lacking.push(format!("{id} has not enrolled in MFA"));
         }
         if let Some(policy) = &require.accepted {
-            let version = self
-                .estate
+            let version = estate
                 .current_version(policy)
                 .or_else(|| self.pack.policy(policy).map(|p| p.version.as_str()))
                 .unwrap_or_default();
@@ -893,11 +1157,7 @@ impl<'a> Evaluation<'a> {
         (!lacking.is_empty()).then(|| lacking.join("; "))
     }
 
-    fn unpermitted(&self, permission: &Permission, event: &Event) -> Option<String> {
-        self.unpermitted_in(&self.estate, permission, event)
-    }
-
-    fn unpermitted_in(
+    fn unpermitted(
         &self,
         estate: &Estate,
         permission: &Permission,
@@ -934,28 +1194,25 @@ impl<'a> Evaluation<'a> {
         })
     }
 
-    fn tally(&mut self, r: usize, event: &Event) {
+    fn tally(&mut self, estate: &Estate, r: usize, seq: Seq, event: &Event) {
         let RuleKind::Limit(limit) = &self.rule(r).kind else {
             return;
         };
-        let Some(place) = self.tally_place(limit, event) else {
+        let Some(place) = self.tally_place(estate, limit, event) else {
             return;
         };
-        let tally = self
-            .tallies
-            .entry((r, place.group.clone(), place.year))
-            .or_default();
+        let tally = self.tally_mut((r, place.group.clone(), place.year));
         tally.total += place.amount;
         tally.count += 1;
         let (over, detail) = over_limit(limit.bound, tally, &place);
         let status = if over { Status::Violated } else { Status::Met };
-        self.settle(r, status, event, Detail::Text(detail));
+        self.settle(r, status, seq, event, Detail::Text(detail));
     }
 
     /// Which tally of a limit the event counts in, and how much it adds;
     /// None when the limit does not count it.
-    fn tally_place(&self, limit: &Limit, event: &Event) -> Option<TallyPlace> {
-        if !self.matches(&limit.on.filter, event, None) {
+    fn tally_place(&self, estate: &Estate, limit: &Limit, event: &Event) -> Option<TallyPlace> {
+        if !self.matches(estate, &limit.on.filter, event, None) {
             return None;
         }
         let (group, amount) = match (&event.kind, limit.group_by) {
@@ -985,37 +1242,31 @@ impl<'a> Evaluation<'a> {
         })
     }
 
-    /// The rules that would find `event` violated if it were appended now:
+    /// The rules that would find `event` violated if it were folded next
+    /// into `estate` (the state just before it, wherever in time it falls):
     /// its preconditions and permissions unmet, or a limit exceeded. A
     /// service refuses such a command instead of recording a breach.
     /// Prohibitions are left out: what they name (mail forwarding detected)
     /// is a discovery to record, not a request to refuse.
-    pub fn refusals(&self, event: &Event) -> Vec<Refusal> {
-        self.refusals_in(&self.estate, event)
-    }
-
-    /// `refusals` against another estate: the one a command's earlier
-    /// events would leave (a device registered and issued at once), so each
-    /// event of a command is checked as if those before it were recorded.
-    pub fn refusals_in(&self, estate: &Estate, event: &Event) -> Vec<Refusal> {
+    pub fn refusals(&self, estate: &Estate, event: &Event) -> Vec<Refusal> {
         let mut refused = Vec::new();
         for (r, rule) in self.pack.rules.iter().enumerate() {
             let why = match &rule.kind {
                 RuleKind::Precondition(p) if p.on.event == event.kind.event_type() => self
-                    .matches_in(estate, &p.on.filter, event, None)
-                    .then(|| self.unmet_in(estate, &p.require, event))
+                    .matches(estate, &p.on.filter, event, None)
+                    .then(|| self.unmet(estate, &p.require, event))
                     .flatten(),
                 RuleKind::Permission(p) if p.on.event == event.kind.event_type() => self
-                    .matches_in(estate, &p.on.filter, event, None)
-                    .then(|| self.unpermitted_in(estate, p, event))
+                    .matches(estate, &p.on.filter, event, None)
+                    .then(|| self.unpermitted(estate, p, event))
                     .flatten(),
                 RuleKind::Limit(l) if l.on.event == event.kind.event_type() => {
-                    self.tally_place(l, event).and_then(|place| {
-                        let mut tally = Tally::default();
-                        if let Some(t) = self.tallies.get(&(r, place.group.clone(), place.year)) {
-                            tally.total = t.total;
-                            tally.count = t.count;
-                        }
+                    self.tally_place(estate, l, event).and_then(|place| {
+                        let mut tally = self
+                            .tallies
+                            .get(&(r, place.group.clone(), place.year))
+                            .cloned()
+                            .unwrap_or_default();
                         tally.total += place.amount;
                         tally.count += 1;
                         let (over, detail) = over_limit(l.bound, &tally, &place);
@@ -1035,16 +1286,116 @@ impl<'a> Evaluation<'a> {
         refused
     }
 
-    fn forbid(&mut self, r: usize, event: &Event) {
+    fn forbid(&mut self, estate: &Estate, r: usize, seq: Seq, event: &Event) {
         let RuleKind::Prohibition(p) = &self.rule(r).kind else {
             return;
         };
-        if self.matches(&p.on.filter, event, None) {
+        if self.matches(estate, &p.on.filter, event, None) {
             let detail = match &event.kind {
                 EventKind::EmailForwardingDetected(e) => format!("mail forwarded to {}", e.to),
                 kind => format!("{} must never happen like this", kind.event_type()),
             };
-            self.settle(r, Status::Violated, event, Detail::Text(detail));
+            self.settle(r, Status::Violated, seq, event, Detail::Text(detail));
+        }
+    }
+}
+
+/// A finding as it is settled by an event.
+struct Settled<'e> {
+    status: Status,
+    due: Option<Timestamp>,
+    event: &'e Event,
+    concerns: Concerns,
+    detail: Detail,
+    events: Evidence,
+}
+
+/// The evaluation folds a ledger's timeline beside its estate.
+impl domain::Follower for Evaluation<'_> {
+    type Undo = StepUndo;
+
+    fn before(&mut self, estate: &Estate, event: &Logged) {
+        Evaluation::before(self, estate, event.seq, &event.event);
+    }
+
+    fn after(&mut self, estate: &Estate, event: &Logged) {
+        Evaluation::after(self, estate, event.seq, &event.event);
+    }
+
+    fn keep_undo(&mut self, on: bool) {
+        self.keep = on;
+        if !on {
+            self.step = None;
+        }
+    }
+
+    fn take_undo(&mut self) -> Option<StepUndo> {
+        self.step.take()
+    }
+
+    fn undo(&mut self, undo: StepUndo) {
+        for op in undo.ops.into_iter().rev() {
+            match op {
+                Op::Clocks(key, old) => {
+                    for clock in self.clocks.remove(&key).unwrap_or_default() {
+                        self.take(&clock);
+                    }
+                    if let Some(old) = old {
+                        for clock in &old {
+                            self.put(key.0, clock);
+                        }
+                        self.clocks.insert(key, old);
+                    }
+                }
+                Op::Cycle(key, old) => {
+                    if let Some(cycle) = self.cycles.remove(&key) {
+                        self.take(&cycle);
+                    }
+                    if let Some(old) = old {
+                        self.put(key.0, &old);
+                        self.cycles.insert(key, old);
+                    }
+                }
+                Op::Tally(key, old) => match old {
+                    Some(tally) => {
+                        self.tallies.insert(key, tally);
+                    }
+                    None => {
+                        self.tallies.remove(&key);
+                    }
+                },
+            }
+        }
+        let undone: Vec<Finding> = self.settled.drain(undo.settled..).collect();
+        self.withdraw(undone);
+    }
+
+    fn reset(&mut self) {
+        let clocks: Vec<Clock> = self.clocks.drain().flat_map(|(_, c)| c).collect();
+        let cycles: Vec<Clock> = self.cycles.drain().map(|(_, c)| c).collect();
+        for clock in clocks.iter().chain(&cycles) {
+            self.take(clock);
+        }
+        self.tallies.clear();
+        let settled = std::mem::take(&mut self.settled);
+        self.withdraw(settled);
+        self.step = None;
+    }
+}
+
+impl Evaluation<'_> {
+    /// Findings that no longer stand, taken back from the change.
+    fn withdraw(&mut self, findings: Vec<Finding>) {
+        let Some(tracker) = &mut self.tracker else {
+            return;
+        };
+        for finding in findings.into_iter().rev() {
+            match tracker.settled.iter().rposition(|s| *s == finding) {
+                Some(i) => {
+                    tracker.settled.remove(i);
+                }
+                None => tracker.withdrawn.push(finding),
+            }
         }
     }
 }

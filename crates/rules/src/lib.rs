@@ -9,11 +9,16 @@ pub mod calendar;
 pub mod detail;
 pub mod duration;
 pub mod eval;
+pub mod ledger;
 pub mod pack;
 mod reads;
 
 pub use calendar::{Calendar, Division, HolidayFile};
 pub use detail::Detail;
 pub use duration::Duration;
-pub use eval::{Change, Concerns, Evaluation, Finding, Refusal, Running, Status, evaluate};
+pub use eval::{
+    Change, Concerns, Evaluation, Evidence, Finding, Refusal, Running, Status, evaluate,
+    evaluate_as_known,
+};
+pub use ledger::{Admission, Admitted, Ledger, Mode, Reason, Stamp};
 pub use pack::{PackError, PackSource, PolicyPack, SourceFile, load_pack};

@@ -58,7 +58,8 @@ fn writes(event: EventType) -> &'static [Part] {
         | IncidentRegulatorNotified
         | IncidentClosed
         | ExpenseClaimed
-        | EmailForwardingDetected => &[],
+        | EmailForwardingDetected
+        | EventVoided => &[],
     }
 }
 

@@ -220,43 +220,80 @@ impl<'a> Chunker<'a> {
     }
 }
 
-/// Folds the council's events after `after` into `estate`, returning it with
-/// the time of the last event folded. The rows are read on this thread while
-/// another decodes and folds them, so reading overlaps the rest on two
-/// cores. Each chunk of text is allocated here and freed there whole; every
-/// event is made and dropped on the one thread (freeing memory another
+/// What a streamed replay found.
+#[derive(Debug)]
+pub enum Replayed {
+    /// Every event after the start was folded, in order: the estate and
+    /// when the latest event happened.
+    Folded(Box<Estate>, Option<Timestamp>),
+    /// The events are not in `at` order, or a void is among them: the
+    /// estate is the fold of the live events in `at` order, which a stream
+    /// in recording order cannot give (see [`fold_whole`]).
+    NotInOrder,
+}
+
+/// Folds the council's events after `after` into `estate` as they stream,
+/// while they come in `at` order (none earlier than `since` or than the one
+/// before, no void); otherwise says so and stops. The rows are read on this
+/// thread while another decodes and folds them, so reading overlaps the rest
+/// on two cores. Each chunk of text is allocated here and freed there whole;
+/// every event is made and dropped on the one thread (freeing memory another
 /// thread allocated is slow in the system allocator).
 pub fn replay(
     log: &mut dyn EventLog,
     council: &str,
     after: u64,
     mut estate: Estate,
-) -> Result<(Estate, Option<Timestamp>), StoreError> {
+    since: Option<Timestamp>,
+) -> Result<Replayed, StoreError> {
     const IN_FLIGHT: usize = 16;
     std::thread::scope(|scope| {
         let (chunks, chunks_rx) = mpsc::sync_channel::<Chunk>(IN_FLIGHT);
         let folder = scope.spawn(move || {
-            let mut last = None;
+            let mut last = since;
             for chunk in chunks_rx {
                 for (seq, text) in chunk.events() {
                     let event = decode_text(council, seq, text)?;
+                    let late = last.is_some_and(|last| event.at < last);
+                    if late || matches!(event.kind, domain::EventKind::EventVoided(_)) {
+                        return Ok(Replayed::NotInOrder);
+                    }
                     estate.apply(&event);
                     last = Some(event.at);
                 }
             }
-            Ok((estate, last))
+            Ok(Replayed::Folded(Box::new(estate), last))
         });
-        // A send fails only when the folder has stopped at a bad event; then
-        // reading on is pointless, and the folder says why.
+        // A send fails only when the folder has stopped (a bad event, or one
+        // out of order); then reading on is pointless, and the folder says why.
         let read = log.read_events_after(council, after, &mut |chunk| chunks.send(chunk).is_ok());
         drop(chunks);
         let folded = match folder.join() {
             Ok(folded) => folded,
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        read?;
+        if !matches!(folded, Ok(Replayed::NotInOrder)) {
+            read?;
+        }
         folded
     })
+}
+
+/// The estate of the council's whole log: its live events in `at` order,
+/// and when the latest happened. What a replay falls back on when records
+/// arrived late or were voided.
+pub fn fold_whole(
+    log: &mut dyn EventLog,
+    council: &str,
+) -> Result<(Estate, Option<Timestamp>), StoreError> {
+    let events = events(log, council)?;
+    let order = domain::timeline::in_order(&events);
+    let last = order.last().map(|(_, e)| e.at);
+    let mut estate = Estate::default();
+    for (_, event) in order {
+        estate.apply(event);
+    }
+    Ok((estate, last))
 }
 
 fn decode_text(council: &str, seq: u64, text: &str) -> Result<Event, StoreError> {

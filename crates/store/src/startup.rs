@@ -1,11 +1,22 @@
 //! Startup: a council's estate from its snapshot plus the events after it,
 //! so the work is proportional to the tail, not the whole log. A snapshot is
 //! used only if the event it claims to follow is in the log with the hash it
-//! recorded; otherwise it is discarded with a warning and the log replayed.
+//! recorded, and the events after it continue it in time (none happened
+//! before the latest it holds, none is a void); otherwise it is set aside
+//! and the whole log folded in `at` order.
 
-use crate::{EventLog, Head, Snapshot, StoreError, decode};
+use crate::{EventLog, Head, Replayed, Snapshot, StoreError, fold_whole};
 use domain::Estate;
 use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// What a snapshot's `state` holds: the estate, and when the latest event
+/// folded into it happened (so that a tail can be checked to continue it).
+#[derive(Deserialize)]
+struct State {
+    last_at: Option<Timestamp>,
+    estate: Estate,
+}
 
 /// A council's estate as of its head.
 #[derive(Debug)]
@@ -23,12 +34,12 @@ pub struct Loaded {
 /// The estate at the head: snapshot plus tail, or the whole log.
 pub fn load_estate(log: &mut dyn EventLog, council: &str) -> Result<Loaded, StoreError> {
     let head = log.head(council)?;
-    let (estate, after, warning) = match log.load_snapshot(council)? {
-        None => (Estate::default(), 0, None),
+    let (start, after, mut warning) = match log.load_snapshot(council)? {
+        None => (State::empty(), 0, None),
         Some(snapshot) => match trusted(log, council, &snapshot, head)? {
-            Ok(estate) => (estate, snapshot.seq, None),
+            Ok(state) => (state, snapshot.seq, None),
             Err(why) => (
-                Estate::default(),
+                State::empty(),
                 0,
                 Some(format!(
                     "snapshot at event {} discarded: {why}",
@@ -37,15 +48,18 @@ pub fn load_estate(log: &mut dyn EventLog, council: &str) -> Result<Loaded, Stor
             ),
         },
     };
-    let (estate, last) = crate::replay(log, council, after, estate)?;
-    let last = match last {
-        Some(at) => Some(at),
-        None if head.seq > 0 => decode(council, log.events_after(council, head.seq - 1)?)?
-            .last()
-            .map(|e| e.at),
-        None => None,
+    let mut from_snapshot = (after > 0).then_some(after);
+    let (estate, last) = match crate::replay(log, council, after, start.estate, start.last_at)? {
+        Replayed::Folded(estate, last) => (*estate, last),
+        Replayed::NotInOrder => {
+            if from_snapshot.take().is_some() {
+                warning = Some(format!(
+                    "snapshot at event {after} set aside: later records happened before it, or void what it holds"
+                ));
+            }
+            fold_whole(log, council)?
+        }
     };
-    let from_snapshot = (after > 0).then_some(after);
     Ok(Loaded {
         estate,
         head,
@@ -55,13 +69,22 @@ pub fn load_estate(log: &mut dyn EventLog, council: &str) -> Result<Loaded, Stor
     })
 }
 
+impl State {
+    fn empty() -> Self {
+        State {
+            last_at: None,
+            estate: Estate::default(),
+        }
+    }
+}
+
 /// The snapshot's estate, or why it cannot be trusted.
 fn trusted(
     log: &mut dyn EventLog,
     council: &str,
     snapshot: &Snapshot,
     head: Head,
-) -> Result<Result<Estate, String>, StoreError> {
+) -> Result<Result<State, String>, StoreError> {
     if snapshot.seq == 0 || snapshot.seq > head.seq {
         return Ok(Err(format!("the log has {} events", head.seq)));
     }
@@ -81,9 +104,19 @@ fn trusted(
 
 /// Writes a snapshot of the estate at the head, replacing the previous one.
 pub fn write_snapshot(log: &mut dyn EventLog, council: &str) -> Result<Loaded, StoreError> {
+    /// `State`, borrowed.
+    #[derive(Serialize)]
+    struct Written<'a> {
+        last_at: Option<Timestamp>,
+        estate: &'a Estate,
+    }
     let loaded = load_estate(log, council)?;
     if loaded.head.seq > 0 {
-        let state = serde_json::to_string(&loaded.estate).map_err(|e| StoreError::Corrupt {
+        let written = Written {
+            last_at: loaded.last,
+            estate: &loaded.estate,
+        };
+        let state = serde_json::to_string(&written).map_err(|e| StoreError::Corrupt {
             council: council.to_owned(),
             seq: loaded.head.seq,
             message: format!("the estate does not serialise: {e}"),

@@ -76,6 +76,10 @@ const CASES: &[(&str, Case)] = &[
         snapshot_and_tail,
     ),
     (
+        "a snapshot followed by late records or voids is set aside",
+        snapshot_and_late_tail,
+    ),
+    (
         "a replay of many chunks is the fold, and names an unreadable event",
         chunked_replay,
     ),
@@ -208,11 +212,38 @@ fn init_again(db: &Db) {
 }
 
 fn full_replay(log: &mut dyn EventLog) -> domain::Estate {
-    let mut estate = domain::Estate::default();
-    for event in store::events(log, "a").expect("events") {
-        estate.apply(&event);
-    }
-    estate
+    domain::timeline::fold(&store::events(log, "a").expect("events"))
+}
+
+/// A record that happened before the snapshot's latest event, and a void:
+/// the snapshot cannot be continued, so the whole log is folded in `at` order.
+fn snapshot_and_late_tail(db: &Db) {
+    let mut log = log_with(db, 20);
+    store::write_snapshot(log.as_mut(), "a").expect("snapshot");
+    let mut late = events(21, 1, "late").remove(0);
+    late.recorded = Some(late.at);
+    late.at = events(3, 1, "x")[0].at;
+    let head = log.head("a").expect("head");
+    log.append("a", head, &[late]).expect("a late record");
+    let loaded = store::load_estate(log.as_mut(), "a").expect("load");
+    assert_eq!(loaded.from_snapshot, None);
+    let warning = loaded.warning.expect("a warning");
+    assert!(
+        warning.contains("snapshot at event 20 set aside"),
+        "{warning}"
+    );
+    assert_eq!(loaded.estate, full_replay(log.as_mut()));
+    assert_eq!(loaded.estate.people.len(), 21);
+
+    let void = domain::parse_event(
+        r##"{"at":"2026-01-01T00:00:00Z","type":"event_voided","event":"#21","reason":"typed in error"}"##,
+    )
+    .expect("a void");
+    let head = log.head("a").expect("head");
+    log.append("a", head, &[void]).expect("void");
+    let loaded = store::load_estate(log.as_mut(), "a").expect("load");
+    assert_eq!(loaded.estate.people.len(), 20, "the voided joiner is gone");
+    assert_eq!(loaded.estate, full_replay(log.as_mut()));
 }
 
 fn snapshot_and_tail(db: &Db) {
@@ -249,19 +280,22 @@ fn chunked_replay(db: &Db) {
         let at = start
             .checked_add(jiff::SignedDuration::from_secs(i))
             .expect("a time");
-        Event { at, by: None, kind }
+        Event::new(at, kind)
     });
     let mut log = open(db);
     log.init_council("a", "southend").expect("init");
     log.append("a", Head::EMPTY, &joined.collect::<Vec<_>>())
         .expect("append");
-    let (estate, last) =
-        store::replay(log.as_mut(), "a", 0, domain::Estate::default()).expect("replay");
+    let store::Replayed::Folded(estate, last) =
+        store::replay(log.as_mut(), "a", 0, domain::Estate::default(), None).expect("replay")
+    else {
+        panic!("these events are in order")
+    };
     assert_eq!(estate.people.len(), 10_000);
-    assert_eq!(estate, full_replay(log.as_mut()));
+    assert_eq!(*estate, full_replay(log.as_mut()));
     assert_eq!(last.map(|t| t.as_second()), Some(1_743_475_600));
     db.execute(r#"UPDATE events SET event = '{"type":"person_joined"}' WHERE seq = 9000"#);
-    match store::replay(log.as_mut(), "a", 0, domain::Estate::default()) {
+    match store::replay(log.as_mut(), "a", 0, domain::Estate::default(), None) {
         Err(StoreError::Corrupt { seq, .. }) => assert_eq!(seq, 9000),
         other => panic!("expected event 9000 to be reported, got {other:?}"),
     }

@@ -47,7 +47,7 @@ pub fn generate(
     match output {
         Output::File(path) => write_atomically(path, |out| write_merged(out, &logs))?,
         Output::Folder(dir) => write_folder(dir, &names, &assigned, &logs)?,
-        Output::Store(db) => store(db, &names, &assigned, &logs)?,
+        Output::Store(db) => store(db, (&names, &packs), &assigned, &logs)?,
     }
     let place = match output {
         Output::File(p) | Output::Folder(p) => p.display().to_string(),
@@ -98,7 +98,7 @@ fn write_folder(
 
 fn store(
     db: &str,
-    names: &[String],
+    (names, packs): (&[String], &[PolicyPack]),
     assigned: &[usize],
     logs: &[Vec<Event>],
 ) -> Result<(), BadInput> {
@@ -120,7 +120,40 @@ fn store(
         );
         return Err(BadInput);
     }
+    // Admitted first, every council, so that nothing is written unless all
+    // of it goes in; each event is recorded as it happened (a v1 log).
+    let mut admitted = Vec::with_capacity(logs.len());
     for (i, events) in logs.iter().enumerate() {
+        let pack = &packs[assigned[i]];
+        let calendar = rules::Calendar::new(
+            pack.time_zone.clone(),
+            pack.division,
+            &rules::HolidayFile::bundled(),
+        );
+        let mut ledger = rules::Ledger::new(pack, &calendar);
+        if let Err(refused) = ledger.admit(
+            events.clone(),
+            rules::Admission::as_it_happened(crate::now()),
+        ) {
+            for (index, reason) in refused.iter().take(5) {
+                eprintln!(
+                    "error: council {}, event {}: {reason}",
+                    council_id(i),
+                    index + 1
+                );
+            }
+            eprintln!("error: the generated log was refused; nothing was written");
+            return Err(BadInput);
+        }
+        let stored: Vec<Event> = ledger
+            .timeline()
+            .log()
+            .iter()
+            .map(|l| l.event.clone())
+            .collect();
+        admitted.push(stored);
+    }
+    for (i, events) in admitted.iter().enumerate() {
         let id = council_id(i);
         log.init_council(&id, &names[assigned[i]]).map_err(fail)?;
         log.append(&id, store::Head::EMPTY, events).map_err(fail)?;

@@ -146,9 +146,14 @@ struct CheckArgs {
     /// Check this council's stored log, with the pack it was registered with.
     #[arg(long)]
     council: Option<String>,
-    /// Evaluate as of this instant (RFC 3339 with an offset); later events are ignored.
+    /// Evaluate as of this instant (RFC 3339 with an offset): what had happened
+    /// by then, as Warden knows it now (late records and corrections included).
     #[arg(long)]
     at: Option<String>,
+    /// Use only what had been recorded by this instant (RFC 3339 with an
+    /// offset) [default: now]. With --at the same instant: what Warden said then.
+    #[arg(long)]
+    known_at: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
     /// A gov.uk bank-holidays.json to use instead of the bundled copy.
@@ -264,13 +269,17 @@ fn check(args: &CheckArgs) -> Result<bool, BadInput> {
         // clap requires --pack and --events unless --council is given.
         _ => return Err(BadInput),
     };
-    let at = match &args.at {
+    let instant = |flag: &str, text: &Option<String>| {
+        match text {
         Some(text) => text.parse::<Timestamp>().map_err(|_| {
-            eprintln!("error: --at `{text}` is not an RFC 3339 timestamp with an offset, e.g. 2025-04-01T09:00:00+01:00");
+            eprintln!("error: --{flag} `{text}` is not an RFC 3339 timestamp with an offset, e.g. 2025-04-01T09:00:00+01:00");
             BadInput
-        })?,
-        None => now(),
+        }),
+        None => Ok(now()),
+    }
     };
+    let at = instant("at", &args.at)?;
+    let known_at = instant("known-at", &args.known_at)?;
     let holidays = match &args.bank_holidays {
         Some(path) => {
             let text = read(path)?;
@@ -282,8 +291,8 @@ fn check(args: &CheckArgs) -> Result<bool, BadInput> {
         None => HolidayFile::bundled(),
     };
     let calendar = Calendar::new(pack.time_zone.clone(), pack.division, &holidays);
-    let findings = rules::evaluate(&pack, &calendar, &events, at);
-    print(&pack, at, &findings, args);
+    let findings = rules::evaluate_as_known(&pack, &calendar, &events, at, Some(known_at));
+    print(&pack, at, &findings, &events, args);
     Ok(findings.iter().any(|f| f.status.is_failure()))
 }
 
@@ -310,9 +319,15 @@ fn report_lines(path: &Path, errors: &[domain::LineError]) -> BadInput {
     BadInput
 }
 
-fn print(pack: &PolicyPack, at: Timestamp, findings: &[rules::Finding], args: &CheckArgs) {
+fn print(
+    pack: &PolicyPack,
+    at: Timestamp,
+    findings: &[rules::Finding],
+    log: &[domain::Event],
+    args: &CheckArgs,
+) {
     match args.format {
-        Format::Json => say!("{}", report::json(pack, at, findings)),
+        Format::Json => say!("{}", report::json(pack, at, findings, log)),
         Format::Table => out(&report::table(pack, at, findings, args.verbose)),
     }
 }

@@ -1,5 +1,6 @@
 //! Findings for people (an aligned table) and for programs (JSON).
 
+use domain::Event;
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use rules::{Finding, PolicyPack, Status};
@@ -22,11 +23,21 @@ fn local(at: Timestamp, tz: &TimeZone) -> String {
         .to_string()
 }
 
-pub fn json(pack: &PolicyPack, at: Timestamp, findings: &[Finding]) -> String {
+/// Every finding with all its fields (null where they do not apply), and
+/// the events behind it as the log names them: their own id, or `#SEQ`.
+pub fn json(pack: &PolicyPack, at: Timestamp, findings: &[Finding], log: &[Event]) -> String {
     let tz = &pack.time_zone;
+    let name = |seq: u64| {
+        usize::try_from(seq)
+            .ok()
+            .and_then(|s| log.get(s.wrapping_sub(1)))
+            .and_then(|e| e.own_id())
+            .map_or_else(|| format!("#{seq}"), |id| id.to_string())
+    };
     let findings: Vec<_> = findings
         .iter()
         .map(|f| {
+            let events: Vec<String> = f.events.seqs().map(name).collect();
             json!({
                 "rule": f.rule,
                 "status": f.status,
@@ -38,7 +49,9 @@ pub fn json(pack: &PolicyPack, at: Timestamp, findings: &[Finding]) -> String {
                 "incident": f.concerns.incident,
                 "resource": f.concerns.resource,
                 "settled": f.settled.map(|d| rfc3339(d, tz)),
-                "detail": f.detail.to_string(),
+                "recorded": f.settled.map(|d| rfc3339(f.recorded.unwrap_or(d), tz)),
+                "detail": f.sentence(),
+                "events": events,
             })
         })
         .collect();
@@ -91,8 +104,9 @@ pub fn table(pack: &PolicyPack, at: Timestamp, findings: &[Finding], verbose: bo
                     (None, None) => String::new(),
                 };
                 let _ = writeln!(out, "    - {when:<20}  {}", concerns(f));
-                if matches!(status, Status::Violated | Status::Late) {
-                    for line in wrap(&f.detail.to_string(), WIDTH - 8) {
+                if matches!(status, Status::Violated | Status::Late) || f.recorded_late().is_some()
+                {
+                    for line in wrap(&f.sentence(), WIDTH - 8) {
                         let _ = writeln!(out, "        {line}");
                     }
                 }

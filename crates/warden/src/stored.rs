@@ -2,8 +2,8 @@
 //! `verify`, and `check --council`.
 
 use crate::{BadInput, load_pack, read, report_lines};
-use domain::{Event, LogReader};
-use rules::PolicyPack;
+use domain::{Event, Seq};
+use rules::{Admission, Calendar, Ledger, PolicyPack, Reason};
 use std::path::Path;
 use store::{EventLog, StoreError};
 
@@ -40,20 +40,46 @@ pub fn load(db: &str, council: &str) -> Result<(PolicyPack, Vec<Event>), BadInpu
     Ok((pack, events))
 }
 
-/// Validates the file as a continuation of the stored log, then appends it
-/// in one transaction. Any bad line: nothing is appended.
+/// Admits the file's events after the stored log, through the ledger, as a
+/// record of what happened (a rule broken at the time becomes a `violated`
+/// finding, and the count is said); lines without `recorded` are recorded
+/// now. Any bad line: every bad line is listed and nothing is appended.
 pub fn import(db: &str, council: &str, file: &Path) -> Result<bool, BadInput> {
     let mut log = open(db)?;
     let pack = log.council_pack(council).map_err(|e| fail(db, e))?;
     let pack = load_pack(&pack)?;
-    let loaded = load_estate(log.as_mut(), db, council)?;
-    let head = loaded.head;
+    let head = log.head(council).map_err(|e| fail(db, e))?;
+    let stored = store::events(log.as_mut(), council).map_err(|e| fail(db, e))?;
     let text = read(file)?;
-    let reader = LogReader::resume(&pack, loaded.estate, loaded.last);
-    let new = reader
-        .read(&text)
-        .map_err(|errors| report_lines(file, &errors))?;
-    let new: Vec<Event> = new.into_iter().map(|l| l.event).collect();
+    let calendar = calendar(&pack);
+    let mut ledger = Ledger::restore(&pack, &calendar, stored);
+    let (lines, events, mut errors) = parse_lines(&text);
+    let now = crate::now();
+    let admitted = ledger.admit(events, Admission::history(now));
+    let admitted = match admitted {
+        Ok(admitted) if errors.is_empty() => admitted,
+        Ok(_) => return Err(report_lines(file, &errors)),
+        Err(refused) => {
+            let line_of_seq = |seq: Seq| {
+                let index = seq.checked_sub(head.seq + 1)?;
+                lines.get(usize::try_from(index).ok()?).copied()
+            };
+            for (index, reason) in refused {
+                let line = lines.get(index).copied().unwrap_or(0);
+                errors.push(domain::LineError {
+                    line,
+                    error: admission_error(reason, &line_of_seq),
+                });
+            }
+            errors.sort_by_key(|e| e.line);
+            return Err(report_lines(file, &errors));
+        }
+    };
+    let new: Vec<Event> = admitted
+        .seqs
+        .iter()
+        .filter_map(|seq| ledger.get(*seq).map(|l| l.event.clone()))
+        .collect();
     let head_after = log.append(council, head, &new).map_err(|e| fail(db, e))?;
     say!(
         "appended {} events to {council}: {} in all, head {}",
@@ -61,17 +87,67 @@ pub fn import(db: &str, council: &str, file: &Path) -> Result<bool, BadInput> {
         head_after.seq,
         head_after.hash
     );
+    if admitted.violations > 0 {
+        say!(
+            "{} of them broke a rule of the pack when they happened: each is now a violated finding (warden check lists them)",
+            admitted.violations
+        );
+    }
     Ok(false)
 }
 
-/// The estate at the head, from the snapshot and its tail where one can be
-/// trusted; a snapshot that cannot is reported and replaced by a replay.
-fn load_estate(log: &mut dyn EventLog, db: &str, council: &str) -> Result<store::Loaded, BadInput> {
-    let loaded = store::load_estate(log, council).map_err(|e| fail(db, e))?;
-    if let Some(warning) = &loaded.warning {
-        eprintln!("warning: {council}: {warning}; replayed the whole log instead");
+/// The events of a file, each with its line, and every line that is not one.
+fn parse_lines(text: &str) -> (Vec<usize>, Vec<Event>, Vec<domain::LineError>) {
+    let (mut lines, mut events, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    for (index, raw) in text.lines().enumerate() {
+        if raw.trim().is_empty() {
+            continue;
+        }
+        match domain::parse_event(raw) {
+            Ok(event) => {
+                lines.push(index + 1);
+                events.push(event);
+            }
+            Err(error) => errors.push(domain::LineError {
+                line: index + 1,
+                error,
+            }),
+        }
     }
-    Ok(loaded)
+    (lines, events, errors)
+}
+
+/// A reason the ledger refused a line, with other events of the file named
+/// by their line.
+fn admission_error(reason: Reason, line_of: &dyn Fn(Seq) -> Option<usize>) -> domain::EventError {
+    use domain::{EventError, Objection};
+    let conflict = |other: domain::Other, refusal, depends| match line_of(other.seq) {
+        Some(line) => EventError::Conflict {
+            other_line: line,
+            other_type: other.event_type,
+            other_at: other.at,
+            refusal,
+            depends,
+        },
+        None if depends => EventError::Log(Box::new(Objection::Depends { other, refusal })),
+        None => EventError::Log(Box::new(Objection::Conflict { other, refusal })),
+    };
+    match reason {
+        Reason::Log(Objection::Estate(refusal)) => EventError::Refused(refusal),
+        Reason::Log(Objection::Conflict { other, refusal }) => conflict(other, refusal, false),
+        Reason::Log(Objection::Depends { other, refusal }) => conflict(other, refusal, true),
+        Reason::Log(objection) => EventError::Log(Box::new(objection)),
+        other => EventError::Message(other.to_string()),
+    }
+}
+
+pub fn calendar(pack: &PolicyPack) -> Calendar {
+    Calendar::new(
+        pack.time_zone.clone(),
+        pack.division,
+        &rules::HolidayFile::bundled(),
+    )
 }
 
 /// Writes a snapshot of the council's estate at its head.
@@ -89,17 +165,31 @@ pub fn snapshot(db: &str, council: &str) -> Result<bool, BadInput> {
     Ok(false)
 }
 
-/// Prints the stored log as canonical JSONL.
+/// Prints the stored log as JSONL: each event's canonical JSON, with its id
+/// (its own, or `#SEQ`, its place in the log, which the chain does not hash
+/// and an import takes as implied).
 pub fn export(db: &str, council: &str) -> Result<bool, BadInput> {
     let mut log = open(db)?;
     let rows = log.rows(council).map_err(|e| fail(db, e))?;
-    let mut out = String::with_capacity(rows.iter().map(|r| r.event.len() + 1).sum());
+    let mut out = String::with_capacity(rows.iter().map(|r| r.event.len() + 12).sum());
     for row in rows {
-        out.push_str(&row.event);
+        out.push_str(&with_id(&row.event, row.seq));
         out.push('\n');
     }
     crate::out(&out);
     Ok(false)
+}
+
+/// A canonical event with `"id":"#SEQ"` added where it has no own id. The
+/// keys stay sorted: `at`, then `by`, then `id`, always before the rest.
+fn with_id(canonical: &str, seq: u64) -> String {
+    match serde_json::from_str::<std::collections::BTreeMap<String, serde_json::Value>>(canonical) {
+        Ok(mut fields) if !fields.contains_key("id") => {
+            fields.insert("id".into(), serde_json::Value::String(format!("#{seq}")));
+            serde_json::to_string(&fields).unwrap_or_else(|_| canonical.to_owned())
+        }
+        _ => canonical.to_owned(),
+    }
 }
 
 /// Recomputes each council's chain; Ok(true) when one is broken.

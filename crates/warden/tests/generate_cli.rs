@@ -161,8 +161,15 @@ fn per_council_files_name_each_councils_pack_and_the_store_takes_them() {
     );
     let exported = ok(&["export", "--db", &db, "--council", "c002"]);
     let file = std::fs::read_to_string(dir.path().join("councils/c002.jsonl")).expect("c002");
+    // An export names each event; line N's `#N` is its place, implied.
+    let unnamed: String = exported
+        .lines()
+        .enumerate()
+        .map(|(i, line)| line.replacen(&format!(",\"id\":\"#{}\"", i + 1), "", 1) + "\n")
+        .collect();
+    assert_ne!(unnamed, exported, "the export names its events");
     assert_eq!(
-        exported, file,
+        unnamed, file,
         "the store holds what the file holds for the same spec"
     );
 }

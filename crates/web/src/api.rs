@@ -6,7 +6,6 @@
 
 use crate::accounts::Scope;
 use crate::authz::Action;
-use crate::clock;
 use crate::council::CommandError;
 use crate::routes::{Ctx, Routes, council_in_path, user_of};
 use crate::state::AppState;
@@ -220,11 +219,13 @@ pub async fn guard(
     if target != c.id || !state.authz.allows(&user, action, &target) {
         return forbidden();
     }
+    let now = state.now();
     req.extensions_mut().insert(Ctx {
         user,
         council: c,
         csrf: String::new(),
         session: None,
+        now,
     });
     next.run(req).await
 }
@@ -261,10 +262,17 @@ pub struct FindingOut {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
     pub detail: String,
+    /// When the event that settled it was recorded (RFC 3339), where that
+    /// was later than it happened: "returned on time, recorded 3 days later".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<String>,
+    /// The events behind it, as the log names them (their own id, or
+    /// `#SEQ`): what started its clock or broke the rule, and what settled it.
+    pub events: Vec<String>,
 }
 
-impl From<&Finding> for FindingOut {
-    fn from(f: &Finding) -> Self {
+impl FindingOut {
+    fn new(f: &Finding, ledger: &rules::Ledger<'_>) -> Self {
         let s = |x: &Option<std::sync::Arc<str>>| x.as_deref().map(str::to_owned);
         FindingOut {
             rule: f.rule.to_string(),
@@ -277,8 +285,82 @@ impl From<&Finding> for FindingOut {
             policy: s(&f.concerns.policy),
             incident: s(&f.concerns.incident),
             resource: s(&f.concerns.resource),
-            detail: f.detail.to_string(),
+            detail: f.sentence(),
+            recorded: f
+                .recorded
+                .filter(|r| Some(*r) != f.settled)
+                .map(|t| t.to_string()),
+            events: f
+                .events
+                .seqs()
+                .map(|seq| {
+                    ledger
+                        .get(seq)
+                        .map_or_else(|| format!("#{seq}"), |l| l.reference().to_string())
+                })
+                .collect(),
         }
+    }
+
+    /// Findings for the wire, their events named by the council's ledger.
+    fn all<'f>(ctx: &Ctx, findings: impl Iterator<Item = &'f Finding>) -> Vec<FindingOut> {
+        ctx.council
+            .with_ledger(|ledger| findings.map(|f| FindingOut::new(f, ledger)).collect())
+    }
+}
+
+/// `at` and `known_at` (RFC 3339): the findings as of `at`, from what had
+/// been recorded by `known_at`. Either absent: now.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+struct AsKnown {
+    at: Option<String>,
+    known_at: Option<String>,
+}
+
+impl AsKnown {
+    /// The view asked for, or the parameter that is not an instant.
+    fn view(&self, ctx: &Ctx) -> Result<std::sync::Arc<crate::council::View>, BadParameter> {
+        let parse = |name: &'static str, text: &Option<String>| {
+            match text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                None => Ok(None),
+                Some(t) => t.parse().map(Some).map_err(|_| BadParameter {
+                    name,
+                    text: t.to_owned(),
+                }),
+            }
+        };
+        let at = parse("at", &self.at)?;
+        let known_at = parse("known_at", &self.known_at)?;
+        Ok(match (at, known_at) {
+            (None, None) => ctx.council.view(ctx.now),
+            (at, known_at) => std::sync::Arc::new(
+                ctx.council
+                    .view_as_known(at.unwrap_or(ctx.now).min(ctx.now), known_at),
+            ),
+        })
+    }
+}
+
+/// A query parameter that should be an instant and is not.
+struct BadParameter {
+    name: &'static str,
+    text: String,
+}
+
+impl IntoResponse for BadParameter {
+    fn into_response(self) -> Response {
+        let BadParameter { name, text } = self;
+        problem(
+            StatusCode::BAD_REQUEST,
+            "bad-parameter",
+            "Bad parameter",
+            format!("`{name}` is `{text}`, not an RFC 3339 timestamp with an offset, e.g. 2026-03-31T23:59:59+01:00"),
+            vec![FieldError {
+                field: Some(name.to_owned()),
+                message: "expected an RFC 3339 timestamp with an offset".to_owned(),
+            }],
+        )
     }
 }
 
@@ -309,6 +391,10 @@ pub struct PersonOut {
 pub struct Recorded {
     /// The event's sequence number in the council's log.
     pub seq: u64,
+    /// How the log names it: its own `id`, or `#SEQ`.
+    pub id: String,
+    /// When Warden recorded it (RFC 3339): the server's clock.
+    pub recorded: String,
 }
 
 fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
@@ -331,16 +417,22 @@ fn kind_name(kind: domain::PersonKind) -> String {
         .unwrap_or_default()
 }
 
-/// Counts of findings by status, as of now.
+/// Counts of findings by status, as of now (or as of `at`, as known at `known_at`).
 #[utoipa::path(get, path = "/api/v1/councils/{council}/summary",
-    params(("council" = String, Path, description = "The council's id")),
+    params(("council" = String, Path, description = "The council's id"),
+        ("at" = Option<String>, Query, description = "As of this instant (RFC 3339): what had happened by then"),
+        ("known_at" = Option<String>, Query, description = "Only what had been recorded by this instant (RFC 3339): what Warden said then")),
     responses(
         (status = 200, body = Summary),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-async fn summary(Extension(ctx): Extension<Ctx>) -> Response {
-    let view = ctx.council.view(clock::now());
+async fn summary(Extension(ctx): Extension<Ctx>, Query(q): Query<AsKnown>) -> Response {
+    let view = match q.view(&ctx) {
+        Ok(view) => view,
+        Err(bad) => return bad.into_response(),
+    };
     let counts = Status::ALL
         .iter()
         .enumerate()
@@ -357,11 +449,15 @@ async fn summary(Extension(ctx): Extension<Ctx>) -> Response {
     )
 }
 
-/// Findings as of now, optionally only one status or one person's.
+/// Findings as of now (or as of `at`, as known at `known_at`), optionally
+/// only one status or one person's.
 #[utoipa::path(get, path = "/api/v1/councils/{council}/findings",
-    params(("council" = String, Path), ("status" = Option<String>, Query, description = "overdue, violated, open, late or met"), ("person" = Option<String>, Query)),
+    params(("council" = String, Path), ("status" = Option<String>, Query, description = "overdue, violated, open, late or met"), ("person" = Option<String>, Query),
+        ("at" = Option<String>, Query, description = "As of this instant (RFC 3339): what had happened by then"),
+        ("known_at" = Option<String>, Query, description = "Only what had been recorded by this instant (RFC 3339): what Warden said then")),
     responses(
         (status = 200, body = Vec<FindingOut>),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
@@ -369,16 +465,23 @@ async fn findings(
     Extension(ctx): Extension<Ctx>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let view = ctx.council.view(clock::now());
+    let as_known = AsKnown {
+        at: q.get("at").cloned(),
+        known_at: q.get("known_at").cloned(),
+    };
+    let view = match as_known.view(&ctx) {
+        Ok(view) => view,
+        Err(bad) => return bad.into_response(),
+    };
     let status = q.get("status").filter(|s| !s.is_empty());
     let person = q.get("person").filter(|s| !s.is_empty());
-    let out: Vec<FindingOut> = view
-        .findings
-        .iter()
-        .filter(|f| status.is_none_or(|s| f.status.name() == s))
-        .filter(|f| person.is_none_or(|p| f.concerns.person.as_deref() == Some(p.as_str())))
-        .map(FindingOut::from)
-        .collect();
+    let out = FindingOut::all(
+        &ctx,
+        view.findings
+            .iter()
+            .filter(|f| status.is_none_or(|s| f.status.name() == s))
+            .filter(|f| person.is_none_or(|p| f.concerns.person.as_deref() == Some(p.as_str()))),
+    );
     json(StatusCode::OK, &out)
 }
 
@@ -407,7 +510,7 @@ async fn people(Extension(ctx): Extension<Ctx>) -> Response {
 }
 
 fn person_out(ctx: &Ctx, id: &str) -> Option<PersonOut> {
-    let view = ctx.council.view(clock::now());
+    let view = ctx.council.view(ctx.now);
     let p = ctx
         .council
         .with_estate(|e| e.people.get(&PersonId::from(id)).cloned())?;
@@ -420,7 +523,7 @@ fn person_out(ctx: &Ctx, id: &str) -> Option<PersonOut> {
         roles: p.roles.iter().map(|r| r.to_string()).collect(),
         devices_held: p.devices_held.iter().map(|d| d.to_string()).collect(),
         access: p.access.iter().map(|(r, _)| r.to_string()).collect(),
-        findings: view.about(id).map(FindingOut::from).collect(),
+        findings: FindingOut::all(ctx, view.about(id)),
     })
 }
 
@@ -501,12 +604,16 @@ fn action_for(ctx: &Ctx, kind: &EventKind) -> Action {
         IncidentReported(_) => Action::ReportIncident,
         IncidentAssessed(_) => Action::AssessIncident,
         IncidentRegulatorNotified(_) | IncidentClosed(_) => Action::HandleIncident,
+        EventVoided(_) => Action::CorrectRecords,
     }
 }
 
-/// Records one event of the v1 vocabulary (docs/events.md), checked as the
-/// pages check it: against the estate and the pack's rules. `at` defaults to
-/// now and may not be in the future; `by` is always the token's holder.
+/// Records one event of the vocabulary (docs/events.md), checked as the
+/// pages check it: at its place in time, against the estate and the pack's
+/// rules. `at` (when it happened) defaults to now, may be earlier than
+/// events already recorded (a late record), and may not be in the future;
+/// `recorded` is the server's clock and `by` the token's holder. An
+/// `event_voided` corrects an entry.
 #[utoipa::path(post, path = "/api/v1/councils/{council}/events",
     params(("council" = String, Path)),
     request_body(content = Object, description = "One event of the v1 vocabulary, for example {\"type\":\"person_left\",\"person\":\"p1\"}", content_type = "application/json"),
@@ -531,7 +638,7 @@ async fn record(
             Vec::new(),
         )
     };
-    let now = clock::now();
+    let now = ctx.now;
     let mut value: serde_json::Value = match serde_json::from_slice(&body) {
         Ok(v) => v,
         Err(e) => return bad(format!("the body is not JSON: {e}")),
@@ -539,6 +646,12 @@ async fn record(
     let Some(object) = value.as_object_mut() else {
         return bad("the body must be a JSON object: one event".to_owned());
     };
+    if object.contains_key("recorded") {
+        return bad(
+            "`recorded` is set by Warden, from its own clock: leave it out (`at` says when it happened)"
+                .to_owned(),
+        );
+    }
     object
         .entry("at")
         .or_insert_with(|| serde_json::Value::String(now.to_string()));
@@ -550,7 +663,7 @@ async fn record(
         Ok(e) => e,
         Err(e) => return bad(e.to_string()),
     };
-    if event.at > now {
+    if event.at > now + domain::CLOCK_SKEW {
         return bad("`at` is in the future: record events once they have happened".to_owned());
     }
     let action = action_for(&ctx, &event.kind);
@@ -558,7 +671,28 @@ async fn record(
         return forbidden();
     }
     match state.record(&ctx.council, vec![event]).await {
-        Ok(seq) => json(StatusCode::CREATED, &Recorded { seq }),
+        Ok(recorded) => {
+            let seq = recorded.seqs.first().copied().unwrap_or_default();
+            let (id, at) = ctx.council.with_ledger(|l| {
+                l.get(seq).map_or_else(
+                    || (format!("#{seq}"), String::new()),
+                    |e| {
+                        (
+                            e.reference().to_string(),
+                            e.event.recorded_or_at().to_string(),
+                        )
+                    },
+                )
+            });
+            json(
+                StatusCode::CREATED,
+                &Recorded {
+                    seq,
+                    id,
+                    recorded: at,
+                },
+            )
+        }
         Err(CommandError::Refused(reasons)) => problem(
             StatusCode::UNPROCESSABLE_ENTITY,
             "refused",
@@ -567,7 +701,10 @@ async fn record(
             reasons
                 .into_iter()
                 .map(|r| FieldError {
-                    field: r.field.map(str::to_owned),
+                    // A page's "when" is the API's `at`.
+                    field: r
+                        .field
+                        .map(|f| if f == "when" { "at" } else { f }.to_owned()),
                     message: r.message,
                 })
                 .collect(),

@@ -31,10 +31,11 @@ pub enum Action {
     AssessIncident,
     HandleIncident,
     ManageAccounts,
+    CorrectRecords,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::SelfService,
         Action::ReportIncident,
         Action::ViewRegisters,
@@ -47,6 +48,7 @@ impl Action {
         Action::AssessIncident,
         Action::HandleIncident,
         Action::ManageAccounts,
+        Action::CorrectRecords,
     ];
 
     pub fn name(self) -> &'static str {
@@ -63,6 +65,7 @@ impl Action {
             Action::AssessIncident => "assess_incident",
             Action::HandleIncident => "handle_incident",
             Action::ManageAccounts => "manage_accounts",
+            Action::CorrectRecords => "correct_records",
         }
     }
 }

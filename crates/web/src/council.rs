@@ -4,9 +4,9 @@
 //! and the pack's rules, appends them to the store, and only then folds them
 //! in, all under the council's lock, so what is shown is what is stored.
 
-use domain::{Estate, Event, PersonId};
+use domain::{Estate, Event, EventKind, Logged, Objection, PersonId, Seq};
 use jiff::Timestamp;
-use rules::{Calendar, Evaluation, Finding, PolicyPack, Status};
+use rules::{Admission, Calendar, Change, Finding, Ledger, PolicyPack, Reason as Admit, Status};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use store::{EventLog, Head, StoreError};
@@ -24,10 +24,41 @@ pub struct Council {
 }
 
 struct CouncilState {
-    evaluation: Evaluation<'static>,
+    ledger: Ledger<'static>,
     head: Head,
-    last: Option<Timestamp>,
     view: Option<Arc<View>>,
+    /// Each subject's events by sequence number, voided ones and their
+    /// voids included: the histories the pages show.
+    history: HashMap<Subject, Vec<Seq>>,
+}
+
+/// What a history is kept for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Subject {
+    Person(Arc<str>),
+    Device(Arc<str>),
+    Incident(Arc<str>),
+    Policy(Arc<str>),
+}
+
+impl Subject {
+    /// The subjects an event is about.
+    fn of(kind: &EventKind) -> Vec<Subject> {
+        let mut subjects = Vec::new();
+        if let Some(p) = kind.person() {
+            subjects.push(Subject::Person(p.0.clone()));
+        }
+        if let Some(d) = kind.device() {
+            subjects.push(Subject::Device(d.0.clone()));
+        }
+        if let Some(i) = kind.incident() {
+            subjects.push(Subject::Incident(i.0.clone()));
+        }
+        if let Some(p) = kind.policy() {
+            subjects.push(Subject::Policy(p.0.clone()));
+        }
+        subjects
+    }
 }
 
 /// Why a command was not recorded. Nothing was written in every case.
@@ -55,6 +86,36 @@ impl Reason {
             message: message.into(),
         }
     }
+
+    /// A reason the ledger gave, on the form field it is about.
+    fn from_admission(reason: Admit) -> Self {
+        match reason {
+            Admit::Log(Objection::Estate(refusal)) => {
+                Reason::new(field_of(&refusal), refusal.to_string())
+            }
+            Admit::Log(Objection::NotYetHappened { .. }) => Reason::new(
+                Some("when"),
+                "That time is in the future: record this once it has happened",
+            ),
+            Admit::Log(objection @ Objection::Conflict { .. }) => Reason::new(
+                Some("when"),
+                format!("At that time this does not fit what else is recorded: {objection}"),
+            ),
+            Admit::Log(objection) => Reason::new(None, objection.to_string()),
+            Admit::Rule(refusal) => Reason::new(
+                None,
+                format!("{} ({}: {})", refusal.why, refusal.rule, refusal.cite),
+            ),
+            other @ Admit::RecordedInFuture { .. } => Reason::new(None, other.to_string()),
+        }
+    }
+}
+
+/// What a command recorded: its events' sequence numbers and what they changed.
+#[derive(Debug)]
+pub struct Recorded {
+    pub seqs: Vec<Seq>,
+    pub change: Change,
 }
 
 /// Findings as of one instant, indexed for the pages. It stays valid until
@@ -143,8 +204,8 @@ impl View {
 }
 
 impl Council {
-    /// Replays the stored log into a fresh evaluation. The pack and calendar
-    /// are leaked: a council lives as long as the service.
+    /// Reads the stored log into a ledger. The pack and calendar are leaked:
+    /// a council lives as long as the service.
     pub fn load(
         log: &mut dyn EventLog,
         id: &str,
@@ -155,106 +216,129 @@ impl Council {
         let calendar: &'static Calendar = Box::leak(Box::new(calendar));
         let head = log.head(id)?;
         let events = store::events(log, id)?;
-        let mut evaluation = Evaluation::new(pack, calendar);
-        for event in &events {
-            evaluation.append(event);
+        let ledger = Ledger::restore(pack, calendar, events);
+        let mut history: HashMap<Subject, Vec<Seq>> = HashMap::new();
+        for logged in ledger.timeline().log() {
+            index(&mut history, &ledger, logged);
         }
         Ok(Council {
             id: id.to_owned(),
             pack,
             calendar,
             state: Mutex::new(CouncilState {
-                evaluation,
+                ledger,
                 head,
-                last: events.last().map(|e| e.at),
                 view: None,
+                history,
             }),
         })
     }
 
     fn lock(&self) -> MutexGuard<'_, CouncilState> {
         // A panic while holding the lock leaves the state as it was before
-        // the command (the fold runs only after the append succeeded).
+        // the command (the ledger is rolled back unless the append succeeded).
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Runs `read` on the estate as of the last event.
+    /// Runs `read` on the estate as of the latest event.
     pub fn with_estate<T>(&self, read: impl FnOnce(&Estate) -> T) -> T {
-        read(self.lock().evaluation.estate())
+        read(self.lock().ledger.estate())
+    }
+
+    /// Runs `read` on the ledger: the log, its events and voids.
+    pub fn with_ledger<T>(&self, read: impl FnOnce(&Ledger<'static>) -> T) -> T {
+        read(&self.lock().ledger)
+    }
+
+    /// A subject's events, oldest first by when they happened (voided ones
+    /// and their voids included).
+    pub fn history(&self, subject: &Subject) -> Vec<Logged> {
+        let state = self.lock();
+        let mut events: Vec<Logged> = state
+            .history
+            .get(subject)
+            .into_iter()
+            .flatten()
+            .filter_map(|seq| state.ledger.get(*seq).cloned())
+            .collect();
+        events.sort_by_key(|l| (l.event.at, l.seq));
+        events
     }
 
     /// The findings as of `now`, computed once per log head and due time.
     pub fn view(&self, now: Timestamp) -> Arc<View> {
         let mut state = self.lock();
         let head = state.head.seq;
-        let now = now.max(state.last.unwrap_or(now));
+        let now = now.max(state.ledger.last_at().unwrap_or(now));
         if let Some(view) = &state.view
             && view.still_valid(now, head)
         {
             return view.clone();
         }
-        let view = Arc::new(View::new(state.evaluation.findings(now), now, head));
+        let view = Arc::new(View::new(state.ledger.findings(now), now, head));
         state.view = Some(view.clone());
         view
     }
 
-    /// Checks `events` in order against the estate and the pack's rules,
-    /// appends them all to the store, then folds them in. Any refusal or
-    /// store failure: nothing is written and nothing changes.
-    pub fn record(&self, store: &SharedStore, events: &[Event]) -> Result<u64, CommandError> {
+    /// The findings as of `at`, from what had been recorded by `known_at`
+    /// (everything, if None): evaluated again from the log, not cached.
+    pub fn view_as_known(&self, at: Timestamp, known_at: Option<Timestamp>) -> View {
+        let state = self.lock();
+        let head = state.head.seq;
+        View::new(state.ledger.findings_as_known(at, known_at), at, head)
+    }
+
+    /// Admits `events` as one command done at `now` (each recorded now),
+    /// appends them to the store, and keeps them. Any refusal or store
+    /// failure: nothing is written and nothing changes.
+    pub fn record(
+        &self,
+        store: &SharedStore,
+        events: Vec<Event>,
+        now: Timestamp,
+    ) -> Result<Recorded, CommandError> {
         let mut state = self.lock();
-        let mut reasons = Vec::new();
-        // Later events of one command see the earlier ones (a device
-        // registered and issued at once): each is checked against a scratch
-        // estate with those before it applied, made only when there are two
-        // or more.
-        let mut scratch: Option<Estate> = None;
-        let mut last = state.last;
-        for event in events {
-            if let Some(prev) = last
-                && event.at < prev
-            {
-                reasons.push(Reason::new(
-                    None,
-                    format!(
-                        "this happened at {} but the log already holds {prev}",
-                        event.at
-                    ),
-                ));
-            }
-            last = Some(event.at);
-            let estate = scratch.as_ref().unwrap_or(state.evaluation.estate());
-            for refusal in estate.check(event, self.pack) {
-                reasons.push(Reason::new(field_of(&refusal), refusal.to_string()));
-            }
-            for r in state.evaluation.refusals_in(estate, event) {
-                reasons.push(Reason::new(
-                    None,
-                    format!("{} ({}: {})", r.why, r.rule, r.cite),
-                ));
-            }
-            if events.len() > 1 {
-                let mut next = scratch
-                    .take()
-                    .unwrap_or_else(|| state.evaluation.estate().clone());
-                next.apply(event);
-                scratch = Some(next);
-            }
-        }
-        if !reasons.is_empty() {
-            return Err(CommandError::Refused(reasons));
-        }
-        let head = {
+        let savepoint = state.ledger.savepoint();
+        let admission = Admission::command(now);
+        let admitted = state.ledger.admit(events, admission).map_err(|reasons| {
+            CommandError::Refused(
+                reasons
+                    .into_iter()
+                    .map(|(_, r)| Reason::from_admission(r))
+                    .collect(),
+            )
+        })?;
+        // What is stored is what was admitted: stamped, its implied id dropped.
+        let stored: Vec<Event> = admitted
+            .seqs
+            .iter()
+            .filter_map(|seq| state.ledger.get(*seq).map(|l| l.event.clone()))
+            .collect();
+        let appended = {
             let mut log = store.lock().unwrap_or_else(|p| p.into_inner());
-            log.append(&self.id, state.head, events)?
+            log.append(&self.id, state.head, &stored)
         };
-        for event in events {
-            state.evaluation.append(event);
+        let head = match appended {
+            Ok(head) => head,
+            Err(e) => {
+                state.ledger.rollback(savepoint);
+                return Err(e.into());
+            }
+        };
+        let CouncilState {
+            ledger, history, ..
+        } = &mut *state;
+        for seq in &admitted.seqs {
+            if let Some(logged) = ledger.get(*seq) {
+                index(history, ledger, logged);
+            }
         }
         state.head = head;
-        state.last = last;
         state.view = None;
-        Ok(head.seq)
+        Ok(Recorded {
+            seqs: admitted.seqs,
+            change: admitted.change,
+        })
     }
 
     pub fn head(&self) -> u64 {
@@ -264,6 +348,20 @@ impl Council {
     /// Whether the person is in the estate and has not left.
     pub fn is_present(&self, person: &PersonId) -> bool {
         self.with_estate(|e| e.people.get(person).is_some_and(|p| p.is_present()))
+    }
+}
+
+/// Files an event under its subjects' histories; a void goes under its target's.
+fn index(history: &mut HashMap<Subject, Vec<Seq>>, ledger: &Ledger<'_>, logged: &Logged) {
+    let kind = match &logged.event.kind {
+        EventKind::EventVoided(v) => match ledger.find(&v.event) {
+            Some(target) => &target.event.kind,
+            None => return,
+        },
+        kind => kind,
+    };
+    for subject in Subject::of(kind) {
+        history.entry(subject).or_default().push(logged.seq);
     }
 }
 
@@ -280,5 +378,6 @@ fn field_of(refusal: &domain::Refusal) -> Option<&'static str> {
         | DeviceDisposed(_) => Some("device"),
         UnknownIncident(_) | IncidentAlreadyReported(_) => Some("incident"),
         UndeclaredPolicy(..) => Some("policy"),
+        PersonHasLeft { .. } => Some("person"),
     }
 }

@@ -157,15 +157,42 @@ pub fn load(
         .unwrap_or(now)
         .max(now - SignedDuration::from_hours(1));
     if let Some((_, manager)) = chosen.iter().find(|(r, _)| *r == "manager") {
-        events.push(Event {
+        events.push(Event::new(
             at,
-            by: None,
-            kind: EventKind::RoleGranted(RoleChange {
+            EventKind::RoleGranted(RoleChange {
                 person: manager.clone(),
                 role: Role::from("manager"),
             }),
-        });
+        ));
     }
+    // In by the one way in, as a record of what happened: each event
+    // recorded as it happened, so the demo's log reads as a v1 log would.
+    let calendar = rules::Calendar::new(
+        pack.time_zone.clone(),
+        pack.division,
+        &rules::HolidayFile::bundled(),
+    );
+    let mut ledger = rules::Ledger::new(pack, &calendar);
+    ledger
+        .admit(events, rules::Admission::as_it_happened(now))
+        .map_err(|refused| {
+            let first: Vec<String> = refused
+                .iter()
+                .take(3)
+                .map(|(i, reason)| format!("event {}: {reason}", i + 1))
+                .collect();
+            StoreError::Corrupt {
+                council: COUNCIL.to_owned(),
+                seq: 0,
+                message: format!("the generated demo log was refused: {}", first.join("; ")),
+            }
+        })?;
+    let events: Vec<Event> = ledger
+        .timeline()
+        .log()
+        .iter()
+        .map(|l| l.event.clone())
+        .collect();
     log.init_council(COUNCIL, "southend")?;
     let head = log.head(COUNCIL)?;
     log.append(COUNCIL, head, &events)?;

@@ -7,7 +7,7 @@
 pub mod accounts;
 pub mod api;
 pub mod authz;
-mod clock;
+pub mod clock;
 pub mod council;
 pub mod demo;
 mod ops;
@@ -65,6 +65,7 @@ pub fn state(
         authz: Authorizer::new()?,
         secure_cookies,
         metrics: metrics_handle(),
+        clock: Default::default(),
     }))
 }
 

@@ -6,7 +6,7 @@ use crate::authz::{Action, User, WebRole};
 use crate::council::Council;
 use crate::sessions::{COOKIE, Stage};
 use crate::state::AppState;
-use crate::{api, clock, pages};
+use crate::{api, pages};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -42,6 +42,9 @@ pub struct Ctx {
     pub council: Arc<Council>,
     pub csrf: String,
     pub session: Option<String>,
+    /// The time of the request, by the service's clock: what a form records
+    /// as "now" and the findings are as of.
+    pub now: jiff::Timestamp,
 }
 
 impl Ctx {
@@ -213,7 +216,7 @@ pub fn council_in_path(path: &str) -> Option<&str> {
 /// The signed-in user behind a session, if it is still good: signed in, the
 /// account unchanged since (no password change), and the person not left.
 pub async fn signed_in(state: &AppState, session_id: &str) -> Option<(User, Arc<Council>, String)> {
-    let now = clock::now();
+    let now = state.now();
     let session = state.sessions.get(session_id, now)?;
     let Stage::SignedIn {
         council,
@@ -276,11 +279,13 @@ async fn guard_page(
         req
     };
     let mut req = req;
+    let now = state.now();
     req.extensions_mut().insert(Ctx {
         user,
         council,
         csrf,
         session: Some(sid),
+        now,
     });
     next.run(req).await
 }

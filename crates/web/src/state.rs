@@ -21,9 +21,16 @@ pub struct Shared {
     /// (the demo and the tests); see docs/operations.md.
     pub secure_cookies: bool,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// The service's time; tests set it.
+    pub clock: crate::clock::Clock,
 }
 
 impl Shared {
+    /// The time now, by the service's clock.
+    pub fn now(&self) -> jiff::Timestamp {
+        self.clock.now()
+    }
+
     pub fn council(&self, id: &str) -> Option<Arc<Council>> {
         self.councils.get(id).cloned()
     }
@@ -71,15 +78,16 @@ impl Shared {
             .await
     }
 
-    /// Records events for a council on the blocking pool.
+    /// Records events for a council on the blocking pool, each recorded now.
     pub async fn record(
         &self,
         council: &Arc<Council>,
         events: Vec<domain::Event>,
-    ) -> Result<u64, crate::council::CommandError> {
+    ) -> Result<crate::council::Recorded, crate::council::CommandError> {
         let council = council.clone();
         let store = self.store.clone();
-        tokio::task::spawn_blocking(move || council.record(&store, &events))
+        let now = self.now();
+        tokio::task::spawn_blocking(move || council.record(&store, events, now))
             .await
             .unwrap_or_else(|e| {
                 Err(crate::council::CommandError::Store(StoreError::Postgres(

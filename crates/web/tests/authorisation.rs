@@ -30,6 +30,7 @@ fn allowed(action: Action) -> &'static [&'static str] {
         Action::ManagePolicies => &["information_governance"],
         Action::AssessIncident => &["siro"],
         Action::HandleIncident => &["siro", "information_governance"],
+        Action::CorrectRecords => &["ict_admin", "information_governance"],
     }
 }
 
@@ -43,6 +44,7 @@ fn concrete(path: &str, council: &str) -> String {
         .replace("{policy}", "no-such-policy")
         .replace("{incident}", "INC-none")
         .replace("{token}", "t-none")
+        .replace("{event}", "999999")
         .replace("{file}", "warden.css")
 }
 

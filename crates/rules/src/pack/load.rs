@@ -384,6 +384,11 @@ impl Ctx<'_> {
 
     fn event_type(&mut self, name: &Spanned<String>) -> Option<EventType> {
         let found = EventType::from_name(name.get_ref());
+        if found == Some(EventType::EventVoided) {
+            let message = "`event_voided` corrects the log; it is not something a rule can name (a voided event simply leaves the findings)".to_owned();
+            self.error(name.span(), message);
+            return None;
+        }
         if found.is_none() {
             let message = format!(
                 "unknown event type `{}` (docs/events.md lists the vocabulary)",

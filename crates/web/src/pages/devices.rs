@@ -3,11 +3,10 @@
 
 use super::people::{optional, valid_id};
 use super::{
-    Errors, Recorded, action_button, button, csrf, done, error_summary, record_one, refused,
-    select, success_banner, text_input, titled, unprocessable, when,
+    Errors, Recorded, When, button, csrf, done, error_summary, record_one, refused, select,
+    success_banner, text_input, titled, unprocessable, when, when_input,
 };
 use crate::authz::Action;
-use crate::clock;
 use crate::routes::Ctx;
 use crate::state::AppState;
 use axum::Extension;
@@ -18,7 +17,7 @@ use domain::event::{
     DeviceDisposed, DeviceIssued, DeviceLost, DeviceRegistered, DeviceRemovalApproved,
     DeviceReturned,
 };
-use domain::{DeviceId, DeviceKind, DeviceOwner, Event, EventKind, PersonId};
+use domain::{DeviceId, DeviceKind, DeviceOwner, EventKind, PersonId};
 use jiff::Timestamp;
 use jiff::civil::{Date, DateTime};
 use maud::{Markup, html};
@@ -48,6 +47,8 @@ pub struct RegisterForm {
     owner: String,
     acquired: String,
     person: String,
+    #[serde(flatten)]
+    when: When,
 }
 
 #[derive(Deserialize, Default)]
@@ -145,6 +146,7 @@ fn register_page(
                     (select("owner", "Owner", &owners, &form.owner, errors))
                     (text_input("acquired", "Date acquired", &form.acquired, Some("YYYY-MM-DD; the replacement clock counts from it"), errors))
                     (text_input("person", "Issue to (person id)", &form.person, Some("Optional"), errors))
+                    (when_input(ctx, "when", &form.when, "When was it registered (and issued)?", errors))
                     (button("Register the device"))
                 }
             }
@@ -207,6 +209,10 @@ pub async fn add(
             }
         },
     };
+    let at = form.when.at(&ctx).unwrap_or_else(|message| {
+        errors.add("when", message);
+        ctx.now
+    });
     let (Some(owner), true) = (owner, errors.is_empty()) else {
         return refused(register_page(
             &ctx,
@@ -216,27 +222,23 @@ pub async fn add(
             &errors,
         ));
     };
-    let now = clock::now();
-    let by = Some(ctx.user.person.clone());
-    let mut events = vec![Event {
-        at: now,
-        by: by.clone(),
-        kind: EventKind::DeviceRegistered(DeviceRegistered {
+    let mut events = vec![ctx.event(
+        at,
+        EventKind::DeviceRegistered(DeviceRegistered {
             device: DeviceId::from(device),
             kind: DeviceKind(kind),
             owner,
             acquired,
         }),
-    }];
+    )];
     if let Some(person) = optional(&form.person) {
-        events.push(Event {
-            at: now,
-            by,
-            kind: EventKind::DeviceIssued(DeviceIssued {
+        events.push(ctx.event(
+            at,
+            EventKind::DeviceIssued(DeviceIssued {
                 device: DeviceId::from(device),
                 person: PersonId::from(person.as_str()),
             }),
-        });
+        ));
     }
     match state.record(&ctx.council, events).await {
         Ok(_) => done(format!(
@@ -261,7 +263,7 @@ fn device_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
     else {
         return super::not_found_page("No such device");
     };
-    let view = ctx.council.view(clock::now());
+    let view = ctx.council.view(ctx.now);
     let findings: Vec<&rules::Finding> = view
         .findings
         .iter()
@@ -280,12 +282,20 @@ fn device_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Registered" } dd class="govuk-summary-list__value" { (when(ctx, d.registered)) } }
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Removal approved by" } dd class="govuk-summary-list__value" { (d.removal_approved_by.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")) } }
         }
-        div class="warden-actions" {
-            @if manage && live && d.holder.is_some() {
-                (action_button(ctx, &format!("/c/{c}/devices/{id}/return"), "Record returned", &[], false))
+        @if manage && live && d.holder.is_some() {
+            h2 class="govuk-heading-m" { "Return" }
+            form method="post" action=(format!("/c/{c}/devices/{id}/return")) novalidate {
+                (csrf(ctx))
+                (when_input(ctx, "return-when", &When::default(), "When was it handed back?", errors))
+                (button("Record returned"))
             }
-            @if ctx.may(state, Action::ApproveRemoval) && live {
-                (action_button(ctx, &format!("/c/{c}/devices/{id}/removal"), "Approve removal from the premises", &[], true))
+        }
+        @if ctx.may(state, Action::ApproveRemoval) && live {
+            h2 class="govuk-heading-m" { "Removal from the premises" }
+            form method="post" action=(format!("/c/{c}/devices/{id}/removal")) novalidate {
+                (csrf(ctx))
+                (when_input(ctx, "removal-when", &When::default(), "When was the removal approved?", errors))
+                button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" { "Approve removal from the premises" }
             }
         }
         @if manage && live && d.holder.is_none() && d.lost.is_none() {
@@ -293,6 +303,7 @@ fn device_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
             form method="post" action=(format!("/c/{c}/devices/{id}/issue")) novalidate {
                 (csrf(ctx))
                 (text_input("person", "Issue to (person id)", "", None, errors))
+                (when_input(ctx, "issue-when", &When::default(), "When was it issued?", errors))
                 (button("Issue the device"))
             }
         }
@@ -301,6 +312,7 @@ fn device_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
             form method="post" action=(format!("/c/{c}/devices/{id}/lost")) novalidate {
                 (csrf(ctx))
                 (text_input("discovered", "When the loss was discovered", "", Some("YYYY-MM-DD HH:MM, council time; leave blank for now"), errors))
+                (when_input(ctx, "lost-when", &When::default(), "When was the loss reported?", errors))
                 div class="govuk-checkboxes govuk-!-margin-bottom-4" data-module="govuk-checkboxes" {
                     div class="govuk-checkboxes__item" {
                         input class="govuk-checkboxes__input" id="stolen" name="stolen" type="checkbox" value="yes";
@@ -321,10 +333,12 @@ fn device_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
                     }
                 }
                 (text_input("certificate", "Disposal certificate", "", Some("Optional: the WEEE or data destruction certificate number"), &no))
+                (when_input(ctx, "dispose-when", &When::default(), "When was it disposed of?", errors))
                 (button("Record disposal"))
             }
         }
         (super::findings_table(ctx, &findings, "Findings about this device"))
+        (super::events::history(ctx, state, &crate::council::Subject::Device(id.into())))
     })
     .into_response()
 }
@@ -338,8 +352,9 @@ pub async fn device(
     device_page(&ctx, &state, &id, &Errors::default(), &q.recorded)
 }
 
-/// Records one event about a device and shows the device (or the leaver
-/// checklist it came from) again.
+/// Records one event about a device, done at the time the form's `when`
+/// fields give (shown on the form `form`, e.g. `issue-when`), and shows the
+/// device (or the leaver checklist it came from) again.
 async fn command(
     state: AppState,
     ctx: Ctx,
@@ -347,8 +362,17 @@ async fn command(
     kind: EventKind,
     field: &str,
     back: Option<String>,
+    (when, form): (&When, &str),
 ) -> Response {
-    match record_one(&state, &ctx, kind, field).await {
+    let at = match when.at(&ctx) {
+        Ok(at) => at,
+        Err(message) => {
+            let mut errors = Errors::default();
+            errors.add(form, message);
+            return unprocessable(device_page(&ctx, &state, &id, &errors, ""));
+        }
+    };
+    match record_one(&state, &ctx, kind, field, at).await {
         Ok(name) => match back {
             Some(person) => done(format!(
                 "/c/{}/people/{person}/leave?recorded={name}",
@@ -359,7 +383,13 @@ async fn command(
                 ctx.council.id
             )),
         },
-        Err(errors) => unprocessable(device_page(&ctx, &state, &id, &errors, "")),
+        Err(errors) => unprocessable(device_page(
+            &ctx,
+            &state,
+            &id,
+            &errors.renamed("when", form),
+            "",
+        )),
     }
 }
 
@@ -368,6 +398,8 @@ async fn command(
 pub struct PersonField {
     person: String,
     back: String,
+    #[serde(flatten)]
+    when: When,
 }
 
 pub async fn issue(
@@ -385,7 +417,16 @@ pub async fn issue(
         device: DeviceId::from(id.as_str()),
         person: PersonId::from(f.person.trim()),
     });
-    command(state, ctx, id, kind, "person", None).await
+    command(
+        state,
+        ctx,
+        id,
+        kind,
+        "person",
+        None,
+        (&f.when, "issue-when"),
+    )
+    .await
 }
 
 pub async fn give_back(
@@ -406,7 +447,16 @@ pub async fn give_back(
             .or(holder),
     });
     let back = (f.back == "checklist").then(|| f.person.trim().to_owned());
-    command(state, ctx, id, kind, "device", back).await
+    command(
+        state,
+        ctx,
+        id,
+        kind,
+        "device",
+        back,
+        (&f.when, "return-when"),
+    )
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -414,6 +464,8 @@ pub async fn give_back(
 pub struct LostForm {
     discovered: String,
     stolen: String,
+    #[serde(flatten)]
+    when: When,
 }
 
 /// A council-time "YYYY-MM-DD HH:MM" (or blank for now), never in the future.
@@ -445,7 +497,7 @@ pub async fn lost(
     Path((_, id)): Path<(String, String)>,
     Form(f): Form<LostForm>,
 ) -> Response {
-    let now = clock::now();
+    let now = ctx.now;
     let discovered = match parse_local(&ctx, &f.discovered, now) {
         Ok(t) => t,
         Err(message) => {
@@ -459,19 +511,38 @@ pub async fn lost(
         discovered,
         stolen: f.stolen == "yes",
     });
-    command(state, ctx, id, kind, "discovered", None).await
+    command(
+        state,
+        ctx,
+        id,
+        kind,
+        "discovered",
+        None,
+        (&f.when, "lost-when"),
+    )
+    .await
 }
 
 pub async fn removal(
     State(state): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Path((_, id)): Path<(String, String)>,
+    Form(when): Form<When>,
 ) -> Response {
     let kind = EventKind::DeviceRemovalApproved(DeviceRemovalApproved {
         device: DeviceId::from(id.as_str()),
         approved_by: ctx.user.person.clone(),
     });
-    command(state, ctx, id, kind, "device", None).await
+    command(
+        state,
+        ctx,
+        id,
+        kind,
+        "device",
+        None,
+        (&when, "removal-when"),
+    )
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -479,6 +550,8 @@ pub async fn removal(
 pub struct DisposeForm {
     wiped: String,
     certificate: String,
+    #[serde(flatten)]
+    when: When,
 }
 
 pub async fn dispose(
@@ -492,5 +565,14 @@ pub async fn dispose(
         wiped: f.wiped == "yes",
         certificate: optional(&f.certificate),
     });
-    command(state, ctx, id, kind, "device", None).await
+    command(
+        state,
+        ctx,
+        id,
+        kind,
+        "device",
+        None,
+        (&f.when, "dispose-when"),
+    )
+    .await
 }

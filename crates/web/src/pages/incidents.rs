@@ -4,18 +4,17 @@
 use super::devices::parse_local;
 use super::people::{optional, valid_id};
 use super::{
-    Errors, Recorded, action_button, button, csrf, done, error_summary, record_one, refused,
-    status_tag, success_banner, text_input, titled, unprocessable, when,
+    Errors, Recorded, When, button, csrf, done, error_summary, record_one, refused, status_tag,
+    success_banner, text_input, titled, unprocessable, when, when_input,
 };
 use crate::authz::Action;
-use crate::clock;
 use crate::routes::Ctx;
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use domain::event::{IncidentAssessed, IncidentOnly, IncidentReported};
-use domain::{DeviceId, Event, EventKind, IncidentId, PersonId};
+use domain::{DeviceId, EventKind, IncidentId, PersonId};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -79,12 +78,14 @@ pub struct ReportForm {
     personal_data: String,
     person: String,
     device: String,
+    #[serde(flatten)]
+    when: When,
 }
 
 fn report_page(ctx: &Ctx, state: &AppState, form: &ReportForm, errors: &Errors) -> Markup {
     let c = &ctx.council.id;
     let suggested = if form.incident.is_empty() {
-        format!("INC-{}", clock::now().strftime("%Y%m%d-%H%M%S"))
+        format!("INC-{}", ctx.now.strftime("%Y%m%d-%H%M%S"))
     } else {
         form.incident.clone()
     };
@@ -118,6 +119,7 @@ fn report_page(ctx: &Ctx, state: &AppState, form: &ReportForm, errors: &Errors) 
                 }
                 (text_input("person", "Person involved (id)", &form.person, Some("Optional"), errors))
                 (text_input("device", "Device involved (id)", &form.device, Some("Optional"), errors))
+                (when_input(ctx, "when", &form.when, "When was it reported to you?", errors))
                 (button("Report"))
             }
         },
@@ -133,7 +135,7 @@ pub async fn report(
     Extension(ctx): Extension<Ctx>,
     Form(form): Form<ReportForm>,
 ) -> Response {
-    let now = clock::now();
+    let now = ctx.now;
     let mut errors = Errors::default();
     let incident = form.incident.trim();
     if !valid_id(incident) {
@@ -156,14 +158,15 @@ pub async fn report(
             None
         }
     };
-    let (Some(discovered), Some(personal_data), true) = (discovered, personal, errors.is_empty())
+    let at = form.when.at(&ctx).map_err(|m| errors.add("when", m)).ok();
+    let (Some(discovered), Some(personal_data), Some(at), true) =
+        (discovered, personal, at, errors.is_empty())
     else {
         return refused(report_page(&ctx, &state, &form, &errors));
     };
-    let event = Event {
-        at: now,
-        by: Some(ctx.user.person.clone()),
-        kind: EventKind::IncidentReported(IncidentReported {
+    let event = ctx.event(
+        at,
+        EventKind::IncidentReported(IncidentReported {
             incident: IncidentId::from(incident),
             kind: form.kind.trim().to_owned(),
             discovered,
@@ -171,7 +174,7 @@ pub async fn report(
             person: optional(&form.person).map(|p| PersonId::from(p.as_str())),
             device: optional(&form.device).map(|d| DeviceId::from(d.as_str())),
         }),
-    };
+    );
     match state.record(&ctx.council, vec![event]).await {
         Ok(_) if ctx.may(&state, Action::ViewRegisters) => done(format!(
             "/c/{}/incidents/{incident}?recorded=incident_reported",
@@ -204,7 +207,7 @@ fn incident_page(
     else {
         return super::not_found_page("No such incident");
     };
-    let view = ctx.council.view(clock::now());
+    let view = ctx.council.view(ctx.now);
     let findings: Vec<&rules::Finding> = view
         .findings
         .iter()
@@ -254,18 +257,28 @@ fn incident_page(
                         }
                     }
                 }
+                (when_input(ctx, "assess-when", &When::default(), "When was it decided?", errors))
                 (button("Record the assessment"))
             }
         }
         @if open && ctx.may(state, Action::HandleIncident) {
-            div class="warden-actions" {
-                @if i.regulator_notified.is_none() {
-                    (action_button(ctx, &format!("/c/{c}/incidents/{id}/notify"), "Record the regulator told", &[], false))
+            @if i.regulator_notified.is_none() {
+                h2 class="govuk-heading-m" { "The Information Commissioner" }
+                form method="post" action=(format!("/c/{c}/incidents/{id}/notify")) novalidate {
+                    (csrf(ctx))
+                    (when_input(ctx, "notify-when", &When::default(), "When was the regulator told?", errors))
+                    (button("Record the regulator told"))
                 }
-                (action_button(ctx, &format!("/c/{c}/incidents/{id}/close"), "Close the incident", &[], true))
+            }
+            h2 class="govuk-heading-m" { "Close" }
+            form method="post" action=(format!("/c/{c}/incidents/{id}/close")) novalidate {
+                (csrf(ctx))
+                (when_input(ctx, "close-when", &When::default(), "When was it closed?", errors))
+                button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" { "Close the incident" }
             }
         }
         (super::findings_table(ctx, &findings, "Findings about this incident"))
+        (super::events::history(ctx, state, &crate::council::Subject::Incident(id.into())))
     })
     .into_response()
 }
@@ -279,18 +292,33 @@ pub async fn incident(
     incident_page(&ctx, &state, &id, &Errors::default(), &r.recorded)
 }
 
-async fn record(state: AppState, ctx: Ctx, id: String, kind: EventKind, field: &str) -> Response {
+async fn record(
+    state: AppState,
+    ctx: Ctx,
+    id: String,
+    kind: EventKind,
+    field: &str,
+    (when, form): (&When, &str),
+) -> Response {
     let closed = ctx.council.with_estate(|e| {
         e.incidents
             .get(&IncidentId::from(id.as_str()))
             .is_some_and(|i| i.closed.is_some())
     });
-    let result = if closed {
-        let mut errors = Errors::default();
-        errors.add(field, "This incident is closed");
-        Err(errors)
-    } else {
-        record_one(&state, &ctx, kind, field).await
+    let result = match when.at(&ctx) {
+        _ if closed => {
+            let mut errors = Errors::default();
+            errors.add(field, "This incident is closed");
+            Err(errors)
+        }
+        Err(message) => {
+            let mut errors = Errors::default();
+            errors.add(form, message);
+            Err(errors)
+        }
+        Ok(at) => record_one(&state, &ctx, kind, field, at)
+            .await
+            .map_err(|e| e.renamed("when", form)),
     };
     match result {
         Ok(name) => done(format!(
@@ -305,6 +333,8 @@ async fn record(state: AppState, ctx: Ctx, id: String, kind: EventKind, field: &
 #[serde(default)]
 pub struct AssessForm {
     notifiable: String,
+    #[serde(flatten)]
+    when: When,
 }
 
 pub async fn assess(
@@ -326,27 +356,29 @@ pub async fn assess(
         incident: IncidentId::from(id.as_str()),
         notifiable,
     });
-    record(state, ctx, id, kind, "notifiable").await
+    record(state, ctx, id, kind, "notifiable", (&f.when, "assess-when")).await
 }
 
 pub async fn notify(
     State(state): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Path((_, id)): Path<(String, String)>,
+    Form(when): Form<When>,
 ) -> Response {
     let kind = EventKind::IncidentRegulatorNotified(IncidentOnly {
         incident: IncidentId::from(id.as_str()),
     });
-    record(state, ctx, id, kind, "notifiable").await
+    record(state, ctx, id, kind, "notifiable", (&when, "notify-when")).await
 }
 
 pub async fn close(
     State(state): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Path((_, id)): Path<(String, String)>,
+    Form(when): Form<When>,
 ) -> Response {
     let kind = EventKind::IncidentClosed(IncidentOnly {
         incident: IncidentId::from(id.as_str()),
     });
-    record(state, ctx, id, kind, "notifiable").await
+    record(state, ctx, id, kind, "notifiable", (&when, "close-when")).await
 }

@@ -10,7 +10,6 @@ use super::{
     password_input, refused, select, success_banner, text_input, titled, unprocessable,
 };
 use crate::accounts::{ApiToken, Scope, random_hex, sha256_hex};
-use crate::clock;
 use crate::routes::Ctx;
 use crate::sessions::Stage;
 use crate::state::AppState;
@@ -18,7 +17,7 @@ use axum::Extension;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use domain::event::{DeviceLost, ExpenseClaimed, PolicyAccepted};
-use domain::{DeviceId, Event, EventKind, HouseholdId, Pence, PolicyId};
+use domain::{DeviceId, EventKind, HouseholdId, Pence, PolicyId};
 use maud::{Markup, html};
 use rules::Status;
 use serde::Deserialize;
@@ -30,7 +29,7 @@ pub async fn home(
 ) -> Response {
     let c = &ctx.council.id;
     let me = ctx.user.person.clone();
-    let view = ctx.council.view(clock::now());
+    let view = ctx.council.view(ctx.now);
     let mut mine: Vec<&rules::Finding> = view
         .about(me.as_str())
         .filter(|f| matches!(f.status, Status::Open | Status::Overdue | Status::Violated))
@@ -164,16 +163,15 @@ pub async fn accept(
     if !errors.is_empty() {
         return unprocessable(policy_page(&ctx, &state, &id, &errors));
     }
-    let event = Event {
-        at: clock::now(),
-        by: Some(ctx.user.person.clone()),
-        kind: EventKind::PolicyAccepted(PolicyAccepted {
+    let event = ctx.event(
+        ctx.now,
+        EventKind::PolicyAccepted(PolicyAccepted {
             person: ctx.user.person.clone(),
             policy: policy.id.clone(),
             version,
             text_sha256: sha,
         }),
-    };
+    );
     match state.record(&ctx.council, vec![event]).await {
         Ok(_) => done(format!("/c/{}/me?recorded=policy_accepted", ctx.council.id)),
         Err(e) => unprocessable(policy_page(
@@ -241,7 +239,7 @@ pub async fn lost(
     Extension(ctx): Extension<Ctx>,
     Form(f): Form<LostForm>,
 ) -> Response {
-    let now = clock::now();
+    let now = ctx.now;
     let mut errors = Errors::default();
     let device = DeviceId::from(f.device.trim());
     let mine = ctx.council.with_estate(|e| {
@@ -258,15 +256,14 @@ pub async fn lost(
     let (Some(discovered), true) = (discovered, errors.is_empty()) else {
         return refused(lost_page(&ctx, &state, &f, &errors));
     };
-    let event = Event {
-        at: now,
-        by: Some(ctx.user.person.clone()),
-        kind: EventKind::DeviceLost(DeviceLost {
+    let event = ctx.event(
+        now,
+        EventKind::DeviceLost(DeviceLost {
             device,
             discovered,
             stolen: f.stolen == "yes",
         }),
-    };
+    );
     match state.record(&ctx.council, vec![event]).await {
         Ok(_) => done(format!("/c/{}/me?recorded=device_lost", ctx.council.id)),
         Err(e) => refused(lost_page(
@@ -345,16 +342,15 @@ pub async fn broadband(
     let (Some(amount), Some(household), true) = (amount, household, errors.is_empty()) else {
         return refused(broadband_page(&ctx, &state, &f, &errors));
     };
-    let event = Event {
-        at: clock::now(),
-        by: Some(ctx.user.person.clone()),
-        kind: EventKind::ExpenseClaimed(ExpenseClaimed {
+    let event = ctx.event(
+        ctx.now,
+        EventKind::ExpenseClaimed(ExpenseClaimed {
             person: ctx.user.person.clone(),
             category: "broadband".to_owned(),
             amount,
             household: HouseholdId::from(household.as_str()),
         }),
-    };
+    );
     match state.record(&ctx.council, vec![event]).await {
         Ok(_) => done(format!("/c/{}/me?recorded=expense_claimed", ctx.council.id)),
         Err(e) => refused(broadband_page(
@@ -445,7 +441,7 @@ pub async fn password(
                 person: ctx.user.person.clone(),
                 generation: account.generation,
             },
-            clock::now(),
+            ctx.now,
         );
         let secure = if state.secure_cookies { "; Secure" } else { "" };
         if let Ok(v) = axum::http::HeaderValue::from_str(&format!(
@@ -571,7 +567,7 @@ pub async fn new_token(
         name: name.to_owned(),
         sha256: sha256_hex(&secret),
         scope,
-        created: clock::now(),
+        created: ctx.now,
         revoked: None,
     });
     if state.save_account(&c, &p, &account).await.is_err() {
@@ -596,7 +592,7 @@ pub async fn revoke_token(
     let Ok(Some(mut account)) = state.account(&c, &p).await else {
         return super::unavailable("Your account could not be read");
     };
-    let now = clock::now();
+    let now = ctx.now;
     let Some(t) = account
         .tokens
         .iter_mut()

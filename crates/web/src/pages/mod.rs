@@ -5,6 +5,7 @@
 //! written.
 
 mod devices;
+pub mod events;
 mod incidents;
 mod me;
 mod people;
@@ -21,6 +22,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use rules::{Finding, Status};
+use serde::Deserialize;
 
 pub fn routes(r: Routes) -> Routes {
     use Action::*;
@@ -96,6 +98,12 @@ pub fn routes(r: Routes) -> Routes {
             "/c/{council}/devices/{device}/dispose",
             ManageDevices,
             devices::dispose,
+        )
+        .get("/c/{council}/events/{event}", ViewRegisters, events::event)
+        .post(
+            "/c/{council}/events/{event}/correct",
+            CorrectRecords,
+            events::correct,
         )
         .get("/c/{council}/policies", ViewRegisters, policies::list)
         .get(
@@ -321,6 +329,17 @@ impl Errors {
             .find(|(f, _)| f == field)
             .map(|(_, m)| m.as_str())
     }
+    /// The errors with those of field `from` moved to field `to` (the "when"
+    /// of a command onto the form on the page that sent it).
+    pub fn renamed(mut self, from: &str, to: &str) -> Errors {
+        for (field, _) in &mut self.0 {
+            if field == from {
+                *field = to.to_owned();
+            }
+        }
+        self
+    }
+
     /// A refused command's reasons, each on its field (or on `fallback`).
     pub fn from_command(e: CommandError, fallback: &str) -> Errors {
         let mut errors = Errors::default();
@@ -529,12 +548,31 @@ pub fn findings_table(ctx: &Ctx, findings: &[&Finding], caption: &str) -> Markup
                             @if let Some(r) = &f.concerns.resource { (r) }
                         }
                         td class="govuk-table__cell" { @if let Some(due) = f.due { (when(ctx, due)) } }
-                        td class="govuk-table__cell govuk-body-s" { (f.detail.to_string()) }
+                        td class="govuk-table__cell govuk-body-s" {
+                            (f.sentence())
+                            @if f.events.seqs().next().is_some() {
+                                br;
+                                "Events: "
+                                @for (i, seq) in f.events.seqs().enumerate() {
+                                    @if i > 0 { ", " }
+                                    (event_link(ctx, seq))
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
     }
+}
+
+/// A link to an event's page, named as the log names it (its own id, or #SEQ).
+pub fn event_link(ctx: &Ctx, seq: domain::Seq) -> Markup {
+    let name = ctx
+        .council
+        .with_ledger(|l| l.get(seq).map(|e| e.reference().to_string()))
+        .unwrap_or_else(|| format!("#{seq}"));
+    html! { a class="govuk-link" href=(format!("/c/{}/events/{seq}", ctx.council.id)) { (name) } }
 }
 
 /// Where a successful form goes next (POST, redirect, GET).
@@ -550,24 +588,127 @@ pub struct Recorded {
     pub recorded: String,
 }
 
-/// Records one event done now by the signed-in person. On success, the
-/// event type's name (for `?recorded=`); on refusal, the reasons as form
-/// errors, `field` taking those that name no field.
+/// Records one event the signed-in person did (or records) at `at`. On
+/// success, the event type's name (for `?recorded=`); on refusal, the
+/// reasons as form errors, `field` taking those that name no field.
 pub async fn record_one(
     state: &AppState,
     ctx: &Ctx,
     kind: domain::EventKind,
     field: &str,
+    at: Timestamp,
 ) -> Result<&'static str, Errors> {
     let name = kind.event_type().name();
-    let event = domain::Event {
-        at: crate::clock::now(),
-        by: Some(ctx.user.person.clone()),
-        kind,
-    };
+    let event = ctx.event(at, kind);
     match state.record(&ctx.council, vec![event]).await {
         Ok(_) => Ok(name),
         Err(e) => Err(Errors::from_command(e, field)),
+    }
+}
+
+impl Ctx {
+    /// An event the signed-in person did or records, that happened at `at`.
+    pub fn event(&self, at: Timestamp, kind: domain::EventKind) -> domain::Event {
+        domain::Event {
+            by: Some(self.user.person.clone()),
+            ..domain::Event::new(at, kind)
+        }
+    }
+}
+
+/// A form's "when did this happen" fields: a date and a time in the
+/// council's time zone, filled in with now. Left as they were shown, they
+/// mean the moment the form is sent.
+#[derive(Deserialize, Default, Clone, Debug)]
+#[serde(default)]
+pub struct When {
+    pub when_date: String,
+    pub when_time: String,
+    /// What the fields were filled in with, "DATE TIME".
+    pub when_default: String,
+}
+
+impl When {
+    /// The instant the fields name; an error for the `when` field if they
+    /// name none, or one in the future.
+    pub fn at(&self, ctx: &Ctx) -> Result<Timestamp, String> {
+        let (date, time) = (self.when_date.trim(), self.when_time.trim());
+        let shown = format!("{date} {time}");
+        if (date.is_empty() && time.is_empty()) || shown == self.when_default {
+            return Ok(ctx.now);
+        }
+        let date: jiff::civil::Date = date
+            .parse()
+            .map_err(|_| "Enter the date it happened, for example 2026-11-27".to_owned())?;
+        let time: jiff::civil::Time = if time.is_empty() {
+            jiff::civil::Time::midnight()
+        } else {
+            time.parse()
+                .map_err(|_| "Enter the time it happened as HH:MM, for example 17:30".to_owned())?
+        };
+        let at = date
+            .to_datetime(time)
+            .to_zoned(ctx.council.pack.time_zone.clone())
+            .map_err(|e| e.to_string())?
+            .timestamp();
+        if at > ctx.now + domain::CLOCK_SKEW {
+            return Err("Enter a time that is not in the future".to_owned());
+        }
+        Ok(at)
+    }
+}
+
+/// The "when did this happen" fields, filled in with now in the council's
+/// time zone (or what was sent, when the form comes back with errors).
+///
+/// `id` names the fields on the page (a page may hold several such forms)
+/// and the errors they show.
+pub fn when_input(ctx: &Ctx, id: &str, sent: &When, legend: &str, errors: &Errors) -> Markup {
+    let local = ctx.now.to_zoned(ctx.council.pack.time_zone.clone());
+    let (now_date, now_time) = (
+        local.strftime("%Y-%m-%d").to_string(),
+        local.strftime("%H:%M").to_string(),
+    );
+    let sent_any = !sent.when_date.is_empty() || !sent.when_time.is_empty();
+    let (date, time) = if sent_any {
+        (sent.when_date.as_str(), sent.when_time.as_str())
+    } else {
+        (now_date.as_str(), now_time.as_str())
+    };
+    let default = if sent_any && !sent.when_default.is_empty() {
+        sent.when_default.clone()
+    } else {
+        format!("{now_date} {now_time}")
+    };
+    let error = errors.of(id);
+    let hint = format!("{id}-hint");
+    html! {
+        div class={ "govuk-form-group" @if error.is_some() { " govuk-form-group--error" } } {
+            fieldset class="govuk-fieldset" role="group" aria-describedby=(hint) {
+                legend class="govuk-fieldset__legend govuk-fieldset__legend--s" { (legend) }
+                div class="govuk-hint" id=(hint) {
+                    "In " (ctx.council.pack.time_zone_name) " time. Leave as it is if it happened just now; change it if it happened earlier and is being recorded late."
+                }
+                @if let Some(error) = error {
+                    p class="govuk-error-message" id=(format!("{id}-error")) { span class="govuk-visually-hidden" { "Error: " } (error) }
+                }
+                input type="hidden" name="when_default" value=(default);
+                div class="govuk-date-input" {
+                    div class="govuk-date-input__item" {
+                        div class="govuk-form-group" {
+                            label class="govuk-label govuk-date-input__label" for=(id) { "Date" }
+                            input class={ "govuk-input govuk-date-input__input" @if error.is_some() { " govuk-input--error" } } id=(id) name="when_date" type="date" value=(date);
+                        }
+                    }
+                    div class="govuk-date-input__item" {
+                        div class="govuk-form-group" {
+                            label class="govuk-label govuk-date-input__label" for=(format!("{id}-time")) { "Time" }
+                            input class={ "govuk-input govuk-date-input__input" @if error.is_some() { " govuk-input--error" } } id=(format!("{id}-time")) name="when_time" type="time" value=(time);
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

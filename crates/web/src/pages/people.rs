@@ -3,21 +3,19 @@
 //! records the event discharging it.
 
 use super::{
-    Errors, Recorded, action_button, button, csrf, done, error_summary, refused, select,
-    status_tag, success_banner, text_input, titled, unprocessable, when,
+    Errors, Recorded, When, button, csrf, done, error_summary, refused, select, status_tag,
+    success_banner, text_input, titled, unprocessable, when, when_input,
 };
-use crate::clock;
+use crate::council::Subject;
 use crate::routes::Ctx;
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use domain::EventType;
 use domain::event::{AccessChange, PersonJoined, PersonLeft, PersonMoved};
-use domain::{Event, EventKind, PersonId, PersonKind, ResourceId};
+use domain::{EventKind, PersonId, PersonKind, ResourceId};
 use maud::{Markup, html};
 use rules::Status;
-use rules::pack::RuleKind;
 use serde::Deserialize;
 
 #[derive(Deserialize, Default)]
@@ -28,6 +26,8 @@ pub struct StarterForm {
     kind: String,
     email: String,
     department: String,
+    #[serde(flatten)]
+    when: When,
 }
 
 fn starter_page(ctx: &Ctx, state: &AppState, form: &StarterForm, errors: &Errors) -> Markup {
@@ -52,6 +52,7 @@ fn starter_page(ctx: &Ctx, state: &AppState, form: &StarterForm, errors: &Errors
                 (select("kind", "Kind", &kinds, &form.kind, errors))
                 (text_input("email", "Email address", &form.email, Some("Optional"), errors))
                 (text_input("department", "Department", &form.department, Some("Optional"), errors))
+                (when_input(ctx, "when", &form.when, "When did they start?", errors))
                 (button("Record the starter"))
             }
         },
@@ -113,15 +114,16 @@ pub async fn starter(
             "Enter an email address like name@council.gov.uk, or leave it blank",
         );
     }
+    let at = form.when.at(&ctx).unwrap_or_else(|message| {
+        errors.add("when", message);
+        ctx.now
+    });
     let (Some(kind), true) = (kind, errors.is_empty()) else {
         return refused(starter_page(&ctx, &state, &form, &errors));
     };
-    let now = clock::now();
-    let by = Some(ctx.user.person.clone());
-    let mut events = vec![Event {
-        at: now,
-        by: by.clone(),
-        kind: EventKind::PersonJoined(PersonJoined {
+    let mut events = vec![ctx.event(
+        at,
+        EventKind::PersonJoined(PersonJoined {
             person: PersonId::from(person),
             name: form.name.trim().to_owned(),
             kind,
@@ -129,17 +131,16 @@ pub async fn starter(
             household: None,
             term_ends: None,
         }),
-    }];
+    )];
     if let Some(department) = optional(&form.department) {
-        events.push(Event {
-            at: now,
-            by,
-            kind: EventKind::PersonMoved(PersonMoved {
+        events.push(ctx.event(
+            at,
+            EventKind::PersonMoved(PersonMoved {
                 person: PersonId::from(person),
                 department: Some(department),
                 job: None,
             }),
-        });
+        ));
     }
     match state.record(&ctx.council, events).await {
         Ok(_) => done(format!("/c/{}/people/{person}", ctx.council.id)),
@@ -157,6 +158,8 @@ pub async fn starter(
 pub struct MoveForm {
     department: String,
     job: String,
+    #[serde(flatten)]
+    when: When,
 }
 
 pub async fn mover(
@@ -165,24 +168,26 @@ pub async fn mover(
     Path((_, person)): Path<(String, String)>,
     Form(form): Form<MoveForm>,
 ) -> Response {
-    let event = Event {
-        at: clock::now(),
-        by: Some(ctx.user.person.clone()),
-        kind: EventKind::PersonMoved(PersonMoved {
-            person: PersonId::from(person.as_str()),
-            department: optional(&form.department),
-            job: optional(&form.job),
-        }),
-    };
-    let errors = if form.department.trim().is_empty() && form.job.trim().is_empty() {
-        let mut e = Errors::default();
-        e.add("department", "Enter a new department or a new job title");
-        e
-    } else {
-        match state.record(&ctx.council, vec![event]).await {
-            Ok(_) => return done(format!("/c/{}/people/{person}", ctx.council.id)),
-            Err(e) => Errors::from_command(e, "department"),
+    let kind = EventKind::PersonMoved(PersonMoved {
+        person: PersonId::from(person.as_str()),
+        department: optional(&form.department),
+        job: optional(&form.job),
+    });
+    let errors = match form.when.at(&ctx) {
+        _ if form.department.trim().is_empty() && form.job.trim().is_empty() => {
+            let mut e = Errors::default();
+            e.add("department", "Enter a new department or a new job title");
+            e
         }
+        Err(message) => {
+            let mut e = Errors::default();
+            e.add("department", message);
+            e
+        }
+        Ok(at) => match state.record(&ctx.council, vec![ctx.event(at, kind)]).await {
+            Ok(_) => return done(format!("/c/{}/people/{person}", ctx.council.id)),
+            Err(e) => Errors::from_command(e, "department").renamed("when", "department"),
+        },
     };
     let page = titled(
         "The move was not recorded",
@@ -200,6 +205,8 @@ pub async fn mover(
 #[serde(default)]
 pub struct LeaveForm {
     reason: String,
+    #[serde(flatten)]
+    when: When,
 }
 
 fn leaver_page(
@@ -222,23 +229,29 @@ fn leaver_page(
             form method="post" action=(format!("/c/{c}/people/{person}/leave")) novalidate {
                 (csrf(ctx))
                 (text_input("reason", "Reason", &form.reason, Some("Optional, for example: resigned, not re-elected"), errors))
+                (when_input(ctx, "when", &form.when, "When did they leave?", errors))
                 button type="submit" class="govuk-button govuk-button--warning" data-module="govuk-button" { "Record leaving" }
             }
         })
         .into_response();
     }
-    let view = ctx.council.view(clock::now());
-    // What leaving started: the running clocks of this person's obligations
-    // whose trigger is `person_left`.
-    let started_by_leaving = |f: &rules::Finding| {
-        ctx.council.pack.rules.iter().any(|r| {
-            *r.id == *f.rule
-                && matches!(&r.kind, RuleKind::Obligation(o) if o.trigger.event == EventType::PersonLeft)
-        })
-    };
+    let view = ctx.council.view(ctx.now);
+    // What leaving started: the running clocks whose evidence begins with
+    // the person's latest `person_left`.
+    let left = ctx
+        .council
+        .history(&Subject::Person(id.0.clone()))
+        .into_iter()
+        .rev()
+        .find(|l| l.is_live() && matches!(l.event.kind, EventKind::PersonLeft(_)))
+        .map(|l| l.seq);
     let about: Vec<&rules::Finding> = view
         .about(person)
-        .filter(|f| matches!(f.status, Status::Open | Status::Overdue) && started_by_leaving(f))
+        .filter(|f| {
+            matches!(f.status, Status::Open | Status::Overdue)
+                && left.is_some()
+                && f.events.from.map(|s| s.get()) == left
+        })
         .collect();
     let clock_for = |device: Option<&str>, resource: Option<&str>| {
         about.iter().find(|f| {
@@ -278,15 +291,15 @@ fn leaver_page(
             p class="govuk-body" id="checklist-complete" { "Nothing is outstanding: every device is back and all access is revoked." }
         }
         ul class="govuk-task-list" id="checklist" {
-            @for d in &devices {
+            @for (i, d) in devices.iter().enumerate() {
                 (item(html! { "Return device " a class="govuk-link" href=(format!("/c/{c}/devices/{d}")) { (d) } },
                     clock_for(Some(d), None),
-                    action_button(ctx, &format!("/c/{c}/devices/{d}/return"), "Record returned", &[("person", person), ("back", "checklist")], false)))
+                    checklist_form(ctx, &format!("/c/{c}/devices/{d}/return"), &format!("when-device-{i}"), "Record returned", &[("person", person), ("back", "checklist")])))
             }
-            @for r in &access {
+            @for (i, r) in access.iter().enumerate() {
                 (item(html! { "Revoke access to " (r) },
                     clock_for(None, Some(r)),
-                    action_button(ctx, &format!("/c/{c}/people/{person}/access/revoke"), "Record revoked", &[("resource", r), ("back", "checklist")], false)))
+                    checklist_form(ctx, &format!("/c/{c}/people/{person}/access/revoke"), &format!("when-access-{i}"), "Record revoked", &[("resource", r), ("back", "checklist")])))
             }
             @for f in &others {
                 (item(html! { (f.detail.to_string()) }, Some(f), html! {}))
@@ -295,6 +308,24 @@ fn leaver_page(
         a class="govuk-link" href=(format!("/c/{c}/people/{person}")) { "Back to " (p.name) }
     })
     .into_response()
+}
+
+/// One checklist item's form: when it was done (now by default) and a button.
+fn checklist_form(
+    ctx: &Ctx,
+    action: &str,
+    id: &str,
+    text: &str,
+    fields: &[(&str, &str)],
+) -> Markup {
+    html! {
+        form method="post" action=(action) class="warden-checklist-form" novalidate {
+            (csrf(ctx))
+            @for (k, v) in fields { input type="hidden" name=(k) value=(v); }
+            (when_input(ctx, id, &When::default(), "Done when?", &Errors::default()))
+            button type="submit" class="govuk-button govuk-!-margin-bottom-0" data-module="govuk-button" { (text) }
+        }
+    }
 }
 
 pub async fn leaver_form(
@@ -324,14 +355,21 @@ pub async fn leaver(
         errors.add("reason", "This person has already left");
         return unprocessable(leaver_page(&ctx, &state, &person, &form, &errors, ""));
     }
-    let event = Event {
-        at: clock::now(),
-        by: Some(ctx.user.person.clone()),
-        kind: EventKind::PersonLeft(PersonLeft {
+    let at = match form.when.at(&ctx) {
+        Ok(at) => at,
+        Err(message) => {
+            let mut errors = Errors::default();
+            errors.add("when", message);
+            return unprocessable(leaver_page(&ctx, &state, &person, &form, &errors, ""));
+        }
+    };
+    let event = ctx.event(
+        at,
+        EventKind::PersonLeft(PersonLeft {
             person: PersonId::from(person.as_str()),
             reason: optional(&form.reason),
         }),
-    };
+    );
     match state.record(&ctx.council, vec![event]).await {
         Ok(_) => done(format!(
             "/c/{}/people/{person}/leave?recorded=person_left",
@@ -354,6 +392,8 @@ pub struct AccessForm {
     resource: String,
     requested_by: String,
     back: String,
+    #[serde(flatten)]
+    when: When,
 }
 
 async fn access(
@@ -373,6 +413,10 @@ async fn access(
         );
     }
     let requested_by = optional(&form.requested_by).map(|p| PersonId::from(p.as_str()));
+    let at = form.when.at(&ctx).unwrap_or_else(|message| {
+        errors.add("resource", message);
+        ctx.now
+    });
     if errors.is_empty() {
         let change = AccessChange {
             person: PersonId::from(person.as_str()),
@@ -396,11 +440,7 @@ async fn access(
             EventKind::AccessRevoked(change)
         };
         if errors.is_empty() {
-            let event = Event {
-                at: clock::now(),
-                by: Some(ctx.user.person.clone()),
-                kind,
-            };
+            let event = ctx.event(at, kind);
             match state.record(&ctx.council, vec![event]).await {
                 Ok(_) if form.back == "checklist" => {
                     return done(format!(
@@ -408,7 +448,7 @@ async fn access(
                     ));
                 }
                 Ok(_) => return done(format!("/c/{c}/people/{person}")),
-                Err(e) => errors = Errors::from_command(e, "resource"),
+                Err(e) => errors = Errors::from_command(e, "resource").renamed("when", "resource"),
             }
         }
     }

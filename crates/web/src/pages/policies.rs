@@ -3,11 +3,10 @@
 
 use super::people::optional;
 use super::{
-    Errors, Recorded, button, csrf, done, error_summary, record_one, status_tag, success_banner,
-    text_input, titled, unprocessable, when,
+    Errors, Recorded, When, button, csrf, done, error_summary, record_one, status_tag,
+    success_banner, text_input, titled, unprocessable, when, when_input,
 };
 use crate::authz::Action;
-use crate::clock;
 use crate::routes::Ctx;
 use crate::state::AppState;
 use axum::Extension;
@@ -61,7 +60,7 @@ fn review_clock<'a>(findings: &'a [Finding], policy: &str) -> Option<&'a Finding
 }
 
 pub async fn list(State(state): State<AppState>, Extension(ctx): Extension<Ctx>) -> Markup {
-    let view = ctx.council.view(clock::now());
+    let view = ctx.council.view(ctx.now);
     let c = &ctx.council.id;
     let rows = ctx.council.with_estate(|e| {
         ctx.council
@@ -119,7 +118,7 @@ fn policy_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
     let Some(policy) = ctx.council.pack.policy(&PolicyId::from(id)).cloned() else {
         return super::not_found_page("No such policy");
     };
-    let view = ctx.council.view(clock::now());
+    let view = ctx.council.view(ctx.now);
     let (version, st, yes, no) = ctx.council.with_estate(|e| {
         let version = current_version(e, &policy);
         let (yes, no) = acceptance(e, &policy, &version);
@@ -168,15 +167,18 @@ fn policy_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
                 (csrf(ctx))
                 (text_input("version", "New version", "", None, errors))
                 (text_input("body", "Approved by", &policy.approving_body.clone().unwrap_or_default(), Some("For example council, cabinet, audit_and_governance"), errors))
+                (when_input(ctx, "publish-when", &When::default(), "When was it approved?", errors))
                 (button("Publish"))
             }
             h2 class="govuk-heading-m" { "Record a review" }
             p class="govuk-body" { "A review that changes nothing keeps everyone's acceptance." }
             form method="post" action=(format!("/c/{c}/policies/{id}/review")) novalidate {
                 (csrf(ctx))
+                (when_input(ctx, "review-when", &When::default(), "When was it reviewed?", errors))
                 (button("Record a review with no change"))
             }
         }
+        (super::events::history(ctx, state, &crate::council::Subject::Policy(id.into())))
     })
     .into_response()
 }
@@ -195,10 +197,30 @@ pub async fn policy(
 pub struct PublishForm {
     version: String,
     body: String,
+    #[serde(flatten)]
+    when: When,
 }
 
-async fn record(state: AppState, ctx: Ctx, id: String, kind: EventKind, field: &str) -> Response {
-    match record_one(&state, &ctx, kind, field).await {
+async fn record(
+    state: AppState,
+    ctx: Ctx,
+    id: String,
+    kind: EventKind,
+    field: &str,
+    (when, form): (&When, &str),
+) -> Response {
+    let at = match when.at(&ctx) {
+        Ok(at) => at,
+        Err(message) => {
+            let mut errors = Errors::default();
+            errors.add(form, message);
+            return unprocessable(policy_page(&ctx, &state, &id, &errors, ""));
+        }
+    };
+    match record_one(&state, &ctx, kind, field, at)
+        .await
+        .map_err(|e| e.renamed("when", form))
+    {
         Ok(name) => done(format!(
             "/c/{}/policies/{id}?recorded={name}",
             ctx.council.id
@@ -245,7 +267,7 @@ pub async fn publish(
         version: version.to_owned(),
         body,
     });
-    record(state, ctx, id, kind, "version").await
+    record(state, ctx, id, kind, "version", (&f.when, "publish-when")).await
 }
 
 fn policy_page_refused(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors) -> Response {
@@ -256,10 +278,11 @@ pub async fn review(
     State(state): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Path((_, id)): Path<(String, String)>,
+    Form(when): Form<When>,
 ) -> Response {
     let kind = EventKind::PolicyReviewed(PolicyReviewed {
         policy: PolicyId::from(id.as_str()),
         version: None,
     });
-    record(state, ctx, id, kind, "version").await
+    record(state, ctx, id, kind, "version", (&when, "review-when")).await
 }

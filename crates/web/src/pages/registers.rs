@@ -2,7 +2,6 @@
 
 use super::{findings_table, status_tag, titled, when};
 use crate::authz::Action;
-use crate::clock;
 use crate::routes::Ctx;
 use crate::state::AppState;
 use axum::Extension;
@@ -17,9 +16,87 @@ use serde::Deserialize;
 /// At most this many rows in one list; the page says how many more matched.
 const PAGE: usize = 100;
 
-pub async fn dashboard(State(state): State<AppState>, Extension(ctx): Extension<Ctx>) -> Markup {
-    let now = clock::now();
-    let view = ctx.council.view(now);
+/// `?date=YYYY-MM-DD` (and `known=YYYY-MM-DD`): the findings as they stood
+/// at the end of that day in the council's time zone, from everything
+/// recorded since (or only what had been recorded by the end of `known`).
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct AsOf {
+    date: String,
+    known: String,
+}
+
+impl AsOf {
+    /// The end of a council-time day, or an error for the field.
+    fn end_of(ctx: &Ctx, text: &str) -> Result<Option<jiff::Timestamp>, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let day: jiff::civil::Date = text
+            .parse()
+            .map_err(|_| format!("`{text}` is not a date: enter one as YYYY-MM-DD"))?;
+        let end = day
+            .tomorrow()
+            .map_err(|e| e.to_string())?
+            .to_zoned(ctx.council.pack.time_zone.clone())
+            .map_err(|e| e.to_string())?
+            .timestamp()
+            - SignedDuration::from_nanos(1);
+        Ok(Some(end.min(ctx.now)))
+    }
+
+    /// The view it asks for: the live one, or one evaluated again.
+    fn view(&self, ctx: &Ctx) -> (std::sync::Arc<crate::council::View>, Option<String>) {
+        match (
+            Self::end_of(ctx, &self.date),
+            Self::end_of(ctx, &self.known),
+        ) {
+            (Ok(None), Ok(None)) => (ctx.council.view(ctx.now), None),
+            (Ok(at), Ok(known)) => {
+                let at = at.unwrap_or(ctx.now);
+                let view = ctx.council.view_as_known(at, known);
+                (std::sync::Arc::new(view), None)
+            }
+            (Err(e), _) | (_, Err(e)) => (ctx.council.view(ctx.now), Some(e)),
+        }
+    }
+
+    fn form(&self, ctx: &Ctx, action: &str, error: Option<&str>) -> Markup {
+        html! {
+            details class="govuk-details" open[!self.date.is_empty() || error.is_some()] {
+                summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "See an earlier day" } }
+                div class="govuk-details__text" {
+                    form method="get" action=(action) novalidate {
+                        @if let Some(error) = error { p class="govuk-error-message" { (error) } }
+                        div class="govuk-form-group" {
+                            label class="govuk-label" for="date" { "As of the end of" }
+                            div class="govuk-hint" { "The findings as that day ended, from everything recorded since, late records and corrections included" }
+                            input class="govuk-input govuk-input--width-10" id="date" name="date" type="date" value=(self.date);
+                        }
+                        div class="govuk-form-group" {
+                            label class="govuk-label" for="known" { "As known at the end of" }
+                            div class="govuk-hint" { "Optional: only what had been recorded by then, so the page shows what Warden said that day" }
+                            input class="govuk-input govuk-input--width-10" id="known" name="known" type="date" value=(self.known);
+                        }
+                        button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" { "Show" }
+                        " "
+                        a class="govuk-link" href=(action) { "Back to now" }
+                    }
+                }
+            }
+            @let _ = ctx;
+        }
+    }
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(as_of): Query<AsOf>,
+) -> Markup {
+    let (view, date_error) = as_of.view(&ctx);
+    let now = view.at;
     let c = &ctx.council.id;
     let soon = now + SignedDuration::from_hours(14 * 24);
     // The view keeps these in order; a page shows the first few.
@@ -63,6 +140,7 @@ pub async fn dashboard(State(state): State<AppState>, Extension(ctx): Extension<
         &state,
         html! {
             p class="govuk-body" { "As of " (when(&ctx, view.at)) ", from " (view.head) " recorded events." }
+            (as_of.form(&ctx, &format!("/c/{c}"), date_error.as_deref()))
             div class="warden-counts" {
                 @for (i, status) in Status::ALL.iter().enumerate() {
                     div {
@@ -130,7 +208,7 @@ pub async fn people(
     Extension(ctx): Extension<Ctx>,
     Query(q): Query<PeopleQuery>,
 ) -> Markup {
-    let now = clock::now();
+    let now = ctx.now;
     let view = ctx.council.view(now);
     let c = &ctx.council.id;
     let needle = q.q.trim().to_lowercase();
@@ -270,7 +348,7 @@ pub async fn person(
     Extension(ctx): Extension<Ctx>,
     Path((_, person)): Path<(String, String)>,
 ) -> Response {
-    let now = clock::now();
+    let now = ctx.now;
     let view = ctx.council.view(now);
     let c = &ctx.council.id;
     let id = PersonId::from(person.as_str());
@@ -325,6 +403,7 @@ pub async fn person(
                             (super::csrf(&ctx))
                             (super::text_input("department", "New department", "", Some(departments_hint), &super::Errors::default()))
                             (super::text_input("job", "New job title", "", Some(departments_hint), &super::Errors::default()))
+                            (super::when_input(&ctx, "move-when", &super::When::default(), "When did they move?", &super::Errors::default()))
                             (super::button("Record the move"))
                         }
                     }
@@ -341,6 +420,7 @@ pub async fn person(
                             (super::csrf(&ctx))
                             (super::text_input("resource", "Resource", "", Some("For example email, or restricted/finance for a restricted folder"), &super::Errors::default()))
                             (super::text_input("requested_by", "Requested by (person id)", "", Some("Optional; some packs allow only named roles to request restricted access"), &super::Errors::default()))
+                            (super::when_input(&ctx, "grant-when", &super::When::default(), "When was access granted?", &super::Errors::default()))
                             (super::button("Grant access"))
                         }
                     }
@@ -356,6 +436,7 @@ pub async fn person(
                 }
             }
             (findings_table(&ctx, &findings, "Findings about this person"))
+            (super::events::history(&ctx, &state, &crate::council::Subject::Person(id.0.clone())))
         },
     )
     .into_response()
@@ -367,6 +448,8 @@ pub struct FindingsQuery {
     status: String,
     rule: String,
     q: String,
+    #[serde(flatten)]
+    as_of: AsOf,
 }
 
 pub async fn findings(
@@ -374,7 +457,7 @@ pub async fn findings(
     Extension(ctx): Extension<Ctx>,
     Query(q): Query<FindingsQuery>,
 ) -> Markup {
-    let view = ctx.council.view(clock::now());
+    let (view, date_error) = q.as_of.view(&ctx);
     let c = &ctx.council.id;
     let needle = q.q.trim();
     let matching: Vec<&Finding> = view
@@ -428,8 +511,12 @@ pub async fn findings(
                         input class="govuk-input" id="q" name="q" type="text" value=(q.q);
                     } }
                 }
+                input type="hidden" name="date" value=(q.as_of.date);
+                input type="hidden" name="known" value=(q.as_of.known);
                 button type="submit" class="govuk-button" data-module="govuk-button" { "Filter" }
             }
+            (q.as_of.form(&ctx, &format!("/c/{c}/findings"), date_error.as_deref()))
+            p class="govuk-body" { "As of " (when(&ctx, view.at)) "." }
             p class="govuk-body" { (matching.len()) " findings match" @if matching.len() > PAGE { "; the first " (PAGE) " are shown" } "." }
             (findings_table(&ctx, &matching[..matching.len().min(PAGE)], "Findings"))
         },

@@ -5,7 +5,6 @@
 use super::{Errors, button, error_summary, page, password_input, select, text_input};
 use crate::accounts::{Account, new_totp_secret, otpauth_url};
 use crate::authz::{Action, User, WebRole};
-use crate::clock;
 use crate::council::Council;
 use crate::routes::{Routes, constant_time_eq, session_id, signed_in, user_of};
 use crate::sessions::{ACCOUNT_LIMIT, ADDRESS_LIMIT, COOKIE, Session, Stage};
@@ -58,7 +57,7 @@ fn cookie(state: &AppState, id: &str) -> HeaderValue {
 
 /// The request's session, or a new anonymous one (with its cookie to set).
 fn session(state: &AppState, headers: &HeaderMap) -> (String, Session, Option<HeaderValue>) {
-    let now = clock::now();
+    let now = state.now();
     if let Some(id) = session_id(headers)
         && let Some(s) = state.sessions.get(&id, now)
     {
@@ -193,7 +192,7 @@ async fn sign_in(
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
-    let now = clock::now();
+    let now = state.now();
     let Some(sid) = session_id(&headers) else {
         return super::csrf_refused().into_response();
     };
@@ -327,7 +326,7 @@ fn pending(
     let sid = session_id(headers).ok_or_else(|| Box::new(super::csrf_refused().into_response()))?;
     let s = state
         .sessions
-        .get(&sid, clock::now())
+        .get(&sid, state.now())
         .ok_or_else(|| Box::new(Redirect::to("/sign-in").into_response()))?;
     if !constant_time_eq(csrf.as_bytes(), s.csrf.as_bytes()) {
         return Err(Box::new(super::csrf_refused().into_response()));
@@ -340,7 +339,7 @@ async fn code(
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let now = clock::now();
+    let now = state.now();
     let (sid, s) = match pending(&state, &headers, &form.csrf) {
         Ok(x) => x,
         Err(res) => return *res,
@@ -397,7 +396,7 @@ fn finish(
         person: person.clone(),
         generation: account.generation,
     };
-    let id = state.sessions.advance(sid, stage, clock::now());
+    let id = state.sessions.advance(sid, stage, state.now());
     let to = safe_next(next)
         .map(str::to_owned)
         .unwrap_or_else(|| landing(state, &user, council));
@@ -457,7 +456,7 @@ async fn setup(
     headers: HeaderMap,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let now = clock::now();
+    let now = state.now();
     let (sid, s) = match pending(&state, &headers, &form.csrf) {
         Ok(x) => x,
         Err(res) => return *res,
@@ -532,7 +531,7 @@ async fn sign_out(
     Form(form): Form<SignOutForm>,
 ) -> Response {
     if let Some(sid) = session_id(&headers)
-        && let Some(s) = state.sessions.get(&sid, clock::now())
+        && let Some(s) = state.sessions.get(&sid, state.now())
     {
         if !constant_time_eq(form.csrf.as_bytes(), s.csrf.as_bytes()) {
             return super::csrf_refused().into_response();

@@ -1,0 +1,699 @@
+//! The timeline: a council's events in the order they happened, kept
+//! consistent as records arrive late and are corrected.
+//!
+//! The log is kept in recording order (its sequence numbers and its chain);
+//! the estate is the fold of the live events (neither voided nor voids) in
+//! `at` order, ties in recording order. A late record is placed at its `at`:
+//! the timeline undoes the events after it, checks the record against the
+//! estate it finds there, applies it, and applies the later events again,
+//! checking that each still fits. A void takes its event out the same way.
+//! Whatever does not fit is refused, naming the event it conflicts with,
+//! and the timeline is left as it was.
+//!
+//! **Invariant**: the estate (and whatever [`Follower`] folds beside it) is
+//! the fold of the live events in timeline order, every one of which fit the
+//! estate at its place when it was admitted or last moved past.
+
+use crate::estate::{Estate, PolicyCatalogue, Refusal, Undo};
+use crate::event::{Event, EventKind, EventType};
+use crate::ids::{EventId, EventRef, IdMap};
+use jiff::{SignedDuration, Timestamp};
+use std::collections::VecDeque;
+
+/// How far `at` may run ahead of `recorded`: clocks of the machines that
+/// stamp the two disagree a little, but nothing is recorded before it happens.
+pub const CLOCK_SKEW: SignedDuration = SignedDuration::from_mins(5);
+
+/// Sequence numbers are 1-based: `#1` is the first event a council recorded.
+pub type Seq = u64;
+
+/// One event of the log, at its place in recording order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Logged {
+    pub seq: Seq,
+    pub event: Event,
+    /// The `event_voided` that took it out, if one did.
+    pub voided_by: Option<Seq>,
+}
+
+impl Logged {
+    /// What the log calls it: its own id, or `#SEQ`.
+    pub fn reference(&self) -> EventRef {
+        match self.event.own_id() {
+            Some(id) => EventRef::Id(id.clone()),
+            None => EventRef::Seq(self.seq),
+        }
+    }
+
+    /// Whether the estate and the rules see it: not a void, not voided.
+    pub fn is_live(&self) -> bool {
+        self.voided_by.is_none() && !matches!(self.event.kind, EventKind::EventVoided(_))
+    }
+}
+
+impl AsRef<Event> for Logged {
+    fn as_ref(&self) -> &Event {
+        &self.event
+    }
+}
+
+/// Something that folds the timeline beside the estate (the rules'
+/// evaluation), and can take back its last steps when a late record or a
+/// void means the events after some instant must be folded again.
+pub trait Follower {
+    /// What one step changed.
+    type Undo;
+    /// Sees each event just before it is applied to the estate.
+    fn before(&mut self, estate: &Estate, event: &Logged);
+    /// Sees each event just after it is applied to the estate.
+    fn after(&mut self, estate: &Estate, event: &Logged);
+    /// Keep what each step changes from now on (or stop keeping it).
+    fn keep_undo(&mut self, on: bool);
+    /// What the step just folded changed, when it is being kept.
+    fn take_undo(&mut self) -> Option<Self::Undo>;
+    /// Takes back one step; steps are taken back latest first.
+    fn undo(&mut self, undo: Self::Undo);
+    /// Back to an empty log.
+    fn reset(&mut self);
+}
+
+/// The estate alone, followed by nothing.
+impl Follower for () {
+    type Undo = ();
+    fn before(&mut self, _: &Estate, _: &Logged) {}
+    fn after(&mut self, _: &Estate, _: &Logged) {}
+    fn keep_undo(&mut self, _: bool) {}
+    fn take_undo(&mut self) -> Option<()> {
+        Some(())
+    }
+    fn undo(&mut self, _: ()) {}
+    fn reset(&mut self) {}
+}
+
+/// The event another refusal is about: a later event that would no longer
+/// fit, or one a void would take the ground from under.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Other {
+    pub seq: Seq,
+    pub reference: EventRef,
+    pub at: Timestamp,
+    pub event_type: EventType,
+}
+
+/// Why the log will not take an event. Nothing changes when one is refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Objection {
+    #[error(
+        "recorded {recorded}, before the last event already recorded ({previous}): the log is kept in the order Warden learns of things, so `recorded` never goes back"
+    )]
+    RecordedBackwards {
+        recorded: Timestamp,
+        previous: Timestamp,
+    },
+    #[error(
+        "it happened at {at} but was recorded at {recorded}: nothing can be recorded before it happens"
+    )]
+    NotYetHappened { at: Timestamp, recorded: Timestamp },
+    #[error("id `{id}` is already used by event #{first}")]
+    DuplicateId { id: EventId, first: Seq },
+    #[error("id `#{given}` is not this event's place in the log (#{seq}); leave it out")]
+    WrongPlace { given: Seq, seq: Seq },
+    #[error("there is no event `{0}` to void")]
+    NoSuchEvent(EventRef),
+    #[error("`{0}` is itself a void, and a void cannot be voided: record the event again instead")]
+    VoidOfVoid(EventRef),
+    #[error("`{target}` was already voided by #{by}")]
+    AlreadyVoided { target: EventRef, by: Seq },
+    #[error(transparent)]
+    Estate(#[from] Refusal),
+    /// A later event would no longer fit the estate at its own place.
+    #[error("{} {} at {} would then not fit: {refusal}", other.event_type, other.reference, other.at)]
+    Conflict { other: Other, refusal: Refusal },
+    /// Voiding would take away what a later event stands on.
+    #[error("{} {} at {} depends on it: {refusal}", other.event_type, other.reference, other.at)]
+    Depends { other: Other, refusal: Refusal },
+}
+
+/// Where a timeline stood, to go back to (see [`Timeline::rollback`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Savepoint {
+    len: usize,
+    last_recorded: Option<Timestamp>,
+}
+
+/// A council's log and the estate of its live events in `at` order.
+pub struct Timeline<'p, F: Follower = ()> {
+    policies: &'p (dyn PolicyCatalogue + Sync),
+    /// Every event in recording order: `log[seq - 1]`.
+    log: Vec<Logged>,
+    /// The live events' sequence numbers in (at, seq) order.
+    order: Vec<Seq>,
+    /// How many of `order` are folded into the estate and the follower.
+    folded: usize,
+    /// What the last `journal.len()` folded steps changed.
+    journal: VecDeque<(Undo, F::Undo)>,
+    /// How many steps the journal keeps: a record later than that many
+    /// events is placed by folding again from the start.
+    window: usize,
+    estate: Estate,
+    follower: F,
+    ids: IdMap<EventId, Seq>,
+    last_recorded: Option<Timestamp>,
+}
+
+impl<'p, F: Follower> Timeline<'p, F> {
+    /// Steps kept for undoing by default: enough for records weeks late in
+    /// the largest council, a few megabytes for a small one.
+    pub const WINDOW: usize = 50_000;
+
+    /// An empty log.
+    pub fn new(policies: &'p (dyn PolicyCatalogue + Sync), follower: F) -> Self {
+        Timeline {
+            policies,
+            log: Vec::new(),
+            order: Vec::new(),
+            folded: 0,
+            journal: VecDeque::new(),
+            window: Self::WINDOW,
+            estate: Estate::default(),
+            follower,
+            ids: IdMap::default(),
+            last_recorded: None,
+        }
+    }
+
+    /// Keeps only `window` steps for undoing (tests use a small one to
+    /// exercise folding again from the start).
+    pub fn with_window(mut self, window: usize) -> Self {
+        self.window = window;
+        self
+    }
+
+    /// A log read back from a store: events already admitted, in recording
+    /// order, taken as they are (their order, ids and voids are not checked
+    /// against the estate again), and folded once in `at` order.
+    pub fn restore(
+        policies: &'p (dyn PolicyCatalogue + Sync),
+        follower: F,
+        events: impl IntoIterator<Item = Event>,
+    ) -> Self {
+        let mut timeline = Self::new(policies, follower);
+        for mut event in events {
+            let seq = timeline.next_seq();
+            if matches!(event.id, Some(EventRef::Seq(_))) {
+                event.id = None;
+            }
+            if let Some(id) = event.own_id() {
+                timeline.ids.entry(id.clone()).or_insert(seq);
+            }
+            timeline.last_recorded = Some(event.recorded_or_at());
+            if let EventKind::EventVoided(v) = &event.kind
+                && let Some(target) = timeline.resolve(&v.event)
+                && let Some(logged) = timeline.log.get_mut(index(target))
+                && logged.voided_by.is_none()
+            {
+                logged.voided_by = Some(seq);
+            }
+            timeline.log.push(Logged {
+                seq,
+                event,
+                voided_by: None,
+            });
+        }
+        let mut order: Vec<Seq> = timeline
+            .log
+            .iter()
+            .filter(|l| l.is_live())
+            .map(|l| l.seq)
+            .collect();
+        // Stable, and usually already sorted: a log recorded as things
+        // happened is in `at` order.
+        order.sort_by_key(|seq| timeline.log[index(*seq)].event.at);
+        timeline.order = order;
+        timeline.advance(timeline.order.len(), false);
+        timeline
+    }
+
+    pub fn estate(&self) -> &Estate {
+        &self.estate
+    }
+
+    pub fn follower(&self) -> &F {
+        &self.follower
+    }
+
+    pub fn follower_mut(&mut self) -> &mut F {
+        &mut self.follower
+    }
+
+    /// Every event in recording order.
+    pub fn log(&self) -> &[Logged] {
+        &self.log
+    }
+
+    /// The event with this sequence number.
+    pub fn get(&self, seq: Seq) -> Option<&Logged> {
+        self.log.get(index(seq))
+    }
+
+    /// The live events in the order they happened.
+    pub fn live(&self) -> impl DoubleEndedIterator<Item = &Logged> + ExactSizeIterator {
+        self.order.iter().map(|seq| &self.log[index(*seq)])
+    }
+
+    /// The sequence number the next event will have.
+    pub fn next_seq(&self) -> Seq {
+        self.log.len() as Seq + 1
+    }
+
+    /// When the last event was recorded.
+    pub fn last_recorded(&self) -> Option<Timestamp> {
+        self.last_recorded
+    }
+
+    /// When the latest live event happened.
+    pub fn last_at(&self) -> Option<Timestamp> {
+        self.order.last().map(|seq| self.log[index(*seq)].event.at)
+    }
+
+    /// The sequence number of the event a reference names.
+    pub fn resolve(&self, reference: &EventRef) -> Option<Seq> {
+        match reference {
+            EventRef::Seq(seq) => (index(*seq) < self.log.len()).then_some(*seq),
+            EventRef::Id(id) => self.ids.get(id).copied(),
+        }
+    }
+
+    pub fn savepoint(&self) -> Savepoint {
+        Savepoint {
+            len: self.log.len(),
+            last_recorded: self.last_recorded,
+        }
+    }
+
+    /// Admits one event as the next in recording order: refused, with every
+    /// reason and nothing changed, if its recording time, its id or its
+    /// place in time do not fit. `extra` adds the caller's own objections to
+    /// the event at its place (a pack's preconditions, say), seeing the
+    /// estate and the follower as they stand just before it.
+    pub fn admit<E>(
+        &mut self,
+        event: Event,
+        extra: impl FnOnce(&Estate, &F, &Logged) -> Vec<E>,
+    ) -> Result<Seq, Refused<E>> {
+        let seq = self.next_seq();
+        let logged = self.envelope(event, seq).map_err(Refused::objections)?;
+        if let EventKind::EventVoided(void) = &logged.event.kind {
+            let target = void.event.clone();
+            return self.void(logged, &target).map_err(Refused::objections);
+        }
+        let at = logged.event.at;
+        let place = self
+            .order
+            .partition_point(|s| self.log[index(*s)].event.at <= at);
+        self.rewind(place);
+        let mut objections: Vec<Objection> = self
+            .estate
+            .check(&logged.event, self.policies)
+            .into_iter()
+            .map(Objection::from)
+            .collect();
+        let rules = extra(&self.estate, &self.follower, &logged);
+        if !objections.is_empty() || !rules.is_empty() {
+            self.advance(self.order.len(), false);
+            return Err(Refused { objections, rules });
+        }
+        self.enter(logged);
+        self.order.insert(place, seq);
+        let conflicts = self.advance(self.order.len(), true);
+        if !conflicts.is_empty() {
+            objections.extend(
+                conflicts
+                    .into_iter()
+                    .map(|(other, refusal)| Objection::Conflict {
+                        other: self.other(other),
+                        refusal,
+                    }),
+            );
+            self.rewind(place);
+            self.order.remove(place);
+            self.forget_last();
+            self.advance(self.order.len(), false);
+            return Err(Refused {
+                objections,
+                rules: Vec::new(),
+            });
+        }
+        Ok(seq)
+    }
+
+    /// Puts an event in the log without asking whether it fits: for a reader
+    /// that has reported what is wrong with it and wants the lines after it
+    /// judged as if it were sound (one mistake, one error).
+    pub fn admit_unchecked(&mut self, mut event: Event) -> Seq {
+        let seq = self.next_seq();
+        if matches!(event.id, Some(EventRef::Seq(_))) {
+            event.id = None;
+        }
+        if event.own_id().is_some_and(|id| self.ids.contains_key(id)) {
+            event.id = None;
+        }
+        let logged = Logged {
+            seq,
+            event,
+            voided_by: None,
+        };
+        if let EventKind::EventVoided(void) = &logged.event.kind {
+            if let Some(target) = self.resolve(&void.event)
+                && self.log[index(target)].is_live()
+            {
+                let place = self.place_of(target);
+                self.rewind(place);
+                self.order.remove(place);
+                self.log[index(target)].voided_by = Some(seq);
+            }
+            self.enter(logged);
+        } else {
+            let at = logged.event.at;
+            let place = self
+                .order
+                .partition_point(|s| self.log[index(*s)].event.at <= at);
+            self.rewind(place);
+            self.enter(logged);
+            self.order.insert(place, seq);
+        }
+        self.advance(self.order.len(), false);
+        seq
+    }
+
+    /// Takes back everything admitted since `savepoint`, as if it had never
+    /// been: a command of several events refused part way, or a store that
+    /// failed to write what was admitted.
+    pub fn rollback(&mut self, savepoint: Savepoint) {
+        if self.log.len() <= savepoint.len {
+            return;
+        }
+        // Undo back to the earliest place anything since then touched.
+        let mut earliest = self.order.len();
+        for logged in &self.log[savepoint.len..] {
+            let seq = match &logged.event.kind {
+                EventKind::EventVoided(v) => self.resolve(&v.event),
+                _ => Some(logged.seq),
+            };
+            if let Some(seq) = seq {
+                earliest = earliest.min(self.place_of(seq));
+            }
+        }
+        self.rewind(earliest);
+        while self.log.len() > savepoint.len {
+            let seq = self.log.len() as Seq;
+            if let EventKind::EventVoided(v) = &self.log[index(seq)].event.kind
+                && let Some(target) = self.resolve(&v.event)
+                && self.log[index(target)].voided_by == Some(seq)
+            {
+                self.log[index(target)].voided_by = None;
+                let place = self.place_of(target);
+                self.order.insert(place, target);
+            } else if let Ok(place) = self
+                .order
+                .binary_search_by(|s| self.key(*s).cmp(&self.key(seq)))
+            {
+                self.order.remove(place);
+            }
+            self.forget_last();
+        }
+        self.last_recorded = savepoint.last_recorded;
+        self.advance(self.order.len(), false);
+    }
+
+    /// The event with its envelope checked: recorded in order, not before
+    /// it happened, its id free (an implied `#SEQ` dropped).
+    fn envelope(&self, mut event: Event, seq: Seq) -> Result<Logged, Vec<Objection>> {
+        let mut objections = Vec::new();
+        let recorded = event.recorded_or_at();
+        if let Some(previous) = self.last_recorded
+            && recorded < previous
+        {
+            objections.push(Objection::RecordedBackwards { recorded, previous });
+        }
+        if event.at
+            > recorded
+                .saturating_add(CLOCK_SKEW)
+                .unwrap_or(Timestamp::MAX)
+        {
+            objections.push(Objection::NotYetHappened {
+                at: event.at,
+                recorded,
+            });
+        }
+        match &event.id {
+            Some(EventRef::Seq(given)) if *given == seq => event.id = None,
+            Some(EventRef::Seq(given)) => {
+                objections.push(Objection::WrongPlace { given: *given, seq })
+            }
+            Some(EventRef::Id(id)) => {
+                if let Some(first) = self.ids.get(id) {
+                    objections.push(Objection::DuplicateId {
+                        id: id.clone(),
+                        first: *first,
+                    });
+                }
+            }
+            None => {}
+        }
+        if objections.is_empty() {
+            Ok(Logged {
+                seq,
+                event,
+                voided_by: None,
+            })
+        } else {
+            Err(objections)
+        }
+    }
+
+    /// Takes the event `target` names out of the timeline, if every later
+    /// event still fits without it.
+    fn void(&mut self, void: Logged, target: &EventRef) -> Result<Seq, Vec<Objection>> {
+        let mut objections: Vec<Objection> = self
+            .estate
+            .check(&void.event, self.policies)
+            .into_iter()
+            .map(Objection::from)
+            .collect();
+        let Some(seq) = self.resolve(target) else {
+            objections.push(Objection::NoSuchEvent(target.clone()));
+            return Err(objections);
+        };
+        if !objections.is_empty() {
+            return Err(objections);
+        }
+        let voided = &self.log[index(seq)];
+        if matches!(voided.event.kind, EventKind::EventVoided(_)) {
+            return Err(vec![Objection::VoidOfVoid(target.clone())]);
+        }
+        if let Some(by) = voided.voided_by {
+            return Err(vec![Objection::AlreadyVoided {
+                target: target.clone(),
+                by,
+            }]);
+        }
+        let place = self.place_of(seq);
+        self.rewind(place);
+        self.order.remove(place);
+        self.log[index(seq)].voided_by = Some(void.seq);
+        let conflicts = self.advance(self.order.len(), true);
+        if !conflicts.is_empty() {
+            let objections = conflicts
+                .into_iter()
+                .map(|(other, refusal)| Objection::Depends {
+                    other: self.other(other),
+                    refusal,
+                })
+                .collect();
+            self.rewind(place);
+            self.log[index(seq)].voided_by = None;
+            self.order.insert(place, seq);
+            self.advance(self.order.len(), false);
+            return Err(objections);
+        }
+        let void_seq = void.seq;
+        self.enter(void);
+        Ok(void_seq)
+    }
+
+    /// Adds an admitted event to the log (not to the order).
+    fn enter(&mut self, logged: Logged) {
+        if let Some(id) = logged.event.own_id() {
+            self.ids.insert(id.clone(), logged.seq);
+        }
+        self.last_recorded = Some(logged.event.recorded_or_at());
+        self.log.push(logged);
+    }
+
+    /// Removes the last event of the log (not from the order).
+    fn forget_last(&mut self) {
+        if let Some(logged) = self.log.pop()
+            && let Some(id) = logged.event.own_id()
+            && self.ids.get(id) == Some(&logged.seq)
+        {
+            self.ids.remove(id);
+        }
+    }
+
+    fn key(&self, seq: Seq) -> (Timestamp, Seq) {
+        (self.log[index(seq)].event.at, seq)
+    }
+
+    /// Where `seq` is, or would be, in the order.
+    fn place_of(&self, seq: Seq) -> usize {
+        let key = self.key(seq);
+        self.order.partition_point(|s| self.key(*s) < key)
+    }
+
+    fn other(&self, seq: Seq) -> Other {
+        let logged = &self.log[index(seq)];
+        Other {
+            seq,
+            reference: logged.reference(),
+            at: logged.event.at,
+            event_type: logged.event.kind.event_type(),
+        }
+    }
+
+    /// Undoes folded steps until only the first `place` of the order are
+    /// folded; past the journal, folds again from the start.
+    fn rewind(&mut self, place: usize) {
+        while self.folded > place {
+            match self.journal.pop_back() {
+                Some((estate, follower)) => {
+                    self.follower.undo(follower);
+                    self.estate.undo(estate);
+                    self.folded -= 1;
+                }
+                None => {
+                    self.estate = Estate::default();
+                    self.follower.reset();
+                    self.folded = 0;
+                }
+            }
+        }
+        self.advance(place, false);
+    }
+
+    /// Folds the order up to `place`, checking each event against the
+    /// estate when `check` is set; returns the events that did not fit.
+    /// The last `window` steps before the end of the order keep their undo.
+    fn advance(&mut self, place: usize, check: bool) -> Vec<(Seq, Refusal)> {
+        let mut misfits = Vec::new();
+        let keep_from = self.order.len().saturating_sub(self.window);
+        let mut keeping = None;
+        while self.folded < place {
+            let keep = self.folded >= keep_from;
+            if keeping != Some(keep) {
+                self.follower.keep_undo(keep);
+                keeping = Some(keep);
+            }
+            let logged = &self.log[index(self.order[self.folded])];
+            if check {
+                for refusal in self.estate.check(&logged.event, self.policies) {
+                    misfits.push((logged.seq, refusal));
+                }
+            }
+            self.follower.before(&self.estate, logged);
+            if keep {
+                let undo = self.estate.apply_undoable(&logged.event);
+                self.follower.after(&self.estate, logged);
+                if let Some(follower) = self.follower.take_undo() {
+                    self.journal.push_back((undo, follower));
+                }
+                if self.journal.len() > self.window {
+                    self.journal.pop_front();
+                }
+            } else {
+                self.estate.apply(&logged.event);
+                self.follower.after(&self.estate, logged);
+                // Steps not kept make the older journal useless.
+                self.journal.clear();
+            }
+            self.folded += 1;
+        }
+        misfits
+    }
+}
+
+/// The live events of an admitted log (in recording order: event `#n` is
+/// `log[n - 1]`) with their sequence numbers, in the order they happened,
+/// ties in recording order: what the estate and the rules fold.
+pub fn in_order<E: AsRef<Event>>(log: &[E]) -> Vec<(Seq, &Event)> {
+    let voided = voided(log);
+    let mut order: Vec<(Seq, &Event)> = log
+        .iter()
+        .map(AsRef::as_ref)
+        .zip(1..)
+        .filter(|(e, seq)| !matches!(e.kind, EventKind::EventVoided(_)) && !voided.contains(seq))
+        .map(|(e, seq)| (seq, e))
+        .collect();
+    // Stable, so ties keep recording order; a log recorded as things
+    // happened is sorted already and costs one pass.
+    if !order.is_sorted_by_key(|(_, e)| e.at) {
+        order.sort_by_key(|(_, e)| e.at);
+    }
+    order
+}
+
+/// The estate of an admitted log: its live events folded in `at` order.
+pub fn fold<E: AsRef<Event>>(log: &[E]) -> Estate {
+    let mut estate = Estate::default();
+    for (_, event) in in_order(log) {
+        estate.apply(event);
+    }
+    estate
+}
+
+/// The sequence numbers of the events a log's voids take out.
+fn voided<E: AsRef<Event>>(log: &[E]) -> std::collections::HashSet<Seq> {
+    let voids: Vec<&EventRef> = log
+        .iter()
+        .filter_map(|e| match &e.as_ref().kind {
+            EventKind::EventVoided(v) => Some(&v.event),
+            _ => None,
+        })
+        .collect();
+    if voids.is_empty() {
+        return Default::default();
+    }
+    let ids: IdMap<&str, Seq> = log
+        .iter()
+        .map(AsRef::as_ref)
+        .zip(1..)
+        .filter_map(|(e, seq)| e.own_id().map(|id| (id.as_str(), seq)))
+        .collect();
+    voids
+        .into_iter()
+        .filter_map(|target| match target {
+            EventRef::Seq(seq) => Some(*seq),
+            EventRef::Id(id) => ids.get(id.as_str()).copied(),
+        })
+        .collect()
+}
+
+fn index(seq: Seq) -> usize {
+    usize::try_from(seq.saturating_sub(1)).unwrap_or(usize::MAX)
+}
+
+/// Why an event was refused: the log's own objections, and the caller's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused<E> {
+    pub objections: Vec<Objection>,
+    pub rules: Vec<E>,
+}
+
+impl<E> Refused<E> {
+    fn objections(objections: Vec<Objection>) -> Self {
+        Refused {
+            objections,
+            rules: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! Late records and corrections: a log in recording order whose estate
+//! follows `at`. Each case is a small log read as a file would be.
+
+use domain::{Event, EventKind, EventRef, Objection, PolicyId, Timeline, parse_event, read_log};
+use std::collections::BTreeSet;
+
+fn policies() -> BTreeSet<PolicyId> {
+    [PolicyId::from("members-ict")].into_iter().collect()
+}
+
+fn event(line: &str) -> Event {
+    parse_event(line).unwrap_or_else(|e| panic!("{line}: {e}"))
+}
+
+const JOIN: &str = r#"{"at":"2025-04-04T09:00:00Z","type":"person_joined","person":"p1","name":"A","kind":"councillor"}"#;
+const DEVICE: &str = r#"{"at":"2025-04-04T09:05:00Z","type":"device_registered","device":"d1","kind":"laptop","owner":"council"}"#;
+const ISSUE: &str =
+    r#"{"at":"2025-04-04T09:06:00Z","type":"device_issued","device":"d1","person":"p1"}"#;
+
+#[test]
+fn records_may_arrive_late_and_out_of_at_order() {
+    let log = [
+        JOIN,
+        DEVICE,
+        ISSUE,
+        // Recorded on Monday: the leaving (Friday) after the return (Saturday).
+        r#"{"at":"2025-04-12T10:00:00Z","recorded":"2025-04-14T09:00:00Z","type":"device_returned","device":"d1","person":"p1"}"#,
+        r#"{"at":"2025-04-11T17:00:00Z","recorded":"2025-04-14T09:05:00Z","type":"person_left","person":"p1"}"#,
+    ]
+    .join("\n");
+    let events = read_log(&log, &policies()).expect("a consistent history");
+    assert_eq!(events.len(), 5);
+    let pols = policies();
+    let mut timeline = Timeline::new(&pols, ());
+    for e in events {
+        timeline
+            .admit(e.event, |_, _, _| Vec::<()>::new())
+            .expect("admits");
+    }
+    let order: Vec<u64> = timeline.live().map(|l| l.seq).collect();
+    assert_eq!(order, vec![1, 2, 3, 5, 4], "the fold follows `at`");
+    let person = &timeline.estate().people[&"p1".into()];
+    assert!(person.left.is_some() && person.devices_held.is_empty());
+}
+
+#[test]
+fn a_late_record_that_contradicts_the_timeline_is_refused_naming_the_event() {
+    // A return dated before the device was issued: at that instant nobody held it.
+    let log = [
+        JOIN,
+        DEVICE,
+        ISSUE,
+        r#"{"at":"2025-04-04T09:05:30Z","recorded":"2025-04-05T09:00:00Z","type":"device_returned","device":"d1"}"#,
+    ]
+    .join("\n");
+    let errors = read_log(&log, &policies()).expect_err("contradicts");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].line, 4);
+    assert!(
+        errors[0].to_string().contains("not issued to anyone"),
+        "{}",
+        errors[0]
+    );
+
+    // A leaving dated before a device was issued to the person: the issue
+    // on line 3 would then be to someone who had left.
+    let log = [
+        JOIN,
+        DEVICE,
+        ISSUE,
+        r#"{"at":"2025-04-04T09:00:30Z","recorded":"2025-04-05T09:00:00Z","type":"person_left","person":"p1"}"#,
+    ]
+    .join("\n");
+    let errors = read_log(&log, &policies()).expect_err("conflicts");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let message = errors[0].to_string();
+    assert!(
+        message.starts_with("line 4: ")
+            && message.contains("device_issued on line 3")
+            && message.contains("left on"),
+        "{message}"
+    );
+}
+
+#[test]
+fn recorded_never_goes_back_and_nothing_is_recorded_before_it_happens() {
+    let log = [
+        r#"{"at":"2025-04-04T09:00:00Z","recorded":"2025-04-05T09:00:00Z","type":"person_joined","person":"p1","name":"A","kind":"councillor"}"#,
+        r#"{"at":"2025-04-04T10:00:00Z","recorded":"2025-04-05T08:00:00Z","type":"password_changed","person":"p1"}"#,
+        r#"{"at":"2025-04-06T10:00:00Z","recorded":"2025-04-06T09:54:59Z","type":"password_changed","person":"p1"}"#,
+        r#"{"at":"2025-04-06T10:00:00Z","recorded":"2025-04-06T09:55:00Z","type":"password_changed","person":"p1"}"#,
+    ]
+    .join("\n");
+    let errors = read_log(&log, &policies()).expect_err("two bad lines");
+    let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+    assert_eq!(lines, vec![2, 3], "{errors:?}");
+    assert!(
+        errors[0]
+            .to_string()
+            .contains("`recorded` 2025-04-05T08:00:00Z is earlier than the event on line 1")
+    );
+    assert!(
+        errors[1]
+            .to_string()
+            .contains("nothing can be recorded before it happens")
+    );
+}
+
+#[test]
+fn ids_are_unique_and_an_implied_place_must_be_the_lines_own() {
+    let log = [
+        r#"{"id":"hr-1","at":"2025-04-04T09:00:00Z","type":"person_joined","person":"p1","name":"A","kind":"councillor"}"#,
+        r##"{"id":"#2","at":"2025-04-04T10:00:00Z","type":"password_changed","person":"p1"}"##,
+        r#"{"id":"hr-1","at":"2025-04-04T11:00:00Z","type":"password_changed","person":"p1"}"#,
+        r##"{"id":"#9","at":"2025-04-04T12:00:00Z","type":"password_changed","person":"p1"}"##,
+        r#"{"id":"no spaces","at":"2025-04-04T12:00:00Z","type":"password_changed","person":"p1"}"#,
+    ]
+    .join("\n");
+    let errors = read_log(&log, &policies()).expect_err("three bad lines");
+    let found: Vec<(usize, String)> = errors
+        .iter()
+        .map(|e| (e.line, e.error.to_string()))
+        .collect();
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert!(
+        found[0].0 == 3 && found[0].1.contains("already used by event #1"),
+        "{found:?}"
+    );
+    assert!(
+        found[1].0 == 4
+            && found[1]
+                .1
+                .contains("not this event's place in the log (#4)"),
+        "{found:?}"
+    );
+    assert!(
+        found[2].0 == 5 && found[2].1.contains("is not an event id"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn a_void_takes_an_event_out_unless_later_events_stand_on_it() {
+    let void = |target: &str| {
+        format!(
+            r#"{{"at":"2025-04-05T09:00:00Z","type":"event_voided","event":"{target}","reason":"typed in error"}}"#
+        )
+    };
+    // Voiding the issue: the person holds nothing, and it stays in the log.
+    let log = [JOIN, DEVICE, ISSUE, &void("#3")].join("\n");
+    let events = read_log(&log, &policies()).expect("sound");
+    let pols = policies();
+    let mut timeline = Timeline::new(&pols, ());
+    for e in events {
+        timeline
+            .admit(e.event, |_, _, _| Vec::<()>::new())
+            .expect("admits");
+    }
+    assert!(
+        timeline.estate().people[&"p1".into()]
+            .devices_held
+            .is_empty()
+    );
+    assert_eq!(timeline.log()[2].voided_by, Some(4));
+    assert_eq!(timeline.live().count(), 2);
+
+    // Voiding the joining: the issue on line 3 stands on it.
+    let log = [JOIN, DEVICE, ISSUE, &void("#1")].join("\n");
+    let errors = read_log(&log, &policies()).expect_err("depends");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let message = errors[0].to_string();
+    assert!(
+        message.contains("the device_issued on line 3") && message.contains("depends on it"),
+        "{message}"
+    );
+
+    // No such event; a void of a void; voiding twice.
+    let log = [
+        JOIN,
+        DEVICE,
+        ISSUE,
+        &void("#3"),
+        &void("#9"),
+        &void("#4"),
+        &void("#3"),
+    ]
+    .join("\n");
+    let errors = read_log(&log, &policies()).expect_err("three bad voids");
+    let words: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(
+        errors.iter().map(|e| e.line).collect::<Vec<_>>(),
+        vec![5, 6, 7],
+        "{words:?}"
+    );
+    assert!(words[0].contains("no event `#9`"));
+    assert!(words[1].contains("itself a void"));
+    assert!(words[2].contains("already voided by #4"));
+}
+
+#[test]
+fn a_refused_admission_leaves_the_timeline_as_it_was() {
+    let pols = policies();
+    let mut timeline = Timeline::new(&pols, ()).with_window(2);
+    for line in [JOIN, DEVICE, ISSUE] {
+        timeline
+            .admit(event(line), |_, _, _| Vec::<()>::new())
+            .expect("sound");
+    }
+    for n in 0..10 {
+        let line = format!(
+            r#"{{"at":"2025-04-05T09:{n:02}:00Z","type":"password_changed","person":"p1"}}"#
+        );
+        timeline
+            .admit(event(&line), |_, _, _| Vec::<()>::new())
+            .expect("sound");
+    }
+    let before = timeline.estate().clone();
+    let late_leave = event(
+        r#"{"at":"2025-04-04T09:00:30Z","recorded":"2025-04-06T09:00:00Z","type":"person_left","person":"p1"}"#,
+    );
+    // Earlier than the journal reaches: the timeline folds again from the start.
+    let refused = timeline
+        .admit(late_leave, |_, _, _| Vec::<()>::new())
+        .expect_err("conflicts with the issue");
+    assert!(matches!(
+        &refused.objections[..],
+        [Objection::Conflict { other, .. }] if other.reference == EventRef::Seq(3)
+    ));
+    assert_eq!(timeline.estate(), &before);
+    assert_eq!(timeline.log().len(), 13);
+
+    // A savepoint taken back undoes admissions, a void among them.
+    let savepoint = timeline.savepoint();
+    timeline
+        .admit(
+            event(r##"{"at":"2025-04-06T10:00:00Z","type":"event_voided","event":"#3","reason":"wrong laptop"}"##),
+            |_, _, _| Vec::<()>::new(),
+        )
+        .expect("the issue can go");
+    assert!(timeline.estate().devices[&"d1".into()].holder.is_none());
+    timeline.rollback(savepoint);
+    assert_eq!(timeline.estate(), &before);
+    assert_eq!(timeline.log()[2].voided_by, None);
+    assert!(matches!(
+        timeline.log()[2].event.kind,
+        EventKind::DeviceIssued(_)
+    ));
+}
+
+#[test]
+fn undo_gives_back_a_device_taken_from_its_holder() {
+    let mut estate = domain::Estate::default();
+    for line in [
+        JOIN,
+        DEVICE,
+        ISSUE,
+        r#"{"at":"2025-04-04T09:07:00Z","type":"person_joined","person":"p2","name":"B","kind":"employee"}"#,
+    ] {
+        estate.apply(&event(line));
+    }
+    for line in [
+        r#"{"at":"2025-04-05T09:00:00Z","type":"device_returned","device":"d1"}"#,
+        r#"{"at":"2025-04-05T09:00:00Z","type":"device_disposed","device":"d1","wiped":true}"#,
+        r#"{"at":"2025-04-05T09:00:00Z","type":"device_issued","device":"d1","person":"p2"}"#,
+        r#"{"at":"2025-04-05T09:00:00Z","type":"person_joined","person":"p1","name":"A again","kind":"employee"}"#,
+    ] {
+        let before = estate.clone();
+        let undo = estate.apply_undoable(&event(line));
+        assert_ne!(estate, before, "{line} changes something");
+        estate.undo(undo);
+        assert_eq!(estate, before, "{line}");
+    }
+}

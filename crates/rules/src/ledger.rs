@@ -1,0 +1,282 @@
+//! The one way in: every event that enters a council's log, from a web
+//! form, the API, an import, the generator or the demo, is admitted here.
+//!
+//! A `Ledger` is a council's timeline (`domain::Timeline`: the log in
+//! recording order, the estate of its live events in `at` order) with the
+//! pack's evaluation folded beside it. Admitting events checks, for each in
+//! turn: its recording time and id; that it fits the estate at its place in
+//! time and leaves every later event fitting; and, for a command, the
+//! pack's preconditions, permissions and limits at that place. Either all
+//! the events go in, and the ledger says what they changed, or none does,
+//! with every reason. It does no I/O and reads no clock: the caller says
+//! what time it is.
+
+use crate::calendar::Calendar;
+use crate::eval::{Change, Evaluation, Finding, Refusal, Status, evaluate_as_known};
+use crate::pack::PolicyPack;
+use domain::{CLOCK_SKEW, Estate, Event, EventRef, Logged, Objection, Savepoint, Seq, Timeline};
+use jiff::Timestamp;
+
+/// Whether the pack's rules may refuse what is admitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Something about to be done (a web form, an API call): an event that
+    /// would break a precondition, a permission or a limit is refused
+    /// before it happens.
+    Command,
+    /// A record of what already happened (an import): it goes in whatever
+    /// it broke, and what it broke becomes a `violated` finding. Events that
+    /// could not have happened (a device returned that nobody held) are
+    /// refused in both modes.
+    History,
+}
+
+/// How a batch of events is admitted.
+#[derive(Clone, Copy, Debug)]
+pub struct Admission {
+    pub mode: Mode,
+    /// What time it is: none of the events may say it was recorded later.
+    pub now: Timestamp,
+    pub stamp: Stamp,
+}
+
+/// What an event that does not say when it was recorded is taken to say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stamp {
+    /// Recorded now (or just after the last recording, should the clock
+    /// have stepped back): commands, and imports.
+    Now,
+    /// Recorded as it happened, as every v1 log was: it stays without a
+    /// `recorded` (so its canonical form, and its chain, are a v1 log's),
+    /// and must then be in time order. Generated histories and the demo.
+    AsItHappened,
+}
+
+impl Admission {
+    /// A command done now: the pack may refuse it, and it is recorded now.
+    pub fn command(now: Timestamp) -> Self {
+        Admission {
+            mode: Mode::Command,
+            now,
+            stamp: Stamp::Now,
+        }
+    }
+
+    /// A record of what happened, learned of now.
+    pub fn history(now: Timestamp) -> Self {
+        Admission {
+            mode: Mode::History,
+            now,
+            stamp: Stamp::Now,
+        }
+    }
+
+    /// A record of what happened, each event recorded as it happened.
+    pub fn as_it_happened(now: Timestamp) -> Self {
+        Admission {
+            mode: Mode::History,
+            now,
+            stamp: Stamp::AsItHappened,
+        }
+    }
+}
+
+/// Why one event of a batch was not admitted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Reason {
+    #[error("recorded {recorded}, which is later than now ({now})")]
+    RecordedInFuture { recorded: Timestamp, now: Timestamp },
+    #[error(transparent)]
+    Log(Objection),
+    #[error("{} ({}: {})", .0.why, .0.rule, .0.cite)]
+    Rule(Refusal),
+}
+
+/// The events a batch admitted and what they changed.
+#[derive(Debug, Default)]
+pub struct Admitted {
+    /// Each event's sequence number, in the batch's order.
+    pub seqs: Vec<Seq>,
+    pub change: Change,
+    /// How many of the batch's events broke a rule at the time they happened
+    /// (history only: a command that would is refused).
+    pub violations: usize,
+}
+
+/// A council's log as admitted, with its findings kept current.
+pub struct Ledger<'a> {
+    timeline: Timeline<'a, Evaluation<'a>>,
+}
+
+impl<'a> Ledger<'a> {
+    /// A council with an empty log.
+    pub fn new(pack: &'a PolicyPack, calendar: &'a Calendar) -> Self {
+        Ledger {
+            timeline: Timeline::new(pack, Evaluation::new(pack, calendar)),
+        }
+    }
+
+    /// A council's stored log, read back in recording order: taken as
+    /// admitted, folded once in `at` order.
+    pub fn restore(
+        pack: &'a PolicyPack,
+        calendar: &'a Calendar,
+        events: impl IntoIterator<Item = Event>,
+    ) -> Self {
+        Ledger {
+            timeline: Timeline::restore(pack, Evaluation::new(pack, calendar), events),
+        }
+    }
+
+    /// Keeps only `window` steps for undoing (see `Timeline::with_window`).
+    pub fn with_window(mut self, window: usize) -> Self {
+        self.timeline = self.timeline.with_window(window);
+        self
+    }
+
+    /// Admits `events` in order, all or none. Each event without a
+    /// `recorded` is stamped with the admission's time. On refusal, every
+    /// reason of every event, by its index in `events`, and nothing changed.
+    pub fn admit(
+        &mut self,
+        events: Vec<Event>,
+        admission: Admission,
+    ) -> Result<Admitted, Vec<(usize, Reason)>> {
+        let savepoint = self.timeline.savepoint();
+        self.timeline.follower_mut().track();
+        let mut seqs = Vec::with_capacity(events.len());
+        let mut refused = Vec::new();
+        for (i, mut event) in events.into_iter().enumerate() {
+            if admission.stamp == Stamp::Now && event.recorded.is_none() {
+                let last = self.timeline.last_recorded();
+                event.recorded = Some(last.map_or(admission.now, |last| last.max(admission.now)));
+            }
+            let recorded = event.recorded_or_at();
+            if recorded
+                > admission
+                    .now
+                    .saturating_add(CLOCK_SKEW)
+                    .unwrap_or(Timestamp::MAX)
+            {
+                refused.push((
+                    i,
+                    Reason::RecordedInFuture {
+                        recorded,
+                        now: admission.now,
+                    },
+                ));
+                self.timeline.admit_unchecked(event);
+                continue;
+            }
+            let mode = admission.mode;
+            let result =
+                self.timeline
+                    .admit(event.clone(), |estate, evaluation, logged| match mode {
+                        Mode::Command => evaluation.refusals(estate, &logged.event),
+                        Mode::History => Vec::new(),
+                    });
+            match result {
+                Ok(seq) => seqs.push(seq),
+                Err(reasons) => {
+                    refused.extend(reasons.objections.into_iter().map(|o| (i, Reason::Log(o))));
+                    refused.extend(reasons.rules.into_iter().map(|r| (i, Reason::Rule(r))));
+                    // Judge the rest as if this one were sound, so that one
+                    // mistake gives one reason, not a cascade.
+                    self.timeline.admit_unchecked(event);
+                }
+            }
+        }
+        let change = self.timeline.follower_mut().take_change();
+        if !refused.is_empty() {
+            self.timeline.rollback(savepoint);
+            return Err(refused);
+        }
+        let violations = seqs
+            .iter()
+            .filter(|seq| {
+                change.settled.iter().any(|f| {
+                    f.status == Status::Violated
+                        && f.events.settled_by.map(|s| s.get()) == Some(**seq)
+                })
+            })
+            .count();
+        Ok(Admitted {
+            seqs,
+            change,
+            violations,
+        })
+    }
+
+    /// Where the ledger stands, to go back to if what was admitted since
+    /// cannot be stored.
+    pub fn savepoint(&self) -> Savepoint {
+        self.timeline.savepoint()
+    }
+
+    /// Takes back everything admitted since `savepoint`.
+    pub fn rollback(&mut self, savepoint: Savepoint) {
+        self.timeline.rollback(savepoint);
+    }
+
+    /// The estate of the live events, as of the latest.
+    pub fn estate(&self) -> &Estate {
+        self.timeline.estate()
+    }
+
+    pub fn timeline(&self) -> &Timeline<'a, Evaluation<'a>> {
+        &self.timeline
+    }
+
+    /// The number of events in the log.
+    pub fn len(&self) -> u64 {
+        self.timeline.log().len() as u64
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.timeline.log().is_empty()
+    }
+
+    /// The event with this sequence number.
+    pub fn get(&self, seq: Seq) -> Option<&Logged> {
+        self.timeline.get(seq)
+    }
+
+    /// The event a reference names.
+    pub fn find(&self, reference: &EventRef) -> Option<&Logged> {
+        self.timeline
+            .resolve(reference)
+            .and_then(|seq| self.get(seq))
+    }
+
+    /// When the latest live event happened.
+    pub fn last_at(&self) -> Option<Timestamp> {
+        self.timeline.last_at()
+    }
+
+    /// When the last event was recorded.
+    pub fn last_recorded(&self) -> Option<Timestamp> {
+        self.timeline.last_recorded()
+    }
+
+    /// Every finding as of `now` (not earlier than the latest event), as
+    /// known now.
+    pub fn findings(&self, now: Timestamp) -> Vec<Finding> {
+        self.timeline.follower().findings(now)
+    }
+
+    /// The findings as of `at`, from what had been recorded by `known_at`
+    /// (everything if None): evaluated again from the log.
+    pub fn findings_as_known(&self, at: Timestamp, known_at: Option<Timestamp>) -> Vec<Finding> {
+        let evaluation = self.timeline.follower();
+        let log = self.timeline.log();
+        evaluate_as_known(evaluation.pack(), evaluation.calendar(), log, at, known_at)
+    }
+
+    /// The rules that would refuse `event` as a command now, at its place in
+    /// time, without admitting it (a form's preview).
+    pub fn refusals(&self, event: &Event) -> Vec<Refusal> {
+        self.timeline
+            .follower()
+            .refusals(self.timeline.estate(), event)
+    }
+}

@@ -1,0 +1,414 @@
+//! The log as people read it: a subject's history (each event in the
+//! council's words, when it happened, when it was recorded and by whom,
+//! voided entries struck through with who voided them, when and why), one
+//! event's page, and corrections: voiding an entry, or voiding it and
+//! recording the right one in one step. Nothing is ever rewritten.
+
+use super::{
+    Errors, Recorded, When, button, csrf, done, error_summary, refused, success_banner, text_input,
+    titled, when, when_input,
+};
+use crate::authz::Action;
+use crate::council::Subject;
+use crate::routes::Ctx;
+use crate::state::AppState;
+use axum::Extension;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use domain::event::EventVoided;
+use domain::{Event, EventKind, EventRef, Logged, Seq};
+use maud::{Markup, html};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// One event in the council's words.
+pub fn describe(kind: &EventKind) -> String {
+    use EventKind::*;
+    match kind {
+        PersonJoined(e) => format!("{} joined ({})", e.name, kind_words(&e.kind)),
+        PersonMoved(e) => {
+            let mut to = Vec::new();
+            if let Some(d) = &e.department {
+                to.push(format!("department {d}"));
+            }
+            if let Some(j) = &e.job {
+                to.push(format!("job {j}"));
+            }
+            format!("{} moved to {}", e.person, to.join(" and "))
+        }
+        PersonLeft(e) => match &e.reason {
+            Some(r) => format!("{} left ({r})", e.person),
+            None => format!("{} left", e.person),
+        },
+        RoleGranted(e) => format!("{} given the role {}", e.person, e.role),
+        RoleRevoked(e) => format!("{} no longer has the role {}", e.person, e.role),
+        AgreementSigned(e) => format!("{} signed {}", e.person, e.agreement),
+        PolicyApproved(e) => format!("{} version {} approved by {}", e.policy, e.version, e.body),
+        PolicyReviewed(e) => match &e.version {
+            Some(v) => format!("{} reviewed, version {v}", e.policy),
+            None => format!("{} reviewed", e.policy),
+        },
+        PolicyAccepted(e) => format!("{} accepted {} version {}", e.person, e.policy, e.version),
+        TrainingCompleted(e) => format!("{} completed {} training", e.person, e.course),
+        MfaEnrolled(e) => format!("{} enrolled in multi-factor authentication", e.person),
+        PasswordChanged(e) => format!("{} changed their password", e.person),
+        AccessGranted(e) => format!("{} given access to {}", e.person, e.resource),
+        AccessRevoked(e) => format!("{}'s access to {} revoked", e.person, e.resource),
+        AccessReviewed(e) => format!("{}'s access reviewed", e.person),
+        DeviceRegistered(e) => format!("{} {} registered", e.kind.as_str(), e.device),
+        DeviceIssued(e) => format!("{} issued to {}", e.device, e.person),
+        DeviceReturned(e) => match &e.person {
+            Some(p) => format!("{} returned by {p}", e.device),
+            None => format!("{} returned", e.device),
+        },
+        DeviceLost(e) if e.stolen => format!("{} reported stolen", e.device),
+        DeviceLost(e) => format!("{} reported lost", e.device),
+        DeviceRemovalApproved(e) => format!(
+            "{}'s removal from the premises approved by {}",
+            e.device, e.approved_by
+        ),
+        DeviceDisposed(e) if e.wiped => format!("{} disposed of, wiped", e.device),
+        DeviceDisposed(e) => format!("{} disposed of, not wiped", e.device),
+        IncidentReported(e) => format!("Incident {} reported: {}", e.incident, e.kind),
+        IncidentAssessed(e) if e.notifiable => {
+            format!("Incident {} assessed: notifiable", e.incident)
+        }
+        IncidentAssessed(e) => format!("Incident {} assessed: not notifiable", e.incident),
+        IncidentRegulatorNotified(e) => {
+            format!(
+                "Incident {} reported to the Information Commissioner",
+                e.incident
+            )
+        }
+        IncidentClosed(e) => format!("Incident {} closed", e.incident),
+        ExpenseClaimed(e) => format!("{} claimed {} for {}", e.person, e.amount, e.category),
+        EmailForwardingDetected(e) => format!("{}'s mail found forwarded to {}", e.person, e.to),
+        EventVoided(e) => format!("Entry {} voided: {}", e.event, e.reason),
+    }
+}
+
+fn kind_words(kind: &domain::PersonKind) -> &'static str {
+    match kind {
+        domain::PersonKind::Councillor => "councillor",
+        domain::PersonKind::Employee => "employee",
+        domain::PersonKind::ThirdParty => "third party",
+    }
+}
+
+fn event_path(ctx: &Ctx, seq: Seq) -> String {
+    format!("/c/{}/events/{seq}", ctx.council.id)
+}
+
+/// A subject's history, oldest first, voided entries struck through.
+pub fn history(ctx: &Ctx, state: &AppState, subject: &Subject) -> Markup {
+    let events = ctx.council.history(subject);
+    let voids: BTreeMap<Seq, Logged> = events
+        .iter()
+        .filter(|l| matches!(l.event.kind, EventKind::EventVoided(_)))
+        .map(|l| (l.seq, l.clone()))
+        .collect();
+    let correct = ctx.may(state, Action::CorrectRecords);
+    html! {
+        h2 class="govuk-heading-m" id="history" { "History" }
+        @if events.is_empty() { p class="govuk-body" { "Nothing recorded." } }
+        @else {
+            table class="govuk-table warden-history" {
+                caption class="govuk-visually-hidden" { "Everything recorded about this, oldest first" }
+                thead class="govuk-table__head" { tr class="govuk-table__row" {
+                    th scope="col" class="govuk-table__header" { "Happened" }
+                    th scope="col" class="govuk-table__header" { "What" }
+                    th scope="col" class="govuk-table__header" { "Recorded" }
+                    th scope="col" class="govuk-table__header" { "Entry" }
+                } }
+                tbody class="govuk-table__body" {
+                    @for logged in events.iter().filter(|l| !matches!(l.event.kind, EventKind::EventVoided(_))) {
+                        @let void = logged.voided_by.and_then(|v| voids.get(&v));
+                        tr class="govuk-table__row" {
+                            td class="govuk-table__cell" { (when(ctx, logged.event.at)) }
+                            td class="govuk-table__cell" {
+                                @if let Some(void) = void {
+                                    del { (describe(&logged.event.kind)) }
+                                    br;
+                                    span class="govuk-body-s" {
+                                        "Voided " (when(ctx, void.event.recorded_or_at()))
+                                        @if let Some(by) = &void.event.by { " by " (by) }
+                                        @if let EventKind::EventVoided(v) = &void.event.kind { ": " (v.reason) }
+                                    }
+                                } @else {
+                                    (describe(&logged.event.kind))
+                                }
+                            }
+                            td class="govuk-table__cell" {
+                                (when(ctx, logged.event.recorded_or_at()))
+                                @if let Some(by) = &logged.event.by { br; span class="govuk-body-s" { "by " (by) } }
+                            }
+                            td class="govuk-table__cell" {
+                                a class="govuk-link" href=(event_path(ctx, logged.seq)) {
+                                    (logged.reference())
+                                    @if correct && void.is_none() { span class="govuk-visually-hidden" { ": correct or void" } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `{event}` in a path: a sequence number, `#SEQ`, or the event's own id.
+fn find(ctx: &Ctx, reference: &str) -> Option<Logged> {
+    let reference = reference.trim();
+    let parsed = match reference.parse::<Seq>() {
+        Ok(seq) => Some(EventRef::Seq(seq)),
+        Err(_) => reference.parse::<EventRef>().ok(),
+    }?;
+    ctx.council.with_ledger(|l| l.find(&parsed).cloned())
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(default)]
+pub struct CorrectForm {
+    reason: String,
+    /// The corrected event's fields, `f_NAME`.
+    #[serde(flatten)]
+    rest: BTreeMap<String, String>,
+}
+
+fn event_page(
+    ctx: &Ctx,
+    state: &AppState,
+    logged: &Logged,
+    form: &CorrectForm,
+    errors: &Errors,
+    recorded: &str,
+) -> Markup {
+    let event = &logged.event;
+    let void = logged
+        .voided_by
+        .and_then(|v| ctx.council.with_ledger(|l| l.get(v).cloned()));
+    let fields = match event.kind.to_fields() {
+        serde_json::Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    let live = logged.is_live();
+    let value = |name: &str, original: &serde_json::Value| -> String {
+        form.rest
+            .get(&format!("f_{name}"))
+            .cloned()
+            .unwrap_or_else(|| match original {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+    };
+    let original_when = When {
+        when_date: event
+            .at
+            .to_zoned(ctx.council.pack.time_zone.clone())
+            .strftime("%Y-%m-%d")
+            .to_string(),
+        when_time: event
+            .at
+            .to_zoned(ctx.council.pack.time_zone.clone())
+            .strftime("%H:%M")
+            .to_string(),
+        when_default: String::new(),
+    };
+    let sent_when = When {
+        when_date: form.rest.get("when_date").cloned().unwrap_or_default(),
+        when_time: form.rest.get("when_time").cloned().unwrap_or_default(),
+        when_default: form.rest.get("when_default").cloned().unwrap_or_default(),
+    };
+    let shown_when = if sent_when.when_date.is_empty() {
+        original_when
+    } else {
+        sent_when
+    };
+    let c = &ctx.council.id;
+    let row = |k: &str, v: Markup| {
+        html! {
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { (k) } dd class="govuk-summary-list__value" { (v) } }
+        }
+    };
+    titled(
+        &format!("Entry {}", logged.reference()),
+        ctx,
+        state,
+        html! {
+            @if !recorded.is_empty() { (success_banner("The entry was corrected")) }
+            (error_summary(errors))
+            p class="govuk-body-l" {
+                @if void.is_some() { del { (describe(&event.kind)) } } @else { (describe(&event.kind)) }
+            }
+            dl class="govuk-summary-list" {
+                (row("Happened", html! { (when(ctx, event.at)) }))
+                (row("Recorded", html! { (when(ctx, event.recorded_or_at())) @if event.recorded.is_none() { " (as it happened)" } }))
+                (row("Recorded by", html! { (event.by.as_ref().map(|b| b.to_string()).unwrap_or_else(|| "Not recorded".into())) }))
+                (row("Place in the log", html! { "#" (logged.seq) }))
+                @if let Some(id) = event.own_id() { (row("Council's id", html! { (id) })) }
+                (row("Type", html! { (event.kind.event_type().name()) }))
+                @for (name, v) in &fields {
+                    (row(name, html! { (match v { serde_json::Value::String(s) => s.clone(), other => other.to_string() }) }))
+                }
+                @if let Some(void) = &void {
+                    (row("Voided", html! {
+                        "On " (when(ctx, void.event.recorded_or_at()))
+                        @if let Some(by) = &void.event.by { " by " (by) }
+                        @if let EventKind::EventVoided(v) = &void.event.kind { ": " (v.reason) }
+                        " (" a class="govuk-link" href=(event_path(ctx, void.seq)) { "#" (void.seq) } ")"
+                    }))
+                }
+            }
+            @if live && ctx.may(state, Action::CorrectRecords) {
+                h2 class="govuk-heading-m" { "Correct this entry" }
+                p class="govuk-body" { "Nothing is rewritten: the entry is voided (it stays in the log, struck through, with your reason) and, if you change anything below, the corrected entry is recorded in its place. Both happen together or not at all." }
+                form method="post" action=(format!("/c/{c}/events/{}/correct", logged.seq)) novalidate {
+                    (csrf(ctx))
+                    (text_input("reason", "Why is it being corrected?", &form.reason, Some("For example: typed in error, issued to the wrong person"), errors))
+                    @for (name, original) in &fields {
+                        (text_input(&format!("f_{name}"), name, &value(name, original), None, errors))
+                    }
+                    (when_input(ctx, "when", &shown_when, "When did it happen?", errors))
+                    div class="govuk-button-group" {
+                        (button("Void and record the corrected entry"))
+                        button type="submit" name="void_only" value="yes" class="govuk-button govuk-button--warning" data-module="govuk-button" { "Void only" }
+                    }
+                }
+            }
+        },
+    )
+}
+
+pub async fn event(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, reference)): Path<(String, String)>,
+    Query(q): Query<Recorded>,
+) -> Response {
+    match find(&ctx, &reference) {
+        Some(logged) => event_page(
+            &ctx,
+            &state,
+            &logged,
+            &CorrectForm::default(),
+            &Errors::default(),
+            &q.recorded,
+        )
+        .into_response(),
+        None => super::not_found_page("No such entry"),
+    }
+}
+
+/// The corrected event from the form: the original's type, with each field
+/// as typed (a `true`/`false` field read as such; a blank optional field
+/// left out) and the time the `when` fields give.
+fn corrected(
+    ctx: &Ctx,
+    original: &Event,
+    form: &CorrectForm,
+    errors: &mut Errors,
+) -> Option<Event> {
+    let serde_json::Value::Object(fields) = original.kind.to_fields() else {
+        return None;
+    };
+    let mut object = serde_json::Map::new();
+    for (name, was) in &fields {
+        let typed = form
+            .rest
+            .get(&format!("f_{name}"))
+            .map(|t| t.trim().to_owned())
+            .unwrap_or_default();
+        let value = match was {
+            serde_json::Value::Bool(_) => match typed.as_str() {
+                "true" | "yes" => serde_json::Value::Bool(true),
+                "false" | "no" => serde_json::Value::Bool(false),
+                _ => {
+                    errors.add(
+                        &format!("f_{name}"),
+                        format!("Enter true or false for {name}"),
+                    );
+                    continue;
+                }
+            },
+            _ if typed.is_empty() => continue,
+            _ => serde_json::Value::String(typed),
+        };
+        object.insert(name.clone(), value);
+    }
+    let when = When {
+        when_date: form.rest.get("when_date").cloned().unwrap_or_default(),
+        when_time: form.rest.get("when_time").cloned().unwrap_or_default(),
+        when_default: form.rest.get("when_default").cloned().unwrap_or_default(),
+    };
+    let at = match when.at(ctx) {
+        Ok(at) => at,
+        Err(message) => {
+            errors.add("when", message);
+            return None;
+        }
+    };
+    let kind = match EventKind::from_fields(original.kind.event_type(), object) {
+        Ok(kind) => kind,
+        Err(e) => {
+            errors.add("reason", format!("The corrected entry is not valid: {e}"));
+            return None;
+        }
+    };
+    if kind == original.kind && at == original.at {
+        errors.add(
+            "reason",
+            "Nothing was changed: change a field or the time, or choose Void only",
+        );
+        return None;
+    }
+    Some(ctx.event(at, kind))
+}
+
+pub async fn correct(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, reference)): Path<(String, String)>,
+    Form(form): Form<CorrectForm>,
+) -> Response {
+    let Some(logged) = find(&ctx, &reference) else {
+        return super::not_found_page("No such entry");
+    };
+    let mut errors = Errors::default();
+    let reason = form.reason.trim();
+    if reason.is_empty() {
+        errors.add("reason", "Say why the entry is being corrected");
+    }
+    let void_only = form.rest.get("void_only").is_some_and(|v| v == "yes");
+    let replacement = if void_only {
+        None
+    } else {
+        corrected(&ctx, &logged.event, &form, &mut errors)
+    };
+    if !errors.is_empty() {
+        return refused(event_page(&ctx, &state, &logged, &form, &errors, ""));
+    }
+    let void = ctx.event(
+        ctx.now,
+        EventKind::EventVoided(EventVoided {
+            event: EventRef::Seq(logged.seq),
+            reason: reason.to_owned(),
+        }),
+    );
+    let mut events = vec![void];
+    events.extend(replacement);
+    match state.record(&ctx.council, events).await {
+        Ok(recorded) => {
+            // Show the corrected entry, or the voided one.
+            let seq = recorded.seqs.get(1).copied().unwrap_or(logged.seq);
+            done(format!("{}?recorded=corrected", event_path(&ctx, seq)))
+        }
+        Err(e) => refused(event_page(
+            &ctx,
+            &state,
+            &logged,
+            &form,
+            &Errors::from_command(e, "reason"),
+            "",
+        )),
+    }
+}
