@@ -8,7 +8,7 @@ mod common;
 use common::{PACKS, calendar, pack, repo_root};
 use jiff::Timestamp;
 use rules::pack::RuleKind;
-use rules::{Finding, Status, evaluate};
+use rules::{Finding, Status, evaluate_as_known};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -26,6 +26,8 @@ struct Scenario {
 #[serde(deny_unknown_fields)]
 struct Expect {
     at: Timestamp,
+    /// Only what had been recorded by then (default: everything).
+    known_at: Option<Timestamp>,
     findings: Vec<Expected>,
 }
 
@@ -39,6 +41,8 @@ struct Expected {
     policy: Option<String>,
     incident: Option<String>,
     resource: Option<String>,
+    /// When the settling event was recorded, where it says.
+    recorded: Option<Timestamp>,
 }
 
 impl From<&Finding> for Expected {
@@ -51,6 +55,7 @@ impl From<&Finding> for Expected {
             policy: f.concerns.policy.as_deref().map(str::to_owned),
             incident: f.concerns.incident.as_deref().map(str::to_owned),
             resource: f.concerns.resource.as_deref().map(str::to_owned),
+            recorded: f.recorded,
         }
     }
 }
@@ -89,15 +94,23 @@ fn run(path: &PathBuf) -> (String, BTreeSet<String>) {
     let calendar = calendar(&pack);
     let mut seen = BTreeSet::new();
     for expect in &scenario.expect {
-        let mut got: Vec<Expected> = evaluate(&pack, &calendar, &events, expect.at)
-            .iter()
-            .filter(|f| *f.rule == *scenario.rule)
-            .map(Expected::from)
-            .collect();
+        let mut got: Vec<Expected> =
+            evaluate_as_known(&pack, &calendar, &events, expect.at, expect.known_at)
+                .iter()
+                .filter(|f| *f.rule == *scenario.rule)
+                .map(Expected::from)
+                .collect();
         let mut want = expect.findings.clone();
         got.sort();
         want.sort();
-        assert_eq!(got, want, "{} as of {}", path.display(), expect.at);
+        assert_eq!(
+            got,
+            want,
+            "{} as of {}, known at {:?}",
+            path.display(),
+            expect.at,
+            expect.known_at
+        );
         seen.extend(got.into_iter().map(|f| f.status));
     }
     (scenario.rule, seen)

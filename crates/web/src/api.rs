@@ -321,14 +321,16 @@ struct AsKnown {
 impl AsKnown {
     /// The view asked for, or the parameter that is not an instant.
     fn view(&self, ctx: &Ctx) -> Result<std::sync::Arc<crate::council::View>, BadParameter> {
-        let parse = |name: &'static str, text: &Option<String>| {
-            match text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-                None => Ok(None),
-                Some(t) => t.parse().map(Some).map_err(|_| BadParameter {
-                    name,
-                    text: t.to_owned(),
-                }),
-            }
+        let parse = |name: &'static str, text: &Option<String>| match text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            None => Ok(None),
+            Some(t) => t.parse().map(Some).map_err(|_| BadParameter {
+                name,
+                text: t.to_owned(),
+            }),
         };
         let at = parse("at", &self.at)?;
         let known_at = parse("known_at", &self.known_at)?;
@@ -355,7 +357,9 @@ impl IntoResponse for BadParameter {
             StatusCode::BAD_REQUEST,
             "bad-parameter",
             "Bad parameter",
-            format!("`{name}` is `{text}`, not an RFC 3339 timestamp with an offset, e.g. 2026-03-31T23:59:59+01:00"),
+            format!(
+                "`{name}` is `{text}`, not an RFC 3339 timestamp with an offset, e.g. 2026-03-31T23:59:59+01:00"
+            ),
             vec![FieldError {
                 field: Some(name.to_owned()),
                 message: "expected an RFC 3339 timestamp with an offset".to_owned(),
