@@ -181,7 +181,7 @@ impl TestApp {
                 .await
                 .totp_secret
                 .expect("enrolled");
-            let code = totp_code(&secret, web::now()).expect("code");
+            let code = totp_code(&secret, self.state.now()).expect("code");
             let res = session
                 .post(self, "/sign-in/code", &[("code", &code), ("next", "")])
                 .await;
