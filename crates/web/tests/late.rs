@@ -406,12 +406,11 @@ async fn a_correction_voids_the_entry_keeps_it_struck_through_and_records_the_ri
         person.contains("by p-ict: issued to the wrong person"),
         "{person}"
     );
-    let mut log = app.state.store.lock().expect("store");
-    assert_eq!(
-        store::verify(log.as_mut(), NORTH).expect("verify").broken,
-        None
-    );
-    drop(log);
+    let verified = {
+        let mut log = app.state.store.lock().expect("store");
+        store::verify(log.as_mut(), NORTH).expect("verify")
+    };
+    assert_eq!(verified.broken, None);
 
     // Voiding a joining that later entries stand on is refused, naming them.
     let joined = council.with_ledger(|l| {
