@@ -776,6 +776,7 @@ impl<'a> Evaluation<'a> {
         let flag = |want: Option<bool>, have: Option<bool>| want.is_none_or(|w| have == Some(w));
         let text = |want: Option<&str>, have: Option<&str>| want.is_none_or(|w| have == Some(w));
         one_of(&filter.person_kind, person.map(|p| &p.kind))
+            && flag(filter.person_left, person.map(|p| !p.is_present()))
             && one_of(&filter.device_kind, device.map(|d| &d.kind))
             && one_of(&filter.device_owner, device.map(|d| &d.owner))
             && one_of(&filter.policy, kind.policy())
@@ -1291,9 +1292,18 @@ impl<'a> Evaluation<'a> {
             return;
         };
         if self.matches(estate, &p.on.filter, event, None) {
-            let detail = match &event.kind {
-                EventKind::EmailForwardingDetected(e) => format!("mail forwarded to {}", e.to),
-                kind => format!("{} must never happen like this", kind.event_type()),
+            let left = event
+                .kind
+                .person()
+                .and_then(|p| estate.people.get(p))
+                .and_then(|p| p.left);
+            let detail = match (&event.kind, left) {
+                (EventKind::EmailForwardingDetected(e), _) => format!("mail forwarded to {}", e.to),
+                (EventKind::AccessGranted(e), Some(left)) => format!(
+                    "access to {} granted to {} after they left ({left})",
+                    e.resource, e.person
+                ),
+                (kind, _) => format!("{} must never happen like this", kind.event_type()),
             };
             self.settle(r, Status::Violated, seq, event, Detail::Text(detail));
         }

@@ -64,7 +64,7 @@ fn writes(event: EventType) -> &'static [Part] {
 }
 
 fn filter_reads(filter: &Filter, reads: &mut Vec<Part>) {
-    if filter.person_kind.is_some() {
+    if filter.person_kind.is_some() || filter.person_left.is_some() {
         reads.push(Part::People);
     }
     if filter.device_kind.is_some() || filter.device_owner.is_some() {

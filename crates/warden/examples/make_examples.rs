@@ -29,6 +29,9 @@ pub struct Flavour {
     /// Policies each new person accepts when they join.
     pub accepted: &'static [&'static str],
     pub broadband: bool,
+    /// A leaver booked in late, after access granted in between, and an
+    /// entry made in error and voided (see `late_records`).
+    pub late_records: bool,
 }
 
 pub const FLAVOURS: &[Flavour] = &[
@@ -42,6 +45,7 @@ pub const FLAVOURS: &[Flavour] = &[
         policies: &[("councillor-ict", "1.0", "council", date(2024, 11, 21), &[])],
         accepted: &["councillor-ict"],
         broadband: false,
+        late_records: false,
     },
     Flavour {
         id: "redditch",
@@ -59,6 +63,7 @@ pub const FLAVOURS: &[Flavour] = &[
         )],
         accepted: &["members-ict"],
         broadband: true,
+        late_records: false,
     },
     Flavour {
         id: "sefton",
@@ -79,6 +84,7 @@ pub const FLAVOURS: &[Flavour] = &[
         ],
         accepted: &["acceptable-use"],
         broadband: false,
+        late_records: true,
     },
     Flavour {
         id: "mid-devon",
@@ -105,6 +111,7 @@ pub const FLAVOURS: &[Flavour] = &[
         ],
         accepted: &["information-security"],
         broadband: false,
+        late_records: false,
     },
     Flavour {
         id: "leighton-linslade",
@@ -116,6 +123,7 @@ pub const FLAVOURS: &[Flavour] = &[
         policies: &[("ict-security", "adopted", "council", date(2024, 5, 14), &[])],
         accepted: &["ict-security"],
         broadband: false,
+        late_records: false,
     },
 ];
 
@@ -178,6 +186,16 @@ impl Log {
         }
         let n = self.events.len();
         self.events.push((t, n, event));
+    }
+    /// An event recorded later than it happened: it takes its place in the
+    /// file (recording order) by `recorded`.
+    fn push_late(&mut self, t: Timestamp, recorded: Timestamp, mut event: Value) {
+        if let Value::Object(map) = &mut event {
+            map.insert("at".into(), Value::String(self.stamp(t)));
+            map.insert("recorded".into(), Value::String(self.stamp(recorded)));
+        }
+        let n = self.events.len();
+        self.events.push((recorded, n, event));
     }
 }
 
@@ -307,6 +325,9 @@ pub fn generate(f: &Flavour) -> String {
                 );
                 next_password[p] = Some(d + 150 + rng.below(60) as i64);
             }
+        }
+        if f.late_records && today == date(2025, 10, 31) {
+            late_records(&mut log, &mut people, &mut devices);
         }
         let roll = rng.below(1000);
         let t = log.at(today, 10 + (rng.below(6) as i8), rng.below(60) as i8);
@@ -627,6 +648,62 @@ fn leave(
             when,
             json!({"type": "access_revoked", "person": people[p].id, "resource": resource}),
         );
+    }
+}
+
+/// A leaver who left on Friday 31 October and was booked in on Tuesday, after
+/// access had been granted to them on the Monday in between; their access
+/// and devices come back on the Tuesday. Then an access grant made to the
+/// wrong person and voided the same morning.
+fn late_records(log: &mut Log, people: &mut [Person], devices: &mut [Device]) {
+    let Some(p) = (7..people.len()).find(|&i| {
+        people[i].present && people[i].kind == "employee" && !people[i].resources.is_empty()
+    }) else {
+        return;
+    };
+    people[p].present = false;
+    let id = people[p].id.clone();
+    let friday = log.at(date(2025, 10, 31), 16, 0);
+    let monday = log.at(date(2025, 11, 3), 10, 0);
+    let tuesday = log.at(date(2025, 11, 4), 9, 0);
+    log.push(
+        monday,
+        json!({"type": "access_granted", "person": id, "resource": "planning"}),
+    );
+    log.push_late(
+        friday,
+        tuesday,
+        json!({"type": "person_left", "person": id, "reason": "left employment"}),
+    );
+    let revoked = tuesday.checked_add(1.hours()).unwrap_or(tuesday);
+    for resource in people[p]
+        .resources
+        .iter()
+        .chain(["planning".to_owned()].iter())
+    {
+        log.push(
+            revoked,
+            json!({"type": "access_revoked", "person": id, "resource": resource}),
+        );
+    }
+    let back = tuesday.checked_add(2.hours()).unwrap_or(tuesday);
+    for &d in &people[p].devices {
+        if devices[d].busy || devices[d].holder != Some(p) {
+            continue;
+        }
+        devices[d].busy = true;
+        log.push(
+            back,
+            json!({"type": "device_returned", "device": devices[d].id, "person": id}),
+        );
+    }
+    // Payroll access typed against the wrong person, voided within minutes.
+    if let Some(q) = (7..people.len()).find(|&i| people[i].present && people[i].kind == "employee")
+    {
+        let wrong = log.at(date(2025, 11, 5), 9, 30);
+        log.push(wrong, json!({"id": "acc-2025-117", "type": "access_granted", "person": people[q].id, "resource": "payroll"}));
+        let voided = log.at(date(2025, 11, 5), 9, 40);
+        log.push(voided, json!({"type": "event_voided", "event": "acc-2025-117", "reason": "granted to the wrong person"}));
     }
 }
 

@@ -63,6 +63,11 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
         file: PathBuf,
+        /// Lines that give no `recorded` count as recorded when they happened
+        /// (as `check --events` reads a file), not at the time of the import:
+        /// for history that was written down as it happened.
+        #[arg(long)]
+        recorded_as_happened: bool,
     },
     /// Print a council's stored log as JSONL (canonical form); importing it
     /// into an empty council reproduces the same chain.
@@ -213,7 +218,11 @@ fn main() -> ExitCode {
         }
         Command::Check(args) => check(&args),
         Command::Init { db, pack } => stored::init(&db.db, &db.council, &pack),
-        Command::Import { db, file } => stored::import(&db.db, &db.council, &file),
+        Command::Import {
+            db,
+            file,
+            recorded_as_happened,
+        } => stored::import(&db.db, &db.council, &file, recorded_as_happened),
         Command::Export { db } => stored::export(&db.db, &db.council),
         Command::Snapshot { db } => stored::snapshot(&db.db, &db.council),
         Command::Verify { db, council } => stored::verify(&db, council.as_deref()),

@@ -43,8 +43,9 @@ pub fn load(db: &str, council: &str) -> Result<(PolicyPack, Vec<Event>), BadInpu
 /// Admits the file's events after the stored log, through the ledger, as a
 /// record of what happened (a rule broken at the time becomes a `violated`
 /// finding, and the count is said); lines without `recorded` are recorded
-/// now. Any bad line: every bad line is listed and nothing is appended.
-pub fn import(db: &str, council: &str, file: &Path) -> Result<bool, BadInput> {
+/// now, or, with `as_happened`, when they happened. Any bad line: every bad
+/// line is listed and nothing is appended.
+pub fn import(db: &str, council: &str, file: &Path, as_happened: bool) -> Result<bool, BadInput> {
     let mut log = open(db)?;
     let pack = log.council_pack(council).map_err(|e| fail(db, e))?;
     let pack = load_pack(&pack)?;
@@ -55,7 +56,12 @@ pub fn import(db: &str, council: &str, file: &Path) -> Result<bool, BadInput> {
     let mut ledger = Ledger::restore(&pack, &calendar, stored);
     let (lines, events, mut errors) = parse_lines(&text);
     let now = crate::now();
-    let admitted = ledger.admit(events, Admission::history(now));
+    let admission = if as_happened {
+        Admission::as_it_happened(now)
+    } else {
+        Admission::history(now)
+    };
+    let admitted = ledger.admit(events, admission);
     let admitted = match admitted {
         Ok(admitted) if errors.is_empty() => admitted,
         Ok(_) => return Err(report_lines(file, &errors)),
@@ -135,6 +141,11 @@ fn admission_error(reason: Reason, line_of: &dyn Fn(Seq) -> Option<usize>) -> do
     };
     match reason {
         Reason::Log(Objection::Estate(refusal)) => EventError::Refused(refusal),
+        Reason::Log(objection @ Objection::RecordedBackwards { .. }) => {
+            EventError::Message(format!(
+                "{objection} (a line without `recorded` is recorded at the time of the import; with --recorded-as-happened, when it happened)"
+            ))
+        }
         Reason::Log(Objection::Conflict { other, refusal }) => conflict(other, refusal, false),
         Reason::Log(Objection::Depends { other, refusal }) => conflict(other, refusal, true),
         Reason::Log(objection) => EventError::Log(Box::new(objection)),

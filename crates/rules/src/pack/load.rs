@@ -496,6 +496,7 @@ impl Ctx<'_> {
             };
         }
         check!(person_kind, s.person, "an event about a person");
+        check!(person_left, s.person, "an event about a person");
         check!(
             device_kind,
             s.device || target.devices_held,
@@ -562,6 +563,7 @@ impl Ctx<'_> {
         let text = |v: &Option<Spanned<String>>| v.as_ref().map(|t| t.get_ref().clone());
         let filter = Filter {
             person_kind: raw.person_kind.as_ref().map(|v| v.get_ref().clone()),
+            person_left: value(&raw.person_left),
             device_kind: raw.device_kind.as_ref().map(|v| v.get_ref().clone()),
             device_owner: raw.device_owner.as_ref().map(|v| v.get_ref().clone()),
             personal_data: value(&raw.personal_data),

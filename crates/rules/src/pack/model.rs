@@ -127,6 +127,9 @@ pub struct EventMatch {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Filter {
     pub person_kind: Option<Vec<PersonKind>>,
+    /// Whether the event's person had left by the time it happened: activity
+    /// recorded after a leaving date (often a late record of the leaving).
+    pub person_left: Option<bool>,
     pub device_kind: Option<Vec<DeviceKind>>,
     pub device_owner: Option<Vec<DeviceOwner>>,
     pub personal_data: Option<bool>,

@@ -103,6 +103,7 @@ impl RawRule {
 pub struct RawFilter {
     pub event: Option<Spanned<String>>,
     pub person_kind: Option<Spanned<Vec<PersonKind>>>,
+    pub person_left: Option<Spanned<bool>>,
     pub device_kind: Option<Spanned<Vec<DeviceKind>>>,
     pub device_owner: Option<Spanned<Vec<DeviceOwner>>>,
     pub personal_data: Option<Spanned<bool>>,
