@@ -176,6 +176,38 @@ test("with JavaScript off, a manager searches people and records a move", async 
   await page.close();
 });
 
+test("an entry is corrected: voided, struck through in the history, and recorded again", async () => {
+  assert.ok(demo.leaver, "the leaver test ran first");
+  const page = await signIn(browser, demo, "ict_admin");
+  await page.goto(`${demo.url}/c/${demo.council}/people/${demo.leaver}`);
+  const row = page.locator("table.warden-history tr", { hasText: "left (resigned)" });
+  await row.getByRole("link").click();
+  await page.waitForURL(/\/events\/\d+$/);
+  await audit(page);
+  await page.getByLabel("Why is it being corrected?").fill("the reason was recorded wrongly");
+  await page.getByLabel("Reason", { exact: true }).fill("not re-elected");
+  await page.getByRole("button", { name: "Void and record the corrected entry" }).click();
+  await page.waitForURL(/recorded=corrected/);
+  assert.match(await page.locator(".govuk-notification-banner--success").innerText(), /corrected/);
+  await page.goto(`${demo.url}/c/${demo.council}/people/${demo.leaver}`);
+  const history = page.locator("table.warden-history");
+  assert.match(await history.locator("del").allInnerTexts().then((t) => t.join("\n")), /left \(resigned\)/);
+  assert.match(await history.innerText(), /left \(not re-elected\)/);
+  assert.match(await history.innerText(), /the reason was recorded wrongly/);
+  await audit(page);
+  await shot(page, "history");
+  // The dashboard as an earlier day ended.
+  await page.goto(`${demo.url}/c/${demo.council}`);
+  await page.getByText("See an earlier day").click();
+  const yesterday = new Date(Date.now() - 24 * 3600 * 1000).toISOString().slice(0, 10);
+  await page.getByLabel("As of the end of").fill(yesterday);
+  await page.getByRole("button", { name: "Show" }).click();
+  await page.waitForURL(/date=/);
+  assert.match(await page.locator("main").innerText(), /As of /);
+  await audit(page);
+  await page.close();
+});
+
 test("no page visited has a WCAG 2.2 A or AA violation", () => {
   assert.ok(audited.size >= 10, `audited ${audited.size} pages`);
   const failures = [...audited].filter(([, v]) => v.length > 0);

@@ -486,3 +486,41 @@ async fn the_api_answers_as_of_and_as_known_and_names_the_evidence() {
     let problem: serde_json::Value = bad.json().await.expect("json");
     assert_eq!(problem["errors"][0]["field"], "known_at");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_command_the_store_cannot_take_leaves_the_service_as_it_was() {
+    let app = TestApp::start().await;
+    let council = app.council(NORTH);
+    let now = web::clock::now();
+    let before = (council.head(), council.view(now).findings.len());
+    // Another writer moves the stored log on behind this service's back.
+    {
+        let mut log = app.state.store.lock().expect("store");
+        let head = log.head(NORTH).expect("head");
+        let event = domain::parse_event(
+            r#"{"at":"2026-01-06T09:00:00Z","type":"password_changed","person":"p-ict"}"#,
+        )
+        .expect("event");
+        log.append(NORTH, head, &[event]).expect("append");
+    }
+    // A late record, which the ledger places and then must take back.
+    let res = app
+        .client
+        .post(format!("{}/api/v1/councils/north/events", app.url))
+        .bearer_auth(token(NORTH, "p-ict"))
+        .header("content-type", "application/json")
+        .body(r#"{"type":"person_left","person":"p-leaver","at":"2026-01-05T10:00:00Z"}"#)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        (council.head(), council.view(now).findings.len()),
+        before,
+        "nothing changed in the service"
+    );
+    assert!(
+        council.is_present(&"p-leaver".into()),
+        "the leaving was taken back"
+    );
+}

@@ -95,6 +95,16 @@ fn kind_words(kind: &domain::PersonKind) -> &'static str {
     }
 }
 
+/// A field's name as a label: `approved_by` reads "Approved by".
+fn label(name: &str) -> String {
+    let words = name.replace('_', " ");
+    let mut chars = words.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 fn event_path(ctx: &Ctx, seq: Seq) -> String {
     format!("/c/{}/events/{seq}", ctx.council.id)
 }
@@ -248,7 +258,7 @@ fn event_page(
                 @if let Some(id) = event.own_id() { (row("Council's id", html! { (id) })) }
                 (row("Type", html! { (event.kind.event_type().name()) }))
                 @for (name, v) in &fields {
-                    (row(name, html! { (match v { serde_json::Value::String(s) => s.clone(), other => other.to_string() }) }))
+                    (row(&label(name), html! { (match v { serde_json::Value::String(s) => s.clone(), other => other.to_string() }) }))
                 }
                 @if let Some(void) = &void {
                     (row("Voided", html! {
@@ -266,7 +276,7 @@ fn event_page(
                     (csrf(ctx))
                     (text_input("reason", "Why is it being corrected?", &form.reason, Some("For example: typed in error, issued to the wrong person"), errors))
                     @for (name, original) in &fields {
-                        (text_input(&format!("f_{name}"), name, &value(name, original), None, errors))
+                        (text_input(&format!("f_{name}"), &label(name), &value(name, original), None, errors))
                     }
                     (when_input(ctx, "when", &shown_when, "When did it happen?", errors))
                     div class="govuk-button-group" {
