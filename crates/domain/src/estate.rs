@@ -163,10 +163,11 @@ impl PolicyCatalogue for BTreeSet<PolicyId> {
 /// as they were before.
 #[derive(Debug)]
 pub struct Undo {
-    people: [Option<(PersonId, Option<Person>)>; 2],
-    device: Option<(DeviceId, Option<Device>)>,
-    incident: Option<(IncidentId, Option<Incident>)>,
-    policy: Option<(PolicyId, Option<PolicyState>)>,
+    // Boxed: a journal holds tens of thousands of these, moved as a whole.
+    people: [Option<(PersonId, Option<Box<Person>>)>; 2],
+    device: Option<(DeviceId, Option<Box<Device>>)>,
+    incident: Option<(IncidentId, Option<Box<Incident>>)>,
+    policy: Option<(PolicyId, Option<Box<PolicyState>>)>,
     claims: usize,
 }
 
@@ -429,19 +430,30 @@ impl Estate {
             .device()
             .and_then(|d| self.devices.get(d))
             .and_then(|d| d.holder.clone());
-        let person = |id: &PersonId| (id.clone(), self.people.get(id).cloned());
+        let person = |id: &PersonId| (id.clone(), self.people.get(id).map(|p| Box::new(p.clone())));
         let undo = Undo {
             people: [kind.person().map(person), holder.as_ref().map(person)],
-            device: kind
-                .device()
-                .map(|id| (id.clone(), self.devices.get(id).cloned())),
-            incident: kind
-                .incident()
-                .map(|id| (id.clone(), self.incidents.get(id).cloned())),
+            device: kind.device().map(|id| {
+                (
+                    id.clone(),
+                    self.devices.get(id).map(|d| Box::new(d.clone())),
+                )
+            }),
+            incident: kind.incident().map(|id| {
+                (
+                    id.clone(),
+                    self.incidents.get(id).map(|i| Box::new(i.clone())),
+                )
+            }),
             policy: match kind {
-                EventKind::PolicyApproved(_) | EventKind::PolicyReviewed(_) => kind
-                    .policy()
-                    .map(|id| (id.clone(), self.policies.get(id).cloned())),
+                EventKind::PolicyApproved(_) | EventKind::PolicyReviewed(_) => {
+                    kind.policy().map(|id| {
+                        (
+                            id.clone(),
+                            self.policies.get(id).map(|p| Box::new(p.clone())),
+                        )
+                    })
+                }
                 _ => None,
             },
             claims: self.claims.len(),
@@ -455,11 +467,11 @@ impl Estate {
     pub fn undo(&mut self, undo: Undo) {
         fn restore<K: std::hash::Hash + Eq, V>(
             map: &mut IdMap<K, V>,
-            entry: Option<(K, Option<V>)>,
+            entry: Option<(K, Option<Box<V>>)>,
         ) {
             match entry {
                 Some((key, Some(value))) => {
-                    map.insert(key, value);
+                    map.insert(key, *value);
                 }
                 Some((key, None)) => {
                     map.remove(&key);

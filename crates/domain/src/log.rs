@@ -221,10 +221,7 @@ impl<'a> LogReader<'a> {
 
     fn admit(&mut self, line: usize, event: Event, errors: &mut Vec<LineError>) {
         let (at, recorded) = (event.at, event.recorded);
-        let refused = match self
-            .timeline
-            .admit(event.clone(), |_, _, _| Vec::<()>::new())
-        {
+        let refused = match self.timeline.admit(event, |_, _, _| Vec::<()>::new()) {
             Ok(_) => {
                 self.lines.push(line);
                 return;
@@ -237,8 +234,10 @@ impl<'a> LogReader<'a> {
         }
         // Keep the line's event so that later lines are judged as if it
         // were sound: one mistake, one error, not a cascade of them.
-        self.timeline.admit_unchecked(event);
-        self.lines.push(line);
+        if let Some(event) = refused.event {
+            self.timeline.admit_unchecked(*event);
+            self.lines.push(line);
+        }
     }
 
     /// An objection in the words of a file: other events by their line.

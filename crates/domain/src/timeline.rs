@@ -302,10 +302,25 @@ impl<'p, F: Follower> Timeline<'p, F> {
         extra: impl FnOnce(&Estate, &F, &Logged) -> Vec<E>,
     ) -> Result<Seq, Refused<E>> {
         let seq = self.next_seq();
-        let logged = self.envelope(event, seq).map_err(Refused::objections)?;
+        let mut event = event;
+        let objections = self.envelope(&mut event, seq);
+        if !objections.is_empty() {
+            return Err(Refused::new(objections, Vec::new(), event));
+        }
+        let logged = Logged {
+            seq,
+            event,
+            voided_by: None,
+        };
         if let EventKind::EventVoided(void) = &logged.event.kind {
             let target = void.event.clone();
-            return self.void(logged, &target).map_err(Refused::objections);
+            return match self.void(&logged, &target) {
+                Ok(()) => {
+                    self.enter(logged);
+                    Ok(seq)
+                }
+                Err(objections) => Err(Refused::new(objections, Vec::new(), logged.event)),
+            };
         }
         let at = logged.event.at;
         let place = self
@@ -321,11 +336,12 @@ impl<'p, F: Follower> Timeline<'p, F> {
         let rules = extra(&self.estate, &self.follower, &logged);
         if !objections.is_empty() || !rules.is_empty() {
             self.advance(self.order.len(), false);
-            return Err(Refused { objections, rules });
+            return Err(Refused::new(objections, rules, logged.event));
         }
         self.enter(logged);
         self.order.insert(place, seq);
-        let conflicts = self.advance(self.order.len(), true);
+        // The event itself was checked just now, where it stands.
+        let conflicts = self.advance_checking(self.order.len(), place + 1);
         if !conflicts.is_empty() {
             objections.extend(
                 conflicts
@@ -337,11 +353,12 @@ impl<'p, F: Follower> Timeline<'p, F> {
             );
             self.rewind(place);
             self.order.remove(place);
-            self.forget_last();
+            let forgotten = self.forget_last();
             self.advance(self.order.len(), false);
             return Err(Refused {
                 objections,
                 rules: Vec::new(),
+                event: forgotten.map(|l| Box::new(l.event)),
             });
         }
         Ok(seq)
@@ -426,9 +443,10 @@ impl<'p, F: Follower> Timeline<'p, F> {
         self.advance(self.order.len(), false);
     }
 
-    /// The event with its envelope checked: recorded in order, not before
-    /// it happened, its id free (an implied `#SEQ` dropped).
-    fn envelope(&self, mut event: Event, seq: Seq) -> Result<Logged, Vec<Objection>> {
+    /// What is wrong with the event's envelope, if anything: recorded out of
+    /// order, before it happened, or an id that is taken (an implied `#SEQ`
+    /// of its own place is dropped).
+    fn envelope(&self, event: &mut Event, seq: Seq) -> Vec<Objection> {
         let mut objections = Vec::new();
         let recorded = event.recorded_or_at();
         if let Some(previous) = self.last_recorded
@@ -461,20 +479,12 @@ impl<'p, F: Follower> Timeline<'p, F> {
             }
             None => {}
         }
-        if objections.is_empty() {
-            Ok(Logged {
-                seq,
-                event,
-                voided_by: None,
-            })
-        } else {
-            Err(objections)
-        }
+        objections
     }
 
     /// Takes the event `target` names out of the timeline, if every later
     /// event still fits without it.
-    fn void(&mut self, void: Logged, target: &EventRef) -> Result<Seq, Vec<Objection>> {
+    fn void(&mut self, void: &Logged, target: &EventRef) -> Result<(), Vec<Objection>> {
         let mut objections: Vec<Objection> = self
             .estate
             .check(&void.event, self.policies)
@@ -517,9 +527,7 @@ impl<'p, F: Follower> Timeline<'p, F> {
             self.advance(self.order.len(), false);
             return Err(objections);
         }
-        let void_seq = void.seq;
-        self.enter(void);
-        Ok(void_seq)
+        Ok(())
     }
 
     /// Adds an admitted event to the log (not to the order).
@@ -532,13 +540,14 @@ impl<'p, F: Follower> Timeline<'p, F> {
     }
 
     /// Removes the last event of the log (not from the order).
-    fn forget_last(&mut self) {
-        if let Some(logged) = self.log.pop()
-            && let Some(id) = logged.event.own_id()
+    fn forget_last(&mut self) -> Option<Logged> {
+        let logged = self.log.pop()?;
+        if let Some(id) = logged.event.own_id()
             && self.ids.get(id) == Some(&logged.seq)
         {
             self.ids.remove(id);
         }
+        Some(logged)
     }
 
     fn key(&self, seq: Seq) -> (Timestamp, Seq) {
@@ -585,6 +594,11 @@ impl<'p, F: Follower> Timeline<'p, F> {
     /// estate when `check` is set; returns the events that did not fit.
     /// The last `window` steps before the end of the order keep their undo.
     fn advance(&mut self, place: usize, check: bool) -> Vec<(Seq, Refusal)> {
+        self.advance_checking(place, if check { 0 } else { usize::MAX })
+    }
+
+    /// `advance`, checking only the events from place `check_from` on.
+    fn advance_checking(&mut self, place: usize, check_from: usize) -> Vec<(Seq, Refusal)> {
         let mut misfits = Vec::new();
         let keep_from = self.order.len().saturating_sub(self.window);
         let mut keeping = None;
@@ -595,7 +609,7 @@ impl<'p, F: Follower> Timeline<'p, F> {
                 keeping = Some(keep);
             }
             let logged = &self.log[index(self.order[self.folded])];
-            if check {
+            if self.folded >= check_from {
                 for refusal in self.estate.check(&logged.event, self.policies) {
                     misfits.push((logged.seq, refusal));
                 }
@@ -682,18 +696,21 @@ fn index(seq: Seq) -> usize {
     usize::try_from(seq.saturating_sub(1)).unwrap_or(usize::MAX)
 }
 
-/// Why an event was refused: the log's own objections, and the caller's.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Why an event was refused: the log's own objections and the caller's,
+/// and the event, handed back.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Refused<E> {
     pub objections: Vec<Objection>,
     pub rules: Vec<E>,
+    pub event: Option<Box<Event>>,
 }
 
 impl<E> Refused<E> {
-    fn objections(objections: Vec<Objection>) -> Self {
+    fn new(objections: Vec<Objection>, rules: Vec<E>, event: Event) -> Self {
         Refused {
             objections,
-            rules: Vec::new(),
+            rules,
+            event: Some(Box::new(event)),
         }
     }
 }

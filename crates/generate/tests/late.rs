@@ -148,7 +148,14 @@ fn ordered(mut findings: Vec<Finding>) -> Vec<Finding> {
         let f = f.clone();
         let words = f.detail.to_string();
         (
-            f.status, f.due, f.settled, f.rule, f.concerns, words, f.events, f.recorded,
+            f.status,
+            f.due,
+            f.settled,
+            f.rule,
+            f.concerns,
+            words,
+            f.events,
+            f.recorded_after,
         )
     });
     findings

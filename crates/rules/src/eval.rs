@@ -19,7 +19,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use std::collections::HashSet;
 use std::fmt;
-use std::num::NonZeroU64;
+use std::num::{NonZeroI32, NonZeroU32};
 use std::sync::Arc;
 
 /// Where a finding stands.
@@ -93,36 +93,46 @@ impl Concerns {
 
 /// The events behind a finding, by their sequence numbers in the log: what
 /// started its clock or cycle (or broke or met the rule), and what settled it.
+/// 32 bits each (four billion events a council), so that millions of
+/// findings stay small.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Evidence {
-    pub from: Option<NonZeroU64>,
-    pub settled_by: Option<NonZeroU64>,
+    from: Option<NonZeroU32>,
+    settled_by: Option<NonZeroU32>,
+}
+
+fn small(seq: Seq) -> Option<NonZeroU32> {
+    u32::try_from(seq).ok().and_then(NonZeroU32::new)
 }
 
 impl Evidence {
-    /// One event that both started and settled it (a check, a breach).
-    fn one(seq: Seq) -> Self {
-        let seq = NonZeroU64::new(seq);
+    /// Started by `from`, settled by `settled_by`.
+    pub fn new(from: Option<Seq>, settled_by: Option<Seq>) -> Self {
         Evidence {
-            from: seq,
-            settled_by: seq,
+            from: from.and_then(small),
+            settled_by: settled_by.and_then(small),
         }
     }
 
-    fn from(seq: Seq) -> Self {
-        Evidence {
-            from: NonZeroU64::new(seq),
-            settled_by: None,
-        }
+    /// One event that both started and settled it (a check, a breach).
+    fn one(seq: Seq) -> Self {
+        Evidence::new(Some(seq), Some(seq))
+    }
+
+    /// What started it: a clock's trigger, the event a check was made before.
+    pub fn from(&self) -> Option<Seq> {
+        self.from.map(|s| Seq::from(s.get()))
+    }
+
+    /// What settled it.
+    pub fn settled_by(&self) -> Option<Seq> {
+        self.settled_by.map(|s| Seq::from(s.get()))
     }
 
     /// The sequence numbers, each once, in order.
     pub fn seqs(&self) -> impl Iterator<Item = Seq> + use<> {
-        let from = self.from.map(NonZeroU64::get);
-        let by = self
-            .settled_by
-            .map(NonZeroU64::get)
-            .filter(|b| Some(*b) != from);
+        let from = self.from();
+        let by = self.settled_by().filter(|b| Some(*b) != from);
         from.into_iter().chain(by)
     }
 }
@@ -136,9 +146,10 @@ pub struct Finding {
     pub due: Option<Timestamp>,
     /// When the event that settled it happened (a discharge or a breach).
     pub settled: Option<Timestamp>,
-    /// When the settling event was recorded, when it says (v1 events, which
-    /// were recorded as they happened, do not).
-    pub recorded: Option<Timestamp>,
+    /// How many seconds after it happened the settling event was recorded,
+    /// when it says and that was not when it happened (see
+    /// [`Finding::recorded`]): four bytes, not a second timestamp.
+    pub recorded_after: Option<NonZeroI32>,
     pub cite: Arc<str>,
     pub concerns: Concerns,
     /// One sentence on why, for people (put into words when displayed).
@@ -147,11 +158,25 @@ pub struct Finding {
     pub events: Evidence,
 }
 
+/// `recorded` as seconds after `at`, for [`Finding::recorded_after`].
+fn recorded_after(event: &Event) -> Option<NonZeroI32> {
+    let recorded = event.recorded?;
+    let seconds = recorded.duration_since(event.at).as_secs();
+    NonZeroI32::new(i32::try_from(seconds).unwrap_or(if seconds > 0 { i32::MAX } else { i32::MIN }))
+}
+
 impl Finding {
+    /// When the settling event was recorded (to the second), where that was
+    /// not when it happened.
+    pub fn recorded(&self) -> Option<Timestamp> {
+        let after = SignedDuration::from_secs(i64::from(self.recorded_after?.get()));
+        self.settled?.checked_add(after).ok()
+    }
+
     /// How long after it happened the settling event was recorded, when
     /// that was after the deadline: "returned on time, recorded 3 days later".
     pub fn recorded_late(&self) -> Option<SignedDuration> {
-        let (due, settled, recorded) = (self.due?, self.settled?, self.recorded?);
+        let (due, settled, recorded) = (self.due?, self.settled?, self.recorded()?);
         (recorded > due && recorded > settled).then(|| recorded.duration_since(settled))
     }
 
@@ -214,11 +239,44 @@ pub fn evaluate_as_known<E: AsRef<Event>>(
     // A batch keeps only the estate its rules read (see `reads`).
     evaluation.applies = crate::reads::events_to_apply(pack);
     let mut estate = Estate::default();
-    for (seq, event) in domain::timeline::in_order(known) {
-        if event.at > at {
+    // A log recorded as things happened (every v1 log) is folded in its own
+    // order in one pass; at the first sign that it was not (a record earlier
+    // than the one before, or a void) the fold starts again in time order.
+    let is_void = |e: &Event| matches!(e.kind, EventKind::EventVoided(_));
+    let mut last = Timestamp::MIN;
+    let mut in_order = true;
+    let mut rest = &known[known.len()..];
+    for (i, event) in known.iter().map(AsRef::as_ref).enumerate() {
+        if is_void(event) || event.at < last {
+            in_order = false;
             break;
         }
-        evaluation.fold(&mut estate, seq, event);
+        if event.at > at {
+            rest = &known[i..];
+            break;
+        }
+        last = event.at;
+        evaluation.fold(&mut estate, i as Seq + 1, event);
+    }
+    // Past `at`, only a late record placed before `at`, or a void, matters.
+    if in_order
+        && rest
+            .iter()
+            .map(AsRef::as_ref)
+            .any(|e| is_void(e) || e.at <= at)
+    {
+        in_order = false;
+    }
+    if !in_order {
+        evaluation = Evaluation::new(pack, calendar);
+        evaluation.applies = crate::reads::events_to_apply(pack);
+        estate = Estate::default();
+        for (seq, event) in domain::timeline::in_order(known) {
+            if event.at > at {
+                break;
+            }
+            evaluation.fold(&mut estate, seq, event);
+        }
     }
     evaluation.into_findings(at)
 }
@@ -285,7 +343,7 @@ impl Running {
             },
             due: Some(self.due),
             settled: None,
-            recorded: None,
+            recorded_after: None,
             cite: self.cite.clone(),
             concerns: self.concerns.clone(),
             detail: self.detail.clone(),
@@ -323,7 +381,7 @@ impl Change {
 #[derive(Default)]
 struct Tracker {
     started: IdMap<ClockId, Running>,
-    stopped: HashSet<ClockId>,
+    stopped: HashSet<ClockId, foldhash::fast::FixedState>,
     settled: Vec<Finding>,
     withdrawn: Vec<Finding>,
 }
@@ -336,18 +394,41 @@ impl Tracker {
             mut settled,
             mut withdrawn,
         } = self;
-        // A finding undone and settled again the same is no change. The
-        // pairing is quadratic, so a change too large to pair is left whole
-        // (still exact: withdraw all, settle all).
-        if settled.len().saturating_mul(withdrawn.len()) <= 1 << 20 {
-            withdrawn.retain(|w| match settled.iter().position(|s| s == w) {
+        // A finding undone and settled again the same is no change: pair
+        // them off by what identifies a finding (its rule, the events behind
+        // it, its times), confirming each pair in full.
+        type Identity = (
+            *const u8,
+            Status,
+            Evidence,
+            Option<Timestamp>,
+            Option<Timestamp>,
+        );
+        let identity =
+            |f: &Finding| -> Identity { (f.rule.as_ptr(), f.status, f.events, f.due, f.settled) };
+        let mut by_identity: IdMap<Identity, Vec<usize>> =
+            IdMap::with_capacity_and_hasher(settled.len(), Default::default());
+        for (i, f) in settled.iter().enumerate() {
+            by_identity.entry(identity(f)).or_default().push(i);
+        }
+        let mut paired = vec![false; settled.len()];
+        withdrawn.retain(|w| {
+            let twin = by_identity.get_mut(&identity(w)).and_then(|candidates| {
+                let at = candidates
+                    .iter()
+                    .position(|&i| !paired[i] && settled[i] == *w)?;
+                Some(candidates.swap_remove(at))
+            });
+            match twin {
                 Some(i) => {
-                    settled.swap_remove(i);
+                    paired[i] = true;
                     false
                 }
                 None => true,
-            });
-        }
+            }
+        });
+        let mut keep = paired.iter().map(|p| !p);
+        settled.retain(|_| keep.next().unwrap_or(true));
         let mut started: Vec<Running> = started.into_values().collect();
         started.sort_by_key(|r| r.id);
         let mut stopped: Vec<ClockId> = stopped.into_iter().collect();
@@ -612,7 +693,7 @@ impl<'a> Evaluation<'a> {
             due: clock.due,
             concerns: clock.concerns.clone(),
             detail: clock.detail.clone(),
-            events: Evidence::from(clock.from),
+            events: Evidence::new(Some(clock.from), None),
         }
     }
 
@@ -734,7 +815,7 @@ impl<'a> Evaluation<'a> {
             status: settled.status,
             due: settled.due,
             settled: Some(settled.event.at),
-            recorded: settled.event.recorded,
+            recorded_after: recorded_after(settled.event),
             cite: cite.clone(),
             concerns: settled.concerns,
             detail: settled.detail,
@@ -967,10 +1048,7 @@ impl<'a> Evaluation<'a> {
                     event,
                     concerns: clock.concerns,
                     detail,
-                    events: Evidence {
-                        from: NonZeroU64::new(clock.from),
-                        settled_by: NonZeroU64::new(seq),
-                    },
+                    events: Evidence::new(Some(clock.from), Some(seq)),
                 },
             );
         }
@@ -1068,10 +1146,7 @@ impl<'a> Evaluation<'a> {
                     event,
                     concerns: cycle.concerns,
                     detail,
-                    events: Evidence {
-                        from: NonZeroU64::new(cycle.from),
-                        settled_by: NonZeroU64::new(seq),
-                    },
+                    events: Evidence::new(Some(cycle.from), Some(seq)),
                 },
             );
         }
@@ -1394,18 +1469,11 @@ impl domain::Follower for Evaluation<'_> {
 }
 
 impl Evaluation<'_> {
-    /// Findings that no longer stand, taken back from the change.
+    /// Findings that no longer stand, taken back from the change (one
+    /// settled again the same is paired off when the change is taken).
     fn withdraw(&mut self, findings: Vec<Finding>) {
-        let Some(tracker) = &mut self.tracker else {
-            return;
-        };
-        for finding in findings.into_iter().rev() {
-            match tracker.settled.iter().rposition(|s| *s == finding) {
-                Some(i) => {
-                    tracker.settled.remove(i);
-                }
-                None => tracker.withdrawn.push(finding),
-            }
+        if let Some(tracker) = &mut self.tracker {
+            tracker.withdrawn.extend(findings);
         }
     }
 }

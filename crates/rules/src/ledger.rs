@@ -169,20 +169,22 @@ impl<'a> Ledger<'a> {
                 continue;
             }
             let mode = admission.mode;
-            let result =
-                self.timeline
-                    .admit(event.clone(), |estate, evaluation, logged| match mode {
-                        Mode::Command => evaluation.refusals(estate, &logged.event),
-                        Mode::History => Vec::new(),
-                    });
+            let result = self
+                .timeline
+                .admit(event, |estate, evaluation, logged| match mode {
+                    Mode::Command => evaluation.refusals(estate, &logged.event),
+                    Mode::History => Vec::new(),
+                });
             match result {
                 Ok(seq) => seqs.push(seq),
-                Err(reasons) => {
-                    refused.extend(reasons.objections.into_iter().map(|o| (i, Reason::Log(o))));
-                    refused.extend(reasons.rules.into_iter().map(|r| (i, Reason::Rule(r))));
+                Err(refusal) => {
+                    refused.extend(refusal.objections.into_iter().map(|o| (i, Reason::Log(o))));
+                    refused.extend(refusal.rules.into_iter().map(|r| (i, Reason::Rule(r))));
                     // Judge the rest as if this one were sound, so that one
                     // mistake gives one reason, not a cascade.
-                    self.timeline.admit_unchecked(event);
+                    if let Some(event) = refusal.event {
+                        self.timeline.admit_unchecked(*event);
+                    }
                 }
             }
         }
@@ -191,15 +193,19 @@ impl<'a> Ledger<'a> {
             self.timeline.rollback(savepoint);
             return Err(refused);
         }
-        let violations = seqs
+        // The admitted events' sequence numbers are consecutive.
+        let admitted = |seq: Seq| {
+            seqs.first()
+                .is_some_and(|first| seq >= *first && seq < first + seqs.len() as Seq)
+        };
+        let broke: std::collections::HashSet<Seq> = change
+            .settled
             .iter()
-            .filter(|seq| {
-                change.settled.iter().any(|f| {
-                    f.status == Status::Violated
-                        && f.events.settled_by.map(|s| s.get()) == Some(**seq)
-                })
-            })
-            .count();
+            .filter(|f| f.status == Status::Violated)
+            .filter_map(|f| f.events.settled_by())
+            .filter(|seq| admitted(*seq))
+            .collect();
+        let violations = broke.len();
         Ok(Admitted {
             seqs,
             change,

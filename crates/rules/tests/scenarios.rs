@@ -55,7 +55,7 @@ impl From<&Finding> for Expected {
             policy: f.concerns.policy.as_deref().map(str::to_owned),
             incident: f.concerns.incident.as_deref().map(str::to_owned),
             resource: f.concerns.resource.as_deref().map(str::to_owned),
-            recorded: f.recorded,
+            recorded: f.recorded(),
         }
     }
 }

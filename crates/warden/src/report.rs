@@ -49,7 +49,7 @@ pub fn json(pack: &PolicyPack, at: Timestamp, findings: &[Finding], log: &[Event
                 "incident": f.concerns.incident,
                 "resource": f.concerns.resource,
                 "settled": f.settled.map(|d| rfc3339(d, tz)),
-                "recorded": f.settled.map(|d| rfc3339(f.recorded.unwrap_or(d), tz)),
+                "recorded": f.settled.map(|d| rfc3339(f.recorded().unwrap_or(d), tz)),
                 "detail": f.sentence(),
                 "events": events,
             })

@@ -286,10 +286,7 @@ impl FindingOut {
             incident: s(&f.concerns.incident),
             resource: s(&f.concerns.resource),
             detail: f.sentence(),
-            recorded: f
-                .recorded
-                .filter(|r| Some(*r) != f.settled)
-                .map(|t| t.to_string()),
+            recorded: f.recorded().map(|t| t.to_string()),
             events: f
                 .events
                 .seqs()

@@ -228,7 +228,7 @@ async fn the_same_history_by_the_pages_the_api_and_an_import_gives_one_log_and_o
         })
         .expect("the return finding");
     assert_eq!(returned.status, rules::Status::Met);
-    assert_eq!(returned.recorded, Some(t("2026-11-30T09:00:00Z")));
+    assert_eq!(returned.recorded(), Some(t("2026-11-30T09:00:00Z")));
     assert!(
         returned.sentence().contains("recorded 1 day later"),
         "{}",

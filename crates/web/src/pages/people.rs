@@ -250,7 +250,7 @@ fn leaver_page(
         .filter(|f| {
             matches!(f.status, Status::Open | Status::Overdue)
                 && left.is_some()
-                && f.events.from.map(|s| s.get()) == left
+                && f.events.from() == left
         })
         .collect();
     let clock_for = |device: Option<&str>, resource: Option<&str>| {
