@@ -412,6 +412,36 @@ async fn a_correction_voids_the_entry_keeps_it_struck_through_and_records_the_ri
     };
     assert_eq!(verified.broken, None);
 
+    // A correction that leaves the time as the form shows it keeps the
+    // entry's instant to the second (not the minute shown, nor now).
+    let res = app
+        .client
+        .post(format!("{}/api/v1/councils/north/events", app.url))
+        .bearer_auth(token(NORTH, "p-ict"))
+        .header("content-type", "application/json")
+        .body(r#"{"type":"password_changed","person":"p-member","at":"2026-01-06T10:15:42Z"}"#)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let typed = council.with_ledger(|l| l.len());
+    let res = ict
+        .post(
+            &app,
+            &format!("/c/north/events/{typed}/correct"),
+            &[
+                ("reason", "recorded against the wrong person"),
+                ("f_person", "p-ig"),
+                ("when_date", "2026-01-06"),
+                ("when_time", "10:15"),
+                ("when_default", "2099-01-01 00:00"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let corrected = council.with_ledger(|l| l.timeline().log().last().map(|e| e.event.at));
+    assert_eq!(corrected, Some(t("2026-01-06T10:15:42Z")));
+
     // Voiding a joining that later entries stand on is refused, naming them.
     let joined = council.with_ledger(|l| {
         l.timeline()

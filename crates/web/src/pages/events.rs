@@ -95,6 +95,16 @@ fn kind_words(kind: &domain::PersonKind) -> &'static str {
     }
 }
 
+/// An instant as a form's "when" fields show it, in the council's time zone.
+fn local_when(ctx: &Ctx, at: jiff::Timestamp) -> When {
+    let local = at.to_zoned(ctx.council.pack.time_zone.clone());
+    When {
+        when_date: local.strftime("%Y-%m-%d").to_string(),
+        when_time: local.strftime("%H:%M").to_string(),
+        when_default: String::new(),
+    }
+}
+
 /// A field's name as a label: `approved_by` reads "Approved by".
 fn label(name: &str) -> String {
     let words = name.replace('_', " ");
@@ -211,19 +221,7 @@ fn event_page(
                 other => other.to_string(),
             })
     };
-    let original_when = When {
-        when_date: event
-            .at
-            .to_zoned(ctx.council.pack.time_zone.clone())
-            .strftime("%Y-%m-%d")
-            .to_string(),
-        when_time: event
-            .at
-            .to_zoned(ctx.council.pack.time_zone.clone())
-            .strftime("%H:%M")
-            .to_string(),
-        when_default: String::new(),
-    };
+    let original_when = local_when(ctx, event.at);
     let sent_when = When {
         when_date: form.rest.get("when_date").cloned().unwrap_or_default(),
         when_time: form.rest.get("when_time").cloned().unwrap_or_default(),
@@ -348,13 +346,23 @@ fn corrected(
     let when = When {
         when_date: form.rest.get("when_date").cloned().unwrap_or_default(),
         when_time: form.rest.get("when_time").cloned().unwrap_or_default(),
-        when_default: form.rest.get("when_default").cloned().unwrap_or_default(),
+        // Not "now": left as shown, the time is the original's, to the second.
+        when_default: String::new(),
     };
-    let at = match when.at(ctx) {
-        Ok(at) => at,
-        Err(message) => {
-            errors.add("when", message);
-            return None;
+    let original_when = local_when(ctx, original.at);
+    let at = if (when.when_date.trim(), when.when_time.trim())
+        == (
+            original_when.when_date.as_str(),
+            original_when.when_time.as_str(),
+        ) {
+        original.at
+    } else {
+        match when.at(ctx) {
+            Ok(at) => at,
+            Err(message) => {
+                errors.add("when", message);
+                return None;
+            }
         }
     };
     let kind = match EventKind::from_fields(original.kind.event_type(), object) {
