@@ -162,9 +162,12 @@ pub struct Timeline<'p, F: Follower = ()> {
 }
 
 impl<'p, F: Follower> Timeline<'p, F> {
-    /// Steps kept for undoing by default: enough for records weeks late in
-    /// the largest council, a few megabytes for a small one.
-    pub const WINDOW: usize = 50_000;
+    /// Steps kept for undoing by default. A step kept costs about a
+    /// kilobyte (the person and device it touched, the clocks it replaced),
+    /// so this is about 4 MB a council at most: months of a district
+    /// council's records, three days of the largest's. A record later than
+    /// this many events is placed by folding the whole log again.
+    pub const WINDOW: usize = 4_096;
 
     /// An empty log.
     pub fn new(policies: &'p (dyn PolicyCatalogue + Sync), follower: F) -> Self {
