@@ -159,6 +159,9 @@ pub struct Timeline<'p, F: Follower = ()> {
     follower: F,
     ids: IdMap<EventId, Seq>,
     last_recorded: Option<Timestamp>,
+    /// Events a caller has said are still to come in this batch: steps
+    /// further back than the window will then reach need not be kept.
+    coming: usize,
 }
 
 impl<'p, F: Follower> Timeline<'p, F> {
@@ -182,7 +185,16 @@ impl<'p, F: Follower> Timeline<'p, F> {
             follower,
             ids: IdMap::default(),
             last_recorded: None,
+            coming: 0,
         }
+    }
+
+    /// Says that `n` more events are about to be admitted one after another
+    /// (a history in bulk): the steps of the first of them, further back
+    /// than the journal will reach once the rest are in, keep no undo. A
+    /// rollback of the batch then folds again from the start.
+    pub fn expect(&mut self, n: usize) {
+        self.coming = n;
     }
 
     /// Keeps only `window` steps for undoing (tests use a small one to
@@ -326,9 +338,7 @@ impl<'p, F: Follower> Timeline<'p, F> {
             };
         }
         let at = logged.event.at;
-        let place = self
-            .order
-            .partition_point(|s| self.log[index(*s)].event.at <= at);
+        let place = self.place_for(at);
         self.rewind(place);
         let mut objections: Vec<Objection> = self
             .estate
@@ -395,9 +405,7 @@ impl<'p, F: Follower> Timeline<'p, F> {
             self.enter(logged);
         } else {
             let at = logged.event.at;
-            let place = self
-                .order
-                .partition_point(|s| self.log[index(*s)].event.at <= at);
+            let place = self.place_for(at);
             self.rewind(place);
             self.enter(logged);
             self.order.insert(place, seq);
@@ -535,6 +543,7 @@ impl<'p, F: Follower> Timeline<'p, F> {
 
     /// Adds an admitted event to the log (not to the order).
     fn enter(&mut self, logged: Logged) {
+        self.coming = self.coming.saturating_sub(1);
         if let Some(id) = logged.event.own_id() {
             self.ids.insert(id.clone(), logged.seq);
         }
@@ -555,6 +564,19 @@ impl<'p, F: Follower> Timeline<'p, F> {
 
     fn key(&self, seq: Seq) -> (Timestamp, Seq) {
         (self.log[index(seq)].event.at, seq)
+    }
+
+    /// Where an event that happened at `at` goes in the order: after every
+    /// event that happened by then. Most records come in order and go at the
+    /// end, found without a search (which, over a large log, is a cache miss
+    /// a step).
+    fn place_for(&self, at: Timestamp) -> usize {
+        match self.order.last() {
+            Some(last) if self.log[index(*last)].event.at > at => self
+                .order
+                .partition_point(|s| self.log[index(*s)].event.at <= at),
+            _ => self.order.len(),
+        }
     }
 
     /// Where `seq` is, or would be, in the order.
@@ -603,7 +625,7 @@ impl<'p, F: Follower> Timeline<'p, F> {
     /// `advance`, checking only the events from place `check_from` on.
     fn advance_checking(&mut self, place: usize, check_from: usize) -> Vec<(Seq, Refusal)> {
         let mut misfits = Vec::new();
-        let keep_from = self.order.len().saturating_sub(self.window);
+        let keep_from = (self.order.len() + self.coming).saturating_sub(self.window);
         let mut keeping = None;
         while self.folded < place {
             let keep = self.folded >= keep_from;

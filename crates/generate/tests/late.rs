@@ -303,6 +303,18 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
         .iter()
         .map(|l| l.event.clone())
         .collect();
+
+    // The same log admitted in one batch, as an import does it, ends where
+    // the admissions one by one ended.
+    let mut bulk = Ledger::new(&pack, &calendar).with_window(case.window);
+    let last = log.last().map_or(now, |e| e.recorded_or_at());
+    let admitted = bulk.admit_in_bulk(log.clone(), Admission::history(last));
+    prop_assert!(
+        admitted.is_ok(),
+        "the batch is admitted: {:?}",
+        admitted.err()
+    );
+    prop_assert_eq!(ordered(bulk.findings(now)), ordered(ledger.findings(now)));
     for (moment, findings) in &said {
         let again = evaluate_as_known(&pack, &calendar, &log, *moment, Some(*moment));
         prop_assert_eq!(

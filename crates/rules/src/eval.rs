@@ -772,6 +772,11 @@ impl<'a> Evaluation<'a> {
         self.tallies.entry(key).or_default()
     }
 
+    /// The findings settled so far, in the order they were settled.
+    pub fn settled(&self) -> &[Finding] {
+        &self.settled
+    }
+
     /// Every finding as of `now`, which must not be earlier than the last
     /// event folded: the settled ones, and each running clock as open or
     /// overdue. Sorted as `evaluate` sorts them.

@@ -142,8 +142,33 @@ impl<'a> Ledger<'a> {
         events: Vec<Event>,
         admission: Admission,
     ) -> Result<Admitted, Vec<(usize, Reason)>> {
+        self.admit_gathering(events, admission, true)
+    }
+
+    /// `admit` for a large batch (an import, a generated history): the same
+    /// checks, all or nothing, but what it changed is not gathered (its
+    /// `change` is empty), which for a whole history would be a copy of
+    /// every finding.
+    pub fn admit_in_bulk(
+        &mut self,
+        events: Vec<Event>,
+        admission: Admission,
+    ) -> Result<Admitted, Vec<(usize, Reason)>> {
+        self.admit_gathering(events, admission, false)
+    }
+
+    fn admit_gathering(
+        &mut self,
+        events: Vec<Event>,
+        admission: Admission,
+        gather: bool,
+    ) -> Result<Admitted, Vec<(usize, Reason)>> {
         let savepoint = self.timeline.savepoint();
-        self.timeline.follower_mut().track();
+        if gather {
+            self.timeline.follower_mut().track();
+        } else {
+            self.timeline.expect(events.len());
+        }
         let mut seqs = Vec::with_capacity(events.len());
         let mut refused = Vec::new();
         for (i, mut event) in events.into_iter().enumerate() {
@@ -188,6 +213,7 @@ impl<'a> Ledger<'a> {
                 }
             }
         }
+        self.timeline.expect(0);
         let change = self.timeline.follower_mut().take_change();
         if !refused.is_empty() {
             self.timeline.rollback(savepoint);
@@ -198,8 +224,14 @@ impl<'a> Ledger<'a> {
             seqs.first()
                 .is_some_and(|first| seq >= *first && seq < first + seqs.len() as Seq)
         };
-        let broke: std::collections::HashSet<Seq> = change
-            .settled
+        // From what changed, or, in bulk, where nothing was gathered, from
+        // every finding there is.
+        let settled = if gather {
+            &change.settled
+        } else {
+            self.timeline.follower().settled()
+        };
+        let broke: std::collections::HashSet<Seq> = settled
             .iter()
             .filter(|f| f.status == Status::Violated)
             .filter_map(|f| f.events.settled_by())

@@ -131,7 +131,7 @@ fn store(
             &rules::HolidayFile::bundled(),
         );
         let mut ledger = rules::Ledger::new(pack, &calendar);
-        if let Err(refused) = ledger.admit(
+        if let Err(refused) = ledger.admit_in_bulk(
             events.clone(),
             rules::Admission::as_it_happened(crate::now()),
         ) {

@@ -61,7 +61,7 @@ pub fn import(db: &str, council: &str, file: &Path, as_happened: bool) -> Result
     } else {
         Admission::history(now)
     };
-    let admitted = ledger.admit(events, admission);
+    let admitted = ledger.admit_in_bulk(events, admission);
     let admitted = match admitted {
         Ok(admitted) if errors.is_empty() => admitted,
         Ok(_) => return Err(report_lines(file, &errors)),

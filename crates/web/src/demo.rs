@@ -233,7 +233,7 @@ pub fn load(
     );
     let mut ledger = rules::Ledger::new(pack, &calendar);
     ledger
-        .admit(events, rules::Admission::as_it_happened(now))
+        .admit_in_bulk(events, rules::Admission::as_it_happened(now))
         .map_err(|refused| {
             let first: Vec<String> = refused
                 .iter()
