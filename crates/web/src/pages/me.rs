@@ -280,6 +280,8 @@ pub async fn lost(
 pub struct BroadbandForm {
     amount: String,
     household: String,
+    #[serde(flatten)]
+    when: super::When,
 }
 
 fn broadband_page(ctx: &Ctx, state: &AppState, form: &BroadbandForm, errors: &Errors) -> Markup {
@@ -306,6 +308,7 @@ fn broadband_page(ctx: &Ctx, state: &AppState, form: &BroadbandForm, errors: &Er
                 (csrf(ctx))
                 (text_input("amount", "Amount in pounds", &form.amount, Some("For example 45.50"), errors))
                 (text_input("household", "Household", &household, Some("The council's reference for your household; one claim allowance per household"), errors))
+                (super::when_input(ctx, "when", &form.when, "When is the claim dated?", errors))
                 (button("Claim"))
             }
         },
@@ -339,11 +342,14 @@ pub async fn broadband(
     if household.is_none() {
         errors.add("household", "Enter your household reference");
     }
-    let (Some(amount), Some(household), true) = (amount, household, errors.is_empty()) else {
+    let at = f.when.at(&ctx).map_err(|m| errors.add("when", m)).ok();
+    let (Some(amount), Some(household), Some(at), true) =
+        (amount, household, at, errors.is_empty())
+    else {
         return refused(broadband_page(&ctx, &state, &f, &errors));
     };
     let event = ctx.event(
-        ctx.now,
+        at,
         EventKind::ExpenseClaimed(ExpenseClaimed {
             person: ctx.user.person.clone(),
             category: "broadband".to_owned(),
