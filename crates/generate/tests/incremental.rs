@@ -7,76 +7,18 @@
 //! the way a page or a stored table would be kept up to date, and compares
 //! it after every event with a full evaluation of the log so far.
 
+mod common;
+
+use common::{View, calendar, ordered, pack};
 use domain::Event;
 use generate::{Spec, council};
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
-use rules::bundled::{Bundled, COUNCILS};
-use rules::{
-    Admission, Calendar, Change, Finding, HolidayFile, Ledger, PolicyPack, Running, evaluate,
-    load_pack,
-};
-use std::collections::HashMap;
-
-/// Findings kept up to date from changes alone.
-#[derive(Default)]
-struct View {
-    settled: Vec<Finding>,
-    running: HashMap<u64, Running>,
-}
-
-impl View {
-    fn apply(&mut self, change: Change) -> Result<(), TestCaseError> {
-        for finding in &change.withdrawn {
-            let at = self.settled.iter().position(|f| f == finding);
-            prop_assert!(at.is_some(), "withdrawn finding was not there: {finding:?}");
-            if let Some(i) = at {
-                self.settled.swap_remove(i);
-            }
-        }
-        for id in &change.stopped {
-            prop_assert!(
-                self.running.remove(id).is_some(),
-                "stopped clock {id} was not running"
-            );
-        }
-        for clock in change.started {
-            prop_assert!(
-                self.running.insert(clock.id, clock).is_none(),
-                "clock started twice"
-            );
-        }
-        self.settled.extend(change.settled);
-        Ok(())
-    }
-
-    fn findings(&self, now: Timestamp) -> Vec<Finding> {
-        let running = self.running.values().map(|c| c.finding(now));
-        ordered(self.settled.iter().cloned().chain(running).collect())
-    }
-}
-
-fn pack(name: &str) -> PolicyPack {
-    load_pack(name, &Bundled).unwrap_or_else(|e| panic!("{name}: {e:?}"))
-}
-
-/// Findings in a total order, so two lists compare as multisets (clocks
-/// held in maps come out in no particular order among equals).
-fn ordered(mut findings: Vec<Finding>) -> Vec<Finding> {
-    findings.sort_by_cached_key(|f| {
-        let f = f.clone();
-        let words = f.detail.to_string();
-        (f.status, f.due, f.settled, f.rule, f.concerns, words)
-    });
-    findings
-}
+use rules::bundled::COUNCILS;
+use rules::{Admission, Ledger, PolicyPack, evaluate};
 
 fn check_log(pack: &PolicyPack, events: &[Event]) -> Result<(), TestCaseError> {
-    let calendar = Calendar::new(
-        pack.time_zone.clone(),
-        pack.division,
-        &HolidayFile::bundled(),
-    );
+    let calendar = calendar(pack);
     let mut incremental = Ledger::new(pack, &calendar);
     let mut view = View::default();
     for (i, event) in events.iter().enumerate() {

@@ -13,28 +13,15 @@
 //!   gives exactly what the ledger said at that moment, after every later
 //!   record and correction.
 
+mod common;
+
+use common::{View, calendar, ordered, pack};
 use domain::{Event, EventKind, EventRef, EventVoided, Seq};
 use generate::{Spec, council};
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
-use rules::bundled::{Bundled, COUNCILS};
-use rules::{
-    Admission, Calendar, Change, Finding, HolidayFile, Ledger, PolicyPack, Running, evaluate,
-    evaluate_as_known, load_pack,
-};
-use std::collections::HashMap;
-
-fn pack(name: &str) -> PolicyPack {
-    load_pack(name, &Bundled).unwrap_or_else(|e| panic!("{name}: {e:?}"))
-}
-
-fn calendar(pack: &PolicyPack) -> Calendar {
-    Calendar::new(
-        pack.time_zone.clone(),
-        pack.division,
-        &HolidayFile::bundled(),
-    )
-}
+use rules::bundled::COUNCILS;
+use rules::{Admission, Finding, Ledger, evaluate, evaluate_as_known};
 
 /// A deterministic stream of choices from the case's seed.
 struct Choices(u64);
@@ -142,63 +129,6 @@ fn comparable(findings: &[Finding], log: &[Event]) -> Vec<Comparable> {
     out
 }
 
-/// Findings in a total order, so two lists compare as multisets.
-fn ordered(mut findings: Vec<Finding>) -> Vec<Finding> {
-    findings.sort_by_cached_key(|f| {
-        let f = f.clone();
-        let words = f.detail.to_string();
-        (
-            f.status,
-            f.due,
-            f.settled,
-            f.rule,
-            f.concerns,
-            words,
-            f.events,
-            f.recorded_after,
-        )
-    });
-    findings
-}
-
-/// Findings kept up to date from changes alone.
-#[derive(Default)]
-struct View {
-    settled: Vec<Finding>,
-    running: HashMap<u64, Running>,
-}
-
-impl View {
-    fn apply(&mut self, change: Change) -> Result<(), TestCaseError> {
-        for finding in &change.withdrawn {
-            let at = self.settled.iter().position(|f| f == finding);
-            prop_assert!(at.is_some(), "withdrawn finding was not there: {finding:?}");
-            if let Some(i) = at {
-                self.settled.swap_remove(i);
-            }
-        }
-        for id in &change.stopped {
-            prop_assert!(
-                self.running.remove(id).is_some(),
-                "stopped clock {id} was not running"
-            );
-        }
-        for clock in change.started {
-            prop_assert!(
-                self.running.insert(clock.id, clock).is_none(),
-                "clock started twice"
-            );
-        }
-        self.settled.extend(change.settled);
-        Ok(())
-    }
-
-    fn findings(&self, now: Timestamp) -> Vec<Finding> {
-        let running = self.running.values().map(|c| c.finding(now));
-        ordered(self.settled.iter().cloned().chain(running).collect())
-    }
-}
-
 struct Case {
     which: usize,
     seed: u64,
@@ -273,12 +203,7 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
         // in everything recorded at K, ties included.
         let next = recorded.get(i + 1).and_then(|e| e.recorded);
         if (i % 7 == 0 && next > Some(at_record)) || next.is_none() {
-            let log: Vec<Event> = ledger
-                .timeline()
-                .log()
-                .iter()
-                .map(|l| l.event.clone())
-                .collect();
+            let log: Vec<Event> = ledger.events();
             let full = ordered(evaluate(&pack, &calendar, &log, as_of));
             prop_assert_eq!(
                 &ordered(ledger.findings(as_of)),
@@ -297,12 +222,7 @@ fn check(case: &Case) -> Result<(), TestCaseError> {
     }
 
     // As known at each moment: exactly what the ledger said then.
-    let log: Vec<Event> = ledger
-        .timeline()
-        .log()
-        .iter()
-        .map(|l| l.event.clone())
-        .collect();
+    let log: Vec<Event> = ledger.events();
 
     // The same log admitted in one batch, as an import does it, ends where
     // the admissions one by one ended.
@@ -386,12 +306,7 @@ fn every_recording_order_gives_the_same_findings_as_of_now() {
                     .admit(vec![event.clone()], Admission::history(now))
                     .unwrap_or_else(|e| panic!("{name}: {e:?}"));
             }
-            let log: Vec<Event> = ledger
-                .timeline()
-                .log()
-                .iter()
-                .map(|l| l.event.clone())
-                .collect();
+            let log: Vec<Event> = ledger.events();
             assert_eq!(
                 comparable(&ledger.findings(now), &log),
                 expected,

@@ -265,6 +265,16 @@ impl<'a> Ledger<'a> {
         &self.timeline
     }
 
+    /// Every event of the log, in recording order, as admitted (stamped,
+    /// an implied id dropped): what a store appends.
+    pub fn events(&self) -> Vec<Event> {
+        self.timeline
+            .log()
+            .iter()
+            .map(|l| l.event.clone())
+            .collect()
+    }
+
     /// The number of events in the log.
     pub fn len(&self) -> u64 {
         self.timeline.log().len() as u64

@@ -145,12 +145,7 @@ fn store(
             eprintln!("error: the generated log was refused; nothing was written");
             return Err(BadInput);
         }
-        let stored: Vec<Event> = ledger
-            .timeline()
-            .log()
-            .iter()
-            .map(|l| l.event.clone())
-            .collect();
+        let stored: Vec<Event> = ledger.events();
         admitted.push(stored);
     }
     for (i, events) in admitted.iter().enumerate() {

@@ -246,12 +246,7 @@ pub fn load(
                 message: format!("the generated demo log was refused: {}", first.join("; ")),
             }
         })?;
-    let events: Vec<Event> = ledger
-        .timeline()
-        .log()
-        .iter()
-        .map(|l| l.event.clone())
-        .collect();
+    let events: Vec<Event> = ledger.events();
     log.init_council(COUNCIL, "southend")?;
     let head = log.head(COUNCIL)?;
     log.append(COUNCIL, head, &events)?;

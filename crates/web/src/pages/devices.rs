@@ -362,17 +362,9 @@ async fn command(
     kind: EventKind,
     field: &str,
     back: Option<String>,
-    (when, form): (&When, &str),
+    when: (&When, &str),
 ) -> Response {
-    let at = match when.at(&ctx) {
-        Ok(at) => at,
-        Err(message) => {
-            let mut errors = Errors::default();
-            errors.add(form, message);
-            return unprocessable(device_page(&ctx, &state, &id, &errors, ""));
-        }
-    };
-    match record_one(&state, &ctx, kind, field, at).await {
+    match record_one(&state, &ctx, kind, field, when).await {
         Ok(name) => match back {
             Some(person) => done(format!(
                 "/c/{}/people/{person}/leave?recorded={name}",
@@ -383,13 +375,7 @@ async fn command(
                 ctx.council.id
             )),
         },
-        Err(errors) => unprocessable(device_page(
-            &ctx,
-            &state,
-            &id,
-            &errors.renamed("when", form),
-            "",
-        )),
+        Err(errors) => unprocessable(device_page(&ctx, &state, &id, &errors, "")),
     }
 }
 

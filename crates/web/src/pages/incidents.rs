@@ -305,20 +305,12 @@ async fn record(
             .get(&IncidentId::from(id.as_str()))
             .is_some_and(|i| i.closed.is_some())
     });
-    let result = match when.at(&ctx) {
-        _ if closed => {
-            let mut errors = Errors::default();
-            errors.add(field, "This incident is closed");
-            Err(errors)
-        }
-        Err(message) => {
-            let mut errors = Errors::default();
-            errors.add(form, message);
-            Err(errors)
-        }
-        Ok(at) => record_one(&state, &ctx, kind, field, at)
-            .await
-            .map_err(|e| e.renamed("when", form)),
+    let result = if closed {
+        let mut errors = Errors::default();
+        errors.add(field, "This incident is closed");
+        Err(errors)
+    } else {
+        record_one(&state, &ctx, kind, field, (when, form)).await
     };
     match result {
         Ok(name) => done(format!(

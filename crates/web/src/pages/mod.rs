@@ -588,21 +588,28 @@ pub struct Recorded {
     pub recorded: String,
 }
 
-/// Records one event the signed-in person did (or records) at `at`. On
-/// success, the event type's name (for `?recorded=`); on refusal, the
-/// reasons as form errors, `field` taking those that name no field.
+/// Records one event the signed-in person did (or records), at the time a
+/// form's "when" fields give (`when`, shown on the page as the fields named
+/// `form`). On success, the event type's name (for `?recorded=`); on
+/// refusal, the reasons as form errors, `field` taking those that name no
+/// field and `form` those about the time.
 pub async fn record_one(
     state: &AppState,
     ctx: &Ctx,
     kind: domain::EventKind,
     field: &str,
-    at: Timestamp,
+    (when, form): (&When, &str),
 ) -> Result<&'static str, Errors> {
     let name = kind.event_type().name();
+    let at = when.at(ctx).map_err(|message| {
+        let mut errors = Errors::default();
+        errors.add(form, message);
+        errors
+    })?;
     let event = ctx.event(at, kind);
     match state.record(&ctx.council, vec![event]).await {
         Ok(_) => Ok(name),
-        Err(e) => Err(Errors::from_command(e, field)),
+        Err(e) => Err(Errors::from_command(e, field).renamed("when", form)),
     }
 }
 

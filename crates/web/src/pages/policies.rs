@@ -207,20 +207,9 @@ async fn record(
     id: String,
     kind: EventKind,
     field: &str,
-    (when, form): (&When, &str),
+    when: (&When, &str),
 ) -> Response {
-    let at = match when.at(&ctx) {
-        Ok(at) => at,
-        Err(message) => {
-            let mut errors = Errors::default();
-            errors.add(form, message);
-            return unprocessable(policy_page(&ctx, &state, &id, &errors, ""));
-        }
-    };
-    match record_one(&state, &ctx, kind, field, at)
-        .await
-        .map_err(|e| e.renamed("when", form))
-    {
+    match record_one(&state, &ctx, kind, field, when).await {
         Ok(name) => done(format!(
             "/c/{}/policies/{id}?recorded={name}",
             ctx.council.id
