@@ -109,12 +109,40 @@ pub enum Break {
         expected: String,
         found: String,
     },
+    /// The log ends at `last` but its stored head says it reached `head`:
+    /// events were deleted from its end (all of them, if `last` is 0).
+    Truncated { head: u64, last: u64 },
+    /// The log goes on past its stored head: events were added behind the
+    /// store's back, or the head was set back.
+    PastHead { head: u64, last: u64 },
+    /// The log's last event is the head's, but not with the head's hash.
+    HeadMismatch {
+        seq: u64,
+        stored: String,
+        found: String,
+    },
+    /// An anchor (a head published or kept elsewhere) that the log does not
+    /// reach, or reaches with another hash.
+    Anchor {
+        seq: u64,
+        expected: String,
+        found: Option<String>,
+    },
+    /// Events are stored for a council that has no row: it was deleted
+    /// behind the store's back.
+    NoCouncil,
 }
 
 impl Break {
+    /// The event where the chain stops being what was written.
     pub fn seq(&self) -> u64 {
         match self {
-            Break::Gap { seq, .. } | Break::Mismatch { seq, .. } => *seq,
+            Break::Gap { seq, .. }
+            | Break::Mismatch { seq, .. }
+            | Break::HeadMismatch { seq, .. }
+            | Break::Anchor { seq, .. } => *seq,
+            Break::Truncated { last, .. } | Break::PastHead { last, .. } => *last + 1,
+            Break::NoCouncil => 1,
         }
     }
 }
@@ -136,6 +164,43 @@ impl fmt::Display for Break {
                     "event {seq} is not what was written: expected hash {expected}, found {found}"
                 )
             }
+            Break::Truncated { head, last: 0 } => write!(
+                f,
+                "every event is missing: the head stored beside the log says it had {head}"
+            ),
+            Break::Truncated { head, last } => write!(
+                f,
+                "events {} to {head} are missing: the log ends at {last} but its stored head says {head}",
+                last + 1
+            ),
+            Break::PastHead { head, last } => write!(
+                f,
+                "the log goes on to event {last} past its stored head at {head}: events added, or the head set back, behind the store's back"
+            ),
+            Break::HeadMismatch { seq, stored, found } => write!(
+                f,
+                "event {seq} ends the log with hash {found}, but the head stored beside it says {stored}"
+            ),
+            Break::Anchor {
+                seq,
+                expected,
+                found: Some(found),
+            } => write!(
+                f,
+                "event {seq} has hash {found}, not {expected} as the anchor says: the log was rewritten since"
+            ),
+            Break::Anchor {
+                seq,
+                expected,
+                found: None,
+            } => write!(
+                f,
+                "the log does not reach event {seq}, which the anchor names (with hash {expected})"
+            ),
+            Break::NoCouncil => write!(
+                f,
+                "events are stored for this council, but it has no councils row: it was deleted behind the store's back"
+            ),
         }
     }
 }
@@ -152,6 +217,25 @@ pub struct Verification {
 
 /// Recomputes the chain over rows in sequence order, stopping at the first break.
 pub fn verify(rows: impl IntoIterator<Item = Row>) -> Verification {
+    verify_to(rows, None).0
+}
+
+/// `verify`, also giving the recomputed hash of event `anchor`, if the
+/// chain reaches it sound.
+pub fn verify_to(
+    rows: impl IntoIterator<Item = Row>,
+    anchor: Option<u64>,
+) -> (Verification, Option<Digest32>) {
+    let mut at_anchor = None;
+    let verification = verify_rows(rows, |head| {
+        if Some(head.seq) == anchor {
+            at_anchor = Some(head.hash);
+        }
+    });
+    (verification, at_anchor)
+}
+
+fn verify_rows(rows: impl IntoIterator<Item = Row>, mut each: impl FnMut(Head)) -> Verification {
     let mut head = Head::EMPTY;
     for row in rows {
         let seq = head.seq + 1;
@@ -182,6 +266,7 @@ pub fn verify(rows: impl IntoIterator<Item = Row>) -> Verification {
             seq,
             hash: expected,
         };
+        each(head);
     }
     Verification {
         sound: head.seq,

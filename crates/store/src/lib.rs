@@ -63,7 +63,11 @@ pub trait EventLog {
     /// The pack a council was registered with.
     fn council_pack(&mut self, council: &str) -> Result<String, StoreError>;
     fn councils(&mut self) -> Result<Vec<String>, StoreError>;
-    /// The end of the council's chain (`Head::EMPTY` for an empty log).
+    /// The councils that have events in the log (a council whose row was
+    /// deleted behind the store's back is among these, not among `councils`).
+    fn event_councils(&mut self) -> Result<Vec<String>, StoreError>;
+    /// The end of the council's chain as stored beside its log, moved in the
+    /// same transaction as each append (`Head::EMPTY` for an empty log).
     fn head(&mut self, council: &str) -> Result<Head, StoreError>;
     /// Appends `events` after `expected`, all or nothing. If the log has moved
     /// past `expected`, nothing is written and `Conflict` is returned, so a
@@ -336,7 +340,65 @@ fn decode(council: &str, rows: Vec<(u64, String)>) -> Result<Vec<Event>, StoreEr
     })
 }
 
-/// Recomputes the council's chain.
+/// Recomputes the council's chain and checks it against the head stored
+/// beside it.
 pub fn verify(log: &mut dyn EventLog, council: &str) -> Result<Verification, StoreError> {
-    Ok(chain::verify(log.rows(council)?))
+    verify_against(log, council, None)
+}
+
+/// `verify`, and checks that the chain holds `anchor`: a head published or
+/// kept outside the database (`warden head`), which the log must reach with
+/// that very hash. A council whose events are stored without its row is
+/// reported broken (`Break::NoCouncil`).
+pub fn verify_against(
+    log: &mut dyn EventLog,
+    council: &str,
+    anchor: Option<Head>,
+) -> Result<Verification, StoreError> {
+    let stored = match log.head(council) {
+        Ok(head) => Some(head),
+        Err(StoreError::NoSuchCouncil(_)) => None,
+        Err(e) => return Err(e),
+    };
+    let rows = match stored {
+        Some(_) => log.rows(council)?,
+        None => Vec::new(),
+    };
+    let (mut v, at_anchor) = chain::verify_to(rows, anchor.map(|a| a.seq));
+    let Some(stored) = stored else {
+        v.broken = Some(Break::NoCouncil);
+        return Ok(v);
+    };
+    if v.broken.is_none() {
+        v.broken = if v.sound < stored.seq {
+            Some(Break::Truncated {
+                head: stored.seq,
+                last: v.sound,
+            })
+        } else if v.sound > stored.seq {
+            Some(Break::PastHead {
+                head: stored.seq,
+                last: v.sound,
+            })
+        } else if v.head != stored.hash {
+            Some(Break::HeadMismatch {
+                seq: stored.seq,
+                stored: stored.hash.to_string(),
+                found: v.head.to_string(),
+            })
+        } else {
+            None
+        };
+    }
+    if v.broken.is_none()
+        && let Some(anchor) = anchor
+        && at_anchor != Some(anchor.hash)
+    {
+        v.broken = Some(Break::Anchor {
+            seq: anchor.seq,
+            expected: anchor.hash.to_string(),
+            found: at_anchor.map(|h| h.to_string()),
+        });
+    }
+    Ok(v)
 }

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/postgres/0001_event_log.sql")),
     (2, include_str!("../migrations/postgres/0002_snapshots.sql")),
     (3, include_str!("../migrations/postgres/0003_accounts.sql")),
+    (4, include_str!("../migrations/postgres/0004_heads.sql")),
 ];
 
 /// A key for `pg_advisory_xact_lock`, so that two processes starting at once
@@ -74,20 +75,23 @@ impl PostgresLog {
     }
 }
 
-fn read_head(db: &mut impl GenericClient, council: &str) -> Result<Head, StoreError> {
-    let last = db.query_opt(
-        "SELECT seq, hash FROM events WHERE council = $1 ORDER BY seq DESC LIMIT 1",
-        &[&council],
-    )?;
-    let Some(row) = last else {
-        return Ok(Head::EMPTY);
+/// The council's head as stored beside its log (`FOR UPDATE`: locked for an
+/// append, which moves it).
+fn read_head(db: &mut impl GenericClient, council: &str, lock: bool) -> Result<Head, StoreError> {
+    let sql = if lock {
+        "SELECT head_seq, head_hash FROM councils WHERE id = $1 FOR UPDATE"
+    } else {
+        "SELECT head_seq, head_hash FROM councils WHERE id = $1"
     };
+    let row = db
+        .query_opt(sql, &[&council])?
+        .ok_or_else(|| StoreError::NoSuchCouncil(council.to_owned()))?;
     let seq = u64::try_from(row.get::<_, i64>(0)).unwrap_or(0);
     let hash: String = row.get(1);
     let hash = Digest32::from_hex(&hash).ok_or_else(|| StoreError::Corrupt {
         council: council.to_owned(),
         seq,
-        message: format!("hash `{hash}` is not 64 hex digits"),
+        message: format!("the stored head hash `{hash}` is not 64 hex digits"),
     })?;
     Ok(Head { seq, hash })
 }
@@ -138,8 +142,14 @@ impl EventLog for PostgresLog {
     }
 
     fn head(&mut self, council: &str) -> Result<Head, StoreError> {
-        require_council(&mut self.client, council, false)?;
-        read_head(&mut self.client, council)
+        read_head(&mut self.client, council, false)
+    }
+
+    fn event_councils(&mut self) -> Result<Vec<String>, StoreError> {
+        let rows = self
+            .client
+            .query("SELECT DISTINCT council FROM events ORDER BY council", &[])?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     fn append(
@@ -149,8 +159,7 @@ impl EventLog for PostgresLog {
         events: &[Event],
     ) -> Result<Head, StoreError> {
         let mut tx = self.client.transaction()?;
-        require_council(&mut tx, council, true)?;
-        require_head(council, expected, read_head(&mut tx, council)?)?;
+        require_head(council, expected, read_head(&mut tx, council, true)?)?;
         // The chain is computed here, then the whole batch goes in one
         // statement: one round trip per append, not one per event.
         let (rows, head) = chain::extend(expected, events);
@@ -175,6 +184,12 @@ impl EventLog for PostgresLog {
             }
             return Err(e.into());
         }
+        // The head moves with the log, in the same transaction.
+        let head_seq = i64::try_from(head.seq).unwrap_or(i64::MAX);
+        tx.execute(
+            "UPDATE councils SET head_seq = $1, head_hash = $2 WHERE id = $3",
+            &[&head_seq, &head.hash.to_string(), &council],
+        )?;
         tx.commit()?;
         Ok(head)
     }

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/sqlite/0001_event_log.sql")),
     (2, include_str!("../migrations/sqlite/0002_snapshots.sql")),
     (3, include_str!("../migrations/sqlite/0003_accounts.sql")),
+    (4, include_str!("../migrations/sqlite/0004_heads.sql")),
 ];
 
 pub struct SqliteLog {
@@ -69,26 +70,23 @@ impl SqliteLog {
     }
 }
 
+/// The council's head as stored beside its log.
 fn read_head(conn: &Connection, council: &str) -> Result<Head, StoreError> {
-    let last: Option<(i64, String)> = conn
+    let (seq, hash): (i64, String) = conn
         .query_row(
-            "SELECT seq, hash FROM events WHERE council = ?1 ORDER BY seq DESC LIMIT 1",
+            "SELECT head_seq, head_hash FROM councils WHERE id = ?1",
             [council],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
-        .optional()?;
-    match last {
-        None => Ok(Head::EMPTY),
-        Some((seq, hash)) => {
-            let seq = u64::try_from(seq).unwrap_or(0);
-            let hash = Digest32::from_hex(&hash).ok_or_else(|| StoreError::Corrupt {
-                council: council.to_owned(),
-                seq,
-                message: format!("hash `{hash}` is not 64 hex digits"),
-            })?;
-            Ok(Head { seq, hash })
-        }
-    }
+        .optional()?
+        .ok_or_else(|| StoreError::NoSuchCouncil(council.to_owned()))?;
+    let seq = u64::try_from(seq).unwrap_or(0);
+    let hash = Digest32::from_hex(&hash).ok_or_else(|| StoreError::Corrupt {
+        council: council.to_owned(),
+        seq,
+        message: format!("the stored head hash `{hash}` is not 64 hex digits"),
+    })?;
+    Ok(Head { seq, hash })
 }
 
 fn require_council(conn: &Connection, council: &str) -> Result<String, StoreError> {
@@ -138,8 +136,17 @@ impl EventLog for SqliteLog {
     }
 
     fn head(&mut self, council: &str) -> Result<Head, StoreError> {
-        require_council(&self.conn, council)?;
         read_head(&self.conn, council)
+    }
+
+    fn event_councils(&mut self) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT council FROM events ORDER BY council")?;
+        let ids = stmt
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<Vec<String>, _>>()?;
+        Ok(ids)
     }
 
     fn append(
@@ -151,7 +158,6 @@ impl EventLog for SqliteLog {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        require_council(&tx, council)?;
         require_head(council, expected, read_head(&tx, council)?)?;
         let (rows, head) = chain::extend(expected, events);
         {
@@ -163,6 +169,15 @@ impl EventLog for SqliteLog {
                 insert.execute(params![council, seq, row.event, row.hash])?;
             }
         }
+        // The head moves with the log, in the same transaction.
+        tx.execute(
+            "UPDATE councils SET head_seq = ?1, head_hash = ?2 WHERE id = ?3",
+            params![
+                i64::try_from(head.seq).unwrap_or(i64::MAX),
+                head.hash.to_string(),
+                council
+            ],
+        )?;
         tx.commit()?;
         Ok(head)
     }

@@ -87,6 +87,18 @@ const CASES: &[(&str, Case)] = &[
         "a snapshot that does not match the log is discarded",
         snapshot_mismatch,
     ),
+    (
+        "events deleted from the end are found against the stored head",
+        deletions_at_the_end,
+    ),
+    (
+        "events without their council row are found",
+        a_council_row_deleted,
+    ),
+    (
+        "a log rewritten whole is found against an anchor kept outside",
+        an_anchor_the_log_no_longer_holds,
+    ),
     ("a forged event at the end is found", |db| {
         tamper(
             db,
@@ -321,7 +333,88 @@ fn snapshot_mismatch(db: &Db) {
         .expect("load")
         .warning
         .expect("warning");
-    assert!(warning.contains("the log has 8 events"), "{warning}");
+    // (The head beside the log still says 10: the snapshot names an event
+    // the log no longer has.)
+    assert!(warning.contains("event 10 is not in the log"), "{warning}");
+}
+
+/// Deletions at the end, which the chain alone cannot see, found against
+/// the head kept beside the log; an anchor kept outside checked too.
+fn deletions_at_the_end(db: &Db) {
+    let mut log = log_with(db, 8);
+    let head = log.head("a").expect("head");
+    assert_eq!(head.seq, 8);
+    let sound = store::verify_against(log.as_mut(), "a", Some(head)).expect("verify");
+    assert_eq!(sound.broken, None, "sound, and holding its own head");
+
+    db.execute("DELETE FROM events WHERE seq = 8");
+    let v = store::verify(log.as_mut(), "a").expect("verify");
+    assert_eq!(v.broken, Some(Break::Truncated { head: 8, last: 7 }));
+
+    db.execute("DELETE FROM events WHERE council = 'a'");
+    let v = store::verify(log.as_mut(), "a").expect("verify");
+    assert_eq!(v.broken, Some(Break::Truncated { head: 8, last: 0 }));
+    assert!(
+        v.broken
+            .expect("broken")
+            .to_string()
+            .contains("every event is missing")
+    );
+}
+
+fn a_council_row_deleted(db: &Db) {
+    let mut log = log_with(db, 3);
+    // Behind the store's back, past the foreign keys.
+    let sql = if db.url().starts_with("sqlite:") {
+        "PRAGMA foreign_keys = OFF; DELETE FROM councils WHERE id = 'a'"
+    } else {
+        "SET session_replication_role = replica; DELETE FROM councils WHERE id = 'a'"
+    };
+    db.execute(sql);
+    assert_eq!(log.councils().expect("councils"), Vec::<String>::new());
+    assert_eq!(
+        log.event_councils().expect("with events"),
+        vec!["a".to_owned()]
+    );
+    let v = store::verify(log.as_mut(), "a").expect("verify");
+    assert_eq!(v.broken, Some(Break::NoCouncil));
+}
+
+fn an_anchor_the_log_no_longer_holds(db: &Db) {
+    let mut log = log_with(db, 5);
+    let anchor = log.head("a").expect("head");
+    // Rewritten wholesale, chain and head, by someone with write access:
+    // consistent in itself, but not with the anchor kept elsewhere.
+    let other = events(1, 6, "x");
+    db.execute("DELETE FROM events WHERE council = 'a'; UPDATE councils SET head_seq = 0, head_hash = '0000000000000000000000000000000000000000000000000000000000000000' WHERE id = 'a'");
+    log.append("a", Head::EMPTY, &other).expect("rewrite");
+    assert_eq!(
+        store::verify(log.as_mut(), "a").expect("verify").broken,
+        None
+    );
+    let v = store::verify_against(log.as_mut(), "a", Some(anchor)).expect("verify");
+    assert!(
+        matches!(
+            &v.broken,
+            Some(Break::Anchor {
+                seq: 5,
+                found: Some(_),
+                ..
+            })
+        ),
+        "{:?}",
+        v.broken
+    );
+    let beyond = Head { seq: 9, ..anchor };
+    let v = store::verify_against(log.as_mut(), "a", Some(beyond)).expect("verify");
+    assert!(matches!(
+        &v.broken,
+        Some(Break::Anchor {
+            seq: 9,
+            found: None,
+            ..
+        })
+    ));
 }
 
 fn tamper(db: &Db, sql: &str, expected: Break) {

@@ -82,15 +82,28 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
-    /// Recompute the hash chain of one council, or of every council.
+    /// Recompute the hash chain of one council, or of every council, and
+    /// check it against the head stored beside it (and an anchor, if given).
     ///
-    /// Exit status: 0 when every chain is sound, 1 at the first broken link.
+    /// Exit status: 0 when every chain is sound, 1 when one is broken,
+    /// shorter or longer than its head, or without its council.
     Verify {
         /// sqlite:PATH or postgres://USER@HOST:PORT/DATABASE
         #[arg(long, default_value = DEFAULT_DB)]
         db: String,
         #[arg(long)]
         council: Option<String>,
+        /// SEQ:HASH, a head printed by `warden head` and kept outside the
+        /// database: the log must still hold event SEQ with that hash.
+        #[arg(long, requires = "council")]
+        expect: Option<String>,
+    },
+    /// Print a council's head, SEQ:HASH, to keep or publish outside the
+    /// database (a committee paper, another system) and check later with
+    /// `verify --expect`.
+    Head {
+        #[command(flatten)]
+        db: DbArgs,
     },
     /// Write every council's log to one archive file (JSONL), whole or not at all.
     Backup {
@@ -225,7 +238,12 @@ fn main() -> ExitCode {
         } => stored::import(&db.db, &db.council, &file, recorded_as_happened),
         Command::Export { db } => stored::export(&db.db, &db.council),
         Command::Snapshot { db } => stored::snapshot(&db.db, &db.council),
-        Command::Verify { db, council } => stored::verify(&db, council.as_deref()),
+        Command::Verify {
+            db,
+            council,
+            expect,
+        } => stored::verify(&db, council.as_deref(), expect.as_deref()),
+        Command::Head { db } => stored::head(&db.db, &db.council),
         Command::Backup { db, out } => backup::backup(&db, &out),
         Command::Restore { db, from } => backup::restore(&db, &from),
         Command::Generate(args) => generate(args),

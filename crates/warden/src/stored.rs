@@ -203,16 +203,33 @@ fn with_id(canonical: &str, seq: u64) -> String {
     }
 }
 
-/// Recomputes each council's chain; Ok(true) when one is broken.
-pub fn verify(db: &str, council: Option<&str>) -> Result<bool, BadInput> {
+/// Recomputes each council's chain (every council with a row or with
+/// events) and checks it against its stored head and `expect`; Ok(true)
+/// when one is broken.
+pub fn verify(db: &str, council: Option<&str>, expect: Option<&str>) -> Result<bool, BadInput> {
+    let anchor = match expect {
+        None => None,
+        Some(text) => Some(parse_anchor(text).ok_or_else(|| {
+            eprintln!(
+                "error: --expect `{text}` is not SEQ:HASH, e.g. 471:0a1b... (64 hex digits), as `warden head` prints"
+            );
+            BadInput
+        })?),
+    };
     let mut log = open(db)?;
     let councils = match council {
         Some(c) => vec![c.to_owned()],
-        None => log.councils().map_err(|e| fail(db, e))?,
+        None => {
+            let mut all = log.councils().map_err(|e| fail(db, e))?;
+            all.extend(log.event_councils().map_err(|e| fail(db, e))?);
+            all.sort();
+            all.dedup();
+            all
+        }
     };
     let mut broken = false;
     for council in councils {
-        let v = store::verify(log.as_mut(), &council).map_err(|e| fail(db, e))?;
+        let v = store::verify_against(log.as_mut(), &council, anchor).map_err(|e| fail(db, e))?;
         match v.broken {
             None => say!(
                 "{council}: {} events, chain sound, head {}",
@@ -222,11 +239,27 @@ pub fn verify(db: &str, council: Option<&str>) -> Result<bool, BadInput> {
             Some(b) => {
                 broken = true;
                 say!(
-                    "{council}: BROKEN at {b} ({} events before it are sound)",
+                    "{council}: BROKEN: {b} ({} events from the first are sound)",
                     v.sound
                 );
             }
         }
     }
     Ok(broken)
+}
+
+fn parse_anchor(text: &str) -> Option<store::Head> {
+    let (seq, hash) = text.trim().split_once(':')?;
+    Some(store::Head {
+        seq: seq.parse().ok()?,
+        hash: store::Digest32::from_hex(hash)?,
+    })
+}
+
+/// Prints the council's head as SEQ:HASH.
+pub fn head(db: &str, council: &str) -> Result<bool, BadInput> {
+    let mut log = open(db)?;
+    let head = log.head(council).map_err(|e| fail(db, e))?;
+    say!("{}:{}", head.seq, head.hash);
+    Ok(false)
 }

@@ -306,11 +306,11 @@ fn verify_exits_one_and_names_the_event_that_was_altered() {
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("mid-devon: BROKEN at event 17 is not what was written"),
+        stdout.contains("mid-devon: BROKEN: event 17 is not what was written"),
         "{stdout}"
     );
     assert!(
-        stdout.contains("(16 events before it are sound)"),
+        stdout.contains("(16 events from the first are sound)"),
         "{stdout}"
     );
 }
@@ -586,4 +586,71 @@ fn a_damaged_archive_is_refused_at_its_line_and_nothing_is_restored() {
             "{name}: nothing restored"
         );
     }
+}
+
+/// Deleting the last event, every event, or the council's row is found by
+/// `verify` (exit 1); `head` prints what to keep outside, and `verify
+/// --expect` checks it.
+#[test]
+fn verify_finds_deletions_at_the_end_and_checks_an_anchor() {
+    let db = db();
+    council_from_example(&db.url, "mid-devon", "mid-devon");
+    let head = ok(&["head", "--db", &db.url, "--council", "mid-devon"]);
+    let head = head.trim().to_owned();
+    let (seq, hash) = head.split_once(':').expect("SEQ:HASH");
+    assert_eq!(hash.len(), 64, "{head}");
+    let out = ok(&[
+        "verify",
+        "--db",
+        &db.url,
+        "--council",
+        "mid-devon",
+        "--expect",
+        &head,
+    ]);
+    assert!(out.contains("chain sound"), "{out}");
+
+    let broken = |sql: &str, words: &str| {
+        let conn = rusqlite::Connection::open(&db.path).expect("open");
+        conn.execute_batch(sql).expect("tamper");
+        drop(conn);
+        let out = warden(&["verify", "--db", &db.url]);
+        assert_eq!(out.status.code(), Some(1), "{sql}");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.contains(words), "{sql}: {stdout}");
+    };
+    broken(
+        &format!("DELETE FROM events WHERE seq = {seq}"),
+        &format!("mid-devon: BROKEN: events {seq} to {seq} are missing"),
+    );
+    broken(
+        "DELETE FROM events",
+        "mid-devon: BROKEN: every event is missing",
+    );
+    let bad = warden(&[
+        "verify",
+        "--db",
+        &db.url,
+        "--council",
+        "mid-devon",
+        "--expect",
+        "12:zz",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not SEQ:HASH"));
+
+    let db = self::db();
+    council_from_example(&db.url, "ll", "leighton-linslade");
+    let conn = rusqlite::Connection::open(&db.path).expect("open");
+    conn.execute_batch("PRAGMA foreign_keys = OFF; DELETE FROM councils WHERE id = 'll'")
+        .expect("tamper");
+    drop(conn);
+    let out = warden(&["verify", "--db", &db.url]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("ll: BROKEN: events are stored for this council, but it has no councils row"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
 }
