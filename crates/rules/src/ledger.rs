@@ -245,6 +245,15 @@ impl<'a> Ledger<'a> {
         })
     }
 
+    /// Events another writer admitted and stored (another node of the
+    /// service, or an import beside it), read back in recording order after
+    /// this ledger's last: taken as admitted, each placed where it happened.
+    pub fn follow(&mut self, events: impl IntoIterator<Item = Event>) {
+        for event in events {
+            self.timeline.admit_unchecked(event);
+        }
+    }
+
     /// Where the ledger stands, to go back to if what was admitted since
     /// cannot be stored.
     pub fn savepoint(&self) -> Savepoint {

@@ -7,11 +7,13 @@
 //! from any database, so a backend only stores rows.
 
 pub mod chain;
+mod pool;
 mod postgres;
 mod sqlite;
 mod startup;
 
 pub use chain::{Break, Digest32, GENESIS, Head, Row, Verification};
+pub use pool::{Conn, Listener, Pool};
 pub use postgres::PostgresLog;
 pub use sqlite::SqliteLog;
 pub use startup::{Loaded, load_estate, write_snapshot};
@@ -39,6 +41,8 @@ pub enum StoreError {
         existing: String,
         requested: String,
     },
+    #[error("the store is not answering: {0}")]
+    Unavailable(String),
     #[error(
         "the log of `{council}` moved on while this append was prepared (expected {expected} events, found {found}): read it again and retry"
     )]
@@ -66,6 +70,9 @@ pub trait EventLog {
     /// The councils that have events in the log (a council whose row was
     /// deleted behind the store's back is among these, not among `councils`).
     fn event_councils(&mut self) -> Result<Vec<String>, StoreError>;
+    /// Every council's stored head sequence number, in one read: how a
+    /// service node sees which logs other nodes have moved on.
+    fn heads(&mut self) -> Result<Vec<(String, u64)>, StoreError>;
     /// The end of the council's chain as stored beside its log, moved in the
     /// same transaction as each append (`Head::EMPTY` for an empty log).
     fn head(&mut self, council: &str) -> Result<Head, StoreError>;

@@ -28,8 +28,37 @@ const MIGRATIONS: &[(i64, &str)] = &[
 const MIGRATION_LOCK: i64 = 0x5741_5244_454e; // "WARDEN"
 
 pub struct PostgresLog {
-    client: Client,
+    client: PgClient,
 }
+
+/// A connection of its own (the CLI), or one lent by the service's pool.
+enum PgClient {
+    Own(Client),
+    Pooled(r2d2::PooledConnection<r2d2_postgres::PostgresConnectionManager<NoTls>>),
+}
+
+impl std::ops::Deref for PgClient {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        match self {
+            PgClient::Own(c) => c,
+            PgClient::Pooled(c) => c,
+        }
+    }
+}
+
+impl std::ops::DerefMut for PgClient {
+    fn deref_mut(&mut self) -> &mut Client {
+        match self {
+            PgClient::Own(c) => c,
+            PgClient::Pooled(c) => c,
+        }
+    }
+}
+
+/// The channel an append notifies, with the council's id as the payload,
+/// so that every node serving the database follows every log.
+pub const CHANNEL: &str = "warden_events";
 
 impl From<postgres::Error> for StoreError {
     fn from(e: postgres::Error) -> Self {
@@ -41,13 +70,25 @@ impl PostgresLog {
     /// Connects to `url` (`postgres://user@host:port/db`) and migrates.
     pub fn open(url: &str) -> Result<Self, StoreError> {
         let client = Client::connect(url, NoTls)?;
-        let mut log = PostgresLog { client };
+        let mut log = PostgresLog {
+            client: PgClient::Own(client),
+        };
         log.migrate()?;
         Ok(log)
     }
 
-    fn migrate(&mut self) -> Result<(), StoreError> {
-        let mut tx = self.client.transaction()?;
+    /// A log on a connection from a pool (already migrated).
+    pub(crate) fn pooled(
+        client: r2d2::PooledConnection<r2d2_postgres::PostgresConnectionManager<NoTls>>,
+    ) -> Self {
+        PostgresLog {
+            client: PgClient::Pooled(client),
+        }
+    }
+
+    /// Runs the migrations on a connection (the pool's first).
+    pub(crate) fn migrate_on(client: &mut Client) -> Result<(), StoreError> {
+        let mut tx = client.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
         tx.batch_execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY)",
@@ -67,6 +108,10 @@ impl PostgresLog {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        Self::migrate_on(&mut self.client)
     }
 
     /// The raw client, for tests that tamper with the table directly.
@@ -131,7 +176,7 @@ impl EventLog for PostgresLog {
     }
 
     fn council_pack(&mut self, council: &str) -> Result<String, StoreError> {
-        require_council(&mut self.client, council, false)
+        require_council(&mut *self.client, council, false)
     }
 
     fn councils(&mut self) -> Result<Vec<String>, StoreError> {
@@ -142,7 +187,7 @@ impl EventLog for PostgresLog {
     }
 
     fn head(&mut self, council: &str) -> Result<Head, StoreError> {
-        read_head(&mut self.client, council, false)
+        read_head(&mut *self.client, council, false)
     }
 
     fn event_councils(&mut self) -> Result<Vec<String>, StoreError> {
@@ -150,6 +195,16 @@ impl EventLog for PostgresLog {
             .client
             .query("SELECT DISTINCT council FROM events ORDER BY council", &[])?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn heads(&mut self) -> Result<Vec<(String, u64)>, StoreError> {
+        let rows = self
+            .client
+            .query("SELECT id, head_seq FROM councils ORDER BY id", &[])?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), u64::try_from(r.get::<_, i64>(1)).unwrap_or(0)))
+            .collect())
     }
 
     fn append(
@@ -184,18 +239,20 @@ impl EventLog for PostgresLog {
             }
             return Err(e.into());
         }
-        // The head moves with the log, in the same transaction.
+        // The head moves with the log, in the same transaction, and every
+        // node listening hears of it when (and only if) it commits.
         let head_seq = i64::try_from(head.seq).unwrap_or(i64::MAX);
         tx.execute(
             "UPDATE councils SET head_seq = $1, head_hash = $2 WHERE id = $3",
             &[&head_seq, &head.hash.to_string(), &council],
         )?;
+        tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &council])?;
         tx.commit()?;
         Ok(head)
     }
 
     fn rows_after(&mut self, council: &str, after: u64) -> Result<Vec<Row>, StoreError> {
-        require_council(&mut self.client, council, false)?;
+        require_council(&mut *self.client, council, false)?;
         let after = i64::try_from(after).unwrap_or(i64::MAX);
         let rows = self.client.query(
             "SELECT seq, event, hash FROM events WHERE council = $1 AND seq > $2 ORDER BY seq",
@@ -216,7 +273,7 @@ impl EventLog for PostgresLog {
         council: &str,
         after: u64,
     ) -> Result<Vec<(u64, String)>, StoreError> {
-        require_council(&mut self.client, council, false)?;
+        require_council(&mut *self.client, council, false)?;
         let after = i64::try_from(after).unwrap_or(i64::MAX);
         let rows = self.client.query(
             "SELECT seq, event FROM events WHERE council = $1 AND seq > $2 ORDER BY seq",
@@ -235,7 +292,7 @@ impl EventLog for PostgresLog {
         each: &mut dyn FnMut(Chunk) -> bool,
     ) -> Result<(), StoreError> {
         use postgres::fallible_iterator::FallibleIterator;
-        require_council(&mut self.client, council, false)?;
+        require_council(&mut *self.client, council, false)?;
         let after = i64::try_from(after).unwrap_or(i64::MAX);
         let params: [&(dyn postgres::types::ToSql + Sync); 2] = [&council, &after];
         // Rows as the server sends them, not all collected first.
@@ -255,7 +312,7 @@ impl EventLog for PostgresLog {
     }
 
     fn save_snapshot(&mut self, council: &str, snapshot: &Snapshot) -> Result<(), StoreError> {
-        require_council(&mut self.client, council, false)?;
+        require_council(&mut *self.client, council, false)?;
         let seq = i64::try_from(snapshot.seq).unwrap_or(i64::MAX);
         self.client.execute(
             "INSERT INTO snapshots (council, seq, hash, state) VALUES ($1, $2, $3, $4) \
@@ -271,7 +328,7 @@ impl EventLog for PostgresLog {
         person: &str,
         account: &str,
     ) -> Result<(), StoreError> {
-        require_council(&mut self.client, council, false)?;
+        require_council(&mut *self.client, council, false)?;
         self.client.execute(
             "INSERT INTO accounts (council, person, account) VALUES ($1, $2, $3) \
              ON CONFLICT (council, person) DO UPDATE SET account = excluded.account",
@@ -281,7 +338,7 @@ impl EventLog for PostgresLog {
     }
 
     fn account(&mut self, council: &str, person: &str) -> Result<Option<String>, StoreError> {
-        require_council(&mut self.client, council, false)?;
+        require_council(&mut *self.client, council, false)?;
         let row = self.client.query_opt(
             "SELECT account FROM accounts WHERE council = $1 AND person = $2",
             &[&council, &person],
@@ -290,7 +347,7 @@ impl EventLog for PostgresLog {
     }
 
     fn load_snapshot(&mut self, council: &str) -> Result<Option<Snapshot>, StoreError> {
-        require_council(&mut self.client, council, false)?;
+        require_council(&mut *self.client, council, false)?;
         let row = self.client.query_opt(
             "SELECT seq, hash, state FROM snapshots WHERE council = $1",
             &[&council],

@@ -139,6 +139,18 @@ impl EventLog for SqliteLog {
         read_head(&self.conn, council)
     }
 
+    fn heads(&mut self) -> Result<Vec<(String, u64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, head_seq FROM councils ORDER BY id")?;
+        let heads = stmt
+            .query_map([], |r| {
+                Ok((r.get(0)?, u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0)))
+            })?
+            .collect::<Result<Vec<(String, u64)>, _>>()?;
+        Ok(heads)
+    }
+
     fn event_councils(&mut self) -> Result<Vec<String>, StoreError> {
         let mut stmt = self
             .conn

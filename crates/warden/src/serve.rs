@@ -89,17 +89,20 @@ pub fn serve(args: ServeArgs) -> Result<bool, BadInput> {
     let format = log_format(args.log_format.as_deref().or(file.log_format.as_deref()))?;
     let secure = args.secure_cookies.or(file.secure_cookies).unwrap_or(true);
     web::init_logging(format);
-    let mut log = store::open(&db).map_err(|e| fail(&db, e))?;
+    let pool = store::Pool::open(&db).map_err(|e| fail(&db, e))?;
     let mut packs = Vec::new();
-    for council in log.councils().map_err(|e| fail(&db, e))? {
-        let name = log.council_pack(&council).map_err(|e| fail(&db, e))?;
-        packs.push((council, load_pack(&name)?));
+    {
+        let mut log = pool.get().map_err(|e| fail(&db, e))?;
+        for council in log.councils().map_err(|e| fail(&db, e))? {
+            let name = log.council_pack(&council).map_err(|e| fail(&db, e))?;
+            packs.push((council, load_pack(&name)?));
+        }
     }
     if packs.is_empty() {
         eprintln!("error: {db} holds no council yet: run `warden init` first");
         return Err(BadInput);
     }
-    let state = web::state(log, packs, &HolidayFile::bundled(), secure).map_err(|e| {
+    let state = web::state(pool, packs, &HolidayFile::bundled(), secure).map_err(|e| {
         eprintln!("error: {e}");
         BadInput
     })?;
@@ -130,12 +133,15 @@ pub fn demo(args: DemoArgs) -> Result<bool, BadInput> {
     let path = dir.path().join("warden.db");
     let db = format!("sqlite:{}", path.display());
     let pack = load_pack("southend")?;
-    let mut log = store::open(&db).map_err(|e| fail(&db, e))?;
-    let demo = web::demo::load(log.as_mut(), &pack, now(), args.seed, args.people)
-        .map_err(|e| fail(&db, e))?;
+    let pool = store::Pool::open(&db).map_err(|e| fail(&db, e))?;
+    let demo = {
+        let mut log = pool.get().map_err(|e| fail(&db, e))?;
+        web::demo::load(&mut *log, &pack, now(), args.seed, args.people)
+            .map_err(|e| fail(&db, e))?
+    };
     let accounts = &demo.accounts;
     let state = web::state(
-        log,
+        pool,
         vec![(web::demo::COUNCIL.to_owned(), pack)],
         &HolidayFile::bundled(),
         false,

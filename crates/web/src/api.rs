@@ -189,13 +189,13 @@ pub async fn guard(
         Ok(None) => return unauthorised("The token is not valid"),
         Err(e) => {
             tracing::error!(error = %e, "account read failed");
-            return problem(
+            return crate::ops::retry_later(problem(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "Try again",
                 "The store could not be read",
                 Vec::new(),
-            );
+            ));
         }
     };
     let Some(token) = account.token(&secret) else {
@@ -712,13 +712,13 @@ async fn record(
         ),
         Err(CommandError::Store(e)) => {
             tracing::error!(error = %e, "store failed");
-            problem(
+            crate::ops::retry_later(problem(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "Try again",
                 "The event could not be stored; nothing was recorded",
                 Vec::new(),
-            )
+            ))
         }
     }
 }

@@ -11,10 +11,17 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use store::{EventLog, Head, StoreError};
 
-/// The store, shared by every council of the service. Calls block, so they
-/// run on tokio's blocking pool (the PostgreSQL client cannot run inside the
-/// async runtime at all).
-pub type SharedStore = Arc<Mutex<Box<dyn EventLog + Send>>>;
+/// The store, shared by every council of the service: a pool of
+/// connections (one, behind a lock, for SQLite). Calls block, so they run on
+/// tokio's blocking pool (the PostgreSQL client cannot run inside the async
+/// runtime at all).
+pub type SharedStore = Arc<store::Pool>;
+
+/// How long a command goes on being admitted again after losing the race
+/// to other nodes' appends before the service gives up (and says so). Each
+/// loss means another node's write went in, so the service as a whole moves
+/// on; only a council written to faster than one node can follow runs out.
+const RACE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
 pub struct Council {
     pub id: String,
@@ -289,56 +296,129 @@ impl Council {
     }
 
     /// Admits `events` as one command done at `now` (each recorded now),
-    /// appends them to the store, and keeps them. Any refusal or store
-    /// failure: nothing is written and nothing changes.
+    /// appends them to the store, and keeps them. If another node appended
+    /// first, the log is read up to its new head and the command admitted
+    /// again against it: refused only if it no longer holds. Any refusal or
+    /// store failure: nothing is written and nothing changes.
     pub fn record(
         &self,
-        store: &SharedStore,
+        store: &store::Pool,
         events: Vec<Event>,
         now: Timestamp,
     ) -> Result<Recorded, CommandError> {
-        let mut state = self.lock();
-        let savepoint = state.ledger.savepoint();
-        let admission = Admission::command(now);
-        let admitted = state.ledger.admit(events, admission).map_err(|reasons| {
-            CommandError::Refused(
-                reasons
-                    .into_iter()
-                    .map(|(_, r)| Reason::from_admission(r))
-                    .collect(),
-            )
-        })?;
-        // What is stored is what was admitted: stamped, its implied id dropped.
-        let stored: Vec<Event> = admitted
-            .seqs
-            .iter()
-            .filter_map(|seq| state.ledger.get(*seq).map(|l| l.event.clone()))
-            .collect();
-        let appended = {
-            let mut log = store.lock().unwrap_or_else(|p| p.into_inner());
-            log.append(&self.id, state.head, &stored)
-        };
-        let head = match appended {
-            Ok(head) => head,
-            Err(e) => {
-                state.ledger.rollback(savepoint);
-                return Err(e.into());
+        let deadline = crate::clock::instant() + RACE_DEADLINE;
+        let mut lost = 0u32;
+        while crate::clock::instant() < deadline {
+            let mut log = store.get()?;
+            let mut state = self.lock();
+            if lost > 0 {
+                self.follow_locked(&mut state, &mut *log)?;
             }
-        };
+            let savepoint = state.ledger.savepoint();
+            let admitted = state
+                .ledger
+                .admit(events.clone(), Admission::command(now))
+                .map_err(|reasons| {
+                    CommandError::Refused(
+                        reasons
+                            .into_iter()
+                            .map(|(_, r)| Reason::from_admission(r))
+                            .collect(),
+                    )
+                })?;
+            // What is stored is what was admitted: stamped, its implied id dropped.
+            let stored: Vec<Event> = admitted
+                .seqs
+                .iter()
+                .filter_map(|seq| state.ledger.get(*seq).map(|l| l.event.clone()))
+                .collect();
+            let head = match log.append(&self.id, state.head, &stored) {
+                Ok(head) => head,
+                Err(StoreError::Conflict { .. }) => {
+                    state.ledger.rollback(savepoint);
+                    drop((state, log));
+                    lost += 1;
+                    back_off(lost);
+                    continue;
+                }
+                Err(e) => {
+                    state.ledger.rollback(savepoint);
+                    return Err(e.into());
+                }
+            };
+            let CouncilState {
+                ledger, history, ..
+            } = &mut *state;
+            for seq in &admitted.seqs {
+                if let Some(logged) = ledger.get(*seq) {
+                    index(history, ledger, logged);
+                }
+            }
+            state.head = head;
+            state.view = None;
+            return Ok(Recorded {
+                seqs: admitted.seqs,
+                change: admitted.change,
+            });
+        }
+        Err(CommandError::Store(StoreError::Unavailable(format!(
+            "the log of `{}` kept moving on: {lost} tries in {} s lost the race to other writers",
+            self.id,
+            RACE_DEADLINE.as_secs()
+        ))))
+    }
+
+    /// Reads what others appended after this council's head and follows it.
+    pub fn catch_up(&self, log: &mut dyn EventLog) -> Result<u64, StoreError> {
+        let mut state = self.lock();
+        self.follow_locked(&mut state, log)
+    }
+
+    /// The events after this council's head, checked to continue its chain
+    /// (a node never follows a log that forks from what it holds), taken
+    /// into the ledger; how many there were.
+    fn follow_locked(
+        &self,
+        state: &mut CouncilState,
+        log: &mut dyn EventLog,
+    ) -> Result<u64, StoreError> {
+        let rows = log.rows_after(&self.id, state.head.seq)?;
+        let mut head = state.head;
+        let mut events = Vec::with_capacity(rows.len());
+        for row in rows {
+            let hash = store::chain::link(&head.hash, &row.event);
+            if row.seq != head.seq + 1 || hash.to_string() != row.hash {
+                return Err(StoreError::Corrupt {
+                    council: self.id.clone(),
+                    seq: row.seq,
+                    message: "it does not continue the chain this service holds".into(),
+                });
+            }
+            let event = domain::parse_event(&row.event).map_err(|e| StoreError::Corrupt {
+                council: self.id.clone(),
+                seq: row.seq,
+                message: e.to_string(),
+            })?;
+            events.push(event);
+            head = store::Head { seq: row.seq, hash };
+        }
+        let followed = head.seq - state.head.seq;
+        if followed == 0 {
+            return Ok(0);
+        }
+        let first = state.ledger.len() + 1;
+        state.ledger.follow(events);
         let CouncilState {
             ledger, history, ..
-        } = &mut *state;
-        for seq in &admitted.seqs {
-            if let Some(logged) = ledger.get(*seq) {
+        } = state;
+        for seq in first..=ledger.len() {
+            if let Some(logged) = ledger.get(seq) {
                 index(history, ledger, logged);
             }
         }
         state.head = head;
         state.view = None;
-        Ok(Recorded {
-            seqs: admitted.seqs,
-            change: admitted.change,
-        })
+        Ok(followed)
     }
 
     pub fn head(&self) -> u64 {
@@ -380,4 +460,14 @@ fn field_of(refusal: &domain::Refusal) -> Option<&'static str> {
         UndeclaredPolicy(..) => Some("policy"),
         PersonHasLeft { .. } => Some("person"),
     }
+}
+
+/// A short random pause after losing a race, longer with each loss (up to
+/// 20 ms), taken without the council's lock, so that two nodes trading
+/// losses fall out of step and the local writers queued behind go on.
+fn back_off(lost: u32) {
+    use rand::Rng;
+    let most = 1 + lost.min(20);
+    let micros = rand::rng().random_range(0..most * 1000);
+    std::thread::sleep(std::time::Duration::from_micros(u64::from(micros)));
 }

@@ -25,8 +25,8 @@ use rules::{Calendar, HolidayFile, PolicyPack};
 use state::{AppState, Shared};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, OnceLock};
-use store::{EventLog, StoreError};
+use std::sync::{Arc, OnceLock};
+use store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -46,19 +46,22 @@ pub enum StartError {
 /// Loads every council of the store (each with its pack, already loaded
 /// by the caller) into a service state.
 pub fn state(
-    mut log: Box<dyn EventLog + Send>,
+    store: store::Pool,
     packs: Vec<(String, PolicyPack)>,
     holidays: &HolidayFile,
     secure_cookies: bool,
 ) -> Result<AppState, StartError> {
     let mut councils = BTreeMap::new();
-    for (id, pack) in packs {
-        let calendar = Calendar::new(pack.time_zone.clone(), pack.division, holidays);
-        let council = Council::load(log.as_mut(), &id, pack, calendar)?;
-        councils.insert(id, Arc::new(council));
+    {
+        let mut log = store.get()?;
+        for (id, pack) in packs {
+            let calendar = Calendar::new(pack.time_zone.clone(), pack.division, holidays);
+            let council = Council::load(&mut *log, &id, pack, calendar)?;
+            councils.insert(id, Arc::new(council));
+        }
     }
-    Ok(Arc::new(Shared {
-        store: Arc::new(Mutex::new(log)),
+    let state = Arc::new(Shared {
+        store: Arc::new(store),
         councils,
         sessions: Default::default(),
         throttle: Default::default(),
@@ -66,7 +69,9 @@ pub fn state(
         secure_cookies,
         metrics: metrics_handle(),
         clock: Default::default(),
-    }))
+    });
+    state::follow(&state);
+    Ok(state)
 }
 
 /// The process's one Prometheus recorder.

@@ -159,6 +159,7 @@ pub fn app(state: AppState) -> (Router, Vec<RouteInfo>) {
     let Routes { router, table, .. } = routes;
     let router = router
         .fallback(pages::not_found)
+        .layer(middleware::from_fn(crate::ops::store_failures))
         .layer(middleware::from_fn(crate::ops::observe))
         .layer(middleware::from_fn(security_headers))
         .with_state(state);
@@ -227,7 +228,16 @@ pub async fn signed_in(state: &AppState, session_id: &str) -> Option<(User, Arc<
         return None;
     };
     let c = state.council(&council)?;
-    let account = state.account(&council, person.as_str()).await.ok()??;
+    let account = match state.account(&council, person.as_str()).await {
+        Ok(account) => account?,
+        Err(e) => {
+            // The store is away: the session may be good, but this request
+            // cannot be answered (a 503 with Retry-After, not a sign-in page).
+            tracing::warn!(error = %e, "could not read an account");
+            crate::ops::store_failed();
+            return None;
+        }
+    };
     let user = user_of(&c, &person)?;
     if account.generation != generation {
         state.sessions.end(session_id);

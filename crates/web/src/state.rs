@@ -7,6 +7,7 @@ use crate::council::{Council, SharedStore};
 use crate::sessions::{Sessions, Throttle};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::Weak;
 use store::StoreError;
 
 pub type AppState = Arc<Shared>;
@@ -35,18 +36,36 @@ impl Shared {
         self.councils.get(id).cloned()
     }
 
-    /// Runs a store call on the blocking pool.
+    /// Runs a store call on the blocking pool, on a connection from the
+    /// store's pool.
     pub async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce(&mut dyn store::EventLog) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || {
-            let mut log = store.lock().unwrap_or_else(|p| p.into_inner());
-            work(log.as_mut())
+            let mut log = store.get()?;
+            work(&mut *log)
         })
         .await
-        .unwrap_or_else(|e| Err(StoreError::Postgres(format!("store task failed: {e}"))))
+        .unwrap_or_else(|e| Err(StoreError::Unavailable(format!("store task failed: {e}"))))
+    }
+
+    /// Brings every council up to its stored head: what other nodes (or a
+    /// command beside this service) appended. `Ok(true)` when every council
+    /// is current.
+    pub fn catch_up(&self) -> Result<bool, StoreError> {
+        let mut log = self.store.get()?;
+        let mut current = true;
+        for (id, seq) in log.heads()? {
+            if let Some(council) = self.councils.get(&id)
+                && council.head() < seq
+            {
+                council.catch_up(&mut *log)?;
+                current &= council.head() >= seq;
+            }
+        }
+        Ok(current)
     }
 
     pub async fn account(
@@ -71,14 +90,19 @@ impl Shared {
         person: &str,
         account: &Account,
     ) -> Result<(), StoreError> {
-        let json =
-            serde_json::to_string(account).map_err(|e| StoreError::Postgres(e.to_string()))?;
+        let json = serde_json::to_string(account).map_err(|e| StoreError::Corrupt {
+            council: council.to_owned(),
+            seq: 0,
+            message: format!("the account of {person} does not serialise: {e}"),
+        })?;
         let (c, p) = (council.to_owned(), person.to_owned());
         self.blocking(move |log| log.save_account(&c, &p, &json))
             .await
     }
 
     /// Records events for a council on the blocking pool, each recorded now.
+    /// A command that loses the race to another node is admitted again
+    /// against the log as it then stands (`Council::record`).
     pub async fn record(
         &self,
         council: &Arc<Council>,
@@ -90,9 +114,44 @@ impl Shared {
         tokio::task::spawn_blocking(move || council.record(&store, events, now))
             .await
             .unwrap_or_else(|e| {
-                Err(crate::council::CommandError::Store(StoreError::Postgres(
-                    format!("command task failed: {e}"),
-                )))
+                Err(crate::council::CommandError::Store(
+                    StoreError::Unavailable(format!("command task failed: {e}")),
+                ))
             })
+    }
+}
+
+/// Keeps every council of the service current with its stored log, on a
+/// thread of its own: woken by an append anywhere (PostgreSQL's
+/// notifications), and in any case every second, so that a notification
+/// missed while the connection was down costs at most a second. Ends when
+/// the service does.
+pub fn follow(state: &AppState) {
+    let service: Weak<Shared> = Arc::downgrade(state);
+    let mut listener = state.store.listener();
+    let spawned = std::thread::Builder::new()
+        .name("warden-follow".into())
+        .spawn(move || {
+            let second = std::time::Duration::from_secs(1);
+            loop {
+                match &mut listener {
+                    Some(listener) => {
+                        if let Err(e) = listener.wait(second) {
+                            tracing::warn!(error = %e, "not hearing other nodes' appends; polling");
+                            std::thread::sleep(second);
+                        }
+                    }
+                    None => std::thread::sleep(second),
+                }
+                let Some(service) = service.upgrade() else {
+                    return;
+                };
+                if let Err(e) = service.catch_up() {
+                    tracing::warn!(error = %e, "could not catch up with the store");
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "could not start following the store");
     }
 }

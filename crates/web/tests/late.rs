@@ -150,8 +150,8 @@ async fn through_the_api(app: &TestApp) {
 fn through_an_import(app: &TestApp) -> (store::Head, Vec<String>) {
     let council = app.council(NORTH);
     let stored = {
-        let mut log = app.state.store.lock().expect("store");
-        store::events(log.as_mut(), NORTH).expect("events")
+        let mut log = app.state.store.get().expect("store");
+        store::events(&mut *log, NORTH).expect("events")
     };
     let mut ledger = rules::Ledger::restore(council.pack, council.calendar, stored);
     let mut lines = Vec::new();
@@ -173,7 +173,7 @@ fn through_an_import(app: &TestApp) -> (store::Head, Vec<String>) {
         .filter_map(|s| ledger.get(*s).map(|l| l.event.clone()))
         .collect();
     let head = {
-        let mut log = app.state.store.lock().expect("store");
+        let mut log = app.state.store.get().expect("store");
         let head = log.head(NORTH).expect("head");
         log.append(NORTH, head, &new).expect("append")
     };
@@ -195,7 +195,7 @@ fn findings_of(app: &TestApp) -> Vec<String> {
 }
 
 fn head_of(app: &TestApp) -> store::Head {
-    let mut log = app.state.store.lock().expect("store");
+    let mut log = app.state.store.get().expect("store");
     log.head(NORTH).expect("head")
 }
 
@@ -272,12 +272,12 @@ async fn fifty_api_clients_with_their_own_clocks_are_all_recorded_and_the_chain_
     }
     assert!(refused.is_empty(), "refused: {refused:?}");
     assert_eq!(app.head(NORTH), before + 50);
-    let mut log = app.state.store.lock().expect("store");
-    let verified = store::verify(log.as_mut(), NORTH).expect("verify");
+    let mut log = app.state.store.get().expect("store");
+    let verified = store::verify(&mut *log, NORTH).expect("verify");
     assert_eq!(verified.broken, None);
     assert_eq!(verified.sound, before + 50);
     // Recorded in the order they arrived; folded in the order they happened.
-    let events = store::events(log.as_mut(), NORTH).expect("events");
+    let events = store::events(&mut *log, NORTH).expect("events");
     let recorded: Vec<Timestamp> = events.iter().map(|e| e.recorded_or_at()).collect();
     assert!(recorded.is_sorted(), "recording times never go back");
 }
@@ -407,8 +407,8 @@ async fn a_correction_voids_the_entry_keeps_it_struck_through_and_records_the_ri
         "{person}"
     );
     let verified = {
-        let mut log = app.state.store.lock().expect("store");
-        store::verify(log.as_mut(), NORTH).expect("verify")
+        let mut log = app.state.store.get().expect("store");
+        store::verify(&mut *log, NORTH).expect("verify")
     };
     assert_eq!(verified.broken, None);
 
@@ -517,33 +517,97 @@ async fn the_api_answers_as_of_and_as_known_and_names_the_evidence() {
     assert_eq!(problem["errors"][0]["field"], "known_at");
 }
 
+/// Appends an event to the stored log as another writer would, without
+/// this service's knowledge.
+fn append_behind(app: &TestApp, event: &str) {
+    let mut log = app.state.store.get().expect("store");
+    let head = log.head(NORTH).expect("head");
+    let event = domain::parse_event(event).expect("event");
+    log.append(NORTH, head, &[event]).expect("append");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_command_that_loses_the_race_is_admitted_again_against_the_log_as_it_stands() {
+    let app = TestApp::start().await;
+    let council = app.council(NORTH);
+    let before = council.head();
+    // Another writer (an import beside the service, another node) moves
+    // the stored log on behind this service's back.
+    append_behind(
+        &app,
+        r#"{"at":"2026-01-06T09:00:00Z","type":"person_left","person":"p-leaver"}"#,
+    );
+    // A command prepared against the old head loses the race, follows the
+    // log, and is admitted again: here it still holds.
+    let res = post(
+        &app,
+        r#"{"type":"password_changed","person":"p-member","at":"2026-01-07T10:00:00Z"}"#,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(
+        council.head(),
+        before + 2,
+        "the other writer's event and this one"
+    );
+    assert!(
+        !council.is_present(&"p-leaver".into()),
+        "the other writer's leaving is followed"
+    );
+
+    // Here it no longer holds: refused for the domain's reason, not a 503.
+    append_behind(
+        &app,
+        r#"{"at":"2026-01-08T09:00:00Z","type":"person_left","person":"p-member"}"#,
+    );
+    let res = post(
+        &app,
+        r#"{"type":"device_issued","device":"LAP-1","person":"p-member","at":"2026-01-09T10:00:00Z"}"#,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: serde_json::Value = res.json().await.expect("json");
+    assert!(problem.to_string().contains("has left"), "{problem}");
+}
+
+async fn post(app: &TestApp, body: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}/api/v1/councils/north/events", app.url))
+        .bearer_auth(token(NORTH, "p-ict"))
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("post")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_command_the_store_cannot_take_leaves_the_service_as_it_was() {
     let app = TestApp::start().await;
     let council = app.council(NORTH);
     let now = web::clock::now();
     let before = (council.head(), council.view(now).findings.len());
-    // Another writer moves the stored log on behind this service's back.
-    {
-        let mut log = app.state.store.lock().expect("store");
-        let head = log.head(NORTH).expect("head");
-        let event = domain::parse_event(
-            r#"{"at":"2026-01-06T09:00:00Z","type":"password_changed","person":"p-ict"}"#,
-        )
-        .expect("event");
-        log.append(NORTH, head, &[event]).expect("append");
-    }
+    // The council's row goes from under the store (past the foreign keys):
+    // the append fails, and not for a race.
+    let path = app.db_path();
+    let conn = rusqlite::Connection::open(path).expect("open");
+    conn.execute_batch(
+        "PRAGMA foreign_keys = OFF; UPDATE councils SET id = 'gone' WHERE id = 'north'",
+    )
+    .expect("tamper");
+    drop(conn);
     // A late record, which the ledger places and then must take back.
-    let res = app
-        .client
-        .post(format!("{}/api/v1/councils/north/events", app.url))
-        .bearer_auth(token(NORTH, "p-ict"))
-        .header("content-type", "application/json")
-        .body(r#"{"type":"person_left","person":"p-leaver","at":"2026-01-05T10:00:00Z"}"#)
-        .send()
-        .await
-        .expect("post");
+    let res = post(
+        &app,
+        r#"{"type":"person_left","person":"p-leaver","at":"2026-01-05T10:00:00Z"}"#,
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        support::header(&res, reqwest::header::RETRY_AFTER),
+        "5",
+        "a client is told when to try again"
+    );
     assert_eq!(
         (council.head(), council.view(now).findings.len()),
         before,

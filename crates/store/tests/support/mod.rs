@@ -93,25 +93,7 @@ impl TestPostgres {
                 "--no-sync",
             ],
         );
-        let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c max_connections=50",
-            pg.port,
-            pg.dir.path().display()
-        );
-        let log = pg.dir.path().join("server.log");
-        pg.run(
-            "pg_ctl",
-            &[
-                "-D",
-                &data.to_string_lossy(),
-                "-l",
-                &log.to_string_lossy(),
-                "-o",
-                &options,
-                "-w",
-                "start",
-            ],
-        );
+        pg.start_again();
         Some(pg)
     }
 
@@ -132,6 +114,41 @@ impl TestPostgres {
             "{program} failed: {}{}",
             String::from_utf8_lossy(&status.stdout),
             String::from_utf8_lossy(&status.stderr)
+        );
+    }
+
+    /// Stops the server (fast: connections are cut), as an operator's
+    /// `pg_ctl stop -m fast` would.
+    pub fn stop(&self) {
+        let data = self.dir.path().join("data");
+        self.run(
+            "pg_ctl",
+            &["-D", &data.to_string_lossy(), "-m", "fast", "-w", "stop"],
+        );
+    }
+
+    /// Starts a stopped server again on the same port; returns once it
+    /// answers.
+    pub fn start_again(&self) {
+        let data = self.dir.path().join("data");
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c max_connections=50",
+            self.port,
+            self.dir.path().display()
+        );
+        let log = self.dir.path().join("server.log");
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &data.to_string_lossy(),
+                "-l",
+                &log.to_string_lossy(),
+                "-o",
+                &options,
+                "-w",
+                "start",
+            ],
         );
     }
 

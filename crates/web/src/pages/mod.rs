@@ -351,6 +351,7 @@ impl Errors {
             }
             CommandError::Store(e) => {
                 tracing::error!(error = %e, "store failed during a command");
+                crate::ops::store_failed();
                 errors.add(
                     fallback,
                     "Warden could not save this just now. Nothing was recorded; try again.",
@@ -727,11 +728,7 @@ pub fn unprocessable(mut res: Response) -> Response {
 
 /// The store could not be reached for an account: say so, change nothing.
 pub fn unavailable(what: &str) -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        format!("{what}; nothing was changed. Try again."),
-    )
-        .into_response()
+    crate::ops::retry_later(format!("{what}; nothing was changed. Try again.").into_response())
 }
 
 /// A refused form: the page again, with the errors, and 422.

@@ -28,6 +28,8 @@ pub const ROLES: [(&str, &str, Option<&str>); 5] = [
 
 pub struct TestApp {
     pub url: String,
+    /// The SQLite file behind the store, for tests that tamper with it.
+    pub db: std::path::PathBuf,
     pub state: AppState,
     pub routes: Vec<web::RouteInfo>,
     pub client: reqwest::Client,
@@ -81,8 +83,10 @@ fn fixture(policy: &str) -> Vec<domain::Event> {
 impl TestApp {
     pub async fn start() -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let db = format!("sqlite:{}", dir.path().join("warden.db").display());
-        let mut log = store::open(&db).expect("open store");
+        let db_path = dir.path().join("warden.db");
+        let db = format!("sqlite:{}", db_path.display());
+        let pool = store::Pool::open(&db).expect("open store");
+        let mut log = pool.get().expect("a connection");
         let mut packs = Vec::new();
         for (council, pack, policy) in [
             (NORTH, "southend", "councillor-ict"),
@@ -115,7 +119,8 @@ impl TestApp {
                     .expect("save account");
             }
         }
-        let state = web::state(log, packs, &HolidayFile::bundled(), false).expect("state");
+        drop(log);
+        let state = web::state(pool, packs, &HolidayFile::bundled(), false).expect("state");
         let (router, routes) = web::app(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -135,11 +140,16 @@ impl TestApp {
             .expect("client");
         TestApp {
             url: format!("http://{addr}"),
+            db: db_path,
             state,
             routes,
             client,
             _dir: dir,
         }
+    }
+
+    pub fn db_path(&self) -> &std::path::Path {
+        &self.db
     }
 
     pub fn council(&self, id: &str) -> Arc<web::council::Council> {
