@@ -16,7 +16,7 @@ pub use chain::{Break, Digest32, GENESIS, Head, Row, Verification};
 pub use pool::{Conn, Listener, Pool};
 pub use postgres::PostgresLog;
 pub use sqlite::SqliteLog;
-pub use startup::{Loaded, load_estate, write_snapshot};
+pub use startup::{Loaded, load_estate, snapshot_warning, write_snapshot};
 
 use domain::{Estate, Event};
 use jiff::Timestamp;
@@ -127,14 +127,49 @@ pub trait EventLog {
         account: &str,
     ) -> Result<(), StoreError>;
     fn account(&mut self, council: &str, person: &str) -> Result<Option<String>, StoreError>;
+    /// Every account of the council, (person, account JSON), by person.
+    fn accounts(&mut self, council: &str) -> Result<Vec<(String, String)>, StoreError>;
 }
 
-/// The estate after event `seq` (whose hash is `hash`), as JSON.
+/// The estate after event `seq` (whose hash is `hash`), as JSON, with the
+/// SHA-256 that binds the state to that event ([`Snapshot::new`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Snapshot {
     pub seq: u64,
     pub hash: String,
     pub state: String,
+    /// Hex SHA-256 of `seq`, `hash` and `state` (see `digest_of`).
+    pub digest: String,
+}
+
+impl Snapshot {
+    /// A snapshot of `state` after event `seq` with chain hash `hash`, its
+    /// digest computed.
+    pub fn new(seq: u64, hash: String, state: String) -> Snapshot {
+        let digest = Snapshot::digest_of(seq, &hash, &state);
+        Snapshot {
+            seq,
+            hash,
+            state,
+            digest,
+        }
+    }
+
+    /// SHA-256 over `"warden-snapshot-v1\n{seq}\n{hash}\n{state}"`, in hex: a
+    /// state edited in place, or moved to another event, no longer matches.
+    pub fn digest_of(seq: u64, hash: &str, state: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let mut sha = Sha256::new();
+        sha.update(format!("warden-snapshot-v1\n{seq}\n{hash}\n").as_bytes());
+        sha.update(state.as_bytes());
+        hex::encode(sha.finalize())
+    }
+
+    /// Whether the digest is the one its contents give.
+    pub fn digest_matches(&self) -> bool {
+        !self.digest.is_empty()
+            && Snapshot::digest_of(self.seq, &self.hash, &self.state) == self.digest
+    }
 }
 
 /// Refuses an append prepared against a head the log has moved past.

@@ -21,6 +21,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/postgres/0002_snapshots.sql")),
     (3, include_str!("../migrations/postgres/0003_accounts.sql")),
     (4, include_str!("../migrations/postgres/0004_heads.sql")),
+    (
+        5,
+        include_str!("../migrations/postgres/0005_snapshot_digest.sql"),
+    ),
 ];
 
 /// A key for `pg_advisory_xact_lock`, so that two processes starting at once
@@ -315,9 +319,16 @@ impl EventLog for PostgresLog {
         require_council(&mut *self.client, council, false)?;
         let seq = i64::try_from(snapshot.seq).unwrap_or(i64::MAX);
         self.client.execute(
-            "INSERT INTO snapshots (council, seq, hash, state) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (council) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, state = excluded.state",
-            &[&council, &seq, &snapshot.hash, &snapshot.state],
+            "INSERT INTO snapshots (council, seq, hash, state, digest) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (council) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
+             state = excluded.state, digest = excluded.digest",
+            &[
+                &council,
+                &seq,
+                &snapshot.hash,
+                &snapshot.state,
+                &snapshot.digest,
+            ],
         )?;
         Ok(())
     }
@@ -346,16 +357,26 @@ impl EventLog for PostgresLog {
         Ok(row.map(|r| r.get(0)))
     }
 
+    fn accounts(&mut self, council: &str) -> Result<Vec<(String, String)>, StoreError> {
+        require_council(&mut *self.client, council, false)?;
+        let rows = self.client.query(
+            "SELECT person, account FROM accounts WHERE council = $1 ORDER BY person",
+            &[&council],
+        )?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
     fn load_snapshot(&mut self, council: &str) -> Result<Option<Snapshot>, StoreError> {
         require_council(&mut *self.client, council, false)?;
         let row = self.client.query_opt(
-            "SELECT seq, hash, state FROM snapshots WHERE council = $1",
+            "SELECT seq, hash, state, digest FROM snapshots WHERE council = $1",
             &[&council],
         )?;
         Ok(row.map(|r| Snapshot {
             seq: u64::try_from(r.get::<_, i64>(0)).unwrap_or(0),
             hash: r.get(1),
             state: r.get(2),
+            digest: r.get(3),
         }))
     }
 }

@@ -18,6 +18,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/sqlite/0002_snapshots.sql")),
     (3, include_str!("../migrations/sqlite/0003_accounts.sql")),
     (4, include_str!("../migrations/sqlite/0004_heads.sql")),
+    (
+        5,
+        include_str!("../migrations/sqlite/0005_snapshot_digest.sql"),
+    ),
 ];
 
 pub struct SqliteLog {
@@ -258,9 +262,16 @@ impl EventLog for SqliteLog {
     fn save_snapshot(&mut self, council: &str, snapshot: &Snapshot) -> Result<(), StoreError> {
         require_council(&self.conn, council)?;
         self.conn.execute(
-            "INSERT INTO snapshots (council, seq, hash, state) VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT (council) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, state = excluded.state",
-            params![council, i64::try_from(snapshot.seq).unwrap_or(i64::MAX), snapshot.hash, snapshot.state],
+            "INSERT INTO snapshots (council, seq, hash, state, digest) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT (council) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
+             state = excluded.state, digest = excluded.digest",
+            params![
+                council,
+                i64::try_from(snapshot.seq).unwrap_or(i64::MAX),
+                snapshot.hash,
+                snapshot.state,
+                snapshot.digest
+            ],
         )?;
         Ok(())
     }
@@ -292,18 +303,28 @@ impl EventLog for SqliteLog {
             .optional()?)
     }
 
+    fn accounts(&mut self, council: &str) -> Result<Vec<(String, String)>, StoreError> {
+        require_council(&self.conn, council)?;
+        let mut statement = self
+            .conn
+            .prepare("SELECT person, account FROM accounts WHERE council = ?1 ORDER BY person")?;
+        let rows = statement.query_map([council], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     fn load_snapshot(&mut self, council: &str) -> Result<Option<Snapshot>, StoreError> {
         require_council(&self.conn, council)?;
         let snapshot = self
             .conn
             .query_row(
-                "SELECT seq, hash, state FROM snapshots WHERE council = ?1",
+                "SELECT seq, hash, state, digest FROM snapshots WHERE council = ?1",
                 [council],
                 |r| {
                     Ok(Snapshot {
                         seq: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
                         hash: r.get(1)?,
                         state: r.get(2)?,
+                        digest: r.get(3)?,
                     })
                 },
             )

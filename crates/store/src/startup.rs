@@ -78,6 +78,21 @@ impl State {
     }
 }
 
+/// Why the council's snapshot would be discarded by the commands that read
+/// it, if it would be (None when there is none, or it is sound).
+pub fn snapshot_warning(
+    log: &mut dyn EventLog,
+    council: &str,
+) -> Result<Option<String>, StoreError> {
+    let Some(snapshot) = log.load_snapshot(council)? else {
+        return Ok(None);
+    };
+    let head = log.head(council)?;
+    Ok(trusted(log, council, &snapshot, head)?
+        .err()
+        .map(|why| format!("snapshot at event {} is not trusted: {why}", snapshot.seq)))
+}
+
 /// The snapshot's estate, or why it cannot be trusted.
 fn trusted(
     log: &mut dyn EventLog,
@@ -85,6 +100,16 @@ fn trusted(
     snapshot: &Snapshot,
     head: Head,
 ) -> Result<Result<State, String>, StoreError> {
+    if snapshot.digest.is_empty() {
+        return Ok(Err(
+            "it has no digest (written before snapshots carried one); `warden snapshot` writes a new one".into(),
+        ));
+    }
+    if !snapshot.digest_matches() {
+        return Ok(Err(
+            "its digest does not match its state, sequence number and hash: it was altered after `warden snapshot` wrote it".into(),
+        ));
+    }
     if snapshot.seq == 0 || snapshot.seq > head.seq {
         return Ok(Err(format!("the log has {} events", head.seq)));
     }
@@ -121,11 +146,7 @@ pub fn write_snapshot(log: &mut dyn EventLog, council: &str) -> Result<Loaded, S
             seq: loaded.head.seq,
             message: format!("the estate does not serialise: {e}"),
         })?;
-        let snapshot = Snapshot {
-            seq: loaded.head.seq,
-            hash: loaded.head.hash.to_string(),
-            state,
-        };
+        let snapshot = Snapshot::new(loaded.head.seq, loaded.head.hash.to_string(), state);
         log.save_snapshot(council, &snapshot)?;
     }
     Ok(loaded)

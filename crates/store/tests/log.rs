@@ -88,6 +88,10 @@ const CASES: &[(&str, Case)] = &[
         snapshot_mismatch,
     ),
     (
+        "a snapshot whose state was edited is discarded, however well it reads",
+        snapshot_edited,
+    ),
+    (
         "events deleted from the end are found against the stored head",
         deletions_at_the_end,
     ),
@@ -336,6 +340,46 @@ fn snapshot_mismatch(db: &Db) {
     // (The head beside the log still says 10: the snapshot names an event
     // the log no longer has.)
     assert!(warning.contains("event 10 is not in the log"), "{warning}");
+}
+
+/// The state edited in place, its sequence number and hash kept: the state
+/// still reads, and names an event the log holds, but its digest no longer
+/// matches, so it is discarded and the log folded instead.
+fn snapshot_edited(db: &Db) {
+    let mut log = log_with(db, 10);
+    store::write_snapshot(log.as_mut(), "a").expect("snapshot");
+    let honest = store::load_estate(log.as_mut(), "a").expect("load");
+    assert_eq!(honest.from_snapshot, Some(10), "a sound snapshot is used");
+    assert_eq!(
+        store::snapshot_warning(log.as_mut(), "a").expect("check"),
+        None
+    );
+    // Everyone renamed: the state still reads, but is not the log's.
+    let stored = log.load_snapshot("a").expect("load").expect("snapshot");
+    db.execute(
+        "UPDATE snapshots SET state = replace(state, '\"name\":\"N\"', '\"name\":\"Someone Else\"')",
+    );
+    let edited = log.load_snapshot("a").expect("load").expect("snapshot");
+    assert_ne!(edited.state, stored.state, "the edit took");
+    assert_eq!((edited.seq, &edited.hash), (stored.seq, &stored.hash));
+    let loaded = store::load_estate(log.as_mut(), "a").expect("load");
+    assert_eq!(loaded.from_snapshot, None);
+    let warning = loaded.warning.expect("a warning");
+    assert!(
+        warning.contains("its digest does not match its state"),
+        "{warning}"
+    );
+    assert_eq!(
+        loaded.estate, honest.estate,
+        "the log's state, not the edited one"
+    );
+    let said = store::snapshot_warning(log.as_mut(), "a")
+        .expect("check")
+        .expect("a warning");
+    assert!(
+        said.contains("snapshot at event 10 is not trusted"),
+        "{said}"
+    );
 }
 
 /// Deletions at the end, which the chain alone cannot see, found against

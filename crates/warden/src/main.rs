@@ -16,6 +16,7 @@ macro_rules! say {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod account;
 mod backup;
 mod generated;
 mod packs;
@@ -132,6 +133,11 @@ enum Command {
     /// Try the web application: a throwaway store with a demo council and
     /// sign-ins for each role, served on loopback.
     Demo(serve::DemoArgs),
+    /// Sign-in accounts: add (with a one-time password and an authenticator
+    /// key, printed once), list, disable; new-key and reseal for the key
+    /// that seals TOTP secrets.
+    #[command(subcommand)]
+    Account(account::AccountCommand),
     /// Print the current six-digit code for an authenticator key.
     Totp {
         /// The base32 key (as `warden demo` prints it).
@@ -139,7 +145,7 @@ enum Command {
     },
 }
 
-const DEFAULT_DB: &str = "sqlite:warden.db";
+pub(crate) const DEFAULT_DB: &str = "sqlite:warden.db";
 
 #[derive(clap::Args)]
 struct DbArgs {
@@ -225,6 +231,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::serve(args),
         Command::Demo(args) => serve::demo(args),
         Command::Totp { key } => serve::totp(&key),
+        Command::Account(command) => account::run(command),
         Command::Packs => {
             list_packs();
             Ok(false)

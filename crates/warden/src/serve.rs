@@ -17,7 +17,8 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "WARDEN_LISTEN")]
     listen: Option<SocketAddr>,
-    /// A TOML file with any of: db, listen, log_format, secure_cookies.
+    /// A TOML file with any of: db, listen, log_format, secure_cookies,
+    /// totp_key.
     #[arg(long, env = "WARDEN_CONFIG")]
     config: Option<PathBuf>,
     /// text or json [default: text].
@@ -27,15 +28,54 @@ pub struct ServeArgs {
     /// loopback) [default: true].
     #[arg(long, env = "WARDEN_SECURE_COOKIES")]
     secure_cookies: Option<bool>,
+    /// The keys TOTP secrets are sealed with at rest: KEY[,OLDKEY...], each
+    /// 64 hex digits (`warden account new-key`); the first seals.
+    #[arg(long, env = "WARDEN_TOTP_KEY", hide_env_values = true)]
+    totp_key: Option<String>,
 }
 
+/// The `--config` file.
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct ConfigFile {
+pub struct Config {
     db: Option<String>,
     listen: Option<SocketAddr>,
     log_format: Option<String>,
     secure_cookies: Option<bool>,
+    totp_key: Option<String>,
+}
+
+impl Config {
+    /// The file's settings (none without a file); an unknown key or a bad
+    /// value is an error naming the file and where.
+    pub fn read(path: Option<&std::path::Path>) -> Result<Config, BadInput> {
+        let Some(path) = path else {
+            return Ok(Config::default());
+        };
+        let text = crate::read(path)?;
+        toml::from_str(&text).map_err(|e| {
+            eprintln!("error: {}: {e}", path.display());
+            BadInput
+        })
+    }
+}
+
+/// The TOTP sealing keys from the flag (or `WARDEN_TOTP_KEY`), else the
+/// file; an error saying how to make one when there are none.
+pub fn totp_keys(flag: Option<&str>, file: &Config) -> Result<web::accounts::TotpKeys, BadInput> {
+    let Some(text) = flag.or(file.totp_key.as_deref()) else {
+        eprintln!(
+            "error: no key to seal TOTP secrets with: give --totp-key, WARDEN_TOTP_KEY or totp_key \
+             in the --config file (`warden account new-key` prints a new one; docs/operations.md)"
+        );
+        return Err(BadInput);
+    };
+    web::accounts::TotpKeys::parse(text).map_err(|errors| {
+        for e in errors {
+            eprintln!("error: {e}");
+        }
+        BadInput
+    })
 }
 
 #[derive(clap::Args)]
@@ -66,16 +106,8 @@ fn log_format(text: Option<&str>) -> Result<web::LogFormat, BadInput> {
 }
 
 pub fn serve(args: ServeArgs) -> Result<bool, BadInput> {
-    let file: ConfigFile = match &args.config {
-        None => ConfigFile::default(),
-        Some(path) => {
-            let text = crate::read(path)?;
-            toml::from_str(&text).map_err(|e| {
-                eprintln!("error: {}: {e}", path.display());
-                BadInput
-            })?
-        }
-    };
+    let file = Config::read(args.config.as_deref())?;
+    let totp_keys = totp_keys(args.totp_key.as_deref(), &file)?;
     let Some(db) = args.db.or(file.db) else {
         eprintln!(
             "error: say which database to serve: --db, WARDEN_DB, or db in the --config file"
@@ -102,7 +134,11 @@ pub fn serve(args: ServeArgs) -> Result<bool, BadInput> {
         eprintln!("error: {db} holds no council yet: run `warden init` first");
         return Err(BadInput);
     }
-    let state = web::state(pool, packs, &HolidayFile::bundled(), secure).map_err(|e| {
+    let settings = web::Settings {
+        secure_cookies: secure,
+        totp_keys,
+    };
+    let state = web::state(pool, packs, &HolidayFile::bundled(), settings).map_err(|e| {
         eprintln!("error: {e}");
         BadInput
     })?;
@@ -134,9 +170,15 @@ pub fn demo(args: DemoArgs) -> Result<bool, BadInput> {
     let db = format!("sqlite:{}", path.display());
     let pack = load_pack("southend")?;
     let pool = store::Pool::open(&db).map_err(|e| fail(&db, e))?;
+    // A key of its own, forgotten with the throwaway store.
+    let keys =
+        web::accounts::TotpKeys::parse(&web::accounts::TotpKeys::new_key()).map_err(|_| {
+            eprintln!("error: could not make a TOTP key");
+            BadInput
+        })?;
     let demo = {
         let mut log = pool.get().map_err(|e| fail(&db, e))?;
-        web::demo::load(&mut *log, &pack, now(), args.seed, args.people)
+        web::demo::load(&mut *log, &pack, now(), args.seed, args.people, &keys)
             .map_err(|e| fail(&db, e))?
     };
     let accounts = &demo.accounts;
@@ -144,7 +186,10 @@ pub fn demo(args: DemoArgs) -> Result<bool, BadInput> {
         pool,
         vec![(web::demo::COUNCIL.to_owned(), pack)],
         &HolidayFile::bundled(),
-        false,
+        web::Settings {
+            secure_cookies: false,
+            totp_keys: keys,
+        },
     )
     .map_err(|e| {
         eprintln!("error: {e}");

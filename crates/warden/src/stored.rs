@@ -7,11 +7,11 @@ use rules::{Admission, Calendar, Ledger, PolicyPack, Reason};
 use std::path::Path;
 use store::{EventLog, StoreError};
 
-fn open(db: &str) -> Result<Box<dyn EventLog>, BadInput> {
+pub(crate) fn open(db: &str) -> Result<Box<dyn EventLog>, BadInput> {
     Ok(store::open(db).map_err(|e| fail(db, e))?)
 }
 
-fn fail(db: &str, e: StoreError) -> BadInput {
+pub(crate) fn fail(db: &str, e: StoreError) -> BadInput {
     eprintln!("error: {db}: {e}");
     BadInput
 }
@@ -230,6 +230,14 @@ pub fn verify(db: &str, council: Option<&str>, expect: Option<&str>) -> Result<b
     let mut broken = false;
     for council in councils {
         let v = store::verify_against(log.as_mut(), &council, anchor).map_err(|e| fail(db, e))?;
+        // The snapshot is a cache of the log, not part of it: a bad one is
+        // said, and discarded wherever it is read, but does not break the chain.
+        if v.broken.is_none()
+            && let Some(warning) =
+                store::snapshot_warning(log.as_mut(), &council).map_err(|e| fail(db, e))?
+        {
+            eprintln!("warning: {council}: {warning}; `warden snapshot` writes a new one");
+        }
         match v.broken {
             None => say!(
                 "{council}: {} events, chain sound, head {}",

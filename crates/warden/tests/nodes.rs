@@ -16,70 +16,18 @@ mod common;
 #[path = "../../store/tests/support/mod.rs"]
 mod support;
 
-use common::{import_text, ok, succeeded};
+use common::{Node, council_with, ok};
 use reqwest::StatusCode;
 use reqwest::blocking::Client;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use web::accounts::{Account, ApiToken, Scope, sha256_hex, token_text};
 
 const COUNCIL: &str = "north";
 
-/// A `warden serve` process, stopped when dropped.
-struct Node {
-    child: Child,
-    url: String,
-}
-
-impl Node {
-    fn start(db: &str) -> Node {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
-            .args([
-                "serve",
-                "--db",
-                db,
-                "--listen",
-                "127.0.0.1:0",
-                "--secure-cookies",
-                "false",
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("warden serve starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("a line");
-        let url = line
-            .trim()
-            .rsplit_once(" at ")
-            .map(|(_, url)| url.trim_end_matches('/').to_owned())
-            .unwrap_or_else(|| panic!("serve said: {line}"));
-        Node { child, url }
-    }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The fixture council, through the CLI, and an API token for its ICT
 /// administrator written beside the log.
 fn council(db: &str) -> String {
-    ok(&[
-        "init",
-        "--db",
-        db,
-        "--council",
-        COUNCIL,
-        "--pack",
-        "southend",
-    ]);
-    succeeded(import_text(
+    council_with(
         db,
         COUNCIL,
         concat!(
@@ -92,7 +40,7 @@ fn council(db: &str) -> String {
             r#"{"at":"2026-01-05T09:03:00Z","recorded":"2026-01-05T09:03:00Z","type":"person_joined","person":"p-member","name":"Cllr Member","kind":"councillor"}"#,
             "\n",
         ),
-    ));
+    );
     let secret = "0123456789abcdef0123456789abcdef";
     let mut account = Account::new("correct-horse-battery").expect("account");
     account.tokens.push(ApiToken {

@@ -257,6 +257,36 @@ fn a_snapshot_that_no_longer_matches_the_log_is_discarded_with_a_warning() {
         stderr.contains("warning: southend: snapshot at event 471 discarded"),
         "{stderr}"
     );
+
+    // A state edited in place, its sequence number and hash kept: verify
+    // says so (the chain itself is sound), and every reader discards it.
+    ok(&["snapshot", "--db", &db.url, "--council", "southend"]);
+    let conn = rusqlite::Connection::open(&db.path).expect("open");
+    let edited = conn
+        .execute(
+            r#"UPDATE snapshots SET state = replace(state, '"left":', '"left_":')"#,
+            [],
+        )
+        .expect("tamper");
+    assert_eq!(edited, 1);
+    drop(conn);
+    let out = warden(&["verify", "--db", &db.url, "--council", "southend"]);
+    assert_eq!(out.status.code(), Some(0), "the log is sound");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .contains("snapshot at event 472 is not trusted: its digest does not match its state"),
+        "{stderr}"
+    );
+    let out = warden(&["snapshot", "--db", &db.url, "--council", "southend"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("its digest does not match"), "{stderr}");
+    let out = warden(&["verify", "--db", &db.url, "--council", "southend"]);
+    assert!(
+        out.stderr.is_empty(),
+        "rewritten: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]

@@ -100,9 +100,21 @@ impl WebRole {
         }
     }
 
+    /// The estate roles that confer a service role (`from_estate`).
+    pub const ESTATE_ROLES: [&'static str; 8] = [
+        "ict_admin",
+        "information_governance",
+        "dpo",
+        "siro",
+        "manager",
+        "head_of_service",
+        "town_clerk",
+        "head_of_democratic_services",
+    ];
+
     /// The service role an estate role confers, if any. Councils' own role
     /// names differ; these are the ones the packs and the generator use.
-    fn from_estate(role: &str) -> Option<WebRole> {
+    pub fn from_estate(role: &str) -> Option<WebRole> {
         match role {
             "ict_admin" => Some(WebRole::IctAdmin),
             "dpo" | "information_governance" => Some(WebRole::InformationGovernance),

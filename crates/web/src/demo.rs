@@ -2,9 +2,7 @@
 //! pack, about 60 councillors and 300 staff, a year of generated events
 //! moved forward to end just before today) and sign-ins for each role.
 
-use crate::accounts::{
-    Account, ApiToken, Scope, new_totp_secret, random_hex, sha256_hex, token_text,
-};
+use crate::accounts::{Account, ApiToken, Scope, TotpKeys, random_hex, sha256_hex, token_text};
 use domain::event::RoleChange;
 use domain::{Estate, Event, EventKind, PersonId, PersonKind, Role};
 use jiff::civil::Date;
@@ -185,6 +183,7 @@ pub fn load(
     now: Timestamp,
     seed: u64,
     people: usize,
+    keys: &TotpKeys,
 ) -> Result<Demo, StoreError> {
     let spec = generate::Spec {
         people,
@@ -253,9 +252,8 @@ pub fn load(
     let mut accounts = Vec::new();
     let mut api_token = None;
     for (role, person) in chosen {
-        let mut account = Account::new(PASSWORD).map_err(StoreError::Postgres)?;
-        let secret = new_totp_secret();
-        account.enrol_totp(secret.clone());
+        let (mut account, secret, _) =
+            Account::enrolled(PASSWORD, keys).map_err(StoreError::Postgres)?;
         if role == "ict_admin" {
             let token_secret = random_hex::<32>();
             account.tokens.push(ApiToken {

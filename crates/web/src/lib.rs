@@ -43,13 +43,21 @@ pub enum StartError {
     Serve(std::io::Error),
 }
 
+/// How the service is set up, beyond its store and packs.
+pub struct Settings {
+    /// Mark cookies `Secure` (off only for plain HTTP on loopback).
+    pub secure_cookies: bool,
+    /// The keys TOTP secrets are sealed with.
+    pub totp_keys: accounts::TotpKeys,
+}
+
 /// Loads every council of the store (each with its pack, already loaded
 /// by the caller) into a service state.
 pub fn state(
     store: store::Pool,
     packs: Vec<(String, PolicyPack)>,
     holidays: &HolidayFile,
-    secure_cookies: bool,
+    settings: Settings,
 ) -> Result<AppState, StartError> {
     let mut councils = BTreeMap::new();
     {
@@ -66,7 +74,8 @@ pub fn state(
         sessions: Default::default(),
         throttle: Default::default(),
         authz: Authorizer::new()?,
-        secure_cookies,
+        secure_cookies: settings.secure_cookies,
+        totp_keys: settings.totp_keys,
         metrics: metrics_handle(),
         clock: Default::default(),
     });

@@ -239,7 +239,7 @@ pub async fn signed_in(state: &AppState, session_id: &str) -> Option<(User, Arc<
         }
     };
     let user = user_of(&c, &person)?;
-    if account.generation != generation {
+    if account.generation != generation || account.is_disabled() {
         state.sessions.end(session_id);
         return None;
     }

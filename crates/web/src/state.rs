@@ -21,6 +21,8 @@ pub struct Shared {
     /// Mark cookies `Secure`. Off only for plain-HTTP use on loopback
     /// (the demo and the tests); see docs/operations.md.
     pub secure_cookies: bool,
+    /// The keys TOTP secrets are sealed with (docs/operations.md).
+    pub totp_keys: crate::accounts::TotpKeys,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// The service's time; tests set it.
     pub clock: crate::clock::Clock,

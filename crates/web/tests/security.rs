@@ -335,7 +335,10 @@ async fn a_totp_code_signs_in_once_only() {
     };
     // The code the first sign-in used (or any earlier one) is spent.
     let account = app.account(NORTH, "p-siro").await;
-    let secret = account.totp_secret.expect("enrolled");
+    let secret = account
+        .totp_secret(&app.state.totp_keys)
+        .expect("opens")
+        .expect("enrolled");
     let now = app.state.now();
     let used = web::accounts::totp_code(&secret, now).expect("code");
     let earlier =
@@ -422,4 +425,94 @@ async fn every_event_of_a_two_event_form_is_checked_against_the_pack_and_none_is
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(app.head(WEST), before + 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn enrolment_shows_a_qr_code_and_keeps_the_key_sealed() {
+    let app = TestApp::start().await;
+    app.state.clock.set(Some(web::clock::now()));
+    // An ICT administrator resets the siro's sign-in: a new password and
+    // no second factor, so the next sign-in enrols.
+    let ict = app.sign_in(NORTH, "p-ict").await;
+    let page = ict
+        .post(&app, "/c/north/people/p-siro/account", &[])
+        .await
+        .text()
+        .await
+        .expect("body");
+    let password = page
+        .split("id=\"one-time-password\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("password shown")
+        .to_owned();
+    let anon = app.anonymous().await;
+    let res = anon.password(&app, NORTH, "p-siro", &password).await;
+    assert!(header(&res, LOCATION).starts_with("/sign-in/setup"));
+    let session = Session {
+        cookie: new_cookie(&res),
+        csrf: String::new(),
+    };
+    let page = session
+        .get(&app, "/sign-in/setup")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(page.contains("<svg"), "a QR code for the app's camera");
+    let key: String = page
+        .split("id=\"totp-secret\">")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .expect("key shown")
+        .split_whitespace()
+        .collect();
+    let session = Session {
+        csrf: support::csrf_in(&page),
+        ..session
+    };
+    let code = web::accounts::totp_code(&key, app.state.now()).expect("code");
+    let res = session
+        .post(&app, "/sign-in/setup", &[("code", &code), ("next", "")])
+        .await;
+    assert_eq!(res.status(), StatusCode::OK, "recovery codes shown");
+    let stored: String = rusqlite::Connection::open(app.db_path())
+        .expect("open")
+        .query_row(
+            "SELECT account FROM accounts WHERE council = 'north' AND person = 'p-siro'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("row");
+    assert!(!stored.contains(&key), "the key is not stored in the clear");
+    let account = app.account(NORTH, "p-siro").await;
+    assert_eq!(
+        account.totp_secret(&app.state.totp_keys).expect("opens"),
+        Some(key)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_disabled_account_signs_in_no_more_and_its_sessions_and_tokens_end() {
+    let app = TestApp::start().await;
+    let member = app.sign_in(WEST, "p-member").await;
+    let mut account = app.account(WEST, "p-member").await;
+    account.disable(app.state.now());
+    app.state
+        .save_account(WEST, "p-member", &account)
+        .await
+        .expect("save");
+    let res = member.get(&app, "/c/west/me").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "the session ended");
+    let anon = app.anonymous().await;
+    let res = anon.password(&app, WEST, "p-member", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let res = app
+        .client
+        .get(format!("{}/api/v1/councils/west/me", app.url))
+        .bearer_auth(token(WEST, "p-member"))
+        .send()
+        .await
+        .expect("api");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }

@@ -2,8 +2,9 @@
 
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -56,6 +57,20 @@ pub fn import_text(url: &str, council: &str, text: &str) -> Output {
     ])
 }
 
+/// Registers `council` with Southend's pack and imports `text` into it.
+pub fn council_with(url: &str, council: &str, text: &str) {
+    ok(&[
+        "init",
+        "--db",
+        url,
+        "--council",
+        council,
+        "--pack",
+        "southend",
+    ]);
+    succeeded(import_text(url, council, text));
+}
+
 /// Registers `council` in the database at `url` with `pack`, and imports
 /// that pack's example log.
 pub fn council_from_example(url: &str, council: &str, pack: &str) {
@@ -68,4 +83,49 @@ pub fn council_from_example(url: &str, council: &str, pack: &str) {
         council,
         &format!("examples/{pack}.jsonl"),
     ]);
+}
+
+/// The key the tests' services seal TOTP secrets with.
+pub const TOTP_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+/// A `warden serve` process on loopback, stopped when dropped.
+pub struct Node {
+    child: Child,
+    pub url: String,
+}
+
+impl Node {
+    pub fn start(db: &str) -> Node {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
+            .args([
+                "serve",
+                "--db",
+                db,
+                "--listen",
+                "127.0.0.1:0",
+                "--secure-cookies",
+                "false",
+            ])
+            .env("WARDEN_TOTP_KEY", TOTP_KEY)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("warden serve starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("a line");
+        let url = line
+            .trim()
+            .rsplit_once(" at ")
+            .map(|(_, url)| url.trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| panic!("serve said: {line}"));
+        Node { child, url }
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -502,8 +502,8 @@ pub async fn set_up_account(
             if let Err(e) = old.set_password(&password) {
                 tracing::error!(error = %e, "could not set a password");
             }
-            old.totp_secret = None;
-            old.recovery_codes.clear();
+            old.clear_totp();
+            old.disabled = None;
             old
         }
         Ok(None) => match crate::accounts::Account::new(&password) {

@@ -3,7 +3,7 @@
 //! has not yet. Failures are throttled per account and per client address.
 
 use super::{Errors, button, error_summary, page, password_input, select, text_input};
-use crate::accounts::{Account, new_totp_secret, otpauth_url};
+use crate::accounts::{Account, new_totp_secret, otpauth_url, qr_svg};
 use crate::authz::{Action, User, WebRole};
 use crate::council::Council;
 use crate::routes::{Routes, constant_time_eq, session_id, signed_in, user_of};
@@ -13,7 +13,7 @@ use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::PersonId;
-use maud::{Markup, html};
+use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -216,7 +216,9 @@ async fn sign_in(
     let found = match state.council(&form.council) {
         Some(council) => match find_person(&council, &form.username) {
             Some(person) => match state.account(&council.id, person.as_str()).await {
-                Ok(Some(account)) if account.password_matches(&form.password) => {
+                Ok(Some(account))
+                    if !account.is_disabled() && account.password_matches(&form.password) =>
+                {
                     user_of(&council, &person).map(|user| (council, user, account))
                 }
                 _ => None,
@@ -245,15 +247,15 @@ async fn sign_in(
     };
     state.throttle.clear(&account_key);
     let next = safe_next(&form.next).map(str::to_owned);
-    let (stage, to) = match (&account.totp_secret, needs_mfa(&council, &user)) {
-        (Some(_), _) => (
+    let (stage, to) = match (account.has_totp(), needs_mfa(&council, &user)) {
+        (true, _) => (
             Stage::Password {
                 council: council.id.clone(),
                 person: user.person.clone(),
             },
             "/sign-in/code".to_owned(),
         ),
-        (None, true) => (
+        (false, true) => (
             Stage::Enrol {
                 council: council.id.clone(),
                 person: user.person.clone(),
@@ -261,7 +263,7 @@ async fn sign_in(
             },
             "/sign-in/setup".to_owned(),
         ),
-        (None, false) => (
+        (false, false) => (
             Stage::SignedIn {
                 council: council.id.clone(),
                 person: user.person.clone(),
@@ -357,7 +359,7 @@ async fn code(
     let Ok(Some(mut account)) = state.account(&council, person.as_str()).await else {
         return Redirect::to("/sign-in").into_response();
     };
-    let ok = account.accept_totp(&form.code, now, person.as_str())
+    let ok = account.accept_totp(&form.code, now, person.as_str(), &state.totp_keys)
         || account.use_recovery_code(&form.code);
     if !ok {
         state.throttle.fail(&key, now);
@@ -416,7 +418,13 @@ fn setup_page(csrf: &str, secret: &str, label: &str, next: &str, errors: &Errors
         html! {
             (error_summary(errors))
             h1 class="govuk-heading-l" { "Set up your authenticator app" }
-            p class="govuk-body" { "Your role needs a second factor. In an authenticator app (for example Microsoft Authenticator or Google Authenticator), add an account with this key:" }
+            p class="govuk-body" { "Your role needs a second factor. In an authenticator app (for example Microsoft Authenticator or Google Authenticator), add Warden:" }
+            @if let Some(svg) = otpauth_url(secret, label).as_deref().and_then(qr_svg) {
+                div class="warden-qr" role="img" aria-label="QR code of the key below, for the app's camera" {
+                    (PreEscaped(svg))
+                }
+                p class="govuk-body" { "Scan this code with the app, or type in this key:" }
+            }
             p class="govuk-body govuk-!-font-weight-bold" id="totp-secret" { (grouped.join(" ")) }
             details class="govuk-details" {
                 summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Set-up address for apps that take one" } }
@@ -475,8 +483,8 @@ async fn setup(
     ) else {
         return Redirect::to("/sign-in").into_response();
     };
-    let codes = account.enrol_totp(secret.clone());
-    if !account.accept_totp(&form.code, now, person.as_str()) {
+    let codes = account.enrol_totp(&secret, &state.totp_keys);
+    if !account.accept_totp(&form.code, now, person.as_str(), &state.totp_keys) {
         let mut errors = Errors::default();
         errors.add(
             "code",

@@ -104,7 +104,7 @@ impl TestApp {
                 // alone (that pack does not require MFA), for tests that need
                 // two sessions of one person.
                 if !(council == WEST && role == "member") {
-                    account.enrol_totp(new_totp_secret());
+                    account.enrol_totp(&new_totp_secret(), &test_keys());
                 }
                 account.tokens.push(ApiToken {
                     id: format!("t-{person}"),
@@ -120,7 +120,11 @@ impl TestApp {
             }
         }
         drop(log);
-        let state = web::state(pool, packs, &HolidayFile::bundled(), false).expect("state");
+        let settings = web::Settings {
+            secure_cookies: false,
+            totp_keys: test_keys(),
+        };
+        let state = web::state(pool, packs, &HolidayFile::bundled(), settings).expect("state");
         let (router, routes) = web::app(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -189,7 +193,8 @@ impl TestApp {
             let secret = self
                 .account(council, person)
                 .await
-                .totp_secret
+                .totp_secret(&self.state.totp_keys)
+                .expect("opens")
                 .expect("enrolled");
             let code = totp_code(&secret, self.state.now()).expect("code");
             let res = session
@@ -333,3 +338,10 @@ impl Session {
             .expect("post")
     }
 }
+
+/// The key the test service seals TOTP secrets with.
+pub fn test_keys() -> web::accounts::TotpKeys {
+    web::accounts::TotpKeys::parse(TEST_KEY).expect("key")
+}
+
+pub const TEST_KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
