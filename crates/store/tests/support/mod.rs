@@ -54,12 +54,21 @@ pub struct TestPostgres {
     dir: tempfile::TempDir,
     port: u16,
     databases: usize,
+    /// What the server runs with: fast and small for tests unless a
+    /// benchmark asks otherwise.
+    settings: String,
 }
 
 impl TestPostgres {
     /// Starts a server, or says why it cannot and returns None (only where
     /// no PostgreSQL binaries are installed; CI installs them).
     pub fn start() -> Option<Self> {
+        Self::start_with("-c fsync=off -c max_connections=50")
+    }
+
+    /// Starts a server with these settings (`-c NAME=VALUE ...`): a
+    /// benchmark's durable one, say.
+    pub fn start_with(settings: &str) -> Option<Self> {
         let Some(bin) = find_bin() else {
             eprintln!("skipped: no PostgreSQL server binaries (initdb, pg_ctl) on this machine");
             return None;
@@ -74,6 +83,7 @@ impl TestPostgres {
             dir,
             port,
             databases: 0,
+            settings: settings.to_owned(),
         };
         if is_root() {
             // initdb and postgres refuse to run as root.
@@ -132,9 +142,10 @@ impl TestPostgres {
     pub fn start_again(&self) {
         let data = self.dir.path().join("data");
         let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c max_connections=50",
+            "-p {} -c listen_addresses=127.0.0.1 -k {} {}",
             self.port,
-            self.dir.path().display()
+            self.dir.path().display(),
+            self.settings
         );
         let log = self.dir.path().join("server.log");
         self.run(
