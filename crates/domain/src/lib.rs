@@ -19,7 +19,9 @@ pub use event::{
     Subjects,
 };
 pub use ids::*;
-pub use log::{EventError, LineError, LogReader, LoggedEvent, parse_event, read_log};
+pub use log::{
+    EventError, LineError, LogReader, LoggedEvent, decode_line, lines_of, parse_event, read_log,
+};
 pub use money::Pence;
 pub use timeline::{
     CLOCK_SKEW, Follower, Logged, Objection, Other, Refused, Savepoint, Seq, Timeline,

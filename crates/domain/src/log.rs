@@ -10,6 +10,10 @@ use jiff::Timestamp;
 /// Why one line of a log is not an event Warden can accept.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EventError {
+    #[error(
+        "not UTF-8 text: the bytes after the first {valid_up_to} are not valid UTF-8 (save the file as UTF-8)"
+    )]
+    NotUtf8 { valid_up_to: usize },
     #[error("not valid JSON: {0}")]
     Json(String),
     #[error("expected a JSON object, one event a line, with `at` and `type`")]
@@ -171,6 +175,28 @@ pub fn read_log(
     LogReader::new(policies).read(text)
 }
 
+/// The lines of a file as read from disk, numbered from 1, each decoded on
+/// its own: a line that is not UTF-8 is an error of that line, not of the
+/// file. A byte-order mark at the start is dropped, and so is the `\r` of a
+/// Windows line ending.
+pub fn lines_of(bytes: &[u8]) -> impl Iterator<Item = (usize, Result<&str, EventError>)> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    bytes
+        .split(|b| *b == b'\n')
+        .enumerate()
+        .filter(|(_, line)| !bytes.is_empty() || !line.is_empty())
+        .map(|(index, line)| (index + 1, decode_line(line)))
+}
+
+/// One line's bytes as text (without a trailing `\r`).
+pub fn decode_line(line: &[u8]) -> Result<&str, EventError> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    std::str::from_utf8(line).map_err(|e| EventError::NotUtf8 {
+        valid_up_to: e.valid_up_to(),
+    })
+}
+
 /// Validates the lines of a log file as the timeline they make.
 pub struct LogReader<'a> {
     timeline: Timeline<'a>,
@@ -188,12 +214,32 @@ impl<'a> LogReader<'a> {
     }
 
     /// Reads `text`, returning its events or every error in it.
-    pub fn read(mut self, text: &str) -> Result<Vec<LoggedEvent>, Vec<LineError>> {
-        let mut errors = Vec::new();
+    pub fn read(self, text: &str) -> Result<Vec<LoggedEvent>, Vec<LineError>> {
         // Spreadsheet tools on Windows start UTF-8 files with a byte-order mark.
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        for (index, raw) in text.lines().enumerate() {
-            let line = index + 1;
+        self.read_lines(text.lines().enumerate().map(|(i, l)| (i + 1, Ok(l))))
+    }
+
+    /// Reads a file's bytes, each line decoded on its own (`lines_of`).
+    pub fn read_bytes(self, bytes: &[u8]) -> Result<Vec<LoggedEvent>, Vec<LineError>> {
+        self.read_lines(lines_of(bytes))
+    }
+
+    /// Reads numbered lines (or the error of a line that could not be
+    /// read as text), returning the events or every error.
+    pub fn read_lines<'t>(
+        mut self,
+        lines: impl Iterator<Item = (usize, Result<&'t str, EventError>)>,
+    ) -> Result<Vec<LoggedEvent>, Vec<LineError>> {
+        let mut errors = Vec::new();
+        for (line, raw) in lines {
+            let raw = match raw {
+                Ok(raw) => raw,
+                Err(error) => {
+                    errors.push(LineError { line, error });
+                    continue;
+                }
+            };
             if raw.trim().is_empty() {
                 continue;
             }

@@ -458,39 +458,7 @@ impl<'p, F: Follower> Timeline<'p, F> {
     /// order, before it happened, or an id that is taken (an implied `#SEQ`
     /// of its own place is dropped).
     fn envelope(&self, event: &mut Event, seq: Seq) -> Vec<Objection> {
-        let mut objections = Vec::new();
-        let recorded = event.recorded_or_at();
-        if let Some(previous) = self.last_recorded
-            && recorded < previous
-        {
-            objections.push(Objection::RecordedBackwards { recorded, previous });
-        }
-        if event.at
-            > recorded
-                .saturating_add(CLOCK_SKEW)
-                .unwrap_or(Timestamp::MAX)
-        {
-            objections.push(Objection::NotYetHappened {
-                at: event.at,
-                recorded,
-            });
-        }
-        match &event.id {
-            Some(EventRef::Seq(given)) if *given == seq => event.id = None,
-            Some(EventRef::Seq(given)) => {
-                objections.push(Objection::WrongPlace { given: *given, seq })
-            }
-            Some(EventRef::Id(id)) => {
-                if let Some(first) = self.ids.get(id) {
-                    objections.push(Objection::DuplicateId {
-                        id: id.clone(),
-                        first: *first,
-                    });
-                }
-            }
-            None => {}
-        }
-        objections
+        envelope(event, seq, self.last_recorded, &self.ids)
     }
 
     /// Takes the event `target` names out of the timeline, if every later
@@ -738,4 +706,48 @@ impl<E> Refused<E> {
             event: Some(Box::new(event)),
         }
     }
+}
+
+/// What is wrong with an event's envelope as the next in recording order
+/// (number `seq`), after one recorded at `last_recorded` and with the own
+/// ids `ids` taken: recorded out of order, before it happened, or an id that
+/// is taken; an implied `#SEQ` of its own place is dropped. The one check of
+/// the envelope, for the timeline and for a log read as a stream.
+pub fn envelope(
+    event: &mut Event,
+    seq: Seq,
+    last_recorded: Option<Timestamp>,
+    ids: &IdMap<EventId, Seq>,
+) -> Vec<Objection> {
+    let mut objections = Vec::new();
+    let recorded = event.recorded_or_at();
+    if let Some(previous) = last_recorded
+        && recorded < previous
+    {
+        objections.push(Objection::RecordedBackwards { recorded, previous });
+    }
+    if event.at
+        > recorded
+            .saturating_add(CLOCK_SKEW)
+            .unwrap_or(Timestamp::MAX)
+    {
+        objections.push(Objection::NotYetHappened {
+            at: event.at,
+            recorded,
+        });
+    }
+    match &event.id {
+        Some(EventRef::Seq(given)) if *given == seq => event.id = None,
+        Some(EventRef::Seq(given)) => objections.push(Objection::WrongPlace { given: *given, seq }),
+        Some(EventRef::Id(id)) => {
+            if let Some(first) = ids.get(id) {
+                objections.push(Objection::DuplicateId {
+                    id: id.clone(),
+                    first: *first,
+                });
+            }
+        }
+        None => {}
+    }
+    objections
 }

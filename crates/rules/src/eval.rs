@@ -612,7 +612,7 @@ impl<'a> Evaluation<'a> {
 
     /// A batch step: the event is checked against, then folded into, the
     /// batch's own lean estate.
-    fn fold(&mut self, estate: &mut Estate, seq: Seq, event: &Event) {
+    pub(crate) fn fold(&mut self, estate: &mut Estate, seq: Seq, event: &Event) {
         self.before(estate, seq, event);
         if self.applies[event.kind.event_type() as usize] {
             estate.apply(event);

@@ -12,6 +12,7 @@ pub mod eval;
 pub mod ledger;
 pub mod pack;
 mod reads;
+pub mod stream;
 
 pub use calendar::{Calendar, Division, HolidayFile};
 pub use detail::Detail;
@@ -22,3 +23,4 @@ pub use eval::{
 };
 pub use ledger::{Admission, Admitted, Ledger, Mode, Reason, Stamp};
 pub use pack::{PackError, PackSource, PolicyPack, SourceFile, load_pack};
+pub use stream::{Step, Stream};

@@ -325,6 +325,42 @@ pub fn replay(
     })
 }
 
+/// Hands the council's events to `each` in order, decoded, as they are
+/// read: rows are read on this thread while another decodes them and runs
+/// `each`, which returns false to stop. Ok(true) when every event was
+/// handed on, Ok(false) when `each` stopped; an event that does not decode
+/// is `Corrupt`, naming it.
+pub fn for_each_event(
+    log: &mut dyn EventLog,
+    council: &str,
+    mut each: impl FnMut(u64, Event) -> bool + Send,
+) -> Result<bool, StoreError> {
+    const IN_FLIGHT: usize = 16;
+    std::thread::scope(|scope| {
+        let (chunks, chunks_rx) = mpsc::sync_channel::<Chunk>(IN_FLIGHT);
+        let consumer = scope.spawn(move || {
+            for chunk in chunks_rx {
+                for (seq, text) in chunk.events() {
+                    if !each(seq, decode_text(council, seq, text)?) {
+                        return Ok(false);
+                    }
+                }
+            }
+            Ok(true)
+        });
+        let read = log.read_events_after(council, 0, &mut |chunk| chunks.send(chunk).is_ok());
+        drop(chunks);
+        let handed = match consumer.join() {
+            Ok(handed) => handed,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        if !matches!(handed, Ok(false)) {
+            read?;
+        }
+        handed
+    })
+}
+
 /// The estate of the council's whole log: its live events in `at` order,
 /// and when the latest happened. What a replay falls back on when records
 /// arrived late or were voided.

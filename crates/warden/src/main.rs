@@ -18,6 +18,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod account;
 mod backup;
+mod check;
 mod generated;
 mod packs;
 mod report;
@@ -26,7 +27,7 @@ mod stored;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use jiff::Timestamp;
-use rules::{Calendar, HolidayFile, PolicyPack};
+use rules::PolicyPack;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -236,7 +237,7 @@ fn main() -> ExitCode {
             list_packs();
             Ok(false)
         }
-        Command::Check(args) => check(&args),
+        Command::Check(args) => check::check(&args),
         Command::Init { db, pack } => stored::init(&db.db, &db.council, &pack),
         Command::Import {
             db,
@@ -290,46 +291,6 @@ fn list_packs() {
 }
 
 /// Runs `check`; Ok(true) when something is overdue or violated.
-fn check(args: &CheckArgs) -> Result<bool, BadInput> {
-    let (pack, events) = match (&args.council, &args.pack, &args.events) {
-        (Some(council), _, _) => stored::load(&args.db, council)?,
-        (None, Some(pack), Some(events)) => {
-            let pack = load_pack(pack)?;
-            let text = read(events)?;
-            let log =
-                domain::read_log(&text, &pack).map_err(|errors| report_lines(events, &errors))?;
-            (pack, log.into_iter().map(|l| l.event).collect())
-        }
-        // clap requires --pack and --events unless --council is given.
-        _ => return Err(BadInput),
-    };
-    let instant = |flag: &str, text: &Option<String>| {
-        match text {
-        Some(text) => text.parse::<Timestamp>().map_err(|_| {
-            eprintln!("error: --{flag} `{text}` is not an RFC 3339 timestamp with an offset, e.g. 2025-04-01T09:00:00+01:00");
-            BadInput
-        }),
-        None => Ok(now()),
-    }
-    };
-    let at = instant("at", &args.at)?;
-    let known_at = instant("known-at", &args.known_at)?;
-    let holidays = match &args.bank_holidays {
-        Some(path) => {
-            let text = read(path)?;
-            HolidayFile::parse(&text).map_err(|e| {
-                eprintln!("error: {}: {e}", path.display());
-                BadInput
-            })?
-        }
-        None => HolidayFile::bundled(),
-    };
-    let calendar = Calendar::new(pack.time_zone.clone(), pack.division, &holidays);
-    let findings = rules::evaluate_as_known(&pack, &calendar, &events, at, Some(known_at));
-    print(&pack, at, &findings, &events, args);
-    Ok(findings.iter().any(|f| f.status.is_failure()))
-}
-
 /// Loads a pack, printing every error in it.
 fn load_pack(name: &str) -> Result<PolicyPack, BadInput> {
     rules::load_pack(name, &packs::Packs).map_err(|errors| {
@@ -351,19 +312,6 @@ fn report_lines(path: &Path, errors: &[domain::LineError]) -> BadInput {
         path.display()
     );
     BadInput
-}
-
-fn print(
-    pack: &PolicyPack,
-    at: Timestamp,
-    findings: &[rules::Finding],
-    log: &[domain::Event],
-    args: &CheckArgs,
-) {
-    match args.format {
-        Format::Json => say!("{}", report::json(pack, at, findings, log)),
-        Format::Table => out(&report::table(pack, at, findings, args.verbose)),
-    }
 }
 
 /// Writes to standard output; a reader that has gone away (a closed pipe)

@@ -1,12 +1,11 @@
 //! Findings for people (an aligned table) and for programs (JSON).
 
-use domain::Event;
+use domain::{Event, EventId, IdMap, Seq};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use rules::{Finding, PolicyPack, Status};
-use serde_json::json;
+use serde::Serialize;
 use std::collections::BTreeMap;
-use std::fmt::Write;
 
 const WIDTH: usize = 80;
 
@@ -23,50 +22,113 @@ fn local(at: Timestamp, tz: &TimeZone) -> String {
         .to_string()
 }
 
-/// Every finding with all its fields (null where they do not apply), and
-/// the events behind it as the log names them: their own id, or `#SEQ`.
-pub fn json(pack: &PolicyPack, at: Timestamp, findings: &[Finding], log: &[Event]) -> String {
+/// The name of an event in a report: its own id, or `#SEQ`.
+pub type Names = IdMap<Seq, EventId>;
+
+/// Each event of the log that has an id of its own, by sequence number.
+pub fn names_of(log: &[Event]) -> Names {
+    log.iter()
+        .enumerate()
+        .filter_map(|(i, e)| Some((i as Seq + 1, e.own_id()?.clone())))
+        .collect()
+}
+
+/// One finding as the JSON report gives it: every field, null where it does
+/// not apply, in this order.
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    rule: &'a str,
+    status: Status,
+    due: Option<String>,
+    cite: &'a str,
+    person: Option<&'a str>,
+    device: Option<&'a str>,
+    policy: Option<&'a str>,
+    incident: Option<&'a str>,
+    resource: Option<&'a str>,
+    settled: Option<String>,
+    recorded: Option<String>,
+    detail: String,
+    events: Vec<String>,
+}
+
+/// The findings, each made into its JSON as it is written, never all at once.
+struct Findings<'a> {
+    findings: &'a [Finding],
+    tz: &'a TimeZone,
+    names: &'a Names,
+}
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (tz, names) = (self.tz, self.names);
+        let name = |seq: Seq| {
+            names
+                .get(&seq)
+                .map_or_else(|| format!("#{seq}"), |id| id.to_string())
+        };
+        serializer.collect_seq(self.findings.iter().map(|f| FindingJson {
+            rule: &f.rule,
+            status: f.status,
+            due: f.due.map(|d| rfc3339(d, tz)),
+            cite: &f.cite,
+            person: f.concerns.person.as_deref(),
+            device: f.concerns.device.as_deref(),
+            policy: f.concerns.policy.as_deref(),
+            incident: f.concerns.incident.as_deref(),
+            resource: f.concerns.resource.as_deref(),
+            settled: f.settled.map(|d| rfc3339(d, tz)),
+            recorded: f.settled.map(|d| rfc3339(f.recorded().unwrap_or(d), tz)),
+            detail: f.sentence(),
+            events: f.events.seqs().map(name).collect(),
+        }))
+    }
+}
+
+#[derive(Serialize)]
+struct Report<'a> {
+    at: String,
+    pack: &'a str,
+    findings: Findings<'a>,
+}
+
+/// Writes every finding with all its fields (null where they do not apply),
+/// and the events behind it as the log names them (`names`, or `#SEQ`), as
+/// one pretty-printed JSON document and a newline, finding by finding.
+pub fn json(
+    out: &mut impl std::io::Write,
+    pack: &PolicyPack,
+    at: Timestamp,
+    findings: &[Finding],
+    names: &Names,
+) -> std::io::Result<()> {
     let tz = &pack.time_zone;
-    let name = |seq: u64| {
-        usize::try_from(seq)
-            .ok()
-            .and_then(|s| log.get(s.wrapping_sub(1)))
-            .and_then(|e| e.own_id())
-            .map_or_else(|| format!("#{seq}"), |id| id.to_string())
+    let report = Report {
+        at: rfc3339(at, tz),
+        pack: &pack.id,
+        findings: Findings {
+            findings,
+            tz,
+            names,
+        },
     };
-    let findings: Vec<_> = findings
-        .iter()
-        .map(|f| {
-            let events: Vec<String> = f.events.seqs().map(name).collect();
-            json!({
-                "rule": f.rule,
-                "status": f.status,
-                "due": f.due.map(|d| rfc3339(d, tz)),
-                "cite": f.cite,
-                "person": f.concerns.person,
-                "device": f.concerns.device,
-                "policy": f.concerns.policy,
-                "incident": f.concerns.incident,
-                "resource": f.concerns.resource,
-                "settled": f.settled.map(|d| rfc3339(d, tz)),
-                "recorded": f.settled.map(|d| rfc3339(f.recorded().unwrap_or(d), tz)),
-                "detail": f.sentence(),
-                "events": events,
-            })
-        })
-        .collect();
-    let doc = json!({ "at": rfc3339(at, tz), "pack": pack.id, "findings": findings });
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
+    serde_json::to_writer_pretty(&mut *out, &report).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
 }
 
 /// Grouped by status (overdue first), then by rule with its clause once,
 /// then one line a finding. Met findings are counted per rule unless
 /// `verbose`, since a healthy council has thousands of them.
-pub fn table(pack: &PolicyPack, at: Timestamp, findings: &[Finding], verbose: bool) -> String {
+pub fn table(
+    out: &mut impl std::io::Write,
+    pack: &PolicyPack,
+    at: Timestamp,
+    findings: &[Finding],
+    verbose: bool,
+) -> std::io::Result<()> {
     let tz = &pack.time_zone;
-    let mut out = String::new();
-    let _ = writeln!(out, "{} (pack {})", pack.council, pack.id);
-    let _ = writeln!(out, "as of {} {}", local(at, tz), pack.time_zone_name);
+    writeln!(out, "{} (pack {})", pack.council, pack.id)?;
+    writeln!(out, "as of {} {}", local(at, tz), pack.time_zone_name)?;
     let counts: Vec<String> = Status::ALL
         .iter()
         .map(|s| {
@@ -77,7 +139,7 @@ pub fn table(pack: &PolicyPack, at: Timestamp, findings: &[Finding], verbose: bo
             )
         })
         .collect();
-    let _ = writeln!(out, "{}", counts.join(" | "));
+    writeln!(out, "{}", counts.join(" | "))?;
     let cites: BTreeMap<&str, &str> = findings.iter().map(|f| (&*f.rule, &*f.cite)).collect();
     for status in Status::ALL {
         let mut by_rule: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
@@ -88,11 +150,11 @@ pub fn table(pack: &PolicyPack, at: Timestamp, findings: &[Finding], verbose: bo
             continue;
         }
         let total: usize = by_rule.values().map(Vec::len).sum();
-        let _ = writeln!(out, "\n{} ({total})", status.name().to_uppercase());
+        writeln!(out, "\n{} ({total})", status.name().to_uppercase())?;
         for (rule, list) in by_rule {
-            let _ = writeln!(out, "  {rule} ({})", list.len());
+            writeln!(out, "  {rule} ({})", list.len())?;
             for line in wrap(cites.get(rule).copied().unwrap_or_default(), WIDTH - 4) {
-                let _ = writeln!(out, "    {line}");
+                writeln!(out, "    {line}")?;
             }
             if status == Status::Met && !verbose {
                 continue;
@@ -103,17 +165,17 @@ pub fn table(pack: &PolicyPack, at: Timestamp, findings: &[Finding], verbose: bo
                     (None, Some(at)) => format!("on  {}", local(at, tz)),
                     (None, None) => String::new(),
                 };
-                let _ = writeln!(out, "    - {when:<20}  {}", concerns(f));
+                writeln!(out, "    - {when:<20}  {}", concerns(f))?;
                 if matches!(status, Status::Violated | Status::Late) || f.recorded_late().is_some()
                 {
                     for line in wrap(&f.sentence(), WIDTH - 8) {
-                        let _ = writeln!(out, "        {line}");
+                        writeln!(out, "        {line}")?;
                     }
                 }
             }
         }
     }
-    out
+    Ok(())
 }
 
 fn concerns(f: &Finding) -> String {

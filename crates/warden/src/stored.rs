@@ -31,15 +31,6 @@ pub fn init(db: &str, council: &str, pack: &str) -> Result<bool, BadInput> {
     Ok(false)
 }
 
-/// The council's pack and its stored events.
-pub fn load(db: &str, council: &str) -> Result<(PolicyPack, Vec<Event>), BadInput> {
-    let mut log = open(db)?;
-    let pack = log.council_pack(council).map_err(|e| fail(db, e))?;
-    let pack = load_pack(&pack)?;
-    let events = store::events(log.as_mut(), council).map_err(|e| fail(db, e))?;
-    Ok((pack, events))
-}
-
 /// Admits the file's events after the stored log, through the ledger, as a
 /// record of what happened (a rule broken at the time becomes a `violated`
 /// finding, and the count is said); lines without `recorded` are recorded

@@ -346,3 +346,116 @@ fn a_reader_that_stops_early_is_not_a_crash() {
         "findings still decide the exit status"
     );
 }
+
+/// Today's reports of the five examples, committed before `check` read
+/// logs as a stream: the streamed reports are the same, byte for byte.
+#[test]
+fn the_streamed_check_prints_what_the_whole_log_printed() {
+    let golden = root().join("crates/warden/tests/golden");
+    for council in COUNCILS {
+        let events = format!("examples/{council}.jsonl");
+        for format in ["table", "json"] {
+            let runs = [
+                (
+                    format!("{council}.{format}"),
+                    vec![YEAR_END, "2026-12-01T00:00:00Z"],
+                    false,
+                ),
+                (
+                    format!("{council}.2025-10-01.{format}"),
+                    vec!["2025-10-01T12:00:00+01:00", "2025-10-01T12:00:00+01:00"],
+                    true,
+                ),
+            ];
+            for (file, instants, verbose) in runs {
+                let mut args = vec![
+                    "check",
+                    "--pack",
+                    council,
+                    "--events",
+                    &events,
+                    "--format",
+                    format,
+                    "--at",
+                    instants[0],
+                    "--known-at",
+                    instants[1],
+                ];
+                if verbose {
+                    args.push("--verbose");
+                }
+                let out = warden(&args);
+                let expected = std::fs::read(golden.join(&file)).expect("golden file");
+                assert!(
+                    out.stdout == expected,
+                    "{file} differs:\n{}",
+                    String::from_utf8_lossy(&out.stdout)
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_bad_line_near_the_end_of_a_large_log_prints_nothing_and_every_bad_line_is_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("large.jsonl");
+    let out = warden(&[
+        "generate",
+        "--councils",
+        "1",
+        "--people",
+        "800",
+        "--years",
+        "2",
+        "--seed",
+        "3",
+        "--pack",
+        "southend",
+        "--out",
+        file.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read(&file).expect("read");
+    let mut lines: Vec<&[u8]> = text
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    let n = lines.len();
+    assert!(n > 10_000, "a large log: {n} lines");
+    // Near the end: a line that is not JSON, and one that is not UTF-8.
+    lines.insert(n - 3, b"{not json");
+    lines.insert(
+        n - 1,
+        b"{\"at\":\"2026-03-30T09:00:00Z\",\"type\":\"person_joined\",\"person\":\"p\xff\"}",
+    );
+    let mut bad = lines.join(&b'\n');
+    bad.push(b'\n');
+    std::fs::write(&file, &bad).expect("write");
+    let out = warden(&[
+        "check",
+        "--pack",
+        "southend",
+        "--events",
+        file.to_str().expect("utf-8"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "nothing on standard output");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("large.jsonl:{}: not valid JSON", n - 2)),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("large.jsonl:{}: not UTF-8 text", n)),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2 bad line(s)"), "{stderr}");
+}
