@@ -11,9 +11,26 @@ macro_rules! id_type {
         ///
         /// Shared text: an id is copied into the estate, clocks and findings
         /// many times over, and each copy is a reference count, not a new string.
-        #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        /// Ids read from a log are interned ([`intern`]), so two mentions of
+        /// one id are usually one allocation, and compare without reading it.
+        #[derive(Clone, Debug, PartialOrd, Ord, Serialize)]
         #[serde(transparent)]
         pub struct $name(pub Arc<str>);
+
+        // By the text, as equality is: the pointer is only a shortcut.
+        impl std::hash::Hash for $name {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.0.hash(state)
+            }
+        }
+
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+            }
+        }
+
+        impl Eq for $name {}
 
         impl $name {
             pub fn as_str(&self) -> &str {
@@ -53,9 +70,36 @@ macro_rules! id_type {
 /// iteration order (and so snapshots) the same from run to run.
 pub type IdMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 
-/// Reads a string straight into shared text: one allocation, whether the
-/// input lends the string or hands over its own.
+/// Reads a string straight into shared text, interned.
 struct SharedText;
+
+/// Distinct ids one thread keeps for interning before it starts afresh: a
+/// bound on memory for a long-running thread, far above any one council's.
+const INTERNED: usize = 1 << 20;
+
+thread_local! {
+    static TEXTS: std::cell::RefCell<std::collections::HashSet<Arc<str>, foldhash::fast::FixedState>> =
+        std::cell::RefCell::default();
+}
+
+/// The shared text for `text`: the one this thread made before for the
+/// same text, if any, so that the ids a log mentions again and again are
+/// one allocation each, and comparing two of them is comparing pointers.
+/// Interning is an optimisation only: equal ids compare equal either way.
+pub fn intern(text: &str) -> Arc<str> {
+    TEXTS.with(|texts| {
+        let mut texts = texts.borrow_mut();
+        if let Some(shared) = texts.get(text) {
+            return shared.clone();
+        }
+        if texts.len() >= INTERNED {
+            texts.clear();
+        }
+        let shared: Arc<str> = Arc::from(text);
+        texts.insert(shared.clone());
+        shared
+    })
+}
 
 impl serde::de::Visitor<'_> for SharedText {
     type Value = Arc<str>;
@@ -65,7 +109,7 @@ impl serde::de::Visitor<'_> for SharedText {
     }
 
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Arc::from(v))
+        Ok(intern(v))
     }
 }
 
@@ -179,5 +223,24 @@ impl<'de> Deserialize<'de> for EventRef {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = d.deserialize_str(SharedText)?;
         text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod interning {
+    use super::*;
+    use std::hash::BuildHasher;
+
+    #[test]
+    fn ids_read_twice_are_one_allocation_and_equal_ids_are_equal_however_made() {
+        let a: PersonId = serde_json::from_str(r#""c001-p00002""#).expect("id");
+        let b: PersonId = serde_json::from_str(r#""c001-p00002""#).expect("id");
+        assert!(Arc::ptr_eq(&a.0, &b.0), "interned");
+        let made = PersonId::from("c001-p00002");
+        assert!(!Arc::ptr_eq(&a.0, &made.0));
+        assert_eq!(a, made, "equal by text");
+        let hasher = foldhash::fast::FixedState::default();
+        assert_eq!(hasher.hash_one(&a), hasher.hash_one(&made));
+        assert_ne!(a, PersonId::from("c001-p00003"));
     }
 }
