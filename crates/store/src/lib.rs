@@ -86,6 +86,18 @@ pub trait EventLog {
         expected: Head,
         events: &[Event],
     ) -> Result<Head, StoreError>;
+    /// Appends under the council's write lock, after whatever other writers
+    /// appended since `known`, in one transaction: `prepare` is handed those
+    /// rows, in order (none if the log is still at `known`), and returns the
+    /// events to append after them, or None to write nothing. No writer can
+    /// append between what `prepare` saw and what it wrote, so a command
+    /// checked inside it never loses a race. The new head, or None.
+    fn append_following(
+        &mut self,
+        council: &str,
+        known: Head,
+        prepare: &mut Prepare<'_>,
+    ) -> Result<Option<Head>, StoreError>;
     /// The stored rows after sequence number `after`, in order.
     fn rows_after(&mut self, council: &str, after: u64) -> Result<Vec<Row>, StoreError>;
     /// Every stored row of the council, in sequence order.
@@ -130,6 +142,10 @@ pub trait EventLog {
     /// Every account of the council, (person, account JSON), by person.
     fn accounts(&mut self, council: &str) -> Result<Vec<(String, String)>, StoreError>;
 }
+
+/// What `append_following` asks of its caller: the rows others appended,
+/// in; the events to append after them (or None), out.
+pub type Prepare<'a> = dyn FnMut(Vec<Row>) -> Result<Option<Vec<Event>>, StoreError> + 'a;
 
 /// The estate after event `seq` (whose hash is `hash`), as JSON, with the
 /// SHA-256 that binds the state to that event ([`Snapshot::new`]).

@@ -1,10 +1,11 @@
 //! The shared-service backend: PostgreSQL, many councils, many writers.
 //!
 //! An append locks its council's row (`SELECT ... FOR UPDATE`), reads the
-//! head, refuses if it is not the one the caller validated against, and
-//! inserts. Two processes appending to one council therefore queue on that
-//! lock, and the second sees the first's head and gets a `Conflict` to retry
-//! on. The primary key on (council, seq) is the backstop: even a writer that
+//! head, and inserts. `append` refuses (`Conflict`) if the head is not the
+//! one the caller validated against; `append_following` instead hands the
+//! caller the rows it missed and lets it decide, under the lock, what to
+//! write after them (the service's commands). Two processes appending to one
+//! council therefore queue on that lock. The primary key on (council, seq) is the backstop: even a writer that
 //! skipped the lock could not fork the chain, since its insert would violate
 //! the key and roll back whole. A commit returns only once PostgreSQL has
 //! flushed its WAL (`synchronous_commit` at its default, on).
@@ -124,6 +125,68 @@ impl PostgresLog {
     }
 }
 
+/// Inserts `events` after `from`, moves the head, and notifies every node
+/// listening (when, and only if, the transaction commits); the new head.
+fn write(
+    tx: &mut postgres::Transaction<'_>,
+    council: &str,
+    from: Head,
+    events: &[Event],
+) -> Result<Head, StoreError> {
+    // The chain is computed here, then the whole batch goes in one
+    // statement: one round trip per append, not one per event.
+    let (rows, head) = chain::extend(from, events);
+    let (mut seqs, mut texts, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
+    for row in rows {
+        seqs.push(i64::try_from(row.seq).unwrap_or(i64::MAX));
+        texts.push(row.event);
+        hashes.push(row.hash);
+    }
+    let result = tx.execute(
+        "INSERT INTO events (council, seq, event, hash) \
+         SELECT $1, s, e, h FROM unnest($2::bigint[], $3::text[], $4::text[]) AS t (s, e, h)",
+        &[&council, &seqs, &texts, &hashes],
+    );
+    if let Err(e) = result {
+        if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+            return Err(StoreError::Conflict {
+                council: council.to_owned(),
+                expected: from.seq,
+                found: head.seq,
+            });
+        }
+        return Err(e.into());
+    }
+    let head_seq = i64::try_from(head.seq).unwrap_or(i64::MAX);
+    tx.execute(
+        "UPDATE councils SET head_seq = $1, head_hash = $2 WHERE id = $3",
+        &[&head_seq, &head.hash.to_string(), &council],
+    )?;
+    tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &council])?;
+    Ok(head)
+}
+
+/// The rows after `after`, in order.
+fn rows_after(
+    db: &mut impl GenericClient,
+    council: &str,
+    after: u64,
+) -> Result<Vec<Row>, StoreError> {
+    let after = i64::try_from(after).unwrap_or(i64::MAX);
+    let rows = db.query(
+        "SELECT seq, event, hash FROM events WHERE council = $1 AND seq > $2 ORDER BY seq",
+        &[&council, &after],
+    )?;
+    Ok(rows
+        .iter()
+        .map(|r| Row {
+            seq: u64::try_from(r.get::<_, i64>(0)).unwrap_or(0),
+            event: r.get(1),
+            hash: r.get(2),
+        })
+        .collect())
+}
+
 /// The council's head as stored beside its log (`FOR UPDATE`: locked for an
 /// append, which moves it).
 fn read_head(db: &mut impl GenericClient, council: &str, lock: bool) -> Result<Head, StoreError> {
@@ -219,57 +282,36 @@ impl EventLog for PostgresLog {
     ) -> Result<Head, StoreError> {
         let mut tx = self.client.transaction()?;
         require_head(council, expected, read_head(&mut tx, council, true)?)?;
-        // The chain is computed here, then the whole batch goes in one
-        // statement: one round trip per append, not one per event.
-        let (rows, head) = chain::extend(expected, events);
-        let (mut seqs, mut texts, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
-        for row in rows {
-            seqs.push(i64::try_from(row.seq).unwrap_or(i64::MAX));
-            texts.push(row.event);
-            hashes.push(row.hash);
-        }
-        let result = tx.execute(
-            "INSERT INTO events (council, seq, event, hash) \
-             SELECT $1, s, e, h FROM unnest($2::bigint[], $3::text[], $4::text[]) AS t (s, e, h)",
-            &[&council, &seqs, &texts, &hashes],
-        );
-        if let Err(e) = result {
-            if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
-                return Err(StoreError::Conflict {
-                    council: council.to_owned(),
-                    expected: expected.seq,
-                    found: head.seq,
-                });
-            }
-            return Err(e.into());
-        }
-        // The head moves with the log, in the same transaction, and every
-        // node listening hears of it when (and only if) it commits.
-        let head_seq = i64::try_from(head.seq).unwrap_or(i64::MAX);
-        tx.execute(
-            "UPDATE councils SET head_seq = $1, head_hash = $2 WHERE id = $3",
-            &[&head_seq, &head.hash.to_string(), &council],
-        )?;
-        tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &council])?;
+        let head = write(&mut tx, council, expected, events)?;
         tx.commit()?;
         Ok(head)
     }
 
+    fn append_following(
+        &mut self,
+        council: &str,
+        known: Head,
+        prepare: &mut crate::Prepare<'_>,
+    ) -> Result<Option<Head>, StoreError> {
+        let mut tx = self.client.transaction()?;
+        // The council's row, locked until commit: other nodes' appends wait.
+        let stored = read_head(&mut tx, council, true)?;
+        let missed = if stored == known {
+            Vec::new()
+        } else {
+            rows_after(&mut tx, council, known.seq)?
+        };
+        let Some(events) = prepare(missed)? else {
+            return Ok(None);
+        };
+        let head = write(&mut tx, council, stored, &events)?;
+        tx.commit()?;
+        Ok(Some(head))
+    }
+
     fn rows_after(&mut self, council: &str, after: u64) -> Result<Vec<Row>, StoreError> {
         require_council(&mut *self.client, council, false)?;
-        let after = i64::try_from(after).unwrap_or(i64::MAX);
-        let rows = self.client.query(
-            "SELECT seq, event, hash FROM events WHERE council = $1 AND seq > $2 ORDER BY seq",
-            &[&council, &after],
-        )?;
-        Ok(rows
-            .iter()
-            .map(|r| Row {
-                seq: u64::try_from(r.get::<_, i64>(0)).unwrap_or(0),
-                event: r.get(1),
-                hash: r.get(2),
-            })
-            .collect())
+        rows_after(&mut *self.client, council, after)
     }
 
     fn events_after(

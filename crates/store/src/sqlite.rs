@@ -93,6 +93,53 @@ fn read_head(conn: &Connection, council: &str) -> Result<Head, StoreError> {
     Ok(Head { seq, hash })
 }
 
+/// Inserts `events` after `from` and moves the head, in the caller's
+/// transaction; the new head.
+fn write(
+    conn: &Connection,
+    council: &str,
+    from: Head,
+    events: &[Event],
+) -> Result<Head, StoreError> {
+    let (rows, head) = chain::extend(from, events);
+    {
+        let mut insert =
+            conn.prepare("INSERT INTO events (council, seq, event, hash) VALUES (?1, ?2, ?3, ?4)")?;
+        for row in rows {
+            let seq = i64::try_from(row.seq).unwrap_or(i64::MAX);
+            insert.execute(params![council, seq, row.event, row.hash])?;
+        }
+    }
+    // The head moves with the log, in the same transaction.
+    conn.execute(
+        "UPDATE councils SET head_seq = ?1, head_hash = ?2 WHERE id = ?3",
+        params![
+            i64::try_from(head.seq).unwrap_or(i64::MAX),
+            head.hash.to_string(),
+            council
+        ],
+    )?;
+    Ok(head)
+}
+
+/// The rows after `after`, in order.
+fn rows_after(conn: &Connection, council: &str, after: u64) -> Result<Vec<Row>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT seq, event, hash FROM events WHERE council = ?1 AND seq > ?2 ORDER BY seq",
+    )?;
+    let after = i64::try_from(after).unwrap_or(i64::MAX);
+    let rows = stmt
+        .query_map(params![council, after], |r| {
+            Ok(Row {
+                seq: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                event: r.get(1)?,
+                hash: r.get(2)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
 fn require_council(conn: &Connection, council: &str) -> Result<String, StoreError> {
     conn.query_row("SELECT pack FROM councils WHERE id = ?1", [council], |r| {
         r.get(0)
@@ -175,45 +222,38 @@ impl EventLog for SqliteLog {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         require_head(council, expected, read_head(&tx, council)?)?;
-        let (rows, head) = chain::extend(expected, events);
-        {
-            let mut insert = tx.prepare(
-                "INSERT INTO events (council, seq, event, hash) VALUES (?1, ?2, ?3, ?4)",
-            )?;
-            for row in rows {
-                let seq = i64::try_from(row.seq).unwrap_or(i64::MAX);
-                insert.execute(params![council, seq, row.event, row.hash])?;
-            }
-        }
-        // The head moves with the log, in the same transaction.
-        tx.execute(
-            "UPDATE councils SET head_seq = ?1, head_hash = ?2 WHERE id = ?3",
-            params![
-                i64::try_from(head.seq).unwrap_or(i64::MAX),
-                head.hash.to_string(),
-                council
-            ],
-        )?;
+        let head = write(&tx, council, expected, events)?;
         tx.commit()?;
         Ok(head)
     }
 
+    fn append_following(
+        &mut self,
+        council: &str,
+        known: Head,
+        prepare: &mut crate::Prepare<'_>,
+    ) -> Result<Option<Head>, StoreError> {
+        // IMMEDIATE takes the database's write lock now, not at the insert.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let stored = read_head(&tx, council)?;
+        let missed = if stored == known {
+            Vec::new()
+        } else {
+            rows_after(&tx, council, known.seq)?
+        };
+        let Some(events) = prepare(missed)? else {
+            return Ok(None);
+        };
+        let head = write(&tx, council, stored, &events)?;
+        tx.commit()?;
+        Ok(Some(head))
+    }
+
     fn rows_after(&mut self, council: &str, after: u64) -> Result<Vec<Row>, StoreError> {
         require_council(&self.conn, council)?;
-        let mut stmt = self.conn.prepare(
-            "SELECT seq, event, hash FROM events WHERE council = ?1 AND seq > ?2 ORDER BY seq",
-        )?;
-        let after = i64::try_from(after).unwrap_or(i64::MAX);
-        let rows = stmt
-            .query_map(params![council, after], |r| {
-                Ok(Row {
-                    seq: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
-                    event: r.get(1)?,
-                    hash: r.get(2)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        rows_after(&self.conn, council, after)
     }
 
     fn events_after(

@@ -41,6 +41,10 @@ type Case = fn(&Db);
 const CASES: &[(&str, Case)] = &[
     ("appended events read back in order and verify", read_back),
     ("an append against a stale head writes nothing", stale_head),
+    (
+        "an append under the lock is handed what others appended, and writes after it",
+        append_following,
+    ),
     ("councils never see each other's events", isolation),
     ("init is idempotent and refuses another pack", init_again),
     (
@@ -162,6 +166,54 @@ fn stale_head(db: &Db) {
     );
     assert_eq!(log.head("a").expect("head").seq, 3);
     assert_eq!(store::events(log.as_mut(), "a").expect("read").len(), 3);
+}
+
+fn append_following(db: &Db) {
+    let mut log = log_with(db, 3);
+    let known = log.head("a").expect("head");
+    // Another writer moves the log on.
+    let mut other = open(db);
+    other
+        .append("a", known, &events(4, 2, "other"))
+        .expect("other append");
+    // Declining writes nothing, but still hands over what was missed.
+    let mut seen = Vec::new();
+    let declined = log
+        .append_following("a", known, &mut |missed| {
+            seen = missed.iter().map(|r| r.seq).collect();
+            Ok(None)
+        })
+        .expect("declined");
+    assert_eq!((declined, seen), (None, vec![4, 5]));
+    assert_eq!(log.head("a").expect("head").seq, 5);
+    // Accepting writes after what was missed, chained to it.
+    let head = log
+        .append_following("a", known, &mut |missed| {
+            assert_eq!(missed.len(), 2);
+            Ok(Some(events(6, 1, "mine")))
+        })
+        .expect("appended")
+        .expect("written");
+    assert_eq!(head.seq, 6);
+    let v = store::verify(log.as_mut(), "a").expect("verify");
+    assert_eq!((v.sound, v.broken), (6, None));
+    // Nothing missed: handed nothing.
+    let head = log
+        .append_following("a", head, &mut |missed| {
+            assert!(missed.is_empty());
+            Ok(Some(events(7, 1, "more")))
+        })
+        .expect("appended")
+        .expect("written");
+    assert_eq!(head.seq, 7);
+    // An error from the caller rolls back: nothing written.
+    let err = log
+        .append_following("a", head, &mut |_| {
+            Err(StoreError::Unavailable("changed its mind".into()))
+        })
+        .expect_err("refused");
+    assert!(matches!(err, StoreError::Unavailable(_)));
+    assert_eq!(log.head("a").expect("head").seq, 7);
 }
 
 fn isolation(db: &Db) {

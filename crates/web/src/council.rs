@@ -17,12 +17,6 @@ use store::{EventLog, Head, StoreError};
 /// runtime at all).
 pub type SharedStore = Arc<store::Pool>;
 
-/// How long a command goes on being admitted again after losing the race
-/// to other nodes' appends before the service gives up (and says so). Each
-/// loss means another node's write went in, so the service as a whole moves
-/// on; only a council written to faster than one node can follow runs out.
-const RACE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
-
 pub struct Council {
     pub id: String,
     pub pack: &'static PolicyPack,
@@ -296,76 +290,76 @@ impl Council {
     }
 
     /// Admits `events` as one command done at `now` (each recorded now),
-    /// appends them to the store, and keeps them. If another node appended
-    /// first, the log is read up to its new head and the command admitted
-    /// again against it: refused only if it no longer holds. Any refusal or
-    /// store failure: nothing is written and nothing changes.
+    /// appends them to the store, and keeps them. The store's write lock
+    /// for the council is held from before the command is checked until
+    /// its events are written: what other nodes appended since this one
+    /// last looked is followed first, inside it, so the command is checked
+    /// against the log as it will stand and never loses a race. Any refusal
+    /// or store failure: nothing is written, and the ledger holds only what
+    /// others had written.
     pub fn record(
         &self,
         store: &store::Pool,
         events: Vec<Event>,
         now: Timestamp,
     ) -> Result<Recorded, CommandError> {
-        let deadline = crate::clock::instant() + RACE_DEADLINE;
-        let mut lost = 0u32;
-        while crate::clock::instant() < deadline {
-            let mut log = store.get()?;
-            let mut state = self.lock();
-            if lost > 0 {
-                self.follow_locked(&mut state, &mut *log)?;
-            }
+        let mut log = store.get()?;
+        let mut state = self.lock();
+        let mut admitted = None;
+        let mut refused = None;
+        let known = state.head;
+        let written = log.append_following(&self.id, known, &mut |missed| {
+            self.follow_rows(&mut state, missed)?;
             let savepoint = state.ledger.savepoint();
-            let admitted = state
-                .ledger
-                .admit(events.clone(), Admission::command(now))
-                .map_err(|reasons| {
-                    CommandError::Refused(
-                        reasons
-                            .into_iter()
-                            .map(|(_, r)| Reason::from_admission(r))
-                            .collect(),
-                    )
-                })?;
-            // What is stored is what was admitted: stamped, its implied id dropped.
-            let stored: Vec<Event> = admitted
-                .seqs
-                .iter()
-                .filter_map(|seq| state.ledger.get(*seq).map(|l| l.event.clone()))
-                .collect();
-            let head = match log.append(&self.id, state.head, &stored) {
-                Ok(head) => head,
-                Err(StoreError::Conflict { .. }) => {
-                    state.ledger.rollback(savepoint);
-                    drop((state, log));
-                    lost += 1;
-                    back_off(lost);
-                    continue;
+            match state.ledger.admit(events.clone(), Admission::command(now)) {
+                Ok(done) => {
+                    // What is stored is what was admitted: stamped, its
+                    // implied id dropped.
+                    let stored = done
+                        .seqs
+                        .iter()
+                        .filter_map(|seq| state.ledger.get(*seq).map(|l| l.event.clone()))
+                        .collect();
+                    admitted = Some((done, savepoint));
+                    Ok(Some(stored))
                 }
-                Err(e) => {
-                    state.ledger.rollback(savepoint);
-                    return Err(e.into());
-                }
-            };
-            let CouncilState {
-                ledger, history, ..
-            } = &mut *state;
-            for seq in &admitted.seqs {
-                if let Some(logged) = ledger.get(*seq) {
-                    index(history, ledger, logged);
+                Err(reasons) => {
+                    refused = Some(reasons);
+                    Ok(None)
                 }
             }
-            state.head = head;
-            state.view = None;
-            return Ok(Recorded {
-                seqs: admitted.seqs,
-                change: admitted.change,
-            });
+        });
+        match (written, admitted) {
+            (Ok(Some(head)), Some((done, _))) => {
+                let CouncilState {
+                    ledger, history, ..
+                } = &mut *state;
+                for seq in &done.seqs {
+                    if let Some(logged) = ledger.get(*seq) {
+                        index(history, ledger, logged);
+                    }
+                }
+                state.head = head;
+                state.view = None;
+                Ok(Recorded {
+                    seqs: done.seqs,
+                    change: done.change,
+                })
+            }
+            (Ok(_), _) => Err(CommandError::Refused(
+                refused
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|(_, r)| Reason::from_admission(r))
+                    .collect(),
+            )),
+            (Err(e), admitted) => {
+                if let Some((_, savepoint)) = admitted {
+                    state.ledger.rollback(savepoint);
+                }
+                Err(e.into())
+            }
         }
-        Err(CommandError::Store(StoreError::Unavailable(format!(
-            "the log of `{}` kept moving on: {lost} tries in {} s lost the race to other writers",
-            self.id,
-            RACE_DEADLINE.as_secs()
-        ))))
     }
 
     /// Reads what others appended after this council's head and follows it.
@@ -383,6 +377,16 @@ impl Council {
         log: &mut dyn EventLog,
     ) -> Result<u64, StoreError> {
         let rows = log.rows_after(&self.id, state.head.seq)?;
+        self.follow_rows(state, rows)
+    }
+
+    /// Rows others appended after this council's head, checked to continue
+    /// its chain and taken into the ledger; how many there were.
+    fn follow_rows(
+        &self,
+        state: &mut CouncilState,
+        rows: Vec<store::chain::Row>,
+    ) -> Result<u64, StoreError> {
         let mut head = state.head;
         let mut events = Vec::with_capacity(rows.len());
         for row in rows {
@@ -460,14 +464,4 @@ fn field_of(refusal: &domain::Refusal) -> Option<&'static str> {
         UndeclaredPolicy(..) => Some("policy"),
         PersonHasLeft { .. } => Some("person"),
     }
-}
-
-/// A short random pause after losing a race, longer with each loss (up to
-/// 20 ms), taken without the council's lock, so that two nodes trading
-/// losses fall out of step and the local writers queued behind go on.
-fn back_off(lost: u32) {
-    use rand::Rng;
-    let most = 1 + lost.min(20);
-    let micros = rand::rng().random_range(0..most * 1000);
-    std::thread::sleep(std::time::Duration::from_micros(u64::from(micros)));
 }

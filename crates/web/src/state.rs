@@ -103,8 +103,9 @@ impl Shared {
     }
 
     /// Records events for a council on the blocking pool, each recorded now.
-    /// A command that loses the race to another node is admitted again
-    /// against the log as it then stands (`Council::record`).
+    /// What other nodes appended is followed first, under the store's
+    /// lock, so the command is checked against the log as it will stand
+    /// (`Council::record`).
     pub async fn record(
         &self,
         council: &Arc<Council>,
