@@ -30,7 +30,7 @@ pub fn now() -> Timestamp {
     Timestamp::now()
 }
 
-/// Monotonic time, for request latency and the store's retry deadlines only.
+/// Monotonic time, for request latency only.
 #[allow(clippy::disallowed_methods)]
 pub fn instant() -> std::time::Instant {
     std::time::Instant::now()
