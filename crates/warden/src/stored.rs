@@ -1,7 +1,7 @@
 //! The commands that work on a stored log: `init`, `import`, `export`,
 //! `verify`, and `check --council`.
 
-use crate::{BadInput, load_pack, read, report_lines};
+use crate::{BadInput, load_pack, report_lines};
 use domain::{Event, Seq};
 use rules::{Admission, Calendar, Ledger, PolicyPack, Reason};
 use std::path::Path;
@@ -42,10 +42,13 @@ pub fn import(db: &str, council: &str, file: &Path, as_happened: bool) -> Result
     let pack = load_pack(&pack)?;
     let head = log.head(council).map_err(|e| fail(db, e))?;
     let stored = store::events(log.as_mut(), council).map_err(|e| fail(db, e))?;
-    let text = read(file)?;
+    let bytes = std::fs::read(file).map_err(|e| {
+        eprintln!("error: cannot read {}: {e}", file.display());
+        BadInput
+    })?;
     let calendar = calendar(&pack);
     let mut ledger = Ledger::restore(&pack, &calendar, stored);
-    let (lines, events, mut errors) = parse_lines(&text);
+    let (lines, events, mut errors) = parse_lines(&bytes);
     let now = crate::now();
     let admission = if as_happened {
         Admission::as_it_happened(now)
@@ -94,22 +97,24 @@ pub fn import(db: &str, council: &str, file: &Path, as_happened: bool) -> Result
 }
 
 /// The events of a file, each with its line, and every line that is not one.
-fn parse_lines(text: &str) -> (Vec<usize>, Vec<Event>, Vec<domain::LineError>) {
+/// Each line decoded on its own, so a line that is not UTF-8 is named.
+fn parse_lines(bytes: &[u8]) -> (Vec<usize>, Vec<Event>, Vec<domain::LineError>) {
     let (mut lines, mut events, mut errors) = (Vec::new(), Vec::new(), Vec::new());
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    for (index, raw) in text.lines().enumerate() {
-        if raw.trim().is_empty() {
-            continue;
-        }
-        match domain::parse_event(raw) {
-            Ok(event) => {
-                lines.push(index + 1);
+    for (line, raw) in domain::lines_of(bytes) {
+        let parsed = raw.and_then(|raw| {
+            if raw.trim().is_empty() {
+                Ok(None)
+            } else {
+                domain::parse_event(raw).map(Some)
+            }
+        });
+        match parsed {
+            Ok(None) => {}
+            Ok(Some(event)) => {
+                lines.push(line);
                 events.push(event);
             }
-            Err(error) => errors.push(domain::LineError {
-                line: index + 1,
-                error,
-            }),
+            Err(error) => errors.push(domain::LineError { line, error }),
         }
     }
     (lines, events, errors)

@@ -194,6 +194,37 @@ fn an_import_with_any_bad_line_appends_nothing_and_lists_every_one() {
 }
 
 #[test]
+fn an_import_names_a_line_that_is_not_utf8_and_appends_nothing() {
+    let db = db();
+    council_from_example(&db.url, "southend", "southend");
+    let before = ok(&["verify", "--db", &db.url]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("latin1.jsonl");
+    let mut bytes = br#"{"at":"2026-04-01T09:00:00+01:00","type":"person_joined","person":"new1","name":"N","kind":"employee"}"#.to_vec();
+    bytes.extend_from_slice(b"\n{\"at\":\"2026-04-01T09:05:00+01:00\",\"type\":\"person_joined\",\"person\":\"new2\",\"name\":\"Ren\xe9e\",\"kind\":\"employee\"}\n");
+    std::fs::write(&file, &bytes).expect("write");
+    let out = warden(&[
+        "import",
+        "--db",
+        &db.url,
+        "--council",
+        "southend",
+        file.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("latin1.jsonl:2: not UTF-8 text"),
+        "{stderr}"
+    );
+    assert_eq!(
+        ok(&["verify", "--db", &db.url]),
+        before,
+        "nothing was appended"
+    );
+}
+
+#[test]
 fn an_import_continues_the_stored_state() {
     let db = db();
     council_from_example(&db.url, "southend", "southend");
