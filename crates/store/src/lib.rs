@@ -25,10 +25,10 @@ use std::sync::mpsc;
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("database error: {0}")]
-    Database(#[from] rusqlite::Error),
-    #[error("PostgreSQL: {0}")]
-    Postgres(String),
+    /// The database refused or failed a statement (either backend; the
+    /// message names which).
+    #[error("{0}")]
+    Database(String),
     #[error(
         "`{0}` is not a database URL Warden can use: expected sqlite:PATH or postgres://USER@HOST:PORT/DATABASE"
     )]
@@ -126,12 +126,20 @@ pub trait EventLog {
         after: u64,
         each: &mut dyn FnMut(Chunk) -> bool,
     ) -> Result<(), StoreError>;
+}
+
+/// A council's latest snapshot: a cache of the state its log gives, never
+/// part of the log (see `startup.rs`).
+pub trait Snapshots {
     /// Replaces the council's snapshot, atomically.
     fn save_snapshot(&mut self, council: &str, snapshot: &Snapshot) -> Result<(), StoreError>;
     fn load_snapshot(&mut self, council: &str) -> Result<Option<Snapshot>, StoreError>;
-    /// Replaces a person's sign-in account (opaque JSON, owned by the web
-    /// service). Accounts live beside the log, never in it: see
-    /// `migrations/*/0003_accounts.sql`.
+}
+
+/// Sign-in accounts (opaque JSON, owned by the web service), kept beside
+/// the log, never in it: see `migrations/*/0003_accounts.sql`.
+pub trait Accounts {
+    /// Replaces a person's account.
     fn save_account(
         &mut self,
         council: &str,
@@ -142,6 +150,12 @@ pub trait EventLog {
     /// Every account of the council, (person, account JSON), by person.
     fn accounts(&mut self, council: &str) -> Result<Vec<(String, String)>, StoreError>;
 }
+
+/// A database holding all three: what `open` and the service's pool hand
+/// out. Code that needs only the log takes `&mut dyn EventLog`.
+pub trait Store: EventLog + Snapshots + Accounts {}
+
+impl<T: EventLog + Snapshots + Accounts + ?Sized> Store for T {}
 
 /// What `append_following` asks of its caller: the rows others appended,
 /// in; the events to append after them (or None), out.
@@ -204,7 +218,7 @@ fn require_head(council: &str, expected: Head, found: Head) -> Result<(), StoreE
 /// Opens the database a `--db` URL names: `sqlite:PATH` or `postgres://...`.
 /// The log is `Send`, so a service can keep it behind a lock and use it from
 /// a blocking thread pool.
-pub fn open(url: &str) -> Result<Box<dyn EventLog + Send>, StoreError> {
+pub fn open(url: &str) -> Result<Box<dyn Store + Send>, StoreError> {
     if let Some(path) = url.strip_prefix("sqlite:") {
         if path.is_empty() {
             return Err(StoreError::BadUrl(url.to_owned()));

@@ -9,7 +9,7 @@
 //! them. SQLite keeps its single writer: one connection behind a lock.
 
 use crate::postgres::{CHANNEL, PostgresLog};
-use crate::{EventLog, SqliteLog, StoreError};
+use crate::{SqliteLog, Store, StoreError};
 use postgres::NoTls;
 use r2d2_postgres::PostgresConnectionManager;
 use std::ops::{Deref, DerefMut};
@@ -38,7 +38,7 @@ pub enum Conn<'a> {
 }
 
 impl<'a> Deref for Conn<'a> {
-    type Target = dyn EventLog + 'a;
+    type Target = dyn Store + 'a;
     fn deref(&self) -> &Self::Target {
         match self {
             Conn::Sqlite(log) => &**log,
@@ -73,7 +73,7 @@ impl Pool {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let config = url
                 .parse::<postgres::Config>()
-                .map_err(|e| StoreError::Postgres(e.to_string()))?;
+                .map_err(|_| StoreError::BadUrl(url.to_owned()))?;
             let manager = PostgresConnectionManager::new(config, NoTls);
             let pool = r2d2::Pool::builder()
                 .max_size(16)

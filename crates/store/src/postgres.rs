@@ -11,7 +11,7 @@
 //! flushed its WAL (`synchronous_commit` at its default, on).
 
 use crate::chain::{self, Digest32, Head, Row};
-use crate::{Chunk, Chunker, EventLog, Snapshot, StoreError, require_head};
+use crate::{Accounts, Chunk, Chunker, EventLog, Snapshot, Snapshots, StoreError, require_head};
 use domain::Event;
 use postgres::error::SqlState;
 use postgres::{Client, GenericClient, NoTls};
@@ -67,7 +67,7 @@ pub const CHANNEL: &str = "warden_events";
 
 impl From<postgres::Error> for StoreError {
     fn from(e: postgres::Error) -> Self {
-        StoreError::Postgres(e.to_string())
+        StoreError::Database(format!("PostgreSQL: {e}"))
     }
 }
 
@@ -356,7 +356,9 @@ impl EventLog for PostgresLog {
         chunks.finish();
         Ok(())
     }
+}
 
+impl Snapshots for PostgresLog {
     fn save_snapshot(&mut self, council: &str, snapshot: &Snapshot) -> Result<(), StoreError> {
         require_council(&mut *self.client, council, false)?;
         let seq = i64::try_from(snapshot.seq).unwrap_or(i64::MAX);
@@ -375,6 +377,22 @@ impl EventLog for PostgresLog {
         Ok(())
     }
 
+    fn load_snapshot(&mut self, council: &str) -> Result<Option<Snapshot>, StoreError> {
+        require_council(&mut *self.client, council, false)?;
+        let row = self.client.query_opt(
+            "SELECT seq, hash, state, digest FROM snapshots WHERE council = $1",
+            &[&council],
+        )?;
+        Ok(row.map(|r| Snapshot {
+            seq: u64::try_from(r.get::<_, i64>(0)).unwrap_or(0),
+            hash: r.get(1),
+            state: r.get(2),
+            digest: r.get(3),
+        }))
+    }
+}
+
+impl Accounts for PostgresLog {
     fn save_account(
         &mut self,
         council: &str,
@@ -406,19 +424,5 @@ impl EventLog for PostgresLog {
             &[&council],
         )?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
-    }
-
-    fn load_snapshot(&mut self, council: &str) -> Result<Option<Snapshot>, StoreError> {
-        require_council(&mut *self.client, council, false)?;
-        let row = self.client.query_opt(
-            "SELECT seq, hash, state, digest FROM snapshots WHERE council = $1",
-            &[&council],
-        )?;
-        Ok(row.map(|r| Snapshot {
-            seq: u64::try_from(r.get::<_, i64>(0)).unwrap_or(0),
-            hash: r.get(1),
-            state: r.get(2),
-            digest: r.get(3),
-        }))
     }
 }

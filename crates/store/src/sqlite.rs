@@ -8,7 +8,7 @@
 //! impossible even if that were bypassed.
 
 use crate::chain::{self, Digest32, Head, Row};
-use crate::{Chunk, Chunker, EventLog, Snapshot, StoreError, require_head};
+use crate::{Accounts, Chunk, Chunker, EventLog, Snapshot, Snapshots, StoreError, require_head};
 use domain::Event;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -23,6 +23,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0005_snapshot_digest.sql"),
     ),
 ];
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(format!("SQLite: {e}"))
+    }
+}
 
 pub struct SqliteLog {
     conn: Connection,
@@ -298,7 +304,9 @@ impl EventLog for SqliteLog {
         chunks.finish();
         Ok(())
     }
+}
 
+impl Snapshots for SqliteLog {
     fn save_snapshot(&mut self, council: &str, snapshot: &Snapshot) -> Result<(), StoreError> {
         require_council(&self.conn, council)?;
         self.conn.execute(
@@ -316,6 +324,28 @@ impl EventLog for SqliteLog {
         Ok(())
     }
 
+    fn load_snapshot(&mut self, council: &str) -> Result<Option<Snapshot>, StoreError> {
+        require_council(&self.conn, council)?;
+        let snapshot = self
+            .conn
+            .query_row(
+                "SELECT seq, hash, state, digest FROM snapshots WHERE council = ?1",
+                [council],
+                |r| {
+                    Ok(Snapshot {
+                        seq: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                        hash: r.get(1)?,
+                        state: r.get(2)?,
+                        digest: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?;
+        Ok(snapshot)
+    }
+}
+
+impl Accounts for SqliteLog {
     fn save_account(
         &mut self,
         council: &str,
@@ -350,25 +380,5 @@ impl EventLog for SqliteLog {
             .prepare("SELECT person, account FROM accounts WHERE council = ?1 ORDER BY person")?;
         let rows = statement.query_map([council], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    fn load_snapshot(&mut self, council: &str) -> Result<Option<Snapshot>, StoreError> {
-        require_council(&self.conn, council)?;
-        let snapshot = self
-            .conn
-            .query_row(
-                "SELECT seq, hash, state, digest FROM snapshots WHERE council = ?1",
-                [council],
-                |r| {
-                    Ok(Snapshot {
-                        seq: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
-                        hash: r.get(1)?,
-                        state: r.get(2)?,
-                        digest: r.get(3)?,
-                    })
-                },
-            )
-            .optional()?;
-        Ok(snapshot)
     }
 }

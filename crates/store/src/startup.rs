@@ -5,7 +5,7 @@
 //! before the latest it holds, none is a void); otherwise it is set aside
 //! and the whole log folded in `at` order.
 
-use crate::{EventLog, Head, Replayed, Snapshot, StoreError, fold_whole};
+use crate::{Head, Replayed, Snapshot, Store, StoreError, fold_whole};
 use domain::Estate;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -32,7 +32,7 @@ pub struct Loaded {
 }
 
 /// The estate at the head: snapshot plus tail, or the whole log.
-pub fn load_estate(log: &mut dyn EventLog, council: &str) -> Result<Loaded, StoreError> {
+pub fn load_estate(log: &mut dyn Store, council: &str) -> Result<Loaded, StoreError> {
     let head = log.head(council)?;
     let (start, after, mut warning) = match log.load_snapshot(council)? {
         None => (State::empty(), 0, None),
@@ -80,10 +80,7 @@ impl State {
 
 /// Why the council's snapshot would be discarded by the commands that read
 /// it, if it would be (None when there is none, or it is sound).
-pub fn snapshot_warning(
-    log: &mut dyn EventLog,
-    council: &str,
-) -> Result<Option<String>, StoreError> {
+pub fn snapshot_warning(log: &mut dyn Store, council: &str) -> Result<Option<String>, StoreError> {
     let Some(snapshot) = log.load_snapshot(council)? else {
         return Ok(None);
     };
@@ -95,7 +92,7 @@ pub fn snapshot_warning(
 
 /// The snapshot's estate, or why it cannot be trusted.
 fn trusted(
-    log: &mut dyn EventLog,
+    log: &mut dyn Store,
     council: &str,
     snapshot: &Snapshot,
     head: Head,
@@ -128,7 +125,7 @@ fn trusted(
 }
 
 /// Writes a snapshot of the estate at the head, replacing the previous one.
-pub fn write_snapshot(log: &mut dyn EventLog, council: &str) -> Result<Loaded, StoreError> {
+pub fn write_snapshot(log: &mut dyn Store, council: &str) -> Result<Loaded, StoreError> {
     /// `State`, borrowed.
     #[derive(Serialize)]
     struct Written<'a> {

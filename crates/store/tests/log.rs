@@ -5,7 +5,7 @@
 mod support;
 
 use domain::Event;
-use store::{Break, EventLog, Head, StoreError};
+use store::{Break, EventLog, Head, Store, StoreError};
 use support::{Db, TestPostgres, sqlite_db};
 
 fn person_joined(seq: u64, id: &str) -> Event {
@@ -23,12 +23,12 @@ fn events(from: u64, n: u64, prefix: &str) -> Vec<Event> {
         .collect()
 }
 
-fn open(db: &Db) -> Box<dyn EventLog> {
+fn open(db: &Db) -> Box<dyn Store> {
     store::open(&db.url()).expect("open")
 }
 
 /// A log holding `n` events for council "a".
-fn log_with(db: &Db, n: u64) -> Box<dyn EventLog> {
+fn log_with(db: &Db, n: u64) -> Box<dyn Store> {
     let mut log = open(db);
     log.init_council("a", "southend").expect("init");
     let head = log.head("a").expect("head");

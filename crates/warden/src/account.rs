@@ -109,7 +109,7 @@ pub fn run(command: AccountCommand) -> Result<bool, BadInput> {
 
 /// Writes a person's account beside the log.
 fn save(
-    log: &mut dyn store::EventLog,
+    log: &mut dyn store::Store,
     db: &str,
     council: &str,
     person: &str,

@@ -178,8 +178,10 @@ pub fn demo(args: DemoArgs) -> Result<bool, BadInput> {
         })?;
     let demo = {
         let mut log = pool.get().map_err(|e| fail(&db, e))?;
-        web::demo::load(&mut *log, &pack, now(), args.seed, args.people, &keys)
-            .map_err(|e| fail(&db, e))?
+        web::demo::load(&mut *log, &pack, now(), args.seed, args.people, &keys).map_err(|e| {
+            eprintln!("error: {db}: {e}");
+            BadInput
+        })?
     };
     let accounts = &demo.accounts;
     let state = web::state(

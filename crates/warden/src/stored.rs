@@ -5,9 +5,9 @@ use crate::{BadInput, load_pack, report_lines};
 use domain::{Event, Seq};
 use rules::{Admission, Calendar, Ledger, PolicyPack, Reason};
 use std::path::Path;
-use store::{EventLog, StoreError};
+use store::StoreError;
 
-pub(crate) fn open(db: &str) -> Result<Box<dyn EventLog>, BadInput> {
+pub(crate) fn open(db: &str) -> Result<Box<dyn store::Store>, BadInput> {
     Ok(store::open(db).map_err(|e| fail(db, e))?)
 }
 

@@ -8,13 +8,24 @@ use domain::{Estate, Event, EventKind, PersonId, PersonKind, Role};
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 use rules::PolicyPack;
-use store::{EventLog, StoreError};
+use store::{Store, StoreError};
 
 /// The council id the demo uses.
 pub const COUNCIL: &str = "southend";
 /// Every demo account's password. The demo is for trying Warden on one's
 /// own machine; it listens on loopback only.
 pub const PASSWORD: &str = "correct-horse-battery";
+
+/// Why the demo could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the generated demo log was refused: {0}")]
+    Refused(String),
+    #[error("a demo account could not be made: {0}")]
+    Account(String),
+}
 
 /// A demo sign-in.
 #[derive(Clone, Debug)]
@@ -178,13 +189,13 @@ pub struct Demo {
 /// Fills `log` (which must not hold the council yet) with the demo council
 /// and its accounts.
 pub fn load(
-    log: &mut dyn EventLog,
+    log: &mut dyn Store,
     pack: &PolicyPack,
     now: Timestamp,
     seed: u64,
     people: usize,
     keys: &TotpKeys,
-) -> Result<Demo, StoreError> {
+) -> Result<Demo, DemoError> {
     let spec = generate::Spec {
         people,
         years: 1,
@@ -239,11 +250,7 @@ pub fn load(
                 .take(3)
                 .map(|(i, reason)| format!("event {}: {reason}", i + 1))
                 .collect();
-            StoreError::Corrupt {
-                council: COUNCIL.to_owned(),
-                seq: 0,
-                message: format!("the generated demo log was refused: {}", first.join("; ")),
-            }
+            DemoError::Refused(first.join("; "))
         })?;
     let events: Vec<Event> = ledger.events();
     log.init_council(COUNCIL, "southend")?;
@@ -253,7 +260,7 @@ pub fn load(
     let mut api_token = None;
     for (role, person) in chosen {
         let (mut account, secret, _) =
-            Account::enrolled(PASSWORD, keys).map_err(StoreError::Postgres)?;
+            Account::enrolled(PASSWORD, keys).map_err(DemoError::Account)?;
         if role == "ict_admin" {
             let token_secret = random_hex::<32>();
             account.tokens.push(ApiToken {
@@ -267,7 +274,7 @@ pub fn load(
             api_token = Some(token_text(COUNCIL, person.as_str(), &token_secret));
         }
         let json =
-            serde_json::to_string(&account).map_err(|e| StoreError::Postgres(e.to_string()))?;
+            serde_json::to_string(&account).map_err(|e| DemoError::Account(e.to_string()))?;
         log.save_account(COUNCIL, person.as_str(), &json)?;
         let name = estate
             .people

@@ -42,7 +42,7 @@ impl Shared {
     /// store's pool.
     pub async fn blocking<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut dyn store::EventLog) -> Result<T, StoreError> + Send + 'static,
+        work: impl FnOnce(&mut dyn store::Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || {
