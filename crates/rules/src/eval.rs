@@ -23,8 +23,7 @@ use std::num::{NonZeroI32, NonZeroU32};
 use std::sync::Arc;
 
 /// Where a finding stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Status {
     /// Past due and not discharged.
     Overdue,

@@ -11,9 +11,7 @@ const WIDTH: usize = 80;
 
 /// RFC 3339 with the pack's UTC offset at that instant.
 pub fn rfc3339(at: Timestamp, tz: &TimeZone) -> String {
-    at.to_zoned(tz.clone())
-        .strftime("%Y-%m-%dT%H:%M:%S%:z")
-        .to_string()
+    web::api::local_rfc3339(at, tz)
 }
 
 fn local(at: Timestamp, tz: &TimeZone) -> String {
@@ -33,26 +31,8 @@ pub fn names_of(log: &[Event]) -> Names {
         .collect()
 }
 
-/// One finding as the JSON report gives it: every field, null where it does
-/// not apply, in this order.
-#[derive(Serialize)]
-struct FindingJson<'a> {
-    rule: &'a str,
-    status: Status,
-    due: Option<String>,
-    cite: &'a str,
-    person: Option<&'a str>,
-    device: Option<&'a str>,
-    policy: Option<&'a str>,
-    incident: Option<&'a str>,
-    resource: Option<&'a str>,
-    settled: Option<String>,
-    recorded: Option<String>,
-    detail: String,
-    events: Vec<String>,
-}
-
-/// The findings, each made into its JSON as it is written, never all at once.
+/// The findings, each made into its wire form as it is written, never all
+/// at once.
 struct Findings<'a> {
     findings: &'a [Finding],
     tz: &'a TimeZone,
@@ -61,27 +41,17 @@ struct Findings<'a> {
 
 impl Serialize for Findings<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let (tz, names) = (self.tz, self.names);
+        let names = self.names;
         let name = |seq: Seq| {
             names
                 .get(&seq)
                 .map_or_else(|| format!("#{seq}"), |id| id.to_string())
         };
-        serializer.collect_seq(self.findings.iter().map(|f| FindingJson {
-            rule: &f.rule,
-            status: f.status,
-            due: f.due.map(|d| rfc3339(d, tz)),
-            cite: &f.cite,
-            person: f.concerns.person.as_deref(),
-            device: f.concerns.device.as_deref(),
-            policy: f.concerns.policy.as_deref(),
-            incident: f.concerns.incident.as_deref(),
-            resource: f.concerns.resource.as_deref(),
-            settled: f.settled.map(|d| rfc3339(d, tz)),
-            recorded: f.settled.map(|d| rfc3339(f.recorded().unwrap_or(d), tz)),
-            detail: f.sentence(),
-            events: f.events.seqs().map(name).collect(),
-        }))
+        serializer.collect_seq(
+            self.findings
+                .iter()
+                .map(|f| web::api::FindingOut::new(f, self.tz, &name)),
+        )
     }
 }
 

@@ -241,68 +241,77 @@ pub struct Summary {
     pub counts: HashMap<String, usize>,
 }
 
+/// A finding on the wire: the one shape of the API's findings and of
+/// `warden check --format json` (docs/findings.md). Every field is present,
+/// null where it does not apply; times are RFC 3339 with the council's UTC
+/// offset at that instant, as its officers read them.
 #[derive(Serialize, ToSchema)]
 pub struct FindingOut {
+    /// The rule's id in the pack, e.g. `southend.devices-returned-48h`.
     pub rule: String,
     /// overdue, violated, open, late or met.
     pub status: String,
-    pub cite: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The deadline, where a clock applies.
     pub due: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub settled: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The clause of the council's policy that requires it.
+    pub cite: String,
     pub person: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub incident: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
-    pub detail: String,
-    /// When the event that settled it was recorded (RFC 3339), where that
-    /// was later than it happened: "returned on time, recorded 3 days later".
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// When the event that settled it happened (a discharge, or a breach).
+    pub settled: Option<String>,
+    /// When that event was recorded: the same as `settled` unless it was
+    /// recorded later ("returned on time, recorded 3 days later").
     pub recorded: Option<String>,
+    /// Why, in a sentence.
+    pub detail: String,
     /// The events behind it, as the log names them (their own id, or
     /// `#SEQ`): what started its clock or broke the rule, and what settled it.
     pub events: Vec<String>,
 }
 
+/// RFC 3339 with the council's UTC offset at that instant.
+pub fn local_rfc3339(at: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> String {
+    at.to_zoned(tz.clone())
+        .strftime("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
+}
+
 impl FindingOut {
-    fn new(f: &Finding, ledger: &rules::Ledger<'_>) -> Self {
+    /// The finding in the council's time zone, its events named by `name`.
+    pub fn new(f: &Finding, tz: &jiff::tz::TimeZone, name: &dyn Fn(u64) -> String) -> Self {
         let s = |x: &Option<std::sync::Arc<str>>| x.as_deref().map(str::to_owned);
+        let time = |t: jiff::Timestamp| local_rfc3339(t, tz);
         FindingOut {
             rule: f.rule.to_string(),
             status: f.status.name().to_owned(),
+            due: f.due.map(time),
             cite: f.cite.to_string(),
-            due: f.due.map(|t| t.to_string()),
-            settled: f.settled.map(|t| t.to_string()),
             person: s(&f.concerns.person),
             device: s(&f.concerns.device),
             policy: s(&f.concerns.policy),
             incident: s(&f.concerns.incident),
             resource: s(&f.concerns.resource),
+            settled: f.settled.map(time),
+            recorded: f.settled.map(|d| time(f.recorded().unwrap_or(d))),
             detail: f.sentence(),
-            recorded: f.recorded().map(|t| t.to_string()),
-            events: f
-                .events
-                .seqs()
-                .map(|seq| {
-                    ledger
-                        .get(seq)
-                        .map_or_else(|| format!("#{seq}"), |l| l.reference().to_string())
-                })
-                .collect(),
+            events: f.events.seqs().map(name).collect(),
         }
     }
 
     /// Findings for the wire, their events named by the council's ledger.
     fn all<'f>(ctx: &Ctx, findings: impl Iterator<Item = &'f Finding>) -> Vec<FindingOut> {
-        ctx.council
-            .with_ledger(|ledger| findings.map(|f| FindingOut::new(f, ledger)).collect())
+        let tz = &ctx.council.pack.time_zone;
+        ctx.council.with_ledger(|ledger| {
+            let name = |seq: u64| {
+                ledger
+                    .get(seq)
+                    .map_or_else(|| format!("#{seq}"), |l| l.reference().to_string())
+            };
+            findings.map(|f| FindingOut::new(f, tz, &name)).collect()
+        })
     }
 }
 

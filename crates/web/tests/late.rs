@@ -502,7 +502,22 @@ async fn the_api_answers_as_of_and_as_known_and_names_the_evidence() {
     let now: serde_json::Value = get("").await.json().await.expect("json");
     let met = lap9(&now).expect("the finding");
     assert_eq!(met["status"], "met");
-    assert_eq!(met["recorded"], "2026-11-30T09:00:00Z");
+    // Recorded on Monday, in the council's offset (GMT in November).
+    assert_eq!(met["recorded"], "2026-11-30T09:00:00+00:00");
+    // The one shape of a finding (as `warden check --format json` gives
+    // it): every field, null where it does not apply, in this order.
+    let keys: Vec<&str> = met
+        .as_object()
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        keys,
+        [
+            "rule", "status", "due", "cite", "person", "device", "policy", "incident", "resource",
+            "settled", "recorded", "detail", "events"
+        ]
+    );
+    assert!(met["incident"].is_null(), "{met}");
     assert_eq!(met["events"].as_array().map(Vec::len), Some(2), "{met}");
     // What Warden said on Sunday night: nothing about LAP-9's return.
     let sunday: serde_json::Value = get("at=2026-11-29T23:59:59Z&known_at=2026-11-29T23:59:59Z")
