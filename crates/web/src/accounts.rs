@@ -463,6 +463,25 @@ pub fn token_text(council: &str, person: &str, secret: &str) -> String {
     format!("wdn.{}.{}.{secret}", b.encode(council), b.encode(person))
 }
 
+/// Parses `wdn.COUNCIL.PERSON.SECRET` (council and person base64url).
+pub fn parse_token(text: &str) -> Option<(String, String, String)> {
+    use base64::Engine;
+    let b = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut parts = text.split('.');
+    let (Some("wdn"), Some(c), Some(p), Some(s), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let c = String::from_utf8(b.decode(c).ok()?).ok()?;
+    let p = String::from_utf8(b.decode(p).ok()?).ok()?;
+    Some((c, p, s.to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

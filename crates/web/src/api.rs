@@ -4,18 +4,17 @@
 //! details, and describes itself in an OpenAPI 3.1 document generated from
 //! these handlers.
 
-use crate::accounts::Scope;
 use crate::authz::Action;
 use crate::council::CommandError;
-use crate::routes::{Ctx, Routes, council_in_path, user_of};
+use crate::ctx::Ctx;
+use crate::guards::Routes;
+use crate::problem::{FieldError, Problem, forbidden, problem};
 use crate::state::AppState;
 use axum::Extension;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, Request, State};
-use axum::http::{Method, StatusCode, header};
-use axum::middleware::Next;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
 use domain::{EventKind, PersonId};
 use rules::{Finding, Status};
 use serde::Serialize;
@@ -72,162 +71,6 @@ pub fn document() -> String {
 
 async fn openapi() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], document()).into_response()
-}
-
-/// An RFC 9457 problem.
-#[derive(Serialize, ToSchema, Debug)]
-pub struct Problem {
-    /// A URI naming the kind of problem.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub title: String,
-    pub status: u16,
-    pub detail: String,
-    /// Each reason a command was refused, with the field it is about
-    /// (empty for other problems).
-    pub errors: Vec<FieldError>,
-}
-
-#[derive(Serialize, ToSchema, Debug)]
-pub struct FieldError {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    pub message: String,
-}
-
-pub fn problem(
-    status: StatusCode,
-    kind: &str,
-    title: &str,
-    detail: impl Into<String>,
-    errors: Vec<FieldError>,
-) -> Response {
-    let body = Problem {
-        kind: format!("https://warden.example/problems/{kind}"),
-        title: title.to_owned(),
-        status: status.as_u16(),
-        detail: detail.into(),
-        errors,
-    };
-    let json = serde_json::to_string(&body).unwrap_or_default();
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/problem+json")],
-        json,
-    )
-        .into_response()
-}
-
-fn unauthorised(detail: &str) -> Response {
-    let mut res = problem(
-        StatusCode::UNAUTHORIZED,
-        "unauthorised",
-        "Not signed in",
-        detail,
-        Vec::new(),
-    );
-    res.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        header::HeaderValue::from_static("Bearer"),
-    );
-    res
-}
-
-fn forbidden() -> Response {
-    problem(
-        StatusCode::FORBIDDEN,
-        "forbidden",
-        "Not allowed",
-        "This token's holder may not do this for this council",
-        Vec::new(),
-    )
-}
-
-/// Parses `wdn.COUNCIL.PERSON.SECRET` (council and person base64url).
-fn parse_token(text: &str) -> Option<(String, String, String)> {
-    let b = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    let mut parts = text.split('.');
-    let (Some("wdn"), Some(c), Some(p), Some(s), None) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
-        return None;
-    };
-    let c = String::from_utf8(b.decode(c).ok()?).ok()?;
-    let p = String::from_utf8(b.decode(p).ok()?).ok()?;
-    Some((c, p, s.to_owned()))
-}
-
-/// The API's guard: a live token whose holder is still present, a write
-/// scope for anything but GET, and Cedar's permission for the route's action
-/// on the council in the path.
-pub async fn guard(
-    State(state): State<AppState>,
-    action: Action,
-    mut req: Request,
-    next: Next,
-) -> Response {
-    let Some(bearer) = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    else {
-        return unauthorised("Send an API token as `Authorization: Bearer TOKEN`");
-    };
-    let Some((council, person, secret)) = parse_token(bearer.trim()) else {
-        return unauthorised("The token is not a Warden API token");
-    };
-    let Some(c) = state.council(&council) else {
-        return unauthorised("The token is not valid");
-    };
-    let account = match state.account(&council, &person).await {
-        Ok(Some(a)) => a,
-        Ok(None) => return unauthorised("The token is not valid"),
-        Err(e) => {
-            tracing::error!(error = %e, "account read failed");
-            return crate::ops::retry_later(problem(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "Try again",
-                "The store could not be read",
-                Vec::new(),
-            ));
-        }
-    };
-    let Some(token) = account.token(&secret) else {
-        return unauthorised("The token is not valid, or has been revoked");
-    };
-    let Some(user) = user_of(&c, &PersonId::from(person.as_str())) else {
-        return unauthorised("The token's holder has left the council");
-    };
-    if req.method() != Method::GET && token.scope != Scope::Write {
-        return problem(
-            StatusCode::FORBIDDEN,
-            "read-only-token",
-            "Read-only token",
-            "This token may only read; create a write token to record events",
-            Vec::new(),
-        );
-    }
-    let target = council_in_path(req.uri().path())
-        .unwrap_or_default()
-        .to_owned();
-    if target != c.id || !state.authz.allows(&user, action, &target) {
-        return forbidden();
-    }
-    let now = state.now();
-    req.extensions_mut().insert(Ctx {
-        user,
-        council: c,
-        csrf: String::new(),
-        session: None,
-        now,
-    });
-    next.run(req).await
 }
 
 #[derive(Serialize, ToSchema)]
@@ -721,7 +564,7 @@ async fn record(
         ),
         Err(CommandError::Store(e)) => {
             tracing::error!(error = %e, "store failed");
-            crate::ops::retry_later(problem(
+            crate::outage::retry_later(problem(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "Try again",

@@ -6,18 +6,26 @@
 
 pub mod accounts;
 pub mod api;
+mod app;
 pub mod authz;
 pub mod clock;
 pub mod council;
+mod ctx;
 pub mod demo;
+mod forms;
+pub mod guards;
+mod history;
+mod layout;
 mod ops;
+mod outage;
 mod pages;
-pub mod routes;
+mod problem;
 pub mod sessions;
 pub mod state;
 
+pub use app::app;
 pub use clock::now;
-pub use routes::{Guard, RouteInfo, app};
+pub use guards::{Guard, RouteInfo};
 
 use authz::Authorizer;
 use council::Council;

@@ -89,10 +89,7 @@ impl<'a> Evaluation<'a> {
             lacking.push(format!("{id} has not enrolled in MFA"));
         }
         if let Some(policy) = &require.accepted {
-            let version = estate
-                .current_version(policy)
-                .or_else(|| self.pack.policy(policy).map(|p| p.version.as_str()))
-                .unwrap_or_default();
+            let version = self.pack.current_version(estate, policy);
             if !person.has_accepted(policy, version) {
                 lacking.push(format!("{id} has not accepted {policy} version {version}"));
             }

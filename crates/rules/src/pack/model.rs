@@ -31,6 +31,16 @@ impl PolicyPack {
         self.policies.iter().find(|p| &p.id == id)
     }
 
+    /// The version of a policy people must accept now: the latest the log
+    /// approved, else the one the pack was written against ("" for a
+    /// policy neither knows).
+    pub fn current_version<'a>(&'a self, estate: &'a domain::Estate, policy: &PolicyId) -> &'a str {
+        estate
+            .current_version(policy)
+            .or_else(|| self.policy(policy).map(|p| p.version.as_str()))
+            .unwrap_or_default()
+    }
+
     /// Whether an address is outside every mail domain of the council
     /// (a subdomain of a council domain counts as inside).
     pub fn is_outside_mail_domains(&self, address: &str) -> bool {

@@ -1,13 +1,14 @@
 //! The device register: register, issue, return, report lost or stolen,
 //! approve removal from the premises, dispose.
 
-use super::people::{optional, valid_id};
-use super::{
-    Errors, Recorded, When, button, csrf, done, error_summary, record_one, refused, select,
-    success_banner, text_input, titled, unprocessable, when, when_input,
-};
 use crate::authz::Action;
-use crate::routes::Ctx;
+use crate::ctx::Ctx;
+use crate::forms::{
+    At, Errors, JustRecorded, When, button, csrf, done, error_summary, optional, parse_local,
+    record, record_one, refused, select, text_input, valid_id, when_input,
+};
+use crate::history::history;
+use crate::layout::{findings_table, not_found_page, success_banner, titled, when};
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Form, Path, Query, State};
@@ -18,8 +19,7 @@ use domain::event::{
     DeviceReturned,
 };
 use domain::{DeviceId, DeviceKind, DeviceOwner, EventKind, PersonId};
-use jiff::Timestamp;
-use jiff::civil::{Date, DateTime};
+use jiff::civil::Date;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -240,17 +240,17 @@ pub async fn add(
             }),
         ));
     }
-    match state.record(&ctx.council, events).await {
+    match record(&state, &ctx, events, "device").await {
         Ok(_) => done(format!(
             "/c/{}/devices/{device}?recorded=device_registered",
             ctx.council.id
         )),
-        Err(e) => refused(register_page(
+        Err(errors) => refused(register_page(
             &ctx,
             &state,
             &ListQuery::default(),
             &form,
-            &Errors::from_command(e, "device"),
+            &errors,
         )),
     }
 }
@@ -261,7 +261,7 @@ fn device_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
         .council
         .with_estate(|e| e.devices.get(&DeviceId::from(id)).cloned())
     else {
-        return super::not_found_page("No such device");
+        return not_found_page("No such device");
     };
     let view = ctx.council.view(ctx.now);
     let findings: Vec<&rules::Finding> = view
@@ -273,7 +273,7 @@ fn device_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
     let no = Errors::default();
     let live = d.disposed.is_none();
     titled(&format!("Device {id}"), ctx, state, html! {
-        @if !recorded.is_empty() { (success_banner(&format!("Recorded: {}", recorded.replace('_', " ")))) }
+        @if !recorded.is_empty() { (success_banner(&format!("JustRecorded: {}", recorded.replace('_', " ")))) }
         (error_summary(errors))
         dl class="govuk-summary-list" {
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Kind" } dd class="govuk-summary-list__value" { (d.kind.as_str()) } }
@@ -337,8 +337,8 @@ fn device_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
                 (button("Record disposal"))
             }
         }
-        (super::findings_table(ctx, &findings, "Findings about this device"))
-        (super::events::history(ctx, state, &crate::council::Subject::Device(id.into())))
+        (findings_table(ctx, &findings, "Findings about this device"))
+        (history(ctx, state, &crate::council::Subject::Device(id.into())))
     })
     .into_response()
 }
@@ -347,7 +347,7 @@ pub async fn device(
     State(state): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Path((_, id)): Path<(String, String)>,
-    Query(q): Query<Recorded>,
+    Query(q): Query<JustRecorded>,
 ) -> Response {
     device_page(&ctx, &state, &id, &Errors::default(), &q.recorded)
 }
@@ -362,7 +362,7 @@ async fn command(
     kind: EventKind,
     field: &str,
     back: Option<String>,
-    when: (&When, &str),
+    when: At<'_>,
 ) -> Response {
     match record_one(&state, &ctx, kind, field, when).await {
         Ok(name) => match back {
@@ -375,7 +375,7 @@ async fn command(
                 ctx.council.id
             )),
         },
-        Err(errors) => unprocessable(device_page(&ctx, &state, &id, &errors, "")),
+        Err(errors) => refused(device_page(&ctx, &state, &id, &errors, "")),
     }
 }
 
@@ -397,7 +397,7 @@ pub async fn issue(
     if f.person.trim().is_empty() {
         let mut errors = Errors::default();
         errors.add("person", "Enter the id of the person to issue it to");
-        return unprocessable(device_page(&ctx, &state, &id, &errors, ""));
+        return refused(device_page(&ctx, &state, &id, &errors, ""));
     }
     let kind = EventKind::DeviceIssued(DeviceIssued {
         device: DeviceId::from(id.as_str()),
@@ -410,7 +410,7 @@ pub async fn issue(
         kind,
         "person",
         None,
-        (&f.when, "issue-when"),
+        At::Form(&f.when, "issue-when"),
     )
     .await
 }
@@ -440,7 +440,7 @@ pub async fn give_back(
         kind,
         "device",
         back,
-        (&f.when, "return-when"),
+        At::Form(&f.when, "return-when"),
     )
     .await
 }
@@ -452,29 +452,6 @@ pub struct LostForm {
     stolen: String,
     #[serde(flatten)]
     when: When,
-}
-
-/// A council-time "YYYY-MM-DD HH:MM" (or blank for now), never in the future.
-pub fn parse_local(ctx: &Ctx, text: &str, now: Timestamp) -> Result<Timestamp, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(now);
-    }
-    let dt = text
-        .replace('T', " ")
-        .parse::<DateTime>()
-        .or_else(|_| DateTime::strptime("%Y-%m-%d %H:%M", text.replace('T', " ")))
-        .map_err(|_| {
-            "Enter the date and time as YYYY-MM-DD HH:MM, for example 2026-11-20 14:30".to_owned()
-        })?;
-    let at = dt
-        .to_zoned(ctx.council.pack.time_zone.clone())
-        .map_err(|e| e.to_string())?
-        .timestamp();
-    if at > now {
-        return Err("The time cannot be in the future".to_owned());
-    }
-    Ok(at)
 }
 
 pub async fn lost(
@@ -489,7 +466,7 @@ pub async fn lost(
         Err(message) => {
             let mut errors = Errors::default();
             errors.add("discovered", message);
-            return unprocessable(device_page(&ctx, &state, &id, &errors, ""));
+            return refused(device_page(&ctx, &state, &id, &errors, ""));
         }
     };
     let kind = EventKind::DeviceLost(DeviceLost {
@@ -504,7 +481,7 @@ pub async fn lost(
         kind,
         "discovered",
         None,
-        (&f.when, "lost-when"),
+        At::Form(&f.when, "lost-when"),
     )
     .await
 }
@@ -526,7 +503,7 @@ pub async fn removal(
         kind,
         "device",
         None,
-        (&when, "removal-when"),
+        At::Form(&when, "removal-when"),
     )
     .await
 }
@@ -558,7 +535,7 @@ pub async fn dispose(
         kind,
         "device",
         None,
-        (&f.when, "dispose-when"),
+        At::Form(&f.when, "dispose-when"),
     )
     .await
 }

@@ -4,13 +4,13 @@
 //! event's page, and corrections: voiding an entry, or voiding it and
 //! recording the right one in one step. Nothing is ever rewritten.
 
-use super::{
-    Errors, Recorded, When, button, csrf, done, error_summary, refused, success_banner, text_input,
-    titled, when, when_input,
-};
 use crate::authz::Action;
-use crate::council::Subject;
-use crate::routes::Ctx;
+use crate::ctx::Ctx;
+use crate::forms::{
+    Errors, JustRecorded, When, button, csrf, done, error_summary, record, refused, text_input,
+    when_input,
+};
+use crate::layout::{not_found_page, success_banner, titled, when};
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Form, Path, Query, State};
@@ -20,80 +20,6 @@ use domain::{Event, EventKind, EventRef, Logged, Seq};
 use maud::{Markup, html};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-
-/// One event in the council's words.
-pub fn describe(kind: &EventKind) -> String {
-    use EventKind::*;
-    match kind {
-        PersonJoined(e) => format!("{} joined ({})", e.name, kind_words(&e.kind)),
-        PersonMoved(e) => {
-            let mut to = Vec::new();
-            if let Some(d) = &e.department {
-                to.push(format!("department {d}"));
-            }
-            if let Some(j) = &e.job {
-                to.push(format!("job {j}"));
-            }
-            format!("{} moved to {}", e.person, to.join(" and "))
-        }
-        PersonLeft(e) => match &e.reason {
-            Some(r) => format!("{} left ({r})", e.person),
-            None => format!("{} left", e.person),
-        },
-        RoleGranted(e) => format!("{} given the role {}", e.person, e.role),
-        RoleRevoked(e) => format!("{} no longer has the role {}", e.person, e.role),
-        AgreementSigned(e) => format!("{} signed {}", e.person, e.agreement),
-        PolicyApproved(e) => format!("{} version {} approved by {}", e.policy, e.version, e.body),
-        PolicyReviewed(e) => match &e.version {
-            Some(v) => format!("{} reviewed, version {v}", e.policy),
-            None => format!("{} reviewed", e.policy),
-        },
-        PolicyAccepted(e) => format!("{} accepted {} version {}", e.person, e.policy, e.version),
-        TrainingCompleted(e) => format!("{} completed {} training", e.person, e.course),
-        MfaEnrolled(e) => format!("{} enrolled in multi-factor authentication", e.person),
-        PasswordChanged(e) => format!("{} changed their password", e.person),
-        AccessGranted(e) => format!("{} given access to {}", e.person, e.resource),
-        AccessRevoked(e) => format!("{}'s access to {} revoked", e.person, e.resource),
-        AccessReviewed(e) => format!("{}'s access reviewed", e.person),
-        DeviceRegistered(e) => format!("{} {} registered", e.kind.as_str(), e.device),
-        DeviceIssued(e) => format!("{} issued to {}", e.device, e.person),
-        DeviceReturned(e) => match &e.person {
-            Some(p) => format!("{} returned by {p}", e.device),
-            None => format!("{} returned", e.device),
-        },
-        DeviceLost(e) if e.stolen => format!("{} reported stolen", e.device),
-        DeviceLost(e) => format!("{} reported lost", e.device),
-        DeviceRemovalApproved(e) => format!(
-            "{}'s removal from the premises approved by {}",
-            e.device, e.approved_by
-        ),
-        DeviceDisposed(e) if e.wiped => format!("{} disposed of, wiped", e.device),
-        DeviceDisposed(e) => format!("{} disposed of, not wiped", e.device),
-        IncidentReported(e) => format!("Incident {} reported: {}", e.incident, e.kind),
-        IncidentAssessed(e) if e.notifiable => {
-            format!("Incident {} assessed: notifiable", e.incident)
-        }
-        IncidentAssessed(e) => format!("Incident {} assessed: not notifiable", e.incident),
-        IncidentRegulatorNotified(e) => {
-            format!(
-                "Incident {} reported to the Information Commissioner",
-                e.incident
-            )
-        }
-        IncidentClosed(e) => format!("Incident {} closed", e.incident),
-        ExpenseClaimed(e) => format!("{} claimed {} for {}", e.person, e.amount, e.category),
-        EmailForwardingDetected(e) => format!("{}'s mail found forwarded to {}", e.person, e.to),
-        EventVoided(e) => format!("Entry {} voided: {}", e.event, e.reason),
-    }
-}
-
-fn kind_words(kind: &domain::PersonKind) -> &'static str {
-    match kind {
-        domain::PersonKind::Councillor => "councillor",
-        domain::PersonKind::Employee => "employee",
-        domain::PersonKind::ThirdParty => "third party",
-    }
-}
 
 /// An instant as a form's "when" fields show it, in the council's time zone.
 fn local_when(ctx: &Ctx, at: jiff::Timestamp) -> When {
@@ -113,67 +39,6 @@ fn label(name: &str) -> String {
         .next()
         .map(|c| c.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
-}
-
-fn event_path(ctx: &Ctx, seq: Seq) -> String {
-    format!("/c/{}/events/{seq}", ctx.council.id)
-}
-
-/// A subject's history, oldest first, voided entries struck through.
-pub fn history(ctx: &Ctx, state: &AppState, subject: &Subject) -> Markup {
-    let events = ctx.council.history(subject);
-    let voids: BTreeMap<Seq, Logged> = events
-        .iter()
-        .filter(|l| matches!(l.event.kind, EventKind::EventVoided(_)))
-        .map(|l| (l.seq, l.clone()))
-        .collect();
-    let correct = ctx.may(state, Action::CorrectRecords);
-    html! {
-        h2 class="govuk-heading-m" id="history" { "History" }
-        @if events.is_empty() { p class="govuk-body" { "Nothing recorded." } }
-        @else {
-            table class="govuk-table warden-history" {
-                caption class="govuk-visually-hidden" { "Everything recorded about this, oldest first" }
-                thead class="govuk-table__head" { tr class="govuk-table__row" {
-                    th scope="col" class="govuk-table__header" { "Happened" }
-                    th scope="col" class="govuk-table__header" { "What" }
-                    th scope="col" class="govuk-table__header" { "Recorded" }
-                    th scope="col" class="govuk-table__header" { "Entry" }
-                } }
-                tbody class="govuk-table__body" {
-                    @for logged in events.iter().filter(|l| !matches!(l.event.kind, EventKind::EventVoided(_))) {
-                        @let void = logged.voided_by.and_then(|v| voids.get(&v));
-                        tr class="govuk-table__row" {
-                            td class="govuk-table__cell" { (when(ctx, logged.event.at)) }
-                            td class="govuk-table__cell" {
-                                @if let Some(void) = void {
-                                    del { (describe(&logged.event.kind)) }
-                                    br;
-                                    span class="govuk-body-s" {
-                                        "Voided " (when(ctx, void.event.recorded_or_at()))
-                                        @if let Some(by) = &void.event.by { " by " (by) }
-                                        @if let EventKind::EventVoided(v) = &void.event.kind { ": " (v.reason) }
-                                    }
-                                } @else {
-                                    (describe(&logged.event.kind))
-                                }
-                            }
-                            td class="govuk-table__cell" {
-                                (when(ctx, logged.event.recorded_or_at()))
-                                @if let Some(by) = &logged.event.by { br; span class="govuk-body-s" { "by " (by) } }
-                            }
-                            td class="govuk-table__cell" {
-                                a class="govuk-link" href=(event_path(ctx, logged.seq)) {
-                                    (logged.reference())
-                                    @if correct && void.is_none() { span class="govuk-visually-hidden" { ": correct or void" } }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// `{event}` in a path: a sequence number, `#SEQ`, or the event's own id.
@@ -246,12 +111,12 @@ fn event_page(
             @if !recorded.is_empty() { (success_banner("The entry was corrected")) }
             (error_summary(errors))
             p class="govuk-body-l" {
-                @if void.is_some() { del { (describe(&event.kind)) } } @else { (describe(&event.kind)) }
+                @if void.is_some() { del { (crate::history::describe(&event.kind)) } } @else { (crate::history::describe(&event.kind)) }
             }
             dl class="govuk-summary-list" {
                 (row("Happened", html! { (when(ctx, event.at)) }))
-                (row("Recorded", html! { (when(ctx, event.recorded_or_at())) @if event.recorded.is_none() { " (as it happened)" } }))
-                (row("Recorded by", html! { (event.by.as_ref().map(|b| b.to_string()).unwrap_or_else(|| "Not recorded".into())) }))
+                (row("JustRecorded", html! { (when(ctx, event.recorded_or_at())) @if event.recorded.is_none() { " (as it happened)" } }))
+                (row("JustRecorded by", html! { (event.by.as_ref().map(|b| b.to_string()).unwrap_or_else(|| "Not recorded".into())) }))
                 (row("Place in the log", html! { "#" (logged.seq) }))
                 @if let Some(id) = event.own_id() { (row("Council's id", html! { (id) })) }
                 (row("Type", html! { (event.kind.event_type().name()) }))
@@ -263,7 +128,7 @@ fn event_page(
                         "On " (when(ctx, void.event.recorded_or_at()))
                         @if let Some(by) = &void.event.by { " by " (by) }
                         @if let EventKind::EventVoided(v) = &void.event.kind { ": " (v.reason) }
-                        " (" a class="govuk-link" href=(event_path(ctx, void.seq)) { "#" (void.seq) } ")"
+                        " (" a class="govuk-link" href=(crate::history::event_path(ctx, void.seq)) { "#" (void.seq) } ")"
                     }))
                 }
             }
@@ -291,7 +156,7 @@ pub async fn event(
     State(state): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Path((_, reference)): Path<(String, String)>,
-    Query(q): Query<Recorded>,
+    Query(q): Query<JustRecorded>,
 ) -> Response {
     match find(&ctx, &reference) {
         Some(logged) => event_page(
@@ -303,7 +168,7 @@ pub async fn event(
             &q.recorded,
         )
         .into_response(),
-        None => super::not_found_page("No such entry"),
+        None => not_found_page("No such entry"),
     }
 }
 
@@ -389,7 +254,7 @@ pub async fn correct(
     Form(form): Form<CorrectForm>,
 ) -> Response {
     let Some(logged) = find(&ctx, &reference) else {
-        return super::not_found_page("No such entry");
+        return not_found_page("No such entry");
     };
     let mut errors = Errors::default();
     let reason = form.reason.trim();
@@ -414,19 +279,15 @@ pub async fn correct(
     );
     let mut events = vec![void];
     events.extend(replacement);
-    match state.record(&ctx.council, events).await {
+    match record(&state, &ctx, events, "reason").await {
         Ok(recorded) => {
             // Show the corrected entry, or the voided one.
             let seq = recorded.seqs.get(1).copied().unwrap_or(logged.seq);
-            done(format!("{}?recorded=corrected", event_path(&ctx, seq)))
+            done(format!(
+                "{}?recorded=corrected",
+                crate::history::event_path(&ctx, seq)
+            ))
         }
-        Err(e) => refused(event_page(
-            &ctx,
-            &state,
-            &logged,
-            &form,
-            &Errors::from_command(e, "reason"),
-            "",
-        )),
+        Err(errors) => refused(event_page(&ctx, &state, &logged, &form, &errors, "")),
     }
 }

@@ -1,14 +1,14 @@
 //! Incidents: report, assess (notifiable or not), notify the regulator,
 //! close; the 72-hour clock shown while it runs.
 
-use super::devices::parse_local;
-use super::people::{optional, valid_id};
-use super::{
-    Errors, Recorded, When, button, csrf, done, error_summary, record_one, refused, status_tag,
-    success_banner, text_input, titled, unprocessable, when, when_input,
-};
 use crate::authz::Action;
-use crate::routes::Ctx;
+use crate::ctx::Ctx;
+use crate::forms::{
+    At, Errors, JustRecorded, When, button, csrf, done, error_summary, optional, parse_local,
+    record_one, refused, text_input, valid_id, when_input,
+};
+use crate::history::history;
+use crate::layout::{findings_table, not_found_page, status_tag, success_banner, titled, when};
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Form, Path, Query, State};
@@ -164,32 +164,21 @@ pub async fn report(
     else {
         return refused(report_page(&ctx, &state, &form, &errors));
     };
-    let event = ctx.event(
-        at,
-        EventKind::IncidentReported(IncidentReported {
-            incident: IncidentId::from(incident),
-            kind: form.kind.trim().to_owned(),
-            discovered,
-            personal_data,
-            person: optional(&form.person).map(|p| PersonId::from(p.as_str())),
-            device: optional(&form.device).map(|d| DeviceId::from(d.as_str())),
-        }),
-    );
-    match state.record(&ctx.council, vec![event]).await {
-        Ok(_) if ctx.may(&state, Action::ViewRegisters) => done(format!(
-            "/c/{}/incidents/{incident}?recorded=incident_reported",
+    let kind = EventKind::IncidentReported(IncidentReported {
+        incident: IncidentId::from(incident),
+        kind: form.kind.trim().to_owned(),
+        discovered,
+        personal_data,
+        person: optional(&form.person).map(|p| PersonId::from(p.as_str())),
+        device: optional(&form.device).map(|d| DeviceId::from(d.as_str())),
+    });
+    match record_one(&state, &ctx, kind, "incident", At::Time(at)).await {
+        Ok(name) if ctx.may(&state, Action::ViewRegisters) => done(format!(
+            "/c/{}/incidents/{incident}?recorded={name}",
             ctx.council.id
         )),
-        Ok(_) => done(format!(
-            "/c/{}/me?recorded=incident_reported",
-            ctx.council.id
-        )),
-        Err(e) => refused(report_page(
-            &ctx,
-            &state,
-            &form,
-            &Errors::from_command(e, "incident"),
-        )),
+        Ok(name) => done(format!("/c/{}/me?recorded={name}", ctx.council.id)),
+        Err(errors) => refused(report_page(&ctx, &state, &form, &errors)),
     }
 }
 
@@ -205,7 +194,7 @@ fn incident_page(
         .council
         .with_estate(|e| e.incidents.get(&IncidentId::from(id)).cloned())
     else {
-        return super::not_found_page("No such incident");
+        return not_found_page("No such incident");
     };
     let view = ctx.council.view(ctx.now);
     let findings: Vec<&rules::Finding> = view
@@ -215,7 +204,7 @@ fn incident_page(
         .collect();
     let open = i.closed.is_none();
     titled(&format!("Incident {id}"), ctx, state, html! {
-        @if !recorded.is_empty() { (success_banner(&format!("Recorded: {}", recorded.replace('_', " ")))) }
+        @if !recorded.is_empty() { (success_banner(&format!("JustRecorded: {}", recorded.replace('_', " ")))) }
         (error_summary(errors))
         @for f in findings.iter().filter(|f| f.due.is_some()) {
             div class="govuk-inset-text" id="clock" {
@@ -277,8 +266,8 @@ fn incident_page(
                 button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" { "Close the incident" }
             }
         }
-        (super::findings_table(ctx, &findings, "Findings about this incident"))
-        (super::events::history(ctx, state, &crate::council::Subject::Incident(id.into())))
+        (findings_table(ctx, &findings, "Findings about this incident"))
+        (history(ctx, state, &crate::council::Subject::Incident(id.into())))
     })
     .into_response()
 }
@@ -287,7 +276,7 @@ pub async fn incident(
     State(state): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Path((_, id)): Path<(String, String)>,
-    Query(r): Query<Recorded>,
+    Query(r): Query<JustRecorded>,
 ) -> Response {
     incident_page(&ctx, &state, &id, &Errors::default(), &r.recorded)
 }
@@ -298,7 +287,7 @@ async fn record(
     id: String,
     kind: EventKind,
     field: &str,
-    (when, form): (&When, &str),
+    when: At<'_>,
 ) -> Response {
     let closed = ctx.council.with_estate(|e| {
         e.incidents
@@ -310,14 +299,14 @@ async fn record(
         errors.add(field, "This incident is closed");
         Err(errors)
     } else {
-        record_one(&state, &ctx, kind, field, (when, form)).await
+        record_one(&state, &ctx, kind, field, when).await
     };
     match result {
         Ok(name) => done(format!(
             "/c/{}/incidents/{id}?recorded={name}",
             ctx.council.id
         )),
-        Err(errors) => unprocessable(incident_page(&ctx, &state, &id, &errors, "")),
+        Err(errors) => refused(incident_page(&ctx, &state, &id, &errors, "")),
     }
 }
 
@@ -341,14 +330,22 @@ pub async fn assess(
         _ => {
             let mut errors = Errors::default();
             errors.add("notifiable", "Say whether the regulator must be told");
-            return unprocessable(incident_page(&ctx, &state, &id, &errors, ""));
+            return refused(incident_page(&ctx, &state, &id, &errors, ""));
         }
     };
     let kind = EventKind::IncidentAssessed(IncidentAssessed {
         incident: IncidentId::from(id.as_str()),
         notifiable,
     });
-    record(state, ctx, id, kind, "notifiable", (&f.when, "assess-when")).await
+    record(
+        state,
+        ctx,
+        id,
+        kind,
+        "notifiable",
+        At::Form(&f.when, "assess-when"),
+    )
+    .await
 }
 
 pub async fn notify(
@@ -360,7 +357,15 @@ pub async fn notify(
     let kind = EventKind::IncidentRegulatorNotified(IncidentOnly {
         incident: IncidentId::from(id.as_str()),
     });
-    record(state, ctx, id, kind, "notifiable", (&when, "notify-when")).await
+    record(
+        state,
+        ctx,
+        id,
+        kind,
+        "notifiable",
+        At::Form(&when, "notify-when"),
+    )
+    .await
 }
 
 pub async fn close(
@@ -372,5 +377,13 @@ pub async fn close(
     let kind = EventKind::IncidentClosed(IncidentOnly {
         incident: IncidentId::from(id.as_str()),
     });
-    record(state, ctx, id, kind, "notifiable", (&when, "close-when")).await
+    record(
+        state,
+        ctx,
+        id,
+        kind,
+        "notifiable",
+        At::Form(&when, "close-when"),
+    )
+    .await
 }

@@ -1,17 +1,15 @@
 //! Self-service ("My Warden"): my devices, my obligations, accepting a
-//! policy, reporting a lost device, claiming broadband, my password and my
-//! API tokens. Every command here is about the signed-in person only.
+//! policy, reporting a lost device, claiming broadband. Every command here
+//! is about the signed-in person only (my password and API tokens are in
+//! `credentials.rs`).
 
-use super::devices::parse_local;
-use super::people::optional;
-use super::policies::current_version;
-use super::{
-    Errors, Recorded, action_button, button, csrf, done, error_summary, findings_table, markdown,
-    password_input, refused, select, success_banner, text_input, titled, unprocessable,
+use crate::accounts::sha256_hex;
+use crate::ctx::Ctx;
+use crate::forms::{
+    At, Errors, JustRecorded, When, button, csrf, done, error_summary, optional, parse_local,
+    record_one, refused, select, text_input, when_input,
 };
-use crate::accounts::{ApiToken, Scope, random_hex, sha256_hex};
-use crate::routes::Ctx;
-use crate::sessions::Stage;
+use crate::layout::{findings_table, markdown, not_found_page, success_banner, titled};
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Form, Path, Query, State};
@@ -25,7 +23,7 @@ use serde::Deserialize;
 pub async fn home(
     State(state): State<AppState>,
     Extension(ctx): Extension<Ctx>,
-    Query(r): Query<Recorded>,
+    Query(r): Query<JustRecorded>,
 ) -> Response {
     let c = &ctx.council.id;
     let me = ctx.user.person.clone();
@@ -43,16 +41,16 @@ pub async fn home(
             .policies
             .iter()
             .filter(|pol| pol.accepted_by.contains(&p.kind))
-            .map(|pol| (pol, current_version(e, pol)))
+            .map(|pol| (pol, ctx.council.pack.current_version(e, &pol.id).to_owned()))
             .filter(|(pol, v)| !p.has_accepted(&pol.id, v))
             .map(|(pol, v)| (pol.id.to_string(), pol.title.clone(), v))
             .collect();
         Some((p, to_accept))
     }) else {
-        return super::not_found_page("No such person");
+        return not_found_page("No such person");
     };
     titled(&format!("My Warden: {}", person.name), &ctx, &state, html! {
-        @if !r.recorded.is_empty() { (success_banner(&format!("Recorded: {}", r.recorded.replace('_', " ")))) }
+        @if !r.recorded.is_empty() { (success_banner(&format!("JustRecorded: {}", r.recorded.replace('_', " ")))) }
         @if !to_accept.is_empty() {
             h2 class="govuk-heading-m" { "Policies to accept" }
             ul class="govuk-list" id="to-accept" {
@@ -82,9 +80,11 @@ pub async fn home(
 fn policy_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors) -> Response {
     let c = &ctx.council.id;
     let Some(policy) = ctx.council.pack.policy(&PolicyId::from(id)).cloned() else {
-        return super::not_found_page("No such policy");
+        return not_found_page("No such policy");
     };
-    let version = ctx.council.with_estate(|e| current_version(e, &policy));
+    let version = ctx
+        .council
+        .with_estate(|e| ctx.council.pack.current_version(e, &policy.id).to_owned());
     let Some(text) = &policy.text else {
         return titled(&policy.title, ctx, state, html! {
             p class="govuk-body" { "The council has not supplied the text of this policy yet, so it cannot be accepted here. Ask your information governance officer." }
@@ -144,9 +144,11 @@ pub async fn accept(
         .policy(&PolicyId::from(id.as_str()))
         .cloned()
     else {
-        return super::not_found_page("No such policy");
+        return not_found_page("No such policy");
     };
-    let version = ctx.council.with_estate(|e| current_version(e, &policy));
+    let version = ctx
+        .council
+        .with_estate(|e| ctx.council.pack.current_version(e, &policy.id).to_owned());
     let sha = policy.text.as_ref().map(|t| sha256_hex(&t.markdown));
     if f.confirm != "yes" {
         errors.add(
@@ -161,25 +163,17 @@ pub async fn accept(
         );
     }
     if !errors.is_empty() {
-        return unprocessable(policy_page(&ctx, &state, &id, &errors));
+        return refused(policy_page(&ctx, &state, &id, &errors));
     }
-    let event = ctx.event(
-        ctx.now,
-        EventKind::PolicyAccepted(PolicyAccepted {
-            person: ctx.user.person.clone(),
-            policy: policy.id.clone(),
-            version,
-            text_sha256: sha,
-        }),
-    );
-    match state.record(&ctx.council, vec![event]).await {
-        Ok(_) => done(format!("/c/{}/me?recorded=policy_accepted", ctx.council.id)),
-        Err(e) => unprocessable(policy_page(
-            &ctx,
-            &state,
-            &id,
-            &Errors::from_command(e, "confirm"),
-        )),
+    let kind = EventKind::PolicyAccepted(PolicyAccepted {
+        person: ctx.user.person.clone(),
+        policy: policy.id.clone(),
+        version,
+        text_sha256: sha,
+    });
+    match record_one(&state, &ctx, kind, "confirm", At::Time(ctx.now)).await {
+        Ok(name) => done(format!("/c/{}/me?recorded={name}", ctx.council.id)),
+        Err(errors) => refused(policy_page(&ctx, &state, &id, &errors)),
     }
 }
 
@@ -256,22 +250,14 @@ pub async fn lost(
     let (Some(discovered), true) = (discovered, errors.is_empty()) else {
         return refused(lost_page(&ctx, &state, &f, &errors));
     };
-    let event = ctx.event(
-        now,
-        EventKind::DeviceLost(DeviceLost {
-            device,
-            discovered,
-            stolen: f.stolen == "yes",
-        }),
-    );
-    match state.record(&ctx.council, vec![event]).await {
-        Ok(_) => done(format!("/c/{}/me?recorded=device_lost", ctx.council.id)),
-        Err(e) => refused(lost_page(
-            &ctx,
-            &state,
-            &f,
-            &Errors::from_command(e, "device"),
-        )),
+    let kind = EventKind::DeviceLost(DeviceLost {
+        device,
+        discovered,
+        stolen: f.stolen == "yes",
+    });
+    match record_one(&state, &ctx, kind, "device", At::Time(now)).await {
+        Ok(name) => done(format!("/c/{}/me?recorded={name}", ctx.council.id)),
+        Err(errors) => refused(lost_page(&ctx, &state, &f, &errors)),
     }
 }
 
@@ -281,7 +267,7 @@ pub struct BroadbandForm {
     amount: String,
     household: String,
     #[serde(flatten)]
-    when: super::When,
+    when: When,
 }
 
 fn broadband_page(ctx: &Ctx, state: &AppState, form: &BroadbandForm, errors: &Errors) -> Markup {
@@ -308,7 +294,7 @@ fn broadband_page(ctx: &Ctx, state: &AppState, form: &BroadbandForm, errors: &Er
                 (csrf(ctx))
                 (text_input("amount", "Amount in pounds", &form.amount, Some("For example 45.50"), errors))
                 (text_input("household", "Household", &household, Some("The council's reference for your household; one claim allowance per household"), errors))
-                (super::when_input(ctx, "when", &form.when, "When is the claim dated?", errors))
+                (when_input(ctx, "when", &form.when, "When is the claim dated?", errors))
                 (button("Claim"))
             }
         },
@@ -348,267 +334,14 @@ pub async fn broadband(
     else {
         return refused(broadband_page(&ctx, &state, &f, &errors));
     };
-    let event = ctx.event(
-        at,
-        EventKind::ExpenseClaimed(ExpenseClaimed {
-            person: ctx.user.person.clone(),
-            category: "broadband".to_owned(),
-            amount,
-            household: HouseholdId::from(household.as_str()),
-        }),
-    );
-    match state.record(&ctx.council, vec![event]).await {
-        Ok(_) => done(format!("/c/{}/me?recorded=expense_claimed", ctx.council.id)),
-        Err(e) => refused(broadband_page(
-            &ctx,
-            &state,
-            &f,
-            &Errors::from_command(e, "amount"),
-        )),
-    }
-}
-
-fn password_page(ctx: &Ctx, state: &AppState, errors: &Errors, changed: bool) -> Markup {
-    titled(
-        "Change my password",
-        ctx,
-        state,
-        html! {
-            @if changed { (success_banner("Your password was changed. You have been signed out everywhere else.")) }
-            (error_summary(errors))
-            form method="post" action=(format!("/c/{}/me/password", ctx.council.id)) novalidate {
-                (csrf(ctx))
-                (password_input("current", "Current password", "current-password", errors))
-                (password_input("new", "New password (at least 12 characters)", "new-password", errors))
-                (password_input("confirm", "New password again", "new-password", errors))
-                (button("Change password"))
-            }
-        },
-    )
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct Changed {
-    changed: String,
-}
-
-pub async fn password_form(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<Ctx>,
-    Query(q): Query<Changed>,
-) -> Markup {
-    password_page(&ctx, &state, &Errors::default(), !q.changed.is_empty())
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct PasswordForm {
-    current: String,
-    new: String,
-    confirm: String,
-}
-
-pub async fn password(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<Ctx>,
-    Form(f): Form<PasswordForm>,
-) -> Response {
-    let (c, p) = (ctx.council.id.clone(), ctx.user.person.to_string());
-    let mut errors = Errors::default();
-    let Ok(Some(mut account)) = state.account(&c, &p).await else {
-        return super::unavailable("Your account could not be read");
-    };
-    if !account.password_matches(&f.current) {
-        errors.add("current", "Your current password is not right");
-    }
-    if f.new != f.confirm {
-        errors.add("confirm", "The two new passwords are not the same");
-    }
-    if errors.is_empty()
-        && let Err(message) = account.set_password(&f.new)
-    {
-        errors.add("new", message);
-    }
-    if !errors.is_empty() {
-        return refused(password_page(&ctx, &state, &errors, false));
-    }
-    if state.save_account(&c, &p, &account).await.is_err() {
-        return super::unavailable("Your password could not be saved");
-    }
-    // Every other session of this person is now stale (its generation is
-    // old); this one carries on under a new id.
-    let mut res = done(format!("/c/{c}/me/password?changed=yes"));
-    if let Some(sid) = &ctx.session {
-        let id = state.sessions.advance(
-            sid,
-            Stage::SignedIn {
-                council: c.clone(),
-                person: ctx.user.person.clone(),
-                generation: account.generation,
-            },
-            ctx.now,
-        );
-        let secure = if state.secure_cookies { "; Secure" } else { "" };
-        if let Ok(v) = axum::http::HeaderValue::from_str(&format!(
-            "{}={id}; Path=/; HttpOnly; SameSite=Lax{secure}",
-            crate::sessions::COOKIE
-        )) {
-            res.headers_mut().insert(axum::http::header::SET_COOKIE, v);
-        }
-    }
-    res
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct TokenForm {
-    name: String,
-    scope: String,
-}
-
-fn tokens_page(
-    ctx: &Ctx,
-    state: &AppState,
-    tokens: &[ApiToken],
-    new: Option<&str>,
-    errors: &Errors,
-) -> Markup {
-    let c = &ctx.council.id;
-    let scopes = vec![
-        ("read".to_string(), "Read only".to_string()),
-        ("write".to_string(), "Read and record events".to_string()),
-    ];
-    titled(
-        "My API tokens",
-        ctx,
-        state,
-        html! {
-            (error_summary(errors))
-            @if let Some(token) = new {
-                div class="govuk-panel govuk-panel--confirmation" {
-                    h2 class="govuk-panel__title" { "Your new token" }
-                    div class="govuk-panel__body" { code id="new-token" { (token) } }
-                }
-                p class="govuk-body" { "Copy it now: Warden keeps only a fingerprint of it and cannot show it again. Send it as " code { "Authorization: Bearer TOKEN" } "." }
-            }
-            p class="govuk-body" { "A token acts as you, within what you may do, on " a class="govuk-link" href="/api/v1/openapi.json" { "the API" } "." }
-            table class="govuk-table" {
-                caption class="govuk-visually-hidden" { "Tokens" }
-                thead class="govuk-table__head" { tr class="govuk-table__row" {
-                    th scope="col" class="govuk-table__header" { "Name" }
-                    th scope="col" class="govuk-table__header" { "Scope" }
-                    th scope="col" class="govuk-table__header" { "Created" }
-                    th scope="col" class="govuk-table__header" { "State" }
-                } }
-                tbody class="govuk-table__body" {
-                    @for t in tokens {
-                        tr class="govuk-table__row" {
-                            td class="govuk-table__cell" { (t.name) }
-                            td class="govuk-table__cell" { @match t.scope { Scope::Read => "read", Scope::Write => "write" } }
-                            td class="govuk-table__cell" { (super::when(ctx, t.created)) }
-                            td class="govuk-table__cell" {
-                                @if t.revoked.is_some() { "Revoked" }
-                                @else { (action_button(ctx, &format!("/c/{c}/me/tokens/{}/revoke", t.id), "Revoke", &[], true)) }
-                            }
-                        }
-                    }
-                }
-            }
-            h2 class="govuk-heading-m" { "Create a token" }
-            form method="post" action=(format!("/c/{c}/me/tokens")) novalidate {
-                (csrf(ctx))
-                (text_input("name", "Name", "", Some("What it is for, for example: HR system leavers feed"), errors))
-                (select("scope", "Scope", &scopes, "read", errors))
-                (button("Create token"))
-            }
-        },
-    )
-}
-
-pub async fn tokens(State(state): State<AppState>, Extension(ctx): Extension<Ctx>) -> Response {
-    match state
-        .account(&ctx.council.id, ctx.user.person.as_str())
-        .await
-    {
-        Ok(Some(a)) => {
-            tokens_page(&ctx, &state, &a.tokens, None, &Errors::default()).into_response()
-        }
-        _ => super::unavailable("Your account could not be read"),
-    }
-}
-
-pub async fn new_token(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<Ctx>,
-    Form(f): Form<TokenForm>,
-) -> Response {
-    let (c, p) = (ctx.council.id.clone(), ctx.user.person.to_string());
-    let Ok(Some(mut account)) = state.account(&c, &p).await else {
-        return super::unavailable("Your account could not be read");
-    };
-    let mut errors = Errors::default();
-    let name = f.name.trim();
-    if name.is_empty() || name.len() > 100 {
-        errors.add(
-            "name",
-            "Enter a name for the token (at most 100 characters)",
-        );
-    }
-    let scope = match f.scope.as_str() {
-        "read" => Some(Scope::Read),
-        "write" => Some(Scope::Write),
-        _ => {
-            errors.add("scope", "Choose read only, or read and record events");
-            None
-        }
-    };
-    let (Some(scope), true) = (scope, errors.is_empty()) else {
-        return refused(tokens_page(&ctx, &state, &account.tokens, None, &errors));
-    };
-    let secret = random_hex::<32>();
-    let text = crate::accounts::token_text(&c, &p, &secret);
-    account.tokens.push(ApiToken {
-        id: random_hex::<8>(),
-        name: name.to_owned(),
-        sha256: sha256_hex(&secret),
-        scope,
-        created: ctx.now,
-        revoked: None,
+    let kind = EventKind::ExpenseClaimed(ExpenseClaimed {
+        person: ctx.user.person.clone(),
+        category: "broadband".to_owned(),
+        amount,
+        household: HouseholdId::from(household.as_str()),
     });
-    if state.save_account(&c, &p, &account).await.is_err() {
-        return super::unavailable("The token could not be saved");
+    match record_one(&state, &ctx, kind, "amount", At::Time(at)).await {
+        Ok(name) => done(format!("/c/{}/me?recorded={name}", ctx.council.id)),
+        Err(errors) => refused(broadband_page(&ctx, &state, &f, &errors)),
     }
-    tokens_page(
-        &ctx,
-        &state,
-        &account.tokens,
-        Some(&text),
-        &Errors::default(),
-    )
-    .into_response()
-}
-
-pub async fn revoke_token(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<Ctx>,
-    Path((_, token)): Path<(String, String)>,
-) -> Response {
-    let (c, p) = (ctx.council.id.clone(), ctx.user.person.to_string());
-    let Ok(Some(mut account)) = state.account(&c, &p).await else {
-        return super::unavailable("Your account could not be read");
-    };
-    let now = ctx.now;
-    let Some(t) = account
-        .tokens
-        .iter_mut()
-        .find(|t| t.id == token && t.revoked.is_none())
-    else {
-        return super::not_found_page("No such token");
-    };
-    t.revoked = Some(now);
-    if state.save_account(&c, &p, &account).await.is_err() {
-        return super::unavailable("The token could not be revoked");
-    }
-    done(format!("/c/{c}/me/tokens"))
 }

@@ -2,12 +2,13 @@
 //! rules require once `person_left` is recorded, each item a button that
 //! records the event discharging it.
 
-use super::{
-    Errors, Recorded, When, button, csrf, done, error_summary, refused, select, status_tag,
-    success_banner, text_input, titled, unprocessable, when, when_input,
-};
 use crate::council::Subject;
-use crate::routes::Ctx;
+use crate::ctx::Ctx;
+use crate::forms::{
+    At, Errors, JustRecorded, When, button, csrf, done, error_summary, optional, record,
+    record_one, refused, select, text_input, unavailable, valid_id, when_input,
+};
+use crate::layout::{not_found_page, status_tag, success_banner, titled, when};
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Form, Path, Query, State};
@@ -72,21 +73,6 @@ fn parse_kind(kind: &str) -> Option<PersonKind> {
     }
 }
 
-/// Optional text: blank means absent.
-pub fn optional(text: &str) -> Option<String> {
-    let t = text.trim();
-    (!t.is_empty()).then(|| t.to_owned())
-}
-
-/// An id the council types: no spaces or slashes that would break an address.
-pub fn valid_id(text: &str) -> bool {
-    !text.is_empty()
-        && text.len() <= 64
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-}
-
 pub async fn starter(
     State(state): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -142,14 +128,9 @@ pub async fn starter(
             }),
         ));
     }
-    match state.record(&ctx.council, events).await {
+    match record(&state, &ctx, events, "person").await {
         Ok(_) => done(format!("/c/{}/people/{person}", ctx.council.id)),
-        Err(e) => refused(starter_page(
-            &ctx,
-            &state,
-            &form,
-            &Errors::from_command(e, "person"),
-        )),
+        Err(errors) => refused(starter_page(&ctx, &state, &form, &errors)),
     }
 }
 
@@ -173,21 +154,21 @@ pub async fn mover(
         department: optional(&form.department),
         job: optional(&form.job),
     });
-    let errors = match form.when.at(&ctx) {
-        _ if form.department.trim().is_empty() && form.job.trim().is_empty() => {
-            let mut e = Errors::default();
-            e.add("department", "Enter a new department or a new job title");
-            e
-        }
-        Err(message) => {
-            let mut e = Errors::default();
-            e.add("department", message);
-            e
-        }
-        Ok(at) => match state.record(&ctx.council, vec![ctx.event(at, kind)]).await {
+    let errors = if form.department.trim().is_empty() && form.job.trim().is_empty() {
+        Errors::one("department", "Enter a new department or a new job title")
+    } else {
+        match record_one(
+            &state,
+            &ctx,
+            kind,
+            "department",
+            At::Form(&form.when, "department"),
+        )
+        .await
+        {
             Ok(_) => return done(format!("/c/{}/people/{person}", ctx.council.id)),
-            Err(e) => Errors::from_command(e, "department").renamed("when", "department"),
-        },
+            Err(errors) => errors,
+        }
     };
     let page = titled(
         "The move was not recorded",
@@ -220,7 +201,7 @@ fn leaver_page(
     let c = &ctx.council.id;
     let id = PersonId::from(person);
     let Some(p) = ctx.council.with_estate(|e| e.people.get(&id).cloned()) else {
-        return super::not_found_page("No such person");
+        return not_found_page("No such person");
     };
     if p.is_present() {
         return titled(&format!("Record {} leaving", p.name), ctx, state, html! {
@@ -284,7 +265,7 @@ fn leaver_page(
         }
     };
     titled(&format!("Leaver checklist: {}", p.name), ctx, state, html! {
-        @if !recorded.is_empty() { (success_banner(&format!("Recorded: {}", recorded.replace('_', " ")))) }
+        @if !recorded.is_empty() { (success_banner(&format!("JustRecorded: {}", recorded.replace('_', " ")))) }
         @if !errors.is_empty() { (error_summary(errors)) }
         p class="govuk-body" { (p.name) " left on " (p.left.map(|l| when(ctx, l)).unwrap_or_default()) "." }
         @if devices.is_empty() && access.is_empty() && others.is_empty() {
@@ -332,7 +313,7 @@ pub async fn leaver_form(
     State(state): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Path((_, person)): Path<(String, String)>,
-    Query(r): Query<Recorded>,
+    Query(r): Query<JustRecorded>,
 ) -> Response {
     leaver_page(
         &ctx,
@@ -353,36 +334,18 @@ pub async fn leaver(
     if !ctx.council.is_present(&PersonId::from(person.as_str())) {
         let mut errors = Errors::default();
         errors.add("reason", "This person has already left");
-        return unprocessable(leaver_page(&ctx, &state, &person, &form, &errors, ""));
+        return refused(leaver_page(&ctx, &state, &person, &form, &errors, ""));
     }
-    let at = match form.when.at(&ctx) {
-        Ok(at) => at,
-        Err(message) => {
-            let mut errors = Errors::default();
-            errors.add("when", message);
-            return unprocessable(leaver_page(&ctx, &state, &person, &form, &errors, ""));
-        }
-    };
-    let event = ctx.event(
-        at,
-        EventKind::PersonLeft(PersonLeft {
-            person: PersonId::from(person.as_str()),
-            reason: optional(&form.reason),
-        }),
-    );
-    match state.record(&ctx.council, vec![event]).await {
-        Ok(_) => done(format!(
-            "/c/{}/people/{person}/leave?recorded=person_left",
+    let kind = EventKind::PersonLeft(PersonLeft {
+        person: PersonId::from(person.as_str()),
+        reason: optional(&form.reason),
+    });
+    match record_one(&state, &ctx, kind, "reason", At::Form(&form.when, "when")).await {
+        Ok(name) => done(format!(
+            "/c/{}/people/{person}/leave?recorded={name}",
             ctx.council.id
         )),
-        Err(e) => unprocessable(leaver_page(
-            &ctx,
-            &state,
-            &person,
-            &form,
-            &Errors::from_command(e, "reason"),
-            "",
-        )),
+        Err(errors) => refused(leaver_page(&ctx, &state, &person, &form, &errors, "")),
     }
 }
 
@@ -413,10 +376,6 @@ async fn access(
         );
     }
     let requested_by = optional(&form.requested_by).map(|p| PersonId::from(p.as_str()));
-    let at = form.when.at(&ctx).unwrap_or_else(|message| {
-        errors.add("resource", message);
-        ctx.now
-    });
     if errors.is_empty() {
         let change = AccessChange {
             person: PersonId::from(person.as_str()),
@@ -440,15 +399,20 @@ async fn access(
             EventKind::AccessRevoked(change)
         };
         if errors.is_empty() {
-            let event = ctx.event(at, kind);
-            match state.record(&ctx.council, vec![event]).await {
-                Ok(_) if form.back == "checklist" => {
-                    return done(format!(
-                        "/c/{c}/people/{person}/leave?recorded=access_revoked"
-                    ));
+            match record_one(
+                &state,
+                &ctx,
+                kind,
+                "resource",
+                At::Form(&form.when, "resource"),
+            )
+            .await
+            {
+                Ok(name) if form.back == "checklist" => {
+                    return done(format!("/c/{c}/people/{person}/leave?recorded={name}"));
                 }
                 Ok(_) => return done(format!("/c/{c}/people/{person}")),
-                Err(e) => errors = Errors::from_command(e, "resource").renamed("when", "resource"),
+                Err(refused) => errors = refused,
             }
         }
     }
@@ -494,7 +458,7 @@ pub async fn set_up_account(
 ) -> Response {
     let c = ctx.council.id.clone();
     if !ctx.council.is_present(&PersonId::from(person.as_str())) {
-        return super::not_found_page("No such person here");
+        return not_found_page("No such person here");
     }
     let password = crate::accounts::random_hex::<10>();
     let account = match state.account(&c, &person).await {
@@ -519,11 +483,11 @@ pub async fn set_up_account(
         },
         Err(e) => {
             tracing::error!(error = %e, "account read failed");
-            return super::unavailable("The account could not be read");
+            return unavailable("The account could not be read");
         }
     };
     if state.save_account(&c, &person, &account).await.is_err() {
-        return super::unavailable("The account could not be saved");
+        return unavailable("The account could not be saved");
     }
     titled("One-time password", &ctx, &state, html! {
         p class="govuk-body" { "Give this password to " (person) " in person or by phone. Warden keeps only its Argon2id hash and cannot show it again." }

@@ -1,13 +1,14 @@
 //! Policies: versions, approving body, review due dates, who has and has not
 //! accepted the current version; publish a version, record a review.
 
-use super::people::optional;
-use super::{
-    Errors, Recorded, When, button, csrf, done, error_summary, record_one, status_tag,
-    success_banner, text_input, titled, unprocessable, when, when_input,
-};
 use crate::authz::Action;
-use crate::routes::Ctx;
+use crate::ctx::Ctx;
+use crate::forms::{
+    At, Errors, JustRecorded, When, button, csrf, done, error_summary, optional, record_one,
+    refused, text_input, when_input,
+};
+use crate::history::history;
+use crate::layout::{not_found_page, status_tag, success_banner, titled, when};
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Form, Path, Query, State};
@@ -21,14 +22,6 @@ use serde::Deserialize;
 
 /// A person's id and name.
 pub type Named = (String, String);
-
-/// The version people must accept now: the log's, else the pack's.
-pub fn current_version(estate: &Estate, policy: &Policy) -> String {
-    estate
-        .current_version(&policy.id)
-        .map(str::to_owned)
-        .unwrap_or_else(|| policy.version.clone())
-}
 
 /// Who must accept the policy (present, of a kind it names), split into
 /// those who have accepted `version` and those who have not.
@@ -68,7 +61,7 @@ pub async fn list(State(state): State<AppState>, Extension(ctx): Extension<Ctx>)
             .policies
             .iter()
             .map(|p| {
-                let version = current_version(e, p);
+                let version = ctx.council.pack.current_version(e, &p.id).to_owned();
                 let (yes, no) = acceptance(e, p, &version);
                 let st = e.policies.get(&p.id).cloned().unwrap_or_default();
                 (p.clone(), version, st, yes.len(), no.len())
@@ -116,11 +109,11 @@ pub async fn list(State(state): State<AppState>, Extension(ctx): Extension<Ctx>)
 fn policy_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded: &str) -> Response {
     let c = &ctx.council.id;
     let Some(policy) = ctx.council.pack.policy(&PolicyId::from(id)).cloned() else {
-        return super::not_found_page("No such policy");
+        return not_found_page("No such policy");
     };
     let view = ctx.council.view(ctx.now);
     let (version, st, yes, no) = ctx.council.with_estate(|e| {
-        let version = current_version(e, &policy);
+        let version = ctx.council.pack.current_version(e, &policy.id).to_owned();
         let (yes, no) = acceptance(e, &policy, &version);
         (
             version.clone(),
@@ -139,7 +132,7 @@ fn policy_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
         }
     };
     titled(&policy.title, ctx, state, html! {
-        @if !recorded.is_empty() { (success_banner(&format!("Recorded: {}", recorded.replace('_', " ")))) }
+        @if !recorded.is_empty() { (success_banner(&format!("JustRecorded: {}", recorded.replace('_', " ")))) }
         (error_summary(errors))
         dl class="govuk-summary-list" {
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Current version" } dd class="govuk-summary-list__value" id="current-version" { (version) } }
@@ -178,7 +171,7 @@ fn policy_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
                 (button("Record a review with no change"))
             }
         }
-        (super::events::history(ctx, state, &crate::council::Subject::Policy(id.into())))
+        (history(ctx, state, &crate::council::Subject::Policy(id.into())))
     })
     .into_response()
 }
@@ -187,7 +180,7 @@ pub async fn policy(
     State(state): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Path((_, id)): Path<(String, String)>,
-    Query(r): Query<Recorded>,
+    Query(r): Query<JustRecorded>,
 ) -> Response {
     policy_page(&ctx, &state, &id, &Errors::default(), &r.recorded)
 }
@@ -207,14 +200,14 @@ async fn record(
     id: String,
     kind: EventKind,
     field: &str,
-    when: (&When, &str),
+    when: At<'_>,
 ) -> Response {
     match record_one(&state, &ctx, kind, field, when).await {
         Ok(name) => done(format!(
             "/c/{}/policies/{id}?recorded={name}",
             ctx.council.id
         )),
-        Err(errors) => unprocessable(policy_page(&ctx, &state, &id, &errors, "")),
+        Err(errors) => refused(policy_page(&ctx, &state, &id, &errors, "")),
     }
 }
 
@@ -230,7 +223,10 @@ pub async fn publish(
         .council
         .pack
         .policy(&PolicyId::from(id.as_str()))
-        .map(|p| ctx.council.with_estate(|e| current_version(e, p)));
+        .map(|p| {
+            ctx.council
+                .with_estate(|e| ctx.council.pack.current_version(e, &p.id).to_owned())
+        });
     if version.is_empty() || version.len() > 40 {
         errors.add("version", "Enter the new version, for example 1.1");
     } else if current.as_deref() == Some(version) {
@@ -256,11 +252,19 @@ pub async fn publish(
         version: version.to_owned(),
         body,
     });
-    record(state, ctx, id, kind, "version", (&f.when, "publish-when")).await
+    record(
+        state,
+        ctx,
+        id,
+        kind,
+        "version",
+        At::Form(&f.when, "publish-when"),
+    )
+    .await
 }
 
 fn policy_page_refused(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors) -> Response {
-    unprocessable(policy_page(ctx, state, id, errors, ""))
+    refused(policy_page(ctx, state, id, errors, ""))
 }
 
 pub async fn review(
@@ -273,5 +277,13 @@ pub async fn review(
         policy: PolicyId::from(id.as_str()),
         version: None,
     });
-    record(state, ctx, id, kind, "version", (&when, "review-when")).await
+    record(
+        state,
+        ctx,
+        id,
+        kind,
+        "version",
+        At::Form(&when, "review-when"),
+    )
+    .await
 }

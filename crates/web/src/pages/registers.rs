@@ -1,8 +1,10 @@
 //! The registers: dashboard, people, a person, findings.
 
-use super::{findings_table, status_tag, titled, when};
 use crate::authz::Action;
-use crate::routes::Ctx;
+use crate::ctx::Ctx;
+use crate::forms::{Errors, When, action_button, button, csrf, text_input, when_input};
+use crate::history::history;
+use crate::layout::{findings_table, not_found_page, status_tag, titled, when};
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Path, Query, State};
@@ -353,7 +355,7 @@ pub async fn person(
     let c = &ctx.council.id;
     let id = PersonId::from(person.as_str());
     let Some(p) = ctx.council.with_estate(|e| e.people.get(&id).cloned()) else {
-        return super::not_found_page("No such person");
+        return not_found_page("No such person");
     };
     let mut findings: Vec<&Finding> = view.about(&person).collect();
     findings.sort_by_key(|f| (!f.status.is_failure(), f.status != Status::Open));
@@ -400,11 +402,11 @@ pub async fn person(
                     summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Record a move (new department or job)" } }
                     div class="govuk-details__text" {
                         form method="post" action=(format!("/c/{c}/people/{person}/move")) novalidate {
-                            (super::csrf(&ctx))
-                            (super::text_input("department", "New department", "", Some(departments_hint), &super::Errors::default()))
-                            (super::text_input("job", "New job title", "", Some(departments_hint), &super::Errors::default()))
-                            (super::when_input(&ctx, "move-when", &super::When::default(), "When did they move?", &super::Errors::default()))
-                            (super::button("Record the move"))
+                            (csrf(&ctx))
+                            (text_input("department", "New department", "", Some(departments_hint), &Errors::default()))
+                            (text_input("job", "New job title", "", Some(departments_hint), &Errors::default()))
+                            (when_input(&ctx, "move-when", &When::default(), "When did they move?", &Errors::default()))
+                            (button("Record the move"))
                         }
                     }
                 }
@@ -417,11 +419,11 @@ pub async fn person(
                     summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Grant access to a resource" } }
                     div class="govuk-details__text" {
                         form method="post" action=(format!("/c/{c}/people/{person}/access/grant")) novalidate {
-                            (super::csrf(&ctx))
-                            (super::text_input("resource", "Resource", "", Some("For example email, or restricted/finance for a restricted folder"), &super::Errors::default()))
-                            (super::text_input("requested_by", "Requested by (person id)", "", Some("Optional; some packs allow only named roles to request restricted access"), &super::Errors::default()))
-                            (super::when_input(&ctx, "grant-when", &super::When::default(), "When was access granted?", &super::Errors::default()))
-                            (super::button("Grant access"))
+                            (csrf(&ctx))
+                            (text_input("resource", "Resource", "", Some("For example email, or restricted/finance for a restricted folder"), &Errors::default()))
+                            (text_input("requested_by", "Requested by (person id)", "", Some("Optional; some packs allow only named roles to request restricted access"), &Errors::default()))
+                            (when_input(&ctx, "grant-when", &When::default(), "When was access granted?", &Errors::default()))
+                            (button("Grant access"))
                         }
                     }
                 }
@@ -431,12 +433,12 @@ pub async fn person(
                     summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Set up or reset sign-in" } }
                     div class="govuk-details__text" {
                         p class="govuk-body" { "Gives " (p.name) " a new one-time password, shown once. Their other sessions end, and they set up their authenticator app again at their next sign-in." }
-                        (super::action_button(&ctx, &format!("/c/{c}/people/{person}/account"), "Make a one-time password", &[], true))
+                        (action_button(&ctx, &format!("/c/{c}/people/{person}/account"), "Make a one-time password", &[], true))
                     }
                 }
             }
             (findings_table(&ctx, &findings, "Findings about this person"))
-            (super::events::history(&ctx, &state, &crate::council::Subject::Person(id.0.clone())))
+            (history(&ctx, &state, &crate::council::Subject::Person(id.0.clone())))
         },
     )
     .into_response()

@@ -2,11 +2,14 @@
 //! recovery code), or enrolment in TOTP when the person must have it and
 //! has not yet. Failures are throttled per account and per client address.
 
-use super::{Errors, button, error_summary, page, password_input, select, text_input};
 use crate::accounts::{Account, new_totp_secret, otpauth_url, qr_svg};
 use crate::authz::{Action, User, WebRole};
 use crate::council::Council;
-use crate::routes::{Routes, constant_time_eq, session_id, signed_in, user_of};
+use crate::forms::{
+    Errors, button, error_summary, password_input, select, text_input, unavailable,
+};
+use crate::guards::{Routes, constant_time_eq, session_id, signed_in, user_of};
+use crate::layout::page;
 use crate::sessions::{ACCOUNT_LIMIT, ADDRESS_LIMIT, COOKIE, Session, Stage};
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, Form, Query, State};
@@ -194,13 +197,13 @@ async fn sign_in(
 ) -> Response {
     let now = state.now();
     let Some(sid) = session_id(&headers) else {
-        return super::csrf_refused().into_response();
+        return crate::layout::csrf_refused().into_response();
     };
     let Some(s) = state.sessions.get(&sid, now) else {
-        return super::csrf_refused().into_response();
+        return crate::layout::csrf_refused().into_response();
     };
     if !constant_time_eq(form.csrf.as_bytes(), s.csrf.as_bytes()) {
-        return super::csrf_refused().into_response();
+        return crate::layout::csrf_refused().into_response();
     }
     let account_key = format!(
         "account:{}/{}",
@@ -275,7 +278,7 @@ async fn sign_in(
     };
     let to = match (&stage, next) {
         (Stage::SignedIn { .. }, _) | (_, None) => to,
-        (_, Some(next)) => format!("{to}?next={}", crate::routes::url_component(&next)),
+        (_, Some(next)) => format!("{to}?next={}", crate::guards::url_component(&next)),
     };
     let id = state.sessions.advance(&sid, stage, now);
     with_cookie(Some(cookie(&state, &id)), Redirect::to(&to))
@@ -325,13 +328,14 @@ fn pending(
     headers: &HeaderMap,
     csrf: &str,
 ) -> Result<(String, Session), Box<Response>> {
-    let sid = session_id(headers).ok_or_else(|| Box::new(super::csrf_refused().into_response()))?;
+    let sid = session_id(headers)
+        .ok_or_else(|| Box::new(crate::layout::csrf_refused().into_response()))?;
     let s = state
         .sessions
         .get(&sid, state.now())
         .ok_or_else(|| Box::new(Redirect::to("/sign-in").into_response()))?;
     if !constant_time_eq(csrf.as_bytes(), s.csrf.as_bytes()) {
-        return Err(Box::new(super::csrf_refused().into_response()));
+        return Err(Box::new(crate::layout::csrf_refused().into_response()));
     }
     Ok((sid, s))
 }
@@ -377,7 +381,7 @@ async fn code(
         .await
     {
         tracing::error!(error = %e, "could not save the account after sign-in");
-        return super::unavailable("Warden could not sign you in just now");
+        return unavailable("Warden could not sign you in just now");
     }
     finish(&state, &sid, &c, &person, &account, &form.next)
 }
@@ -501,7 +505,7 @@ async fn setup(
         .await
     {
         tracing::error!(error = %e, "could not save the enrolment");
-        return super::unavailable("Warden could not save your authenticator just now");
+        return unavailable("Warden could not save your authenticator just now");
     }
     let Some(user) = user_of(&c, &person) else {
         return Redirect::to("/sign-in").into_response();
@@ -542,7 +546,7 @@ async fn sign_out(
         && let Some(s) = state.sessions.get(&sid, state.now())
     {
         if !constant_time_eq(form.csrf.as_bytes(), s.csrf.as_bytes()) {
-            return super::csrf_refused().into_response();
+            return crate::layout::csrf_refused().into_response();
         }
         state.sessions.end(&sid);
     }

@@ -1,12 +1,18 @@
-//! The route table. Every route is added through [`Routes`], which records
-//! its method, path and what guards it, so the authorisation matrix test can
-//! enumerate the router: a route added without a rule cannot exist.
+//! The guards below every route. Every route is added through [`Routes`],
+//! which records its method, path and what guards it, so the authorisation
+//! matrix test can enumerate the router: a route added without a rule
+//! cannot exist. A page guard finds the session, checks the Cedar policy
+//! and the CSRF token, and hands the handler a [`Ctx`].
 
+use crate::accounts::{Scope, parse_token};
 use crate::authz::{Action, User, WebRole};
 use crate::council::Council;
+use crate::ctx::Ctx;
+use crate::layout;
+use crate::outage;
+use crate::problem::{forbidden, problem, unauthorised};
 use crate::sessions::{COOKIE, Stage};
 use crate::state::AppState;
-use crate::{api, pages};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
@@ -14,6 +20,7 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
+use domain::PersonId;
 use std::sync::Arc;
 
 /// Who may reach a route.
@@ -35,25 +42,6 @@ pub struct RouteInfo {
     pub guard: Guard,
 }
 
-/// What a guarded handler knows about the request.
-#[derive(Clone)]
-pub struct Ctx {
-    pub user: User,
-    pub council: Arc<Council>,
-    pub csrf: String,
-    pub session: Option<String>,
-    /// The time of the request, by the service's clock: what a form records
-    /// as "now" and the findings are as of.
-    pub now: jiff::Timestamp,
-}
-
-impl Ctx {
-    /// Whether the user may also take `action` (to show or hide a button).
-    pub fn may(&self, state: &AppState, action: Action) -> bool {
-        state.authz.allows(&self.user, action, &self.council.id)
-    }
-}
-
 pub struct Routes {
     state: AppState,
     router: Router<AppState>,
@@ -61,7 +49,7 @@ pub struct Routes {
 }
 
 impl Routes {
-    fn new(state: AppState) -> Routes {
+    pub(crate) fn new(state: AppState) -> Routes {
         Routes {
             state,
             router: Router::new(),
@@ -87,9 +75,7 @@ impl Routes {
             )),
             Guard::Api(action) => route.route_layer(middleware::from_fn_with_state(
                 state,
-                move |s: State<AppState>, req: Request, next: Next| {
-                    api::guard(s, action, req, next)
-                },
+                move |s: State<AppState>, req: Request, next: Next| guard_api(s, action, req, next),
             )),
         };
         self.router = self.router.route(path, route);
@@ -141,6 +127,11 @@ impl Routes {
         self.add(Method::GET, path, Guard::Api(action), get(h))
     }
 
+    /// The router and the route table, once every route is added.
+    pub(crate) fn finish(self) -> (Router<AppState>, Vec<RouteInfo>) {
+        (self.router, self.table)
+    }
+
     pub fn api_post<H, T>(self, path: &'static str, action: Action, h: H) -> Self
     where
         H: axum::handler::Handler<T, AppState>,
@@ -148,50 +139,6 @@ impl Routes {
     {
         self.add(Method::POST, path, Guard::Api(action), post(h))
     }
-}
-
-/// The whole application and its route table.
-pub fn app(state: AppState) -> (Router, Vec<RouteInfo>) {
-    let routes = Routes::new(state.clone());
-    let routes = crate::ops::routes(routes);
-    let routes = pages::routes(routes);
-    let routes = api::routes(routes);
-    let Routes { router, table, .. } = routes;
-    let router = router
-        .fallback(pages::not_found)
-        .layer(middleware::from_fn(crate::ops::store_failures))
-        .layer(middleware::from_fn(crate::ops::observe))
-        .layer(middleware::from_fn(security_headers))
-        .with_state(state);
-    (router, table)
-}
-
-/// Headers every response carries: no framing, no sniffing, a strict
-/// content security policy (all scripts and styles are served by Warden).
-/// For htmx's boosted requests, the address to show: a form's POST is
-/// followed to the page it redirects to, and that page's own address is
-/// the one to keep in the history, not the form's action.
-async fn security_headers(req: Request, next: Next) -> Response {
-    let push = (req.headers().contains_key("hx-request") && req.method() == Method::GET)
-        .then(|| req.uri().to_string())
-        .and_then(|uri| axum::http::HeaderValue::from_str(&uri).ok());
-    let mut res = next.run(req).await;
-    if let Some(uri) = push {
-        res.headers_mut().insert("hx-push-url", uri);
-    }
-    let h = res.headers_mut();
-    let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
-        h.insert(k, axum::http::HeaderValue::from_static(v));
-    };
-    set(h, "x-frame-options", "DENY");
-    set(h, "x-content-type-options", "nosniff");
-    set(h, "referrer-policy", "same-origin");
-    set(
-        h,
-        "content-security-policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'",
-    );
-    res
 }
 
 /// The session id from the request's cookie.
@@ -234,7 +181,7 @@ pub async fn signed_in(state: &AppState, session_id: &str) -> Option<(User, Arc<
             // The store is away: the session may be good, but this request
             // cannot be answered (a 503 with Retry-After, not a sign-in page).
             tracing::warn!(error = %e, "could not read an account");
-            crate::ops::store_failed();
+            outage::store_failed();
             return None;
         }
     };
@@ -274,11 +221,11 @@ async fn guard_page(
     };
     let target = council_in_path(&path).unwrap_or_default().to_owned();
     let Some(target_council) = state.council(&target) else {
-        return pages::forbidden(&user).into_response();
+        return layout::forbidden(&user).into_response();
     };
     if !state.authz.allows(&user, action, &target) || target_council.id != council.id {
         tracing::info!(person = %user.person, action = action.name(), %path, "denied");
-        return pages::forbidden(&user).into_response();
+        return layout::forbidden(&user).into_response();
     }
     let req = if req.method() == Method::POST {
         match check_csrf(req, &csrf).await {
@@ -326,7 +273,7 @@ async fn check_csrf(req: Request, expected: &str) -> Result<Request, Response> {
         .map_err(|_| (StatusCode::PAYLOAD_TOO_LARGE, "The form was too large").into_response())?;
     let given: Option<String> = serde_urlencoded_field(&bytes, "csrf");
     if !given.is_some_and(|g| constant_time_eq(g.as_bytes(), expected.as_bytes())) {
-        return Err(pages::csrf_refused().into_response());
+        return Err(layout::csrf_refused().into_response());
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
 }
@@ -338,4 +285,73 @@ fn serde_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
 
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The API's guard: a live token whose holder is still present, a write
+/// scope for anything but GET, and Cedar's permission for the route's action
+/// on the council in the path.
+async fn guard_api(
+    State(state): State<AppState>,
+    action: Action,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let Some(bearer) = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return unauthorised("Send an API token as `Authorization: Bearer TOKEN`");
+    };
+    let Some((council, person, secret)) = parse_token(bearer.trim()) else {
+        return unauthorised("The token is not a Warden API token");
+    };
+    let Some(c) = state.council(&council) else {
+        return unauthorised("The token is not valid");
+    };
+    let account = match state.account(&council, &person).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return unauthorised("The token is not valid"),
+        Err(e) => {
+            tracing::error!(error = %e, "account read failed");
+            return outage::retry_later(problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Try again",
+                "The store could not be read",
+                Vec::new(),
+            ));
+        }
+    };
+    let Some(token) = account.token(&secret) else {
+        return unauthorised("The token is not valid, or has been revoked");
+    };
+    let Some(user) = user_of(&c, &PersonId::from(person.as_str())) else {
+        return unauthorised("The token's holder has left the council");
+    };
+    if req.method() != Method::GET && token.scope != Scope::Write {
+        return problem(
+            StatusCode::FORBIDDEN,
+            "read-only-token",
+            "Read-only token",
+            "This token may only read; create a write token to record events",
+            Vec::new(),
+        );
+    }
+    let target = council_in_path(req.uri().path())
+        .unwrap_or_default()
+        .to_owned();
+    if target != c.id || !state.authz.allows(&user, action, &target) {
+        return forbidden();
+    }
+    let now = state.now();
+    req.extensions_mut().insert(Ctx {
+        user,
+        council: c,
+        csrf: String::new(),
+        session: None,
+        now,
+    });
+    next.run(req).await
 }

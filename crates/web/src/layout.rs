@@ -1,0 +1,259 @@
+//! The frame every page shares and the pieces pages are built of that are
+//! not forms: headings, tags, tables of findings, links to events, times
+//! in the council's zone, the council's Markdown, and the error pages.
+
+use crate::authz::{Action, User};
+use crate::ctx::Ctx;
+use crate::state::AppState;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use rules::{Finding, Status};
+
+/// A page in the service's frame. `ctx` is None before sign-in.
+pub fn page(title: &str, ctx: Option<&Ctx>, state: Option<&AppState>, body: Markup) -> Markup {
+    let nav: Vec<(&str, String)> = match (ctx, state) {
+        (Some(ctx), Some(state)) => {
+            let c = &ctx.council.id;
+            let mut items = Vec::new();
+            if ctx.may(state, Action::ViewRegisters) {
+                items.push(("Dashboard", format!("/c/{c}")));
+                items.push(("People", format!("/c/{c}/people")));
+                items.push(("Devices", format!("/c/{c}/devices")));
+                items.push(("Policies", format!("/c/{c}/policies")));
+                items.push(("Incidents", format!("/c/{c}/incidents")));
+                items.push(("Findings", format!("/c/{c}/findings")));
+            }
+            items.push(("My Warden", format!("/c/{c}/me")));
+            items
+        }
+        _ => Vec::new(),
+    };
+    html! {
+        (DOCTYPE)
+        html lang="en" class="govuk-template" {
+            head {
+                meta charset="utf-8";
+                title { (title) " – Warden" }
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                link rel="stylesheet" href="/assets/govuk-frontend.min.css";
+                link rel="stylesheet" href="/assets/warden.css";
+                // htmx swaps refused forms (422) and error pages too, and adds no inline styles.
+                meta name="htmx-config" content=r#"{"includeIndicatorStyles":false,"responseHandling":[{"code":"204","swap":false},{"code":"...","swap":true}]}"#;
+            }
+            body class="govuk-template__body" hx-boost="true" {
+                a href="#main-content" class="govuk-skip-link" data-module="govuk-skip-link" { "Skip to main content" }
+                header class="govuk-header" data-module="govuk-header" {
+                    div class="govuk-header__container govuk-width-container" {
+                        div class="govuk-header__logo" {
+                            a href="/" class="govuk-header__link govuk-header__link--homepage" {
+                                span class="govuk-header__logotype-text" { "Warden" }
+                            }
+                        }
+                        @if let Some(ctx) = ctx {
+                            div class="govuk-header__content" {
+                                span class="govuk-header__service-name" { (ctx.council.pack.council) }
+                            }
+                        }
+                    }
+                }
+                @if let Some(ctx) = ctx {
+                    nav class="govuk-service-navigation" aria-label="Menu" data-module="govuk-service-navigation" {
+                        div class="govuk-width-container" {
+                            div class="govuk-service-navigation__container" {
+                                ul class="govuk-service-navigation__list" id="navigation" {
+                                    @for (label, href) in &nav {
+                                        li class="govuk-service-navigation__item" {
+                                            a class="govuk-service-navigation__link" href=(href) { (label) }
+                                        }
+                                    }
+                                    li class="govuk-service-navigation__item" {
+                                        form method="post" action="/sign-out" class="warden-inline" {
+                                            input type="hidden" name="csrf" value=(ctx.csrf);
+                                            button class="govuk-service-navigation__link warden-link-button" { "Sign out " (ctx.user.name) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                div class="govuk-width-container" {
+                    main class="govuk-main-wrapper" id="main-content" {
+                        (body)
+                    }
+                }
+                footer class="govuk-footer" {
+                    div class="govuk-width-container" {
+                        p class="govuk-body-s" {
+                            "Warden runs the council's ICT security policies as software. Every finding names the clause that requires it."
+                        }
+                    }
+                }
+                script src="/assets/htmx.min.js" {}
+                script type="module" src="/assets/govuk-frontend.min.js" {}
+                script type="module" src="/assets/init.js" {}
+            }
+        }
+    }
+}
+
+/// A page with a heading, in the frame.
+pub fn titled(title: &str, ctx: &Ctx, state: &AppState, body: Markup) -> Markup {
+    page(
+        title,
+        Some(ctx),
+        Some(state),
+        html! { h1 class="govuk-heading-l" { (title) } (body) },
+    )
+}
+
+pub fn forbidden(user: &User) -> (StatusCode, Markup) {
+    let body = html! {
+        h1 class="govuk-heading-l" { "You do not have permission to do that" }
+        p class="govuk-body" { "Signed in as " (user.name) ". If you need this, ask your ICT administrator." }
+        p class="govuk-body" { a class="govuk-link" href=(format!("/c/{}/me", user.council)) { "Go to My Warden" } }
+    };
+    (StatusCode::FORBIDDEN, page("Forbidden", None, None, body))
+}
+
+pub fn csrf_refused() -> (StatusCode, Markup) {
+    let body = html! {
+        h1 class="govuk-heading-l" { "This form has expired" }
+        p class="govuk-body" { "Nothing was recorded. Go back, reload the page and try again." }
+    };
+    (
+        StatusCode::FORBIDDEN,
+        page("Form expired", None, None, body),
+    )
+}
+
+pub async fn not_found() -> (StatusCode, Markup) {
+    (StatusCode::NOT_FOUND, missing("Page not found"))
+}
+
+pub fn missing(what: &str) -> Markup {
+    page(
+        what,
+        None,
+        None,
+        html! {
+            h1 class="govuk-heading-l" { (what) }
+            p class="govuk-body" { "Check the address, or " a class="govuk-link" href="/" { "start again" } "." }
+        },
+    )
+}
+
+pub fn not_found_page(what: &str) -> Response {
+    (StatusCode::NOT_FOUND, missing(what)).into_response()
+}
+
+pub fn status_tag(status: Status) -> Markup {
+    let colour = match status {
+        Status::Overdue | Status::Violated => "govuk-tag--red",
+        Status::Open => "govuk-tag--blue",
+        Status::Late => "govuk-tag--orange",
+        Status::Met => "govuk-tag--green",
+    };
+    html! { strong class=(format!("govuk-tag {colour}")) { (status.name()) } }
+}
+
+/// A timestamp as the council reads it, in the pack's time zone.
+pub fn when(ctx: &Ctx, at: Timestamp) -> String {
+    at.to_zoned(ctx.council.pack.time_zone.clone())
+        .strftime("%-d %b %Y %H:%M")
+        .to_string()
+}
+
+pub fn success_banner(text: &str) -> Markup {
+    html! {
+        div class="govuk-notification-banner govuk-notification-banner--success" role="alert"
+            aria-labelledby="banner-title" data-module="govuk-notification-banner" {
+            div class="govuk-notification-banner__header" {
+                h2 class="govuk-notification-banner__title" id="banner-title" { "Success" }
+            }
+            div class="govuk-notification-banner__content" {
+                p class="govuk-notification-banner__heading" { (text) }
+            }
+        }
+    }
+}
+
+/// The findings table: status, rule and clause, who or what, due, detail.
+pub fn findings_table(ctx: &Ctx, findings: &[&Finding], caption: &str) -> Markup {
+    let c = &ctx.council.id;
+    html! {
+        table class="govuk-table" {
+            caption class="govuk-table__caption govuk-table__caption--m" { (caption) }
+            thead class="govuk-table__head" {
+                tr class="govuk-table__row" {
+                    th scope="col" class="govuk-table__header" { "Status" }
+                    th scope="col" class="govuk-table__header" { "Rule and clause" }
+                    th scope="col" class="govuk-table__header" { "About" }
+                    th scope="col" class="govuk-table__header" { "Due" }
+                    th scope="col" class="govuk-table__header" { "What happened" }
+                }
+            }
+            tbody class="govuk-table__body" {
+                @for f in findings {
+                    tr class="govuk-table__row" {
+                        td class="govuk-table__cell" { (status_tag(f.status)) }
+                        td class="govuk-table__cell" {
+                            span class="govuk-body-s govuk-!-font-weight-bold" { (f.rule) }
+                            br;
+                            span class="govuk-body-s" { (f.cite) }
+                        }
+                        td class="govuk-table__cell" {
+                            @if let Some(p) = &f.concerns.person {
+                                a class="govuk-link" href=(format!("/c/{c}/people/{p}")) { (p) } " "
+                            }
+                            @if let Some(d) = &f.concerns.device {
+                                a class="govuk-link" href=(format!("/c/{c}/devices/{d}")) { (d) } " "
+                            }
+                            @if let Some(i) = &f.concerns.incident {
+                                a class="govuk-link" href=(format!("/c/{c}/incidents/{i}")) { (i) } " "
+                            }
+                            @if let Some(p) = &f.concerns.policy { (p) " " }
+                            @if let Some(r) = &f.concerns.resource { (r) }
+                        }
+                        td class="govuk-table__cell" { @if let Some(due) = f.due { (when(ctx, due)) } }
+                        td class="govuk-table__cell govuk-body-s" {
+                            (f.sentence())
+                            @if f.events.seqs().next().is_some() {
+                                br;
+                                "Events: "
+                                @for (i, seq) in f.events.seqs().enumerate() {
+                                    @if i > 0 { ", " }
+                                    (event_link(ctx, seq))
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A link to an event's page, named as the log names it (its own id, or #SEQ).
+pub fn event_link(ctx: &Ctx, seq: domain::Seq) -> Markup {
+    let name = ctx
+        .council
+        .with_ledger(|l| l.get(seq).map(|e| e.reference().to_string()))
+        .unwrap_or_else(|| format!("#{seq}"));
+    html! { a class="govuk-link" href=(format!("/c/{}/events/{seq}", ctx.council.id)) { (name) } }
+}
+
+/// Renders Markdown a council supplied (its policy texts); raw HTML in it is
+/// shown as text, not obeyed.
+pub fn markdown(text: &str) -> Markup {
+    use pulldown_cmark::{Event, Parser};
+    let parser = Parser::new(text).map(|e| match e {
+        Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
+        other => other,
+    });
+    let mut out = String::new();
+    pulldown_cmark::html::push_html(&mut out, parser);
+    PreEscaped(out)
+}
