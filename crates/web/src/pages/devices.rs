@@ -395,24 +395,15 @@ pub async fn issue(
     Form(f): Form<PersonField>,
 ) -> Response {
     if f.person.trim().is_empty() {
-        let mut errors = Errors::default();
-        errors.add("person", "Enter the id of the person to issue it to");
+        let errors = Errors::one("person", "Enter the id of the person to issue it to");
         return refused(device_page(&ctx, &state, &id, &errors, ""));
     }
     let kind = EventKind::DeviceIssued(DeviceIssued {
         device: DeviceId::from(id.as_str()),
         person: PersonId::from(f.person.trim()),
     });
-    command(
-        state,
-        ctx,
-        id,
-        kind,
-        "person",
-        None,
-        At::Form(&f.when, "issue-when"),
-    )
-    .await
+    let at = At::Form(&f.when, "issue-when");
+    command(state, ctx, id, kind, "person", None, at).await
 }
 
 pub async fn give_back(
@@ -433,16 +424,8 @@ pub async fn give_back(
             .or(holder),
     });
     let back = (f.back == "checklist").then(|| f.person.trim().to_owned());
-    command(
-        state,
-        ctx,
-        id,
-        kind,
-        "device",
-        back,
-        At::Form(&f.when, "return-when"),
-    )
-    .await
+    let at = At::Form(&f.when, "return-when");
+    command(state, ctx, id, kind, "device", back, at).await
 }
 
 #[derive(Deserialize, Default)]
@@ -464,8 +447,7 @@ pub async fn lost(
     let discovered = match parse_local(&ctx, &f.discovered, now) {
         Ok(t) => t,
         Err(message) => {
-            let mut errors = Errors::default();
-            errors.add("discovered", message);
+            let errors = Errors::one("discovered", message);
             return refused(device_page(&ctx, &state, &id, &errors, ""));
         }
     };
@@ -474,16 +456,8 @@ pub async fn lost(
         discovered,
         stolen: f.stolen == "yes",
     });
-    command(
-        state,
-        ctx,
-        id,
-        kind,
-        "discovered",
-        None,
-        At::Form(&f.when, "lost-when"),
-    )
-    .await
+    let at = At::Form(&f.when, "lost-when");
+    command(state, ctx, id, kind, "discovered", None, at).await
 }
 
 pub async fn removal(
@@ -496,16 +470,8 @@ pub async fn removal(
         device: DeviceId::from(id.as_str()),
         approved_by: ctx.user.person.clone(),
     });
-    command(
-        state,
-        ctx,
-        id,
-        kind,
-        "device",
-        None,
-        At::Form(&when, "removal-when"),
-    )
-    .await
+    let at = At::Form(&when, "removal-when");
+    command(state, ctx, id, kind, "device", None, at).await
 }
 
 #[derive(Deserialize, Default)]
@@ -528,14 +494,6 @@ pub async fn dispose(
         wiped: f.wiped == "yes",
         certificate: optional(&f.certificate),
     });
-    command(
-        state,
-        ctx,
-        id,
-        kind,
-        "device",
-        None,
-        At::Form(&f.when, "dispose-when"),
-    )
-    .await
+    let at = At::Form(&f.when, "dispose-when");
+    command(state, ctx, id, kind, "device", None, at).await
 }

@@ -295,8 +295,7 @@ async fn record(
             .is_some_and(|i| i.closed.is_some())
     });
     let result = if closed {
-        let mut errors = Errors::default();
-        errors.add(field, "This incident is closed");
+        let errors = Errors::one(field, "This incident is closed");
         Err(errors)
     } else {
         record_one(&state, &ctx, kind, field, when).await
@@ -328,8 +327,7 @@ pub async fn assess(
         "yes" => true,
         "no" => false,
         _ => {
-            let mut errors = Errors::default();
-            errors.add("notifiable", "Say whether the regulator must be told");
+            let errors = Errors::one("notifiable", "Say whether the regulator must be told");
             return refused(incident_page(&ctx, &state, &id, &errors, ""));
         }
     };
@@ -337,15 +335,8 @@ pub async fn assess(
         incident: IncidentId::from(id.as_str()),
         notifiable,
     });
-    record(
-        state,
-        ctx,
-        id,
-        kind,
-        "notifiable",
-        At::Form(&f.when, "assess-when"),
-    )
-    .await
+    let at = At::Form(&f.when, "assess-when");
+    record(state, ctx, id, kind, "notifiable", at).await
 }
 
 pub async fn notify(
@@ -357,15 +348,8 @@ pub async fn notify(
     let kind = EventKind::IncidentRegulatorNotified(IncidentOnly {
         incident: IncidentId::from(id.as_str()),
     });
-    record(
-        state,
-        ctx,
-        id,
-        kind,
-        "notifiable",
-        At::Form(&when, "notify-when"),
-    )
-    .await
+    let at = At::Form(&when, "notify-when");
+    record(state, ctx, id, kind, "notifiable", at).await
 }
 
 pub async fn close(
@@ -377,13 +361,6 @@ pub async fn close(
     let kind = EventKind::IncidentClosed(IncidentOnly {
         incident: IncidentId::from(id.as_str()),
     });
-    record(
-        state,
-        ctx,
-        id,
-        kind,
-        "notifiable",
-        At::Form(&when, "close-when"),
-    )
-    .await
+    let at = At::Form(&when, "close-when");
+    record(state, ctx, id, kind, "notifiable", at).await
 }

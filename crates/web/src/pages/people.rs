@@ -332,8 +332,7 @@ pub async fn leaver(
     Form(form): Form<LeaveForm>,
 ) -> Response {
     if !ctx.council.is_present(&PersonId::from(person.as_str())) {
-        let mut errors = Errors::default();
-        errors.add("reason", "This person has already left");
+        let errors = Errors::one("reason", "This person has already left");
         return refused(leaver_page(&ctx, &state, &person, &form, &errors, ""));
     }
     let kind = EventKind::PersonLeft(PersonLeft {

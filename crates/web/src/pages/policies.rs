@@ -252,15 +252,8 @@ pub async fn publish(
         version: version.to_owned(),
         body,
     });
-    record(
-        state,
-        ctx,
-        id,
-        kind,
-        "version",
-        At::Form(&f.when, "publish-when"),
-    )
-    .await
+    let at = At::Form(&f.when, "publish-when");
+    record(state, ctx, id, kind, "version", at).await
 }
 
 fn policy_page_refused(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors) -> Response {
@@ -277,13 +270,6 @@ pub async fn review(
         policy: PolicyId::from(id.as_str()),
         version: None,
     });
-    record(
-        state,
-        ctx,
-        id,
-        kind,
-        "version",
-        At::Form(&when, "review-when"),
-    )
-    .await
+    let at = At::Form(&when, "review-when");
+    record(state, ctx, id, kind, "version", at).await
 }

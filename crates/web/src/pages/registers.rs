@@ -293,25 +293,9 @@ pub async fn people(
                     input class="govuk-input govuk-!-width-one-half" id="q" name="q" type="search" value=(q.q);
                 }
                 div class="govuk-grid-row" {
-                    div class="govuk-grid-column-one-third" { div class="govuk-form-group" {
-                        label class="govuk-label" for="kind" { "Kind" }
-                        select class="govuk-select" id="kind" name="kind" {
-                            @for (v, t) in kinds { option value=(v) selected[q.kind == v] { (t) } }
-                        }
-                    } }
-                    div class="govuk-grid-column-one-third" { div class="govuk-form-group" {
-                        label class="govuk-label" for="department" { "Department" }
-                        select class="govuk-select" id="department" name="department" {
-                            option value="" { "Any" }
-                            @for d in &departments { option value=(d) selected[q.department == *d] { (d) } }
-                        }
-                    } }
-                    div class="govuk-grid-column-one-third" { div class="govuk-form-group" {
-                        label class="govuk-label" for="status" { "Status" }
-                        select class="govuk-select" id="status" name="status" {
-                            @for (v, t) in statuses { option value=(v) selected[q.status == v] { (t) } }
-                        }
-                    } }
+                    (filter("kind", "Kind", kinds.iter().map(|(v, t)| (*v, *t)), &q.kind))
+                    (filter("department", "Department", any(departments.iter().map(|d| (d.as_str(), d.as_str()))), &q.department))
+                    (filter("status", "Status", statuses.iter().map(|(v, t)| (*v, *t)), &q.status))
                 }
                 button type="submit" class="govuk-button" data-module="govuk-button" { "Filter" }
             }
@@ -494,20 +478,8 @@ pub async fn findings(
         html! {
             form method="get" action=(format!("/c/{c}/findings")) {
                 div class="govuk-grid-row" {
-                    div class="govuk-grid-column-one-third" { div class="govuk-form-group" {
-                        label class="govuk-label" for="status" { "Status" }
-                        select class="govuk-select" id="status" name="status" {
-                            option value="" { "Any" }
-                            @for s in Status::ALL { option value=(s.name()) selected[q.status == s.name()] { (s.name()) } }
-                        }
-                    } }
-                    div class="govuk-grid-column-one-third" { div class="govuk-form-group" {
-                        label class="govuk-label" for="rule" { "Rule" }
-                        select class="govuk-select" id="rule" name="rule" {
-                            option value="" { "Any" }
-                            @for r in &rules { option value=(r) selected[q.rule == *r] { (r) } }
-                        }
-                    } }
+                    (filter("status", "Status", any(Status::ALL.iter().map(|s| (s.name(), s.name()))), &q.status))
+                    (filter("rule", "Rule", any(rules.iter().map(|r| (*r, *r))), &q.rule))
                     div class="govuk-grid-column-one-third" { div class="govuk-form-group" {
                         label class="govuk-label" for="q" { "Person, device, incident or policy id" }
                         input class="govuk-input" id="q" name="q" type="text" value=(q.q);
@@ -523,4 +495,29 @@ pub async fn findings(
             (findings_table(&ctx, &matching[..matching.len().min(PAGE)], "Findings"))
         },
     )
+}
+
+/// A filter above a register: a select, in a third of the row, that keeps
+/// what was chosen.
+fn filter<'a>(
+    name: &str,
+    label: &str,
+    options: impl IntoIterator<Item = (&'a str, &'a str)>,
+    chosen: &str,
+) -> Markup {
+    html! {
+        div class="govuk-grid-column-one-third" { div class="govuk-form-group" {
+            label class="govuk-label" for=(name) { (label) }
+            select class="govuk-select" id=(name) name=(name) {
+                @for (value, text) in options { option value=(value) selected[chosen == value] { (text) } }
+            }
+        } }
+    }
+}
+
+/// Options led by "Any" (no filter).
+fn any<'a>(
+    options: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    std::iter::once(("", "Any")).chain(options)
 }

@@ -233,8 +233,7 @@ async fn sign_in(
     let Some((council, user, account)) = found else {
         state.throttle.fail(&account_key, now);
         state.throttle.fail(&peer_key, now);
-        let mut errors = Errors::default();
-        errors.add(
+        let errors = Errors::one(
             "username",
             "Enter a correct person id or email address and password",
         );
@@ -367,8 +366,10 @@ async fn code(
         || account.use_recovery_code(&form.code);
     if !ok {
         state.throttle.fail(&key, now);
-        let mut errors = Errors::default();
-        errors.add("code", "Enter the current six-digit code from your authenticator app, or an unused recovery code");
+        let errors = Errors::one(
+            "code",
+            "Enter the current six-digit code from your authenticator app, or an unused recovery code",
+        );
         return (
             StatusCode::UNPROCESSABLE_ENTITY,
             code_page(&s.csrf, &form.next, &errors),
@@ -489,8 +490,7 @@ async fn setup(
     };
     let codes = account.enrol_totp(&secret, &state.totp_keys);
     if !account.accept_totp(&form.code, now, person.as_str(), &state.totp_keys) {
-        let mut errors = Errors::default();
-        errors.add(
+        let errors = Errors::one(
             "code",
             "Enter the six-digit code your authenticator app shows for Warden",
         );
