@@ -4,10 +4,11 @@
 //! `role_granted`, through the ledger like every event; the account itself
 //! is kept beside the log.
 
+use crate::failure::{Failure, Outcome};
 use crate::load_pack;
+use crate::now;
 use crate::serve::{Config, totp_keys};
 use crate::stored::{calendar, fail, open};
-use crate::{BadInput, now};
 use domain::event::RoleChange;
 use domain::{Event, EventKind, PersonId, Role};
 use rules::{Admission, Ledger};
@@ -83,13 +84,13 @@ pub struct KeyArgs {
 }
 
 impl KeyArgs {
-    fn keys(&self) -> Result<TotpKeys, BadInput> {
+    fn keys(&self) -> Result<TotpKeys, Failure> {
         let file = Config::read(self.config.as_deref())?;
         totp_keys(self.totp_key.as_deref(), &file)
     }
 }
 
-pub fn run(command: AccountCommand) -> Result<bool, BadInput> {
+pub fn run(command: AccountCommand) -> Result<Outcome, Failure> {
     match command {
         AccountCommand::Add {
             db,
@@ -101,7 +102,7 @@ pub fn run(command: AccountCommand) -> Result<bool, BadInput> {
         AccountCommand::Disable { db, person } => disable(&db, &person),
         AccountCommand::NewKey => {
             say!("{}", TotpKeys::new_key());
-            Ok(false)
+            Ok(Outcome::Clean)
         }
         AccountCommand::Reseal { db, keys } => reseal(&db, &keys.keys()?),
     }
@@ -114,32 +115,29 @@ fn save(
     council: &str,
     person: &str,
     account: &Account,
-) -> Result<(), BadInput> {
-    let json = serde_json::to_string(account).map_err(|e| {
-        eprintln!("error: the account of {person} does not serialise: {e}");
-        BadInput
-    })?;
+) -> Result<(), Failure> {
+    let json = serde_json::to_string(account)
+        .map_err(|e| Failure::said(format!("the account of {person} does not serialise: {e}")))?;
     log.save_account(council, person, &json)
         .map_err(|e| fail(db, e))
 }
 
 /// The role as an estate role to grant (None for plain `member`), or an
 /// error naming what is accepted.
-fn checked_role(role: &str) -> Result<Option<Role>, BadInput> {
+fn checked_role(role: &str) -> Result<Option<Role>, Failure> {
     if role == WebRole::Member.name() {
         return Ok(None);
     }
     if WebRole::from_estate(role).is_some() {
         return Ok(Some(Role::from(role)));
     }
-    eprintln!(
-        "error: --role `{role}`: expected member or one of {}",
+    Err(Failure::said(format!(
+        "--role `{role}`: expected member or one of {}",
         WebRole::ESTATE_ROLES.join(", ")
-    );
-    Err(BadInput)
+    )))
 }
 
-fn add(target: &Target, person: &str, role: &str, keys: &TotpKeys) -> Result<bool, BadInput> {
+fn add(target: &Target, person: &str, role: &str, keys: &TotpKeys) -> Result<Outcome, Failure> {
     let Target { db, council } = target;
     let role = checked_role(role)?;
     let mut log = open(db)?;
@@ -150,11 +148,10 @@ fn add(target: &Target, person: &str, role: &str, keys: &TotpKeys) -> Result<boo
     let mut ledger = Ledger::restore(&pack, &calendar, stored);
     let id = PersonId::from(person);
     let Some(who) = ledger.estate().people.get(&id).filter(|p| p.is_present()) else {
-        eprintln!(
-            "error: --person `{person}`: no one of that id is present in {council}'s estate; \
+        return Err(Failure::said(format!(
+            "--person `{person}`: no one of that id is present in {council}'s estate; \
              record their joining first (warden import, or an HR feed)"
-        );
-        return Err(BadInput);
+        )));
     };
     let name = who.name.clone();
     if log
@@ -162,11 +159,10 @@ fn add(target: &Target, person: &str, role: &str, keys: &TotpKeys) -> Result<boo
         .map_err(|e| fail(db, e))?
         .is_some()
     {
-        eprintln!(
-            "error: --person `{person}`: {name} already has an account; an ICT administrator resets it \
+        return Err(Failure::said(format!(
+            "--person `{person}`: {name} already has an account; an ICT administrator resets it \
              from their page (\"Set up or reset sign-in\")"
-        );
-        return Err(BadInput);
+        )));
     }
     // The role first, in the log, through the ledger: refused as any event
     // would be, and nothing written then.
@@ -183,10 +179,11 @@ fn add(target: &Target, person: &str, role: &str, keys: &TotpKeys) -> Result<boo
         let admitted = ledger
             .admit(vec![event], Admission::command(at))
             .map_err(|reasons| {
-                for (_, reason) in reasons {
-                    eprintln!("error: the role {role} cannot be granted to {person}: {reason}");
-                }
-                BadInput
+                let reasons: Vec<String> = reasons.iter().map(|(_, r)| r.to_string()).collect();
+                Failure::said(format!(
+                    "the role {role} cannot be granted to {person}: {}",
+                    reasons.join("; ")
+                ))
             })?;
         let stored: Vec<Event> = admitted
             .seqs
@@ -202,13 +199,11 @@ fn add(target: &Target, person: &str, role: &str, keys: &TotpKeys) -> Result<boo
         );
     }
     let password = random_hex::<10>();
-    let (account, secret, codes) = Account::enrolled(&password, keys).map_err(|e| {
-        eprintln!("error: {e}");
-        BadInput
-    })?;
+    let (account, secret, codes) =
+        Account::enrolled(&password, keys).map_err(|e| Failure::said(e.to_string()))?;
     save(log.as_mut(), db, council, person, &account)?;
     print_enrolment(council, person, &name, &password, &secret, &codes);
-    Ok(false)
+    Ok(Outcome::Clean)
 }
 
 /// What the person is given, once: Warden keeps only the password's hash
@@ -239,7 +234,7 @@ fn print_enrolment(
     }
 }
 
-fn list(target: &Target) -> Result<bool, BadInput> {
+fn list(target: &Target) -> Result<Outcome, Failure> {
     let Target { db, council } = target;
     let mut log = open(db)?;
     let pack = log.council_pack(council).map_err(|e| fail(db, e))?;
@@ -291,44 +286,45 @@ fn list(target: &Target) -> Result<bool, BadInput> {
     }
     let plural = if accounts.len() == 1 { "" } else { "s" };
     say!("{} account{plural} in {council}", accounts.len());
-    Ok(false)
+    Ok(Outcome::Clean)
 }
 
-fn disable(target: &Target, person: &str) -> Result<bool, BadInput> {
+fn disable(target: &Target, person: &str) -> Result<Outcome, Failure> {
     let Target { db, council } = target;
     let mut log = open(db)?;
     let Some(json) = log.account(council, person).map_err(|e| fail(db, e))? else {
-        eprintln!("error: --person `{person}`: no account in {council}");
-        return Err(BadInput);
+        return Err(Failure::said(format!(
+            "--person `{person}`: no account in {council}"
+        )));
     };
-    let mut account: Account = serde_json::from_str(&json).map_err(|e| {
-        eprintln!("error: the account of {person} does not read: {e}");
-        BadInput
-    })?;
+    let mut account: Account = serde_json::from_str(&json)
+        .map_err(|e| Failure::said(format!("the account of {person} does not read: {e}")))?;
     if let Some(when) = account.disabled {
         say!("{council}: the account of {person} was already disabled at {when}");
-        return Ok(false);
+        return Ok(Outcome::Clean);
     }
     account.disable(now());
     save(log.as_mut(), db, council, person, &account)?;
     say!(
         "{council}: the account of {person} is disabled; its sessions and API tokens no longer work"
     );
-    Ok(false)
+    Ok(Outcome::Clean)
 }
 
 /// Seals every account's TOTP key with the first key; every account whose
 /// key cannot be opened is named and nothing else stops.
-fn reseal(db: &str, keys: &TotpKeys) -> Result<bool, BadInput> {
+fn reseal(db: &str, keys: &TotpKeys) -> Result<Outcome, Failure> {
     let mut log = open(db)?;
-    let (mut resealed, mut failed) = (0usize, 0usize);
+    let mut resealed = 0usize;
+    let mut failed: Vec<String> = Vec::new();
     for council in log.councils().map_err(|e| fail(db, e))? {
         for (person, json) in log.accounts(&council).map_err(|e| fail(db, e))? {
             let mut account: Account = match serde_json::from_str(&json) {
                 Ok(account) => account,
                 Err(e) => {
-                    eprintln!("error: {council}/{person}: the account does not read: {e}");
-                    failed += 1;
+                    failed.push(format!(
+                        "{council}/{person}: the account does not read: {e}"
+                    ));
                     continue;
                 }
             };
@@ -338,19 +334,17 @@ fn reseal(db: &str, keys: &TotpKeys) -> Result<bool, BadInput> {
                     save(log.as_mut(), db, &council, &person, &account)?;
                     resealed += 1;
                 }
-                Err(e) => {
-                    eprintln!("error: {council}/{person}: {e}");
-                    failed += 1;
-                }
+                Err(e) => failed.push(format!("{council}/{person}: {e}")),
             }
         }
     }
     say!(
-        "{resealed} TOTP secrets sealed again with key {}; {failed} could not be",
-        keys.current_id()
+        "{resealed} TOTP secrets sealed again with key {}; {} could not be",
+        keys.current_id(),
+        failed.len()
     );
-    if failed > 0 {
-        return Err(BadInput);
+    if !failed.is_empty() {
+        return Err(Failure::said(failed.join("\n")));
     }
-    Ok(false)
+    Ok(Outcome::Clean)
 }

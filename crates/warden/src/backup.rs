@@ -8,7 +8,8 @@
 //! header) and refuses a database that already holds any of its councils;
 //! only then is anything written.
 
-use crate::{BadInput, read};
+use crate::failure::{Failure, Outcome};
+use crate::read;
 use serde_json::{Value, json};
 use std::path::Path;
 use store::{Digest32, GENESIS, chain};
@@ -20,13 +21,12 @@ struct Council {
     events: Vec<domain::Event>,
 }
 
-fn fail(what: &str, e: impl std::fmt::Display) -> BadInput {
-    eprintln!("error: {what}: {e}");
-    BadInput
+fn fail(what: &str, e: impl std::fmt::Display) -> Failure {
+    Failure::said(format!("{what}: {e}"))
 }
 
 /// Writes every council's log to `out`.
-pub fn backup(db: &str, out: &Path) -> Result<bool, BadInput> {
+pub fn backup(db: &str, out: &Path) -> Result<Outcome, Failure> {
     let mut log = store::open(db).map_err(|e| fail(db, e))?;
     let mut text = String::new();
     let mut summary = Vec::new();
@@ -53,11 +53,11 @@ pub fn backup(db: &str, out: &Path) -> Result<bool, BadInput> {
     std::fs::write(&partial, text).map_err(|e| fail(&partial.display().to_string(), e))?;
     std::fs::rename(&partial, out).map_err(|e| fail(&out.display().to_string(), e))?;
     say!("backed up {} to {}", summary.join(", "), out.display());
-    Ok(false)
+    Ok(Outcome::Clean)
 }
 
 /// Restores an archive into a database that does not yet hold its councils.
-pub fn restore(db: &str, from: &Path) -> Result<bool, BadInput> {
+pub fn restore(db: &str, from: &Path) -> Result<Outcome, Failure> {
     let text = read(from)?;
     let councils =
         parse(&text).map_err(|(line, e)| fail(&format!("{}:{line}", from.display()), e))?;
@@ -93,7 +93,7 @@ pub fn restore(db: &str, from: &Path) -> Result<bool, BadInput> {
             head.hash
         );
     }
-    Ok(false)
+    Ok(Outcome::Clean)
 }
 
 /// Reads and checks a whole archive; an error names its line.

@@ -9,9 +9,10 @@
 //! every bad line. Nothing is written to standard output until the whole
 //! log has been read and found sound.
 
+use crate::failure::{Failure, Outcome};
 use crate::report::{self, Names};
 use crate::stored::{fail, open};
-use crate::{BadInput, CheckArgs, Format, load_pack, report_lines};
+use crate::{CheckArgs, Format, load_pack, report_lines};
 use domain::{Event, decode_line, parse_event};
 use jiff::Timestamp;
 use rules::{Calendar, Finding, HolidayFile, PolicyPack, Step, Stream};
@@ -21,16 +22,14 @@ use std::path::Path;
 /// Lines parsed and handed to the folding thread at a time.
 const BATCH: usize = 4096;
 
-pub fn check(args: &CheckArgs) -> Result<bool, BadInput> {
+pub fn check(args: &CheckArgs) -> Result<Outcome, Failure> {
     let at = instant("at", args.at.as_deref())?;
     let known_at = instant("known-at", args.known_at.as_deref())?;
     let holidays = match &args.bank_holidays {
         Some(path) => {
             let text = crate::read(path)?;
-            HolidayFile::parse(&text).map_err(|e| {
-                eprintln!("error: {}: {e}", path.display());
-                BadInput
-            })?
+            HolidayFile::parse(&text)
+                .map_err(|e| Failure::said(format!("{}: {e}", path.display())))?
         }
         None => HolidayFile::bundled(),
     };
@@ -58,19 +57,18 @@ pub fn check(args: &CheckArgs) -> Result<bool, BadInput> {
             (pack, findings, names)
         }
         // clap requires --pack and --events unless --council is given.
-        _ => return Err(BadInput),
+        _ => return Err(Failure::said("give --council, or --pack and --events")),
     };
-    print(&pack, at, &findings, &names, args);
-    Ok(findings.iter().any(|f| f.status.is_failure()))
+    print(&pack, at, &findings, &names, args)?;
+    Ok(Outcome::flagged(
+        findings.iter().any(|f| f.status.is_failure()),
+    ))
 }
 
-fn instant(flag: &str, text: Option<&str>) -> Result<Timestamp, BadInput> {
+fn instant(flag: &str, text: Option<&str>) -> Result<Timestamp, Failure> {
     match text {
         Some(text) => text.parse::<Timestamp>().map_err(|_| {
-            eprintln!(
-                "error: --{flag} `{text}` is not an RFC 3339 timestamp with an offset, e.g. 2025-04-01T09:00:00+01:00"
-            );
-            BadInput
+            Failure::said(format!("--{flag} `{text}` is not an RFC 3339 timestamp with an offset, e.g. 2025-04-01T09:00:00+01:00"))
         }),
         None => Ok(crate::now()),
     }
@@ -87,17 +85,14 @@ fn from_file(
     calendar: &Calendar,
     at: Timestamp,
     known_at: Timestamp,
-) -> Result<(Vec<Finding>, Names), BadInput> {
+) -> Result<(Vec<Finding>, Names), Failure> {
     if let Some(streamed) = stream_file(path, pack, calendar, at, known_at) {
         return Ok(streamed);
     }
-    let bytes = std::fs::read(path).map_err(|e| {
-        eprintln!("error: cannot read {}: {e}", path.display());
-        BadInput
-    })?;
+    let bytes = std::fs::read(path).map_err(|e| Failure::read(path, e))?;
     let log = domain::LogReader::new(pack)
         .read_bytes(&bytes)
-        .map_err(|errors| report_lines(path, &errors))?;
+        .map_err(|errors| report_lines(path, errors))?;
     drop(bytes);
     let events: Vec<Event> = log.into_iter().map(|l| l.event).collect();
     Ok(whole(pack, calendar, &events, at, known_at))
@@ -202,7 +197,7 @@ fn from_store(
     calendar: &Calendar,
     at: Timestamp,
     known_at: Timestamp,
-) -> Result<(Vec<Finding>, Names), BadInput> {
+) -> Result<(Vec<Finding>, Names), Failure> {
     let mut stream = Stream::new(pack, calendar, at, Some(known_at));
     let taken = store::for_each_event(log, council, |_, mut event| {
         stream.push(&mut event) == Step::Taken
@@ -229,7 +224,13 @@ fn whole(
 
 /// Writes the report to standard output as it is formatted; a reader that
 /// has gone away ends it quietly.
-fn print(pack: &PolicyPack, at: Timestamp, findings: &[Finding], names: &Names, args: &CheckArgs) {
+fn print(
+    pack: &PolicyPack,
+    at: Timestamp,
+    findings: &[Finding],
+    names: &Names,
+    args: &CheckArgs,
+) -> Result<(), Failure> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let written = match args.format {
@@ -238,8 +239,7 @@ fn print(pack: &PolicyPack, at: Timestamp, findings: &[Finding], names: &Names, 
     }
     .and_then(|()| out.flush());
     match written {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => eprintln!("error: cannot write the output: {e}"),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::Output(e)),
+        _ => Ok(()),
     }
 }

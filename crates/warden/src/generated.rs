@@ -3,7 +3,8 @@
 //! store. Files are written whole or not at all (to a temporary name, then
 //! renamed).
 
-use crate::{BadInput, load_pack};
+use crate::failure::{Failure, Outcome};
+use crate::load_pack;
 use domain::Event;
 use generate::{Spec, council_id};
 use rules::PolicyPack;
@@ -26,12 +27,11 @@ pub fn generate(
     councils: usize,
     pack: Option<&str>,
     output: &Output,
-) -> Result<bool, BadInput> {
+) -> Result<Outcome, Failure> {
     if councils == 0 || spec.people == 0 || !(1..=20).contains(&spec.years) {
-        eprintln!(
-            "error: --councils and --people must be at least 1, and --years between 1 and 20"
-        );
-        return Err(BadInput);
+        return Err(Failure::said(
+            "--councils and --people must be at least 1, and --years between 1 and 20",
+        ));
     }
     let names: Vec<String> = match pack {
         Some(name) => vec![name.to_owned()],
@@ -40,7 +40,7 @@ pub fn generate(
     let packs = names
         .iter()
         .map(|n| load_pack(n))
-        .collect::<Result<Vec<PolicyPack>, BadInput>>()?;
+        .collect::<Result<Vec<PolicyPack>, Failure>>()?;
     let assigned: Vec<usize> = (0..councils).map(|i| i % packs.len()).collect();
     let logs = generate::councils(spec, &packs, &assigned);
     let total: usize = logs.iter().map(Vec::len).sum();
@@ -59,7 +59,7 @@ pub fn generate(
         spec.years,
         spec.seed
     );
-    Ok(false)
+    Ok(Outcome::Clean)
 }
 
 fn write_merged(out: &mut dyn Write, logs: &[Vec<Event>]) -> std::io::Result<()> {
@@ -77,11 +77,9 @@ fn write_folder(
     names: &[String],
     assigned: &[usize],
     logs: &[Vec<Event>],
-) -> Result<(), BadInput> {
-    std::fs::create_dir_all(dir).map_err(|e| {
-        eprintln!("error: cannot create {}: {e}", dir.display());
-        BadInput
-    })?;
+) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::said(format!("cannot create {}: {e}", dir.display())))?;
     let mut index = String::from("council\tpack\tevents\n");
     for (i, log) in logs.iter().enumerate() {
         let id = council_id(i);
@@ -101,11 +99,8 @@ fn store(
     (names, packs): (&[String], &[PolicyPack]),
     assigned: &[usize],
     logs: &[Vec<Event>],
-) -> Result<(), BadInput> {
-    let fail = |e: store::StoreError| {
-        eprintln!("error: {db}: {e}");
-        BadInput
-    };
+) -> Result<(), Failure> {
+    let fail = |e: store::StoreError| Failure::said(format!("{db}: {e}"));
     let mut log = store::open(db).map_err(fail)?;
     // Refuse before writing anything, not at the first council in the way.
     let existing = log.councils().map_err(fail)?;
@@ -114,11 +109,10 @@ fn store(
         .filter(|id| existing.contains(id))
         .collect();
     if !taken.is_empty() {
-        eprintln!(
-            "error: {db} already holds council(s) {}; generate into a new database",
+        return Err(Failure::said(format!(
+            "{db} already holds council(s) {}; generate into a new database",
             taken.join(", ")
-        );
-        return Err(BadInput);
+        )));
     }
     // Admitted first, every council, so that nothing is written unless all
     // of it goes in; each event is recorded as it happened (a v1 log).
@@ -135,15 +129,17 @@ fn store(
             events.clone(),
             rules::Admission::as_it_happened(crate::now()),
         ) {
-            for (index, reason) in refused.iter().take(5) {
-                eprintln!(
-                    "error: council {}, event {}: {reason}",
-                    council_id(i),
-                    index + 1
-                );
-            }
-            eprintln!("error: the generated log was refused; nothing was written");
-            return Err(BadInput);
+            let reasons: Vec<String> = refused
+                .iter()
+                .take(5)
+                .map(|(index, reason)| {
+                    format!("council {}, event {}: {reason}", council_id(i), index + 1)
+                })
+                .collect();
+            return Err(Failure::said(format!(
+                "the generated log was refused; nothing was written:\n{}",
+                reasons.join("\n")
+            )));
         }
         let stored: Vec<Event> = ledger.events();
         admitted.push(stored);
@@ -161,7 +157,7 @@ fn store(
 fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<(), BadInput> {
+) -> Result<(), Failure> {
     let mut partial = path.as_os_str().to_owned();
     partial.push(".partial");
     let partial = PathBuf::from(partial);
@@ -173,7 +169,6 @@ fn write_atomically(
     });
     result.map_err(|e| {
         let _ = std::fs::remove_file(&partial);
-        eprintln!("error: cannot write {}: {e}", path.display());
-        BadInput
+        Failure::write(path, e)
     })
 }

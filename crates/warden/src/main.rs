@@ -19,6 +19,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod account;
 mod backup;
 mod check;
+mod failure;
 mod generated;
 mod packs;
 mod report;
@@ -26,6 +27,7 @@ mod serve;
 mod stored;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use failure::{Failure, Outcome};
 use jiff::Timestamp;
 use rules::PolicyPack;
 use std::path::{Path, PathBuf};
@@ -223,9 +225,6 @@ enum Format {
     Json,
 }
 
-/// Bad input: the reason has been printed; exit 2.
-pub(crate) struct BadInput;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -235,7 +234,7 @@ fn main() -> ExitCode {
         Command::Account(command) => account::run(command),
         Command::Packs => {
             list_packs();
-            Ok(false)
+            Ok(Outcome::Clean)
         }
         Command::Check(args) => check::check(&args),
         Command::Init { db, pack } => stored::init(&db.db, &db.council, &pack),
@@ -257,13 +256,16 @@ fn main() -> ExitCode {
         Command::Generate(args) => generate(args),
     };
     match result {
-        Ok(false) => ExitCode::SUCCESS,
-        Ok(true) => ExitCode::from(1),
-        Err(BadInput) => ExitCode::from(2),
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::NeedsAttention) => ExitCode::from(1),
+        Err(failure) => {
+            failure.report();
+            ExitCode::from(2)
+        }
     }
 }
 
-fn generate(args: GenerateArgs) -> Result<bool, BadInput> {
+fn generate(args: GenerateArgs) -> Result<Outcome, Failure> {
     let spec = generate::Spec {
         people: args.people,
         years: args.years,
@@ -274,7 +276,7 @@ fn generate(args: GenerateArgs) -> Result<bool, BadInput> {
         (_, Some(dir), _) => generated::Output::Folder(dir),
         (_, _, Some(db)) => generated::Output::Store(db),
         // clap requires one of the three.
-        _ => return Err(BadInput),
+        _ => return Err(Failure::said("give --out, --per-council or --db")),
     };
     generated::generate(&spec, args.councils, args.pack.as_deref(), &output)
 }
@@ -290,28 +292,17 @@ fn list_packs() {
     }
 }
 
-/// Runs `check`; Ok(true) when something is overdue or violated.
-/// Loads a pack, printing every error in it.
-fn load_pack(name: &str) -> Result<PolicyPack, BadInput> {
-    rules::load_pack(name, &packs::Packs).map_err(|errors| {
-        for error in errors {
-            eprintln!("{:?}", miette::Report::new(error));
-        }
-        BadInput
-    })
+/// Loads a pack: every error in it, if it does not load.
+fn load_pack(name: &str) -> Result<PolicyPack, Failure> {
+    rules::load_pack(name, &packs::Packs).map_err(Failure::Pack)
 }
 
-/// Prints every bad line of a log file.
-fn report_lines(path: &Path, errors: &[domain::LineError]) -> BadInput {
-    for e in errors {
-        eprintln!("{}:{}: {}", path.display(), e.line, e.error);
+/// Every bad line of a log file.
+fn report_lines(path: &Path, errors: Vec<domain::LineError>) -> Failure {
+    Failure::Lines {
+        path: path.to_owned(),
+        lines: errors,
     }
-    eprintln!(
-        "error: {} bad line(s) in {}; nothing was done with the file",
-        errors.len(),
-        path.display()
-    );
-    BadInput
 }
 
 /// Writes to standard output; a reader that has gone away (a closed pipe)
@@ -329,11 +320,8 @@ pub(crate) fn out(text: &str) {
     }
 }
 
-pub(crate) fn read(path: &Path) -> Result<String, BadInput> {
-    std::fs::read_to_string(path).map_err(|e| {
-        eprintln!("error: cannot read {}: {e}", path.display());
-        BadInput
-    })
+pub(crate) fn read(path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| Failure::read(path, e))
 }
 
 /// The one place Warden reads the clock: evaluation itself is handed "now".

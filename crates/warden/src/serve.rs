@@ -3,7 +3,8 @@
 //! environment variables, then a TOML file (`--config`), then defaults
 //! (docs/operations.md).
 
-use crate::{BadInput, load_pack, now};
+use crate::failure::{Failure, Outcome};
+use crate::{load_pack, now};
 use rules::HolidayFile;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -48,33 +49,27 @@ pub struct Config {
 impl Config {
     /// The file's settings (none without a file); an unknown key or a bad
     /// value is an error naming the file and where.
-    pub fn read(path: Option<&std::path::Path>) -> Result<Config, BadInput> {
+    pub fn read(path: Option<&std::path::Path>) -> Result<Config, Failure> {
         let Some(path) = path else {
             return Ok(Config::default());
         };
         let text = crate::read(path)?;
-        toml::from_str(&text).map_err(|e| {
-            eprintln!("error: {}: {e}", path.display());
-            BadInput
-        })
+        toml::from_str(&text).map_err(|e| Failure::said(format!("{}: {e}", path.display())))
     }
 }
 
 /// The TOTP sealing keys from the flag (or `WARDEN_TOTP_KEY`), else the
 /// file; an error saying how to make one when there are none.
-pub fn totp_keys(flag: Option<&str>, file: &Config) -> Result<web::accounts::TotpKeys, BadInput> {
+pub fn totp_keys(flag: Option<&str>, file: &Config) -> Result<web::accounts::TotpKeys, Failure> {
     let Some(text) = flag.or(file.totp_key.as_deref()) else {
-        eprintln!(
-            "error: no key to seal TOTP secrets with: give --totp-key, WARDEN_TOTP_KEY or totp_key \
-             in the --config file (`warden account new-key` prints a new one; docs/operations.md)"
-        );
-        return Err(BadInput);
+        return Err(Failure::said(
+            "no key to seal TOTP secrets with: give --totp-key, WARDEN_TOTP_KEY or totp_key \
+             in the --config file (`warden account new-key` prints a new one; docs/operations.md)",
+        ));
     };
     web::accounts::TotpKeys::parse(text).map_err(|errors| {
-        for e in errors {
-            eprintln!("error: {e}");
-        }
-        BadInput
+        let errors: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        Failure::said(errors.join("\n"))
     })
 }
 
@@ -94,25 +89,23 @@ pub struct DemoArgs {
     accounts_json: Option<PathBuf>,
 }
 
-fn log_format(text: Option<&str>) -> Result<web::LogFormat, BadInput> {
+fn log_format(text: Option<&str>) -> Result<web::LogFormat, Failure> {
     match text.unwrap_or("text") {
         "text" => Ok(web::LogFormat::Text),
         "json" => Ok(web::LogFormat::Json),
-        other => {
-            eprintln!("error: log format `{other}`: expected text or json");
-            Err(BadInput)
-        }
+        other => Err(Failure::said(format!(
+            "log format `{other}`: expected text or json"
+        ))),
     }
 }
 
-pub fn serve(args: ServeArgs) -> Result<bool, BadInput> {
+pub fn serve(args: ServeArgs) -> Result<Outcome, Failure> {
     let file = Config::read(args.config.as_deref())?;
     let totp_keys = totp_keys(args.totp_key.as_deref(), &file)?;
     let Some(db) = args.db.or(file.db) else {
-        eprintln!(
-            "error: say which database to serve: --db, WARDEN_DB, or db in the --config file"
-        );
-        return Err(BadInput);
+        return Err(Failure::said(
+            "say which database to serve: --db, WARDEN_DB, or db in the --config file",
+        ));
     };
     let listen = args
         .listen
@@ -131,57 +124,44 @@ pub fn serve(args: ServeArgs) -> Result<bool, BadInput> {
         }
     }
     if packs.is_empty() {
-        eprintln!("error: {db} holds no council yet: run `warden init` first");
-        return Err(BadInput);
+        return Err(Failure::said(format!(
+            "{db} holds no council yet: run `warden init` first"
+        )));
     }
     let settings = web::Settings {
         secure_cookies: secure,
         totp_keys,
     };
-    let state = web::state(pool, packs, &HolidayFile::bundled(), settings).map_err(|e| {
-        eprintln!("error: {e}");
-        BadInput
-    })?;
+    let state = web::state(pool, packs, &HolidayFile::bundled(), settings)
+        .map_err(|e| Failure::said(e.to_string()))?;
     web::run(state, listen, |addr| {
         say!("Warden is serving {db} at http://{addr}/")
     })
-    .map_err(|e| {
-        eprintln!("error: {e}");
-        BadInput
-    })?;
-    Ok(false)
+    .map_err(|e| Failure::said(e.to_string()))?;
+    Ok(Outcome::Clean)
 }
 
-fn fail(db: &str, e: store::StoreError) -> BadInput {
-    eprintln!("error: {db}: {e}");
-    BadInput
+fn fail(db: &str, e: store::StoreError) -> Failure {
+    Failure::store(db, e)
 }
 
-pub fn demo(args: DemoArgs) -> Result<bool, BadInput> {
+pub fn demo(args: DemoArgs) -> Result<Outcome, Failure> {
     web::init_logging(web::LogFormat::Text);
     let dir = tempfile::Builder::new()
         .prefix("warden-demo-")
         .tempdir()
-        .map_err(|e| {
-            eprintln!("error: cannot make a folder for the demo store: {e}");
-            BadInput
-        })?;
+        .map_err(|e| Failure::said(format!("cannot make a folder for the demo store: {e}")))?;
     let path = dir.path().join("warden.db");
     let db = format!("sqlite:{}", path.display());
     let pack = load_pack("southend")?;
     let pool = store::Pool::open(&db).map_err(|e| fail(&db, e))?;
     // A key of its own, forgotten with the throwaway store.
-    let keys =
-        web::accounts::TotpKeys::parse(&web::accounts::TotpKeys::new_key()).map_err(|_| {
-            eprintln!("error: could not make a TOTP key");
-            BadInput
-        })?;
+    let keys = web::accounts::TotpKeys::parse(&web::accounts::TotpKeys::new_key())
+        .map_err(|_| Failure::said("could not make a TOTP key"))?;
     let demo = {
         let mut log = pool.get().map_err(|e| fail(&db, e))?;
-        web::demo::load(&mut *log, &pack, now(), args.seed, args.people, &keys).map_err(|e| {
-            eprintln!("error: {db}: {e}");
-            BadInput
-        })?
+        web::demo::load(&mut *log, &pack, now(), args.seed, args.people, &keys)
+            .map_err(|e| Failure::said(format!("{db}: {e}")))?
     };
     let accounts = &demo.accounts;
     let state = web::state(
@@ -193,10 +173,7 @@ pub fn demo(args: DemoArgs) -> Result<bool, BadInput> {
             totp_keys: keys,
         },
     )
-    .map_err(|e| {
-        eprintln!("error: {e}");
-        BadInput
-    })?;
+    .map_err(|e| Failure::said(e.to_string()))?;
     if let Some(file) = &args.accounts_json {
         let list: Vec<serde_json::Value> = accounts
             .iter()
@@ -212,10 +189,7 @@ pub fn demo(args: DemoArgs) -> Result<bool, BadInput> {
             file,
             serde_json::to_string_pretty(&json).unwrap_or_default(),
         )
-        .map_err(|e| {
-            eprintln!("error: cannot write {}: {e}", file.display());
-            BadInput
-        })?;
+        .map_err(|e| Failure::write(file, e))?;
     }
     let result = web::run(state, args.listen, |addr| {
         say!(
@@ -244,23 +218,19 @@ pub fn demo(args: DemoArgs) -> Result<bool, BadInput> {
         );
     });
     drop(dir);
-    result.map_err(|e| {
-        eprintln!("error: {e}");
-        BadInput
-    })?;
-    Ok(false)
+    result.map_err(|e| Failure::said(e.to_string()))?;
+    Ok(Outcome::Clean)
 }
 
 /// Prints the current TOTP code for a key.
-pub fn totp(secret: &str) -> Result<bool, BadInput> {
+pub fn totp(secret: &str) -> Result<Outcome, Failure> {
     match web::accounts::totp_code(secret.trim(), now()) {
         Some(code) => {
             say!("{code}");
-            Ok(false)
+            Ok(Outcome::Clean)
         }
-        None => {
-            eprintln!("error: `{secret}` is not a base32 TOTP key");
-            Err(BadInput)
-        }
+        None => Err(Failure::said(format!(
+            "`{secret}` is not a base32 TOTP key"
+        ))),
     }
 }

@@ -1,23 +1,23 @@
 //! The commands that work on a stored log: `init`, `import`, `export`,
 //! `verify`, and `check --council`.
 
-use crate::{BadInput, load_pack, report_lines};
+use crate::failure::{Failure, Outcome};
+use crate::{load_pack, report_lines};
 use domain::{Event, Seq};
 use rules::{Admission, Calendar, Ledger, PolicyPack, Reason};
 use std::path::Path;
 use store::StoreError;
 
-pub(crate) fn open(db: &str) -> Result<Box<dyn store::Store>, BadInput> {
+pub(crate) fn open(db: &str) -> Result<Box<dyn store::Store>, Failure> {
     Ok(store::open(db).map_err(|e| fail(db, e))?)
 }
 
-pub(crate) fn fail(db: &str, e: StoreError) -> BadInput {
-    eprintln!("error: {db}: {e}");
-    BadInput
+pub(crate) fn fail(db: &str, e: StoreError) -> Failure {
+    Failure::store(db, e)
 }
 
 /// Creates or migrates the database and registers the council.
-pub fn init(db: &str, council: &str, pack: &str) -> Result<bool, BadInput> {
+pub fn init(db: &str, council: &str, pack: &str) -> Result<Outcome, Failure> {
     let loaded = load_pack(pack)?;
     let mut log = open(db)?;
     log.init_council(council, pack).map_err(|e| fail(db, e))?;
@@ -28,7 +28,7 @@ pub fn init(db: &str, council: &str, pack: &str) -> Result<bool, BadInput> {
         loaded.rules.len(),
         head.seq
     );
-    Ok(false)
+    Ok(Outcome::Clean)
 }
 
 /// Admits the file's events after the stored log, through the ledger, as a
@@ -36,16 +36,13 @@ pub fn init(db: &str, council: &str, pack: &str) -> Result<bool, BadInput> {
 /// finding, and the count is said); lines without `recorded` are recorded
 /// now, or, with `as_happened`, when they happened. Any bad line: every bad
 /// line is listed and nothing is appended.
-pub fn import(db: &str, council: &str, file: &Path, as_happened: bool) -> Result<bool, BadInput> {
+pub fn import(db: &str, council: &str, file: &Path, as_happened: bool) -> Result<Outcome, Failure> {
     let mut log = open(db)?;
     let pack = log.council_pack(council).map_err(|e| fail(db, e))?;
     let pack = load_pack(&pack)?;
     let head = log.head(council).map_err(|e| fail(db, e))?;
     let stored = store::events(log.as_mut(), council).map_err(|e| fail(db, e))?;
-    let bytes = std::fs::read(file).map_err(|e| {
-        eprintln!("error: cannot read {}: {e}", file.display());
-        BadInput
-    })?;
+    let bytes = std::fs::read(file).map_err(|e| Failure::read(file, e))?;
     let calendar = calendar(&pack);
     let mut ledger = Ledger::restore(&pack, &calendar, stored);
     let (lines, events, mut errors) = parse_lines(&bytes);
@@ -58,7 +55,7 @@ pub fn import(db: &str, council: &str, file: &Path, as_happened: bool) -> Result
     let admitted = ledger.admit_in_bulk(events, admission);
     let admitted = match admitted {
         Ok(admitted) if errors.is_empty() => admitted,
-        Ok(_) => return Err(report_lines(file, &errors)),
+        Ok(_) => return Err(report_lines(file, errors)),
         Err(refused) => {
             let line_of_seq = |seq: Seq| {
                 let index = seq.checked_sub(head.seq + 1)?;
@@ -72,7 +69,7 @@ pub fn import(db: &str, council: &str, file: &Path, as_happened: bool) -> Result
                 });
             }
             errors.sort_by_key(|e| e.line);
-            return Err(report_lines(file, &errors));
+            return Err(report_lines(file, errors));
         }
     };
     let new: Vec<Event> = admitted
@@ -93,7 +90,7 @@ pub fn import(db: &str, council: &str, file: &Path, as_happened: bool) -> Result
             admitted.violations
         );
     }
-    Ok(false)
+    Ok(Outcome::Clean)
 }
 
 /// The events of a file, each with its line, and every line that is not one.
@@ -158,7 +155,7 @@ pub fn calendar(pack: &PolicyPack) -> Calendar {
 }
 
 /// Writes a snapshot of the council's estate at its head.
-pub fn snapshot(db: &str, council: &str) -> Result<bool, BadInput> {
+pub fn snapshot(db: &str, council: &str) -> Result<Outcome, Failure> {
     let mut log = open(db)?;
     let loaded = store::write_snapshot(log.as_mut(), council).map_err(|e| fail(db, e))?;
     if let Some(warning) = &loaded.warning {
@@ -169,13 +166,13 @@ pub fn snapshot(db: &str, council: &str) -> Result<bool, BadInput> {
         loaded.head.seq,
         loaded.head.hash
     );
-    Ok(false)
+    Ok(Outcome::Clean)
 }
 
 /// Prints the stored log as JSONL: each event's canonical JSON, with its id
 /// (its own, or `#SEQ`, its place in the log, which the chain does not hash
 /// and an import takes as implied).
-pub fn export(db: &str, council: &str) -> Result<bool, BadInput> {
+pub fn export(db: &str, council: &str) -> Result<Outcome, Failure> {
     let mut log = open(db)?;
     let rows = log.rows(council).map_err(|e| fail(db, e))?;
     let mut out = String::with_capacity(rows.iter().map(|r| r.event.len() + 12).sum());
@@ -184,7 +181,7 @@ pub fn export(db: &str, council: &str) -> Result<bool, BadInput> {
         out.push('\n');
     }
     crate::out(&out);
-    Ok(false)
+    Ok(Outcome::Clean)
 }
 
 /// A canonical event with `"id":"#SEQ"` added where it has no own id. The
@@ -200,16 +197,13 @@ fn with_id(canonical: &str, seq: u64) -> String {
 }
 
 /// Recomputes each council's chain (every council with a row or with
-/// events) and checks it against its stored head and `expect`; Ok(true)
+/// events) and checks it against its stored head and `expect`; Ok(Outcome::NeedsAttention)
 /// when one is broken.
-pub fn verify(db: &str, council: Option<&str>, expect: Option<&str>) -> Result<bool, BadInput> {
+pub fn verify(db: &str, council: Option<&str>, expect: Option<&str>) -> Result<Outcome, Failure> {
     let anchor = match expect {
         None => None,
         Some(text) => Some(parse_anchor(text).ok_or_else(|| {
-            eprintln!(
-                "error: --expect `{text}` is not SEQ:HASH, e.g. 471:0a1b... (64 hex digits), as `warden head` prints"
-            );
-            BadInput
+            Failure::said(format!("--expect `{text}` is not SEQ:HASH, e.g. 471:0a1b... (64 hex digits), as `warden head` prints"))
         })?),
     };
     let mut log = open(db)?;
@@ -249,7 +243,7 @@ pub fn verify(db: &str, council: Option<&str>, expect: Option<&str>) -> Result<b
             }
         }
     }
-    Ok(broken)
+    Ok(Outcome::flagged(broken))
 }
 
 fn parse_anchor(text: &str) -> Option<store::Head> {
@@ -261,9 +255,9 @@ fn parse_anchor(text: &str) -> Option<store::Head> {
 }
 
 /// Prints the council's head as SEQ:HASH.
-pub fn head(db: &str, council: &str) -> Result<bool, BadInput> {
+pub fn head(db: &str, council: &str) -> Result<Outcome, Failure> {
     let mut log = open(db)?;
     let head = log.head(council).map_err(|e| fail(db, e))?;
     say!("{}:{}", head.seq, head.hash);
-    Ok(false)
+    Ok(Outcome::Clean)
 }

@@ -248,6 +248,41 @@ fn bad_arguments_exit_two_with_the_reason() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read missing.jsonl"));
 }
 
+/// Errors reach `main` once: a command that fails says so in one place, and
+/// `main` writes it once and picks the exit code (regression: the failure
+/// sites printed their own errors).
+#[test]
+fn a_failure_is_reported_once_and_nothing_goes_to_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite:{}", dir.path().join("w.db").display());
+    let cases: [&[&str]; 3] = [
+        &["check", "--pack", "southend", "--events", "missing.jsonl"],
+        &["verify", "--db", &db, "--council", "c1", "--expect", "x"],
+        &[
+            "account",
+            "add",
+            "--db",
+            &db,
+            "--council",
+            "nowhere",
+            "--person",
+            "p1",
+            "--role",
+            "ict_admin",
+            "--totp-key",
+            "00",
+        ],
+    ];
+    for args in cases {
+        let out = warden(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let errors = stderr.lines().filter(|l| l.starts_with("error:")).count();
+        assert_eq!(errors, 1, "{args:?}: one error line in: {stderr}");
+    }
+}
+
 #[test]
 fn a_pack_file_includes_its_neighbours_from_disk() {
     let out = warden(&[
