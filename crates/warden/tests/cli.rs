@@ -253,7 +253,7 @@ fn bad_arguments_exit_two_with_the_reason() {
 /// sites printed their own errors).
 #[test]
 fn a_failure_is_reported_once_and_nothing_goes_to_stdout() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("a temporary folder");
     let db = format!("sqlite:{}", dir.path().join("w.db").display());
     let cases: [&[&str]; 3] = [
         &["check", "--pack", "southend", "--events", "missing.jsonl"],
