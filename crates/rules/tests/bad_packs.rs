@@ -317,3 +317,42 @@ fn a_policy_text_is_read_beside_the_pack_and_a_missing_one_is_named() {
         errors[0].message
     );
 }
+
+/// The conditions on an event type's own field come from one table that the
+/// loader and the evaluator share: each is accepted on its own event type,
+/// under the key the table names, and refused on any other, naming its type.
+#[test]
+fn each_event_field_condition_applies_to_its_own_event_only() {
+    use rules::pack::{EventFlag, EventText};
+    let mut cases: Vec<(&str, domain::EventType, &str)> = Vec::new();
+    for flag in EventFlag::ALL {
+        cases.push((flag.name(), flag.event(), "true"));
+    }
+    for text in EventText::ALL {
+        cases.push((text.name(), text.event(), "\"x\""));
+    }
+    for (name, event, value) in cases {
+        let own = with_rule(&format!(
+            "kind = \"prohibition\"\non = \"{}\"\nwhen = {{ {name} = {value} }}",
+            event.name()
+        ));
+        let source = TestPacks {
+            extra: vec![("test.toml".to_owned(), own)],
+        };
+        if let Err(errors) = load_pack("test.toml", &source) {
+            panic!("`{name}` on {}: {errors:?}", event.name());
+        }
+        let other = with_rule(&format!(
+            "kind = \"prohibition\"\non = \"person_left\"\nwhen = {{ {name} = {value} }}"
+        ));
+        let refused = errors(&other);
+        let wanted = format!(
+            "`{name}` cannot apply to `person_left` events: it needs {}",
+            event.name()
+        );
+        assert!(
+            refused.iter().any(|e| e.message.contains(&wanted)),
+            "{wanted} in {refused:?}"
+        );
+    }
+}

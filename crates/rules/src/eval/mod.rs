@@ -508,67 +508,25 @@ impl<'a> Evaluation<'a> {
         let person = kind.person().and_then(|p| estate.people.get(p));
         let device = device.or(kind.device()).and_then(|d| estate.devices.get(d));
         let flag = |want: Option<bool>, have: Option<bool>| want.is_none_or(|w| have == Some(w));
-        let text = |want: Option<&str>, have: Option<&str>| want.is_none_or(|w| have == Some(w));
         one_of(&filter.person_kind, person.map(|p| &p.kind))
             && flag(filter.person_left, person.map(|p| !p.is_present()))
             && one_of(&filter.device_kind, device.map(|d| &d.kind))
             && one_of(&filter.device_owner, device.map(|d| &d.owner))
             && one_of(&filter.policy, kind.policy())
-            && flag(
-                filter.personal_data,
-                match kind {
-                    EventKind::IncidentReported(e) => Some(e.personal_data),
-                    _ => None,
-                },
-            )
-            && flag(
-                filter.notifiable,
-                match kind {
-                    EventKind::IncidentAssessed(e) => Some(e.notifiable),
-                    _ => None,
-                },
-            )
-            && flag(
-                filter.stolen,
-                match kind {
-                    EventKind::DeviceLost(e) => Some(e.stolen),
-                    _ => None,
-                },
-            )
-            && flag(
-                filter.wiped,
-                match kind {
-                    EventKind::DeviceDisposed(e) => Some(e.wiped),
-                    _ => None,
-                },
-            )
+            && filter
+                .flags
+                .iter()
+                .all(|(f, want)| f.of(kind) == Some(*want))
+            && filter
+                .texts
+                .iter()
+                .all(|(t, want)| t.of(kind) == Some(want.as_str()))
             && flag(
                 filter.to_outside_mail_domains,
                 match kind {
                     EventKind::EmailForwardingDetected(e) => {
                         Some(self.pack.is_outside_mail_domains(&e.to))
                     }
-                    _ => None,
-                },
-            )
-            && text(
-                filter.category.as_deref(),
-                match kind {
-                    EventKind::ExpenseClaimed(e) => Some(e.category.as_str()),
-                    _ => None,
-                },
-            )
-            && text(
-                filter.course.as_ref().map(|c| c.as_str()),
-                match kind {
-                    EventKind::TrainingCompleted(e) => Some(e.course.as_str()),
-                    _ => None,
-                },
-            )
-            && text(
-                filter.agreement.as_ref().map(|a| a.as_str()),
-                match kind {
-                    EventKind::AgreementSigned(e) => Some(e.agreement.as_str()),
                     _ => None,
                 },
             )

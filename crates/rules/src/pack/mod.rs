@@ -1,11 +1,13 @@
 //! Policy packs: the TOML format (`raw`), its loader and checks (`load`),
 //! and the checked model the evaluator runs (`model`). See `docs/packs.md`.
 
+mod conditions;
 mod error;
 mod load;
 mod model;
 mod raw;
 
+pub use conditions::{EventFlag, EventText};
 pub use error::{PackError, SourceFile};
 pub use load::{ClockKey, PackSource, clock_key, load_pack};
 pub use model::*;

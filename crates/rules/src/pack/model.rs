@@ -2,6 +2,7 @@
 //! its own type holding exactly the parts that kind needs, so a rule that
 //! mixes kinds cannot be represented.
 
+use super::conditions::{EventFlag, EventText};
 use crate::calendar::Division;
 use crate::duration::Duration;
 use domain::{
@@ -142,13 +143,10 @@ pub struct Filter {
     pub person_left: Option<bool>,
     pub device_kind: Option<Vec<DeviceKind>>,
     pub device_owner: Option<Vec<DeviceOwner>>,
-    pub personal_data: Option<bool>,
-    pub notifiable: Option<bool>,
-    pub stolen: Option<bool>,
-    pub wiped: Option<bool>,
-    pub category: Option<String>,
-    pub course: Option<Course>,
-    pub agreement: Option<Agreement>,
+    /// Yes/no fields of the event's own type that must hold (`conditions.rs`).
+    pub flags: Vec<(EventFlag, bool)>,
+    /// Text fields of the event's own type that must be equal.
+    pub texts: Vec<(EventText, String)>,
     pub policy: Option<Vec<PolicyId>>,
     pub resource_prefix: Option<String>,
     pub to_outside_mail_domains: Option<bool>,
