@@ -7,15 +7,14 @@
 //! the way a page or a stored table would be kept up to date, and compares
 //! it after every event with a full evaluation of the log so far.
 
-mod common;
-
-use common::{View, calendar, ordered, pack};
 use domain::Event;
 use generate::{Spec, council};
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
 use rules::bundled::COUNCILS;
 use rules::{Admission, Ledger, PolicyPack, evaluate};
+use test_utils::packs::{calendar, pack};
+use test_utils::view::{View, ordered};
 
 fn check_log(pack: &PolicyPack, events: &[Event]) -> Result<(), TestCaseError> {
     let calendar = calendar(pack);

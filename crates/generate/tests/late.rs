@@ -13,15 +13,14 @@
 //!   gives exactly what the ledger said at that moment, after every later
 //!   record and correction.
 
-mod common;
-
-use common::{View, calendar, ordered, pack};
 use domain::{Event, EventKind, EventRef, EventVoided, Seq};
 use generate::{Spec, council};
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
 use rules::bundled::COUNCILS;
 use rules::{Admission, Finding, Ledger, evaluate, evaluate_as_known};
+use test_utils::packs::{calendar, pack};
+use test_utils::view::{View, ordered};
 
 /// A deterministic stream of choices from the case's seed.
 struct Choices(u64);

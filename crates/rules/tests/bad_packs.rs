@@ -1,9 +1,9 @@
 //! Malformed packs: each case is a pack text, the line and column its error
 //! must name, and words the message must contain.
 
-mod common;
+use test_utils::packs;
 
-use common::TestPacks;
+use packs::TestPacks;
 use rules::{PackError, load_pack};
 
 const HEADER: &str = r#"[pack]
@@ -282,8 +282,8 @@ fn an_include_cycle_is_named() {
 
 #[test]
 fn the_bundled_packs_all_load() {
-    for name in common::PACKS {
-        let pack = common::pack(name);
+    for name in packs::PACKS {
+        let pack = packs::pack(name);
         assert!(!pack.rules.is_empty(), "{name}");
         assert!(
             pack.rules.iter().all(|r| !r.cite.is_empty()),
@@ -294,7 +294,7 @@ fn the_bundled_packs_all_load() {
 
 #[test]
 fn a_policy_text_is_read_beside_the_pack_and_a_missing_one_is_named() {
-    let southend = common::pack("southend");
+    let southend = packs::pack("southend");
     let policy = southend
         .policies
         .iter()
@@ -303,7 +303,7 @@ fn a_policy_text_is_read_beside_the_pack_and_a_missing_one_is_named() {
         .and_then(|p| p.text.as_ref())
         .expect("Southend supplies its text");
     let on_disk =
-        std::fs::read_to_string(common::repo_root().join("packs/texts/southend-councillor-ict.md"))
+        std::fs::read_to_string(packs::repo_root().join("packs/texts/southend-councillor-ict.md"))
             .expect("the text file");
     assert_eq!(&*text.markdown, on_disk.as_str());
 

@@ -3,14 +3,14 @@
 //! allowed are the one-off changes that no rule can know (which must then
 //! come from the file).
 
-mod common;
+use test_utils::packs;
 
 use jiff::civil::{Date, date};
 use rules::calendar::{Calendar, Division, HolidayFile, statutory_bank_holidays, time_zone};
 use std::collections::BTreeSet;
 
 fn file() -> HolidayFile {
-    let text = std::fs::read_to_string(common::repo_root().join("data/bank-holidays.json"))
+    let text = std::fs::read_to_string(packs::repo_root().join("data/bank-holidays.json"))
         .expect("data file");
     HolidayFile::parse(&text).expect("gov.uk shape")
 }

@@ -1,11 +1,11 @@
 //! The one way in: what a command may not do that history may record, and
 //! a command of several events checked each at its own place.
 
-mod common;
+use test_utils::packs;
 
-use common::{calendar, pack};
 use domain::{Event, parse_event};
 use jiff::Timestamp;
+use packs::{calendar, pack};
 use rules::{Admission, Ledger, Reason, Status};
 
 fn event(line: &str) -> Event {

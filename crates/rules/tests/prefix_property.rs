@@ -2,7 +2,7 @@
 //! evaluating the prefix of the log up to `t`; and what the statuses claim
 //! about `t` holds (open is not yet due, overdue is past due).
 
-mod common;
+use test_utils::packs;
 
 use domain::Event;
 use jiff::{Timestamp, ToSpan};
@@ -226,8 +226,8 @@ proptest! {
         pack_index in 0usize..6,
         cut in 0u32..1_000,
     ) {
-        let pack = common::pack(common::PACKS[pack_index]);
-        let calendar = common::calendar(&pack);
+        let pack = packs::pack(packs::PACKS[pack_index]);
+        let calendar = packs::calendar(&pack);
         let events = read(&pack, &build_log(&pack, &steps));
         let first = events.first().map(|e| e.at).expect("at least one event");
         let last = events.last().map(|e| e.at).expect("at least one event");

@@ -3,10 +3,10 @@
 //! Scenarios live in `tests/scenarios/<pack>/<rule>.toml`; the last test
 //! fails if a rule has no scenario reaching every status its kind can reach.
 
-mod common;
+use test_utils::packs;
 
-use common::{PACKS, calendar, pack, repo_root};
 use jiff::Timestamp;
+use packs::{PACKS, calendar, pack, repo_root};
 use rules::pack::RuleKind;
 use rules::{Finding, Status, evaluate_as_known};
 use serde::Deserialize;

@@ -3,11 +3,11 @@
 //! stream cannot take (a late record, a void, a line that does not fit)
 //! is handed back to be read whole, at that event.
 
-mod common;
+use test_utils::packs;
 
-use common::{calendar, pack, repo_root};
 use domain::{Event, parse_event};
 use jiff::Timestamp;
+use packs::{calendar, pack, repo_root};
 use rules::{Step, Stream, evaluate_as_known};
 
 const COUNCILS: [&str; 5] = [

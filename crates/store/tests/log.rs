@@ -2,11 +2,9 @@
 //! real, throwaway PostgreSQL server. Then SIGKILL at random points on each,
 //! and two PostgreSQL writers appending to one council at once.
 
-mod support;
-
 use domain::Event;
 use store::{Break, EventLog, Head, Store, StoreError};
-use support::{Db, TestPostgres, sqlite_db};
+use test_utils::db::{Db, TestPostgres, sqlite_db};
 
 fn person_joined(seq: u64, id: &str) -> Event {
     let line = format!(

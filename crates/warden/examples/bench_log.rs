@@ -11,9 +11,6 @@
 // Wall-clock timing is what a benchmark is for; the domain never reads it.
 #![allow(clippy::disallowed_methods)]
 
-#[path = "../../store/tests/support/mod.rs"]
-mod support;
-
 use domain::Event;
 use serde_json::Value;
 use std::time::Instant;
@@ -32,12 +29,12 @@ fn main() {
         .unwrap_or(1_000_000);
     let events = mix(n);
     println!("{} events of the five example councils' mix", events.len());
-    let sqlite = support::sqlite_db();
+    let sqlite = test_utils::db::sqlite_db();
     let floor = bench("SQLite", &sqlite, &events);
-    if let support::Db::Sqlite { path, .. } = &sqlite {
+    if let test_utils::db::Db::Sqlite { path, .. } = &sqlite {
         sqlite3_floor(path, floor);
     }
-    match support::TestPostgres::start() {
+    match test_utils::db::TestPostgres::start() {
         Some(mut pg) => {
             let db = pg.fresh_db();
             bench("PostgreSQL", &db, &events);
@@ -91,7 +88,7 @@ fn mix(n: usize) -> Vec<Event> {
 }
 
 /// Runs the measurements on one backend; returns the full-replay seconds.
-fn bench(name: &str, db: &support::Db, events: &[Event]) -> f64 {
+fn bench(name: &str, db: &test_utils::db::Db, events: &[Event]) -> f64 {
     let mut log = store::open(&db.url()).expect("open");
     log.init_council(COUNCIL, "southend").expect("init");
     let ninety_nine = events.len() * 99 / 100;

@@ -12,9 +12,6 @@
 // Wall-clock timing is what a benchmark is for; the domain never reads it.
 #![allow(clippy::disallowed_methods)]
 
-#[path = "../../store/tests/support/mod.rs"]
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -32,7 +29,7 @@ fn main() {
     let clients: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(50);
     // Durable, as a service's server is, and room for every connection:
     // the clients' floor, two nodes' pools and listeners.
-    let Some(mut pg) = support::TestPostgres::start_with("-c max_connections=200") else {
+    let Some(mut pg) = test_utils::db::TestPostgres::start_with("-c max_connections=200") else {
         eprintln!("no PostgreSQL server binaries here (apt-get install postgresql)");
         std::process::exit(2);
     };

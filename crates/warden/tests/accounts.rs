@@ -3,12 +3,10 @@
 //! `warden serve`, with the printed password and a code from the printed
 //! key; bad input refused with nothing written; list and disable.
 
-mod common;
-
-use common::{Node, TOTP_KEY, council_with, ok, succeeded, warden};
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use test_utils::cli::{Node, TOTP_KEY, council_with, ok, succeeded, warden};
 
 const COUNCIL: &str = "north";
 

@@ -4,8 +4,7 @@ use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-mod common;
-use common::{root, warden};
+use test_utils::cli::{root, warden};
 
 #[path = "../examples/make_examples.rs"]
 mod make_examples;
@@ -356,7 +355,7 @@ fn a_reader_that_stops_early_is_not_a_crash() {
         "--pack",
         "southend",
     ];
-    common::ok(&[&generate[..], &["--out", log]].concat());
+    test_utils::cli::ok(&[&generate[..], &["--out", log]].concat());
     let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
         .args(["check", "--pack", "southend", "--events", log, "--verbose"])
         .current_dir(root())

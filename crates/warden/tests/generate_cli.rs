@@ -1,7 +1,6 @@
 //! `warden generate` as a user runs it: real files, a real SQLite store.
 
-mod common;
-use common::{ok, warden};
+use test_utils::cli::{ok, warden};
 
 fn path(dir: &tempfile::TempDir, name: &str) -> String {
     dir.path().join(name).to_str().expect("utf-8").to_owned()

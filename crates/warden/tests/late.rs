@@ -3,9 +3,7 @@
 //! day after later corrections, and a void that takes a finding away while
 //! the chain stays sound.
 
-mod common;
-
-use common::{import_text, ok, succeeded, warden};
+use test_utils::cli::{import_text, ok, succeeded, warden};
 
 /// A Friday leaver recorded on Monday; the laptop handed back on Saturday,
 /// booked in on Monday before the leaving was.

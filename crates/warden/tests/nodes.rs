@@ -11,15 +11,10 @@
 //! speed), so this test reads the monotonic clock.
 #![allow(clippy::disallowed_methods)]
 
-mod common;
-
-#[path = "../../store/tests/support/mod.rs"]
-mod support;
-
-use common::{Node, council_with, ok};
 use reqwest::StatusCode;
 use reqwest::blocking::Client;
 use std::time::{Duration, Instant};
+use test_utils::cli::{Node, council_with, ok};
 use web::accounts::{Account, ApiToken, Scope, sha256_hex, token_text};
 
 const COUNCIL: &str = "north";
@@ -108,7 +103,7 @@ fn findings(client: &Client, node: &Node, token: &str) -> Vec<serde_json::Value>
 
 #[test]
 fn two_nodes_on_one_postgres_follow_each_other_and_survive_a_restart() {
-    let Some(mut pg) = support::TestPostgres::start() else {
+    let Some(mut pg) = test_utils::db::TestPostgres::start() else {
         return;
     };
     let db = pg.fresh_db().url();

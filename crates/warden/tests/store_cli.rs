@@ -1,15 +1,11 @@
 //! The stored-log commands as a user runs them: init, import, check --council,
 //! export, verify, against a real SQLite file.
 
-mod common;
-
-use common::{council_from_example, import_text, ok, root, succeeded, warden};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use test_utils::cli::{council_from_example, import_text, ok, root, succeeded, warden};
 
 // The store's test support: throwaway SQLite files and a real PostgreSQL server.
-#[path = "../../store/tests/support/mod.rs"]
-mod support;
 
 struct Db {
     _dir: tempfile::TempDir,
@@ -473,7 +469,7 @@ fn the_python_script_in_the_docs_recomputes_the_same_head() {
 /// as the file, and the chain verifies.
 #[test]
 fn a_postgres_log_gives_the_same_findings_as_the_file() {
-    let Some(mut pg) = support::TestPostgres::start() else {
+    let Some(mut pg) = test_utils::db::TestPostgres::start() else {
         return;
     };
     let url = pg.fresh_db().url();
@@ -552,7 +548,7 @@ fn backup_and_restore_round_trip_across_backends() {
     let sqlite_target = db();
     let mut targets = vec![sqlite_target.url.clone()];
     // Kept alive to the end of the test: dropping it stops the server.
-    let mut pg = support::TestPostgres::start();
+    let mut pg = test_utils::db::TestPostgres::start();
     if let Some(pg) = pg.as_mut() {
         targets.push(pg.fresh_db().url());
     }

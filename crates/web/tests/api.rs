@@ -1,10 +1,8 @@
 //! The JSON API: its OpenAPI document, tokens, problems, and commands
 //! checked as the pages check them.
 
-mod support;
-
 use reqwest::StatusCode;
-use support::{NORTH, TestApp, token};
+use test_utils::app::{NORTH, TestApp, token};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_openapi_document_is_3_1_and_describes_every_api_route() {
@@ -65,7 +63,7 @@ async fn events_are_recorded_or_refused_with_a_problem_that_says_why() {
     .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     assert_eq!(
-        support::header(&res, reqwest::header::CONTENT_TYPE),
+        test_utils::app::header(&res, reqwest::header::CONTENT_TYPE),
         "application/problem+json"
     );
     let problem: serde_json::Value = res.json().await.expect("json");

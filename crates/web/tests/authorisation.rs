@@ -4,11 +4,9 @@
 //! policies, so a mistake in either shows; and the routes come from the
 //! router itself, so a route added without a rule fails this test.
 
-mod support;
-
 use reqwest::StatusCode;
 use std::collections::BTreeSet;
-use support::{NORTH, ROLES, TestApp, WEST, token};
+use test_utils::app::{NORTH, ROLES, TestApp, WEST, token};
 use web::Guard;
 use web::authz::Action;
 
@@ -93,7 +91,8 @@ async fn every_route_allows_exactly_the_roles_the_table_names_on_their_own_counc
                 let was_allowed =
                     status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED;
                 let bounced = status == StatusCode::SEE_OTHER
-                    && support::header(&res, reqwest::header::LOCATION).starts_with("/sign-in");
+                    && test_utils::app::header(&res, reqwest::header::LOCATION)
+                        .starts_with("/sign-in");
                 if expect_allowed != was_allowed || bounced || status.is_server_error() {
                     wrong.push(format!("{} {path} as {role}: {status}", route.method));
                 }
@@ -146,7 +145,8 @@ async fn public_routes_need_no_sign_in_and_guarded_ones_do() {
                     route.method
                 );
                 assert!(
-                    support::header(&res, reqwest::header::LOCATION).starts_with("/sign-in?next=")
+                    test_utils::app::header(&res, reqwest::header::LOCATION)
+                        .starts_with("/sign-in?next=")
                 );
             }
             Guard::Api(_) => {
@@ -154,4 +154,23 @@ async fn public_routes_need_no_sign_in_and_guarded_ones_do() {
             }
         }
     }
+}
+
+/// A person the council adds later, with no service role, signs in and
+/// reaches their own pages only; one given `ict_admin` reaches the
+/// registers. (The test app's users are built, not copied: `with_user`.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_person_reaches_what_their_role_allows_from_the_day_they_join() {
+    let app = TestApp::init()
+        .with_user(NORTH, "p-new", None)
+        .with_user(NORTH, "p-new-admin", Some("ict_admin"))
+        .at("2026-03-02T10:00:00Z".parse().expect("a time"))
+        .start()
+        .await;
+    assert_eq!(app.state.now().to_string(), "2026-03-02T10:00:00Z");
+    let plain = app.sign_in(NORTH, "p-new").await;
+    assert_eq!(plain.get(&app, "/c/north/me").await.status(), 200);
+    assert_eq!(plain.get(&app, "/c/north/people").await.status(), 403);
+    let admin = app.sign_in(NORTH, "p-new-admin").await;
+    assert_eq!(admin.get(&app, "/c/north/people").await.status(), 200);
 }

@@ -5,11 +5,9 @@
 //! correction voids an entry, keeps it in the history struck through, and
 //! records the right one.
 
-mod support;
-
 use jiff::{SignedDuration, Timestamp};
 use reqwest::StatusCode;
-use support::{NORTH, TestApp, token};
+use test_utils::app::{NORTH, TestApp, token};
 
 fn t(text: &str) -> Timestamp {
     text.parse().expect("a timestamp")
@@ -113,7 +111,7 @@ async fn through_the_pages(app: &TestApp) {
             "{path}: {}",
             res.text().await.unwrap_or_default()
         );
-        let location = support::header(&res, reqwest::header::LOCATION);
+        let location = test_utils::app::header(&res, reqwest::header::LOCATION);
         assert!(
             !location.starts_with("/sign-in"),
             "{path} went to {location}"
@@ -619,7 +617,7 @@ async fn a_command_the_store_cannot_take_leaves_the_service_as_it_was() {
     .await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
-        support::header(&res, reqwest::header::RETRY_AFTER),
+        test_utils::app::header(&res, reqwest::header::RETRY_AFTER),
         "5",
         "a client is told when to try again"
     );

@@ -3,11 +3,9 @@
 //! throttling, one use per TOTP code, and the pack's permission rules
 //! enforced at the command.
 
-mod support;
-
 use reqwest::StatusCode;
 use reqwest::header::{LOCATION, SET_COOKIE};
-use support::{NORTH, PASSWORD, Session, TestApp, WEST, header, token};
+use test_utils::app::{NORTH, PASSWORD, Session, TestApp, WEST, header, token};
 use web::Guard;
 
 fn concrete(path: &str, council: &str) -> String {
@@ -330,7 +328,7 @@ async fn a_totp_code_signs_in_once_only() {
         .await
         .expect("body");
     let session = Session {
-        csrf: support::csrf_in(&page),
+        csrf: test_utils::app::csrf_in(&page),
         ..session
     };
     // The code the first sign-in used (or any earlier one) is spent.
@@ -468,7 +466,7 @@ async fn enrolment_shows_a_qr_code_and_keeps_the_key_sealed() {
         .split_whitespace()
         .collect();
     let session = Session {
-        csrf: support::csrf_in(&page),
+        csrf: test_utils::app::csrf_in(&page),
         ..session
     };
     let code = web::accounts::totp_code(&key, app.state.now()).expect("code");

@@ -1,7 +1,5 @@
 //! Shared test support: packs read from the repository's `packs/` folder.
 
-#![allow(dead_code)]
-
 use rules::{Calendar, HolidayFile, PackSource, PolicyPack, SourceFile};
 use std::path::{Path, PathBuf};
 

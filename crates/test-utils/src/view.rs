@@ -1,25 +1,10 @@
-//! What the generated-log tests share: packs and calendars, findings in a
-//! total order, and a view of the findings kept only from what each
-//! admission says it changed.
-#![allow(dead_code)]
+//! Findings in a total order, and a view of the findings kept only from
+//! what each admission says it changed (the generated-log property tests).
 
 use jiff::Timestamp;
 use proptest::prelude::*;
-use rules::bundled::Bundled;
-use rules::{Calendar, Change, Finding, HolidayFile, PolicyPack, Running, load_pack};
+use rules::{Change, Finding, Running};
 use std::collections::HashMap;
-
-pub fn pack(name: &str) -> PolicyPack {
-    load_pack(name, &Bundled).unwrap_or_else(|e| panic!("{name}: {e:?}"))
-}
-
-pub fn calendar(pack: &PolicyPack) -> Calendar {
-    Calendar::new(
-        pack.time_zone.clone(),
-        pack.division,
-        &HolidayFile::bundled(),
-    )
-}
 
 /// Findings in a total order, so two lists compare as multisets (clocks
 /// held in maps come out in no particular order among equals).

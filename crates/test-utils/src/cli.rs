@@ -1,18 +1,39 @@
 //! What the CLI tests share: running the real binary from the repository root.
 
-#![allow(dead_code)]
-
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    crate::packs::repo_root()
+}
+
+/// The path of a binary of the workspace that Cargo built for the tests
+/// running now: beside the `deps` folder that holds this test executable
+/// (Cargo builds a package's binaries before its integration tests).
+pub fn cargo_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable");
+    let dir = exe
+        .parent()
+        .map(|deps| {
+            if deps.ends_with("deps") {
+                deps.parent().unwrap_or(deps)
+            } else {
+                deps
+            }
+        })
+        .expect("a folder");
+    dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// The `warden` binary.
+pub fn warden_bin() -> PathBuf {
+    cargo_bin("warden")
 }
 
 /// Runs `warden` with `args` from the repository root.
 pub fn warden(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_warden"))
+    Command::new(warden_bin())
         .args(args)
         .current_dir(root())
         .output()
@@ -96,7 +117,7 @@ pub struct Node {
 
 impl Node {
     pub fn start(db: &str) -> Node {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_warden"))
+        let mut child = Command::new(warden_bin())
             .args([
                 "serve",
                 "--db",

@@ -1,8 +1,6 @@
 //! Test support: throwaway databases of both kinds, and raw SQL for the
 //! tests that tamper with them.
 
-#![allow(dead_code)]
-
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,8 +1,17 @@
 //! A test app: a throwaway SQLite store with two councils, a person of each
 //! role in each, the service started for real on a loopback port, and a
-//! client that signs in through the real forms.
-#![allow(dead_code)]
-
+//! client that signs in through the real forms. `TestApp::init()` returns a
+//! builder (`with_user`, `with_event`, `at`); `TestApp::start()` is the
+//! usual app as it is.
+use domain::event::{
+    DeviceIssued, DeviceRegistered, IncidentReported, MfaEnrolled, PersonJoined, PolicyAccepted,
+    RoleChange,
+};
+use domain::{
+    DeviceId, DeviceKind, DeviceOwner, Event, EventKind, HouseholdId, IncidentId, MfaMethod,
+    PersonId, PersonKind, PolicyId, Role,
+};
+use jiff::Timestamp;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use rules::HolidayFile;
@@ -36,86 +45,244 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
-fn event(line: &str) -> domain::Event {
-    domain::parse_event(line).unwrap_or_else(|e| panic!("fixture event {line}: {e}"))
+/// A person the fixture holds in every council, by service role: who they
+/// are in the estate, and whether they sign in with a TOTP code.
+#[derive(Clone)]
+struct User {
+    person: String,
+    kind: PersonKind,
+    /// The estate role that confers the service role, if any.
+    role: Option<String>,
+    /// Enrolled in TOTP (a pack that requires MFA refuses sign-in without).
+    totp: bool,
 }
 
-/// The fixture log of a council: the five role holders, a councillor who
-/// holds a laptop, a second councillor for leaver tests, and one incident.
-fn fixture(policy: &str) -> Vec<domain::Event> {
-    let mut lines = Vec::new();
-    let at = |m: u32| format!("2026-01-05T09:{m:02}:00Z");
-    let mut m = 0;
-    for (_, person, role) in ROLES {
-        let kind = if person == "p-member" {
-            "councillor"
-        } else {
-            "employee"
-        };
-        lines.push(format!(r#"{{"at":"{}","type":"person_joined","person":"{person}","name":"Person {person}","kind":"{kind}","email":"{person}@example.gov.uk","household":"h-{person}"}}"#, at(m)));
-        m += 1;
-        if let Some(role) = role {
-            lines.push(format!(
-                r#"{{"at":"{}","type":"role_granted","person":"{person}","role":"{role}"}}"#,
-                at(m)
-            ));
-            m += 1;
-        }
-        lines.push(format!(r#"{{"at":"{}","type":"mfa_enrolled","person":"{person}","method":"authenticator_app"}}"#, at(m)));
-        m += 1;
+/// One council of a test app: its pack, its log and its users.
+struct CouncilSpec {
+    id: String,
+    pack: String,
+    events: Vec<Event>,
+    users: Vec<User>,
+}
+
+/// How a test app is set up (`TestApp::init()`), before it starts.
+pub struct TestAppBuilder {
+    councils: Vec<CouncilSpec>,
+    now: Option<Timestamp>,
+}
+
+fn fixture_time(minute: i64) -> Timestamp {
+    let start: Timestamp = "2026-01-05T09:00:00Z".parse().expect("a time");
+    start + jiff::SignedDuration::from_mins(minute)
+}
+
+fn joined(person: &str, name: &str, kind: PersonKind, household: bool) -> EventKind {
+    EventKind::PersonJoined(PersonJoined {
+        person: PersonId::from(person),
+        name: name.to_owned(),
+        kind,
+        email: household.then(|| format!("{person}@example.gov.uk")),
+        household: household.then(|| HouseholdId::from(format!("h-{person}").as_str())),
+        term_ends: None,
+    })
+}
+
+/// The events that bring a user into a council: joined, their role, MFA.
+fn user_events(user: &User) -> Vec<EventKind> {
+    let mut kinds = vec![joined(
+        &user.person,
+        &format!("Person {}", user.person),
+        user.kind,
+        true,
+    )];
+    if let Some(role) = &user.role {
+        kinds.push(EventKind::RoleGranted(RoleChange {
+            person: PersonId::from(user.person.as_str()),
+            role: Role::from(role.as_str()),
+        }));
     }
-    lines.push(format!(r#"{{"at":"{}","type":"person_joined","person":"p-leaver","name":"Cllr Leaver","kind":"councillor"}}"#, at(m)));
-    lines.push(format!(r#"{{"at":"{}","type":"device_registered","device":"LAP-1","kind":"laptop","owner":"council","acquired":"2025-06-01"}}"#, at(m + 1)));
-    lines.push(format!(
-        r#"{{"at":"{}","type":"device_issued","device":"LAP-1","person":"p-member"}}"#,
-        at(m + 2)
-    ));
-    lines.push(format!(r#"{{"at":"{}","type":"device_registered","device":"LAP-2","kind":"laptop","owner":"council","acquired":"2025-06-01"}}"#, at(m + 3)));
-    lines.push(format!(
-        r#"{{"at":"{}","type":"device_issued","device":"LAP-2","person":"p-leaver"}}"#,
-        at(m + 4)
-    ));
-    lines.push(format!(r#"{{"at":"{}","type":"incident_reported","incident":"INC-1","kind":"lost paper file","discovered":"{}","personal_data":true}}"#, at(m + 5), at(m + 5)));
-    lines.push(format!(r#"{{"at":"{}","type":"policy_accepted","person":"p-member","policy":"{policy}","version":"1"}}"#, at(m + 6)));
-    lines.into_iter().map(|l| event(&l)).collect()
+    kinds.push(EventKind::MfaEnrolled(MfaEnrolled {
+        person: PersonId::from(user.person.as_str()),
+        method: MfaMethod::AuthenticatorApp,
+    }));
+    kinds
+}
+
+/// The rest of the fixture log of a council: a councillor who holds a
+/// laptop (the member), a second councillor for leaver tests, one
+/// incident, and the member's acceptance of `policy`.
+fn estate_events(policy: &str) -> Vec<EventKind> {
+    let laptop = |id: &str| {
+        EventKind::DeviceRegistered(DeviceRegistered {
+            device: DeviceId::from(id),
+            kind: DeviceKind("laptop".to_owned()),
+            owner: DeviceOwner::Council,
+            acquired: Some("2025-06-01".parse().expect("a date")),
+        })
+    };
+    let issue = |device: &str, person: &str| {
+        EventKind::DeviceIssued(DeviceIssued {
+            device: DeviceId::from(device),
+            person: PersonId::from(person),
+        })
+    };
+    vec![
+        joined("p-leaver", "Cllr Leaver", PersonKind::Councillor, false),
+        laptop("LAP-1"),
+        issue("LAP-1", "p-member"),
+        laptop("LAP-2"),
+        issue("LAP-2", "p-leaver"),
+        EventKind::IncidentReported(IncidentReported {
+            incident: IncidentId::from("INC-1"),
+            kind: "lost paper file".to_owned(),
+            discovered: fixture_time(0),
+            personal_data: true,
+            person: None,
+            device: None,
+        }),
+        EventKind::PolicyAccepted(PolicyAccepted {
+            person: PersonId::from("p-member"),
+            policy: PolicyId::from(policy),
+            version: "1".to_owned(),
+            text_sha256: None,
+        }),
+    ]
+}
+
+/// Events a minute apart from the fixture's start, in order.
+fn dated(kinds: Vec<EventKind>) -> Vec<Event> {
+    kinds
+        .into_iter()
+        .zip(0..)
+        .map(|(kind, minute)| Event::new(fixture_time(minute), kind))
+        .collect()
 }
 
 impl TestApp {
+    /// The usual app: two councils (`NORTH` on Southend's pack, `WEST` on
+    /// Leighton-Linslade's), each with a person of every service role
+    /// (`ROLES`), their accounts and API tokens, and the fixture's devices,
+    /// incident and acceptance; the system clock. Add to it, then `start`.
+    pub fn init() -> TestAppBuilder {
+        let councils = [
+            (NORTH, "southend", "councillor-ict"),
+            (WEST, "leighton-linslade", "ict-security"),
+        ]
+        .into_iter()
+        .map(|(id, pack, policy)| {
+            let users: Vec<User> = ROLES
+                .iter()
+                .map(|(service_role, person, role)| User {
+                    person: (*person).to_owned(),
+                    kind: if *person == "p-member" {
+                        PersonKind::Councillor
+                    } else {
+                        PersonKind::Employee
+                    },
+                    role: role.map(str::to_owned),
+                    // In the west council the member signs in with a
+                    // password alone (that pack does not require MFA), for
+                    // tests that need two sessions of one person.
+                    totp: !(id == WEST && *service_role == "member"),
+                })
+                .collect();
+            let mut kinds: Vec<EventKind> = users.iter().flat_map(user_events).collect();
+            kinds.extend(estate_events(policy));
+            CouncilSpec {
+                id: id.to_owned(),
+                pack: pack.to_owned(),
+                events: dated(kinds),
+                users,
+            }
+        })
+        .collect();
+        TestAppBuilder {
+            councils,
+            now: None,
+        }
+    }
+
+    /// The usual app, started.
     pub async fn start() -> TestApp {
+        TestApp::init().start().await
+    }
+}
+
+impl TestAppBuilder {
+    /// Another person who can sign in to `council` (password `PASSWORD`, a
+    /// TOTP key, a write token), holding estate `role` if given.
+    pub fn with_user(mut self, council: &str, person: &str, role: Option<&str>) -> Self {
+        let user = User {
+            person: person.to_owned(),
+            kind: PersonKind::Employee,
+            role: role.map(str::to_owned),
+            totp: true,
+        };
+        let spec = self.council_mut(council);
+        let next = spec.events.last().map_or(fixture_time(0), |e| e.at);
+        for (i, kind) in user_events(&user).into_iter().enumerate() {
+            let minutes = i64::try_from(i).unwrap_or(0) + 1;
+            spec.events.push(Event::new(
+                next + jiff::SignedDuration::from_mins(minutes),
+                kind,
+            ));
+        }
+        spec.users.push(user);
+        self
+    }
+
+    /// An event in `council`'s log before the service starts (after the
+    /// fixture's, which end on 5 January 2026).
+    pub fn with_event(mut self, council: &str, event: Event) -> Self {
+        self.council_mut(council).events.push(event);
+        self
+    }
+
+    /// Stops the service's clock at `now` (it runs with the system's
+    /// otherwise); `app.state.clock` moves it later.
+    pub fn at(mut self, now: Timestamp) -> Self {
+        self.now = Some(now);
+        self
+    }
+
+    fn council_mut(&mut self, council: &str) -> &mut CouncilSpec {
+        self.councils
+            .iter_mut()
+            .find(|c| c.id == council)
+            .unwrap_or_else(|| panic!("no council {council} in the test app"))
+    }
+
+    /// Writes the store, starts the service on a loopback port, and returns
+    /// the app with a client that does not follow redirects.
+    pub async fn start(self) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let db_path = dir.path().join("warden.db");
         let db = format!("sqlite:{}", db_path.display());
         let pool = store::Pool::open(&db).expect("open store");
         let mut log = pool.get().expect("a connection");
         let mut packs = Vec::new();
-        for (council, pack, policy) in [
-            (NORTH, "southend", "councillor-ict"),
-            (WEST, "leighton-linslade", "ict-security"),
-        ] {
-            log.init_council(council, pack).expect("init");
-            let events = fixture(policy);
-            log.append(council, store::Head::EMPTY, &events)
+        for spec in &self.councils {
+            log.init_council(&spec.id, &spec.pack).expect("init");
+            log.append(&spec.id, store::Head::EMPTY, &spec.events)
                 .expect("append fixture");
-            let loaded = rules::load_pack(pack, &rules::bundled::Bundled).expect("bundled pack");
-            packs.push((council.to_owned(), loaded));
-            for (role, person, _) in ROLES {
+            let loaded =
+                rules::load_pack(&spec.pack, &rules::bundled::Bundled).expect("bundled pack");
+            packs.push((spec.id.clone(), loaded));
+            for user in &spec.users {
                 let mut account = Account::new(PASSWORD).expect("account");
-                // In the west council the member signs in with a password
-                // alone (that pack does not require MFA), for tests that need
-                // two sessions of one person.
-                if !(council == WEST && role == "member") {
+                if user.totp {
                     account.enrol_totp(&new_totp_secret(), &test_keys());
                 }
                 account.tokens.push(ApiToken {
-                    id: format!("t-{person}"),
+                    id: format!("t-{}", user.person),
                     name: "test".into(),
-                    sha256: sha256_hex(&token_secret(council, person)),
+                    sha256: sha256_hex(&token_secret(&spec.id, &user.person)),
                     scope: Scope::Write,
-                    created: "2026-01-05T09:00:00Z".parse().expect("time"),
+                    created: fixture_time(0),
                     revoked: None,
                 });
                 let json = serde_json::to_string(&account).expect("json");
-                log.save_account(council, person, &json)
+                log.save_account(&spec.id, &user.person, &json)
                     .expect("save account");
             }
         }
@@ -125,6 +292,9 @@ impl TestApp {
             totp_keys: test_keys(),
         };
         let state = web::state(pool, packs, &HolidayFile::bundled(), settings).expect("state");
+        if let Some(now) = self.now {
+            state.clock.set(Some(now));
+        }
         let (router, routes) = web::app(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -151,7 +321,9 @@ impl TestApp {
             _dir: dir,
         }
     }
+}
 
+impl TestApp {
     pub fn db_path(&self) -> &std::path::Path {
         &self.db
     }
