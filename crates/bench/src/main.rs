@@ -70,6 +70,7 @@ fn run(args: &Args) -> Result<(), String> {
         people: args.people,
         years: args.years,
         seed: args.seed,
+        end: Spec::END,
     };
     let packs = COUNCILS
         .iter()

@@ -18,6 +18,7 @@
 //! Every log is valid: each event passes `Estate::check` against the events
 //! before it (a test holds the generator to that for every seed pack).
 
+pub mod names;
 mod people;
 mod rng;
 
@@ -25,7 +26,7 @@ use domain::*;
 use jiff::Timestamp;
 use jiff::civil::{Date, Weekday, date};
 use jiff::tz::TimeZone;
-use rng::Rng;
+pub use rng::Rng;
 use rules::pack::{PolicyPack, RuleKind};
 
 /// What to generate for each council.
@@ -33,23 +34,30 @@ use rules::pack::{PolicyPack, RuleKind};
 pub struct Spec {
     /// Headcount when the log begins (councillors, staff, third parties).
     pub people: usize,
-    /// Financial years covered, ending 31 March 2026 (1 to 20).
+    /// Years covered, ending the day before `end` (1 to 20).
     pub years: u16,
     pub seed: u64,
+    /// The log holds only events before this day begins (in the council's
+    /// time zone). `Spec::END`, 1 April 2026, makes its years financial
+    /// years; the demo ends its log today.
+    pub end: Date,
 }
 
-/// The last day a generated log covers is 31 March of this year.
-pub const LAST_YEAR: i16 = 2026;
-
 impl Spec {
-    /// 1 April of the first financial year.
+    /// The end the examples, tests and benchmarks use: 1 April 2026.
+    pub const END: Date = date(2026, 4, 1);
+
+    /// The first day: `years` before `end`.
     pub fn first_day(&self) -> Date {
-        date(LAST_YEAR - self.years.clamp(1, 20) as i16, 4, 1)
+        let years = i64::from(self.years.clamp(1, 20));
+        self.end
+            .checked_sub(jiff::Span::new().years(years))
+            .unwrap_or(self.end)
     }
 
-    /// 1 April 2026: the log holds only events before this day begins.
+    /// The day the log ends before.
     pub fn end_day(&self) -> Date {
-        date(LAST_YEAR, 4, 1)
+        self.end
     }
 }
 
@@ -127,7 +135,7 @@ impl<'a> Gen<'a> {
             .map(|d| noon_based_midnight(&tz, first, d))
             .collect();
         // Councils elect every four years in May, in staggered years.
-        let election_dates: Vec<Date> = (first.year()..=LAST_YEAR + 4)
+        let election_dates: Vec<Date> = (first.year()..=spec.end.year() + 4)
             .filter(|year| (*year as usize + index).is_multiple_of(4))
             .map(first_thursday_of_may)
             .collect();

@@ -251,30 +251,8 @@ pub(crate) fn live(g: &mut Gen, life: &Life) {
 }
 
 fn name(g: &mut Gen, life: &Life) -> String {
-    const FIRST: [&str; 16] = [
-        "Alex",
-        "Bernadette",
-        "Chidi",
-        "Dawn",
-        "Eamon",
-        "Farah",
-        "Gareth",
-        "Hana",
-        "Imran",
-        "Joan",
-        "Kwame",
-        "Lesley",
-        "Morag",
-        "Niamh",
-        "Owen",
-        "Priya",
-    ];
-    const LAST: [&str; 14] = [
-        "Archer", "Bhatt", "Cole", "Davies", "Evans", "Fowler", "Greene", "Hughes", "Iqbal",
-        "Jones", "Kaur", "Lewis", "Morgan", "Nowak",
-    ];
-    let first = g.rng.pick(&FIRST).copied().unwrap_or("Sam");
-    let last = g.rng.pick(&LAST).copied().unwrap_or("Smith");
+    let first = g.rng.pick(&crate::names::FIRST).copied().unwrap_or("Sam");
+    let last = g.rng.pick(&crate::names::LAST).copied().unwrap_or("Smith");
     match life.kind {
         PersonKind::Councillor => format!("Cllr {first} {last}"),
         PersonKind::ThirdParty => format!("{first} {last} (IT contractor)"),

@@ -23,6 +23,7 @@ const SPEC: Spec = Spec {
     people: 120,
     years: 5,
     seed: 7,
+    end: Spec::END,
 };
 
 #[test]
@@ -147,5 +148,36 @@ fn most_findings_are_met_and_a_realistic_share_are_not() {
         (5..=35).contains(&share(failing)),
         "{}% late, overdue or violated of {all}",
         share(failing)
+    );
+}
+
+/// A spec's end date bounds the log (the demo ends its year as today
+/// begins, instead of moving a 2025-26 log forward and re-reading it).
+#[test]
+fn a_log_covers_the_years_before_its_end_date() {
+    let southend = pack("southend");
+    let end = jiff::civil::date(2026, 12, 1);
+    let spec = Spec {
+        people: 60,
+        years: 1,
+        seed: 3,
+        end,
+    };
+    let events = council(&spec, 0, &southend);
+    let tz = southend.time_zone.clone();
+    let day = |e: &domain::Event| e.at.to_zoned(tz.clone()).date();
+    let last = events.last().map(day).expect("events");
+    assert!(last < end, "the last event, on {last}, is before {end}");
+    assert!(
+        last >= jiff::civil::date(2026, 11, 1),
+        "the log runs up to its end: the last event is on {last}"
+    );
+    let during_the_year = events
+        .iter()
+        .filter(|e| day(e) >= jiff::civil::date(2025, 12, 1))
+        .count();
+    assert!(
+        during_the_year * 2 > events.len(),
+        "most events fall in the year before the end"
     );
 }

@@ -81,7 +81,7 @@ proptest! {
         years in 1u16..3,
     ) {
         let pack = pack(COUNCILS[which]);
-        let events = council(&Spec { people, years, seed }, council_index, &pack);
+        let events = council(&Spec { people, years, seed, end: Spec::END }, council_index, &pack);
         check_log(&pack, &events)?;
     }
 }

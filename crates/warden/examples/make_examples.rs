@@ -127,24 +127,7 @@ pub const FLAVOURS: &[Flavour] = &[
     },
 ];
 
-/// splitmix64: small, fast, and the same numbers on every platform forever.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
+use generate::Rng;
 
 #[derive(Clone)]
 struct Person {
@@ -206,7 +189,7 @@ pub fn generate(f: &Flavour) -> String {
         tz,
         events: Vec::new(),
     };
-    let mut rng = Rng(f.seed);
+    let mut rng = Rng::seeded(f.seed);
     let start = date(2025, 4, 1);
     let day = |n: i64| start.checked_add(n.days()).unwrap_or(start);
 
@@ -442,24 +425,9 @@ pub fn generate(f: &Flavour) -> String {
 }
 
 fn name(i: usize, kind: &str) -> String {
-    const FIRST: [&str; 12] = [
-        "Alex",
-        "Bernadette",
-        "Chidi",
-        "Dawn",
-        "Eamon",
-        "Farah",
-        "Gareth",
-        "Hana",
-        "Imran",
-        "Joan",
-        "Kwame",
-        "Lesley",
-    ];
-    const LAST: [&str; 10] = [
-        "Archer", "Bhatt", "Cole", "Davies", "Evans", "Fowler", "Greene", "Hughes", "Iqbal",
-        "Jones",
-    ];
+    use generate::names::{FIRST, LAST};
+    // The first twelve first names and ten last names, as the examples
+    // have always used.
     let who = format!("{} {}", FIRST[i % 12], LAST[(i / 12 + i) % 10]);
     match kind {
         "councillor" => format!("Cllr {who}"),

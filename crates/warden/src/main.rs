@@ -198,11 +198,15 @@ struct GenerateArgs {
     /// Headcount of each council when its log begins.
     #[arg(long, default_value_t = 100)]
     people: usize,
-    /// Financial years of events, ending 31 March 2026 (1 to 20).
+    /// Years of events, ending the day before --end (1 to 20).
     #[arg(long, default_value_t = 5)]
     years: u16,
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// The log holds events before this day (YYYY-MM-DD, in each council's
+    /// time zone). The default, 2026-04-01, makes the years financial years.
+    #[arg(long, default_value = "2026-04-01")]
+    end: jiff::civil::Date,
     /// Give every council this pack (a file or a bundled name), so that
     /// `check --pack PACK` accepts the whole file. Without it the councils
     /// take the five council packs in turn.
@@ -270,6 +274,7 @@ fn generate(args: GenerateArgs) -> Result<Outcome, Failure> {
         people: args.people,
         years: args.years,
         seed: args.seed,
+        end: args.end,
     };
     let output = match (args.out, args.per_council, args.db) {
         (Some(file), _, _) => generated::Output::File(file),

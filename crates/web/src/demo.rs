@@ -1,11 +1,10 @@
 //! `warden demo`: a throwaway store holding a realistic council (Southend's
 //! pack, about 60 councillors and 300 staff, a year of generated events
-//! moved forward to end just before today) and sign-ins for each role.
+//! ending as today begins) and sign-ins for each role.
 
 use crate::accounts::{Account, ApiToken, Scope, TotpKeys, random_hex, sha256_hex, token_text};
 use domain::event::RoleChange;
 use domain::{Estate, Event, EventKind, PersonId, PersonKind, Role};
-use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp};
 use rules::PolicyPack;
 use store::{Store, StoreError};
@@ -34,48 +33,6 @@ pub struct DemoAccount {
     pub person: PersonId,
     pub name: String,
     pub totp_secret: String,
-}
-
-/// Moves a generated log (which ends on 31 March 2026) forward by whole
-/// weeks, so it ends in the week before `now` and weekdays stay weekdays.
-pub fn shift(events: Vec<Event>, now: Timestamp) -> Vec<Event> {
-    let Some(last) = events.last().map(|e| e.at) else {
-        return events;
-    };
-    let days = now.duration_since(last).as_hours() / 24;
-    let weeks = (days / 7).max(0);
-    if weeks == 0 {
-        return events;
-    }
-    let by = SignedDuration::from_hours(weeks * 7 * 24);
-    let move_date = |text: &str| -> Option<String> {
-        let d: Date = text.parse().ok()?;
-        d.checked_add(jiff::Span::new().days(weeks * 7))
-            .ok()
-            .map(|d| d.to_string())
-    };
-    events
-        .into_iter()
-        .filter_map(|e| {
-            let mut v: serde_json::Value = serde_json::from_str(&e.to_canonical_json()).ok()?;
-            let o = v.as_object_mut()?;
-            for key in ["at", "discovered"] {
-                if let Some(t) = o
-                    .get(key)
-                    .and_then(|t| t.as_str())
-                    .and_then(|t| t.parse::<Timestamp>().ok())
-                {
-                    o.insert(key.into(), serde_json::Value::String((t + by).to_string()));
-                }
-            }
-            for key in ["acquired", "term_ends"] {
-                if let Some(d) = o.get(key).and_then(|t| t.as_str()).and_then(move_date) {
-                    o.insert(key.into(), serde_json::Value::String(d));
-                }
-            }
-            domain::parse_event(&v.to_string()).ok()
-        })
-        .collect()
 }
 
 /// The demo's history as a council keeps it, not as neatly as it happened:
@@ -196,12 +153,15 @@ pub fn load(
     people: usize,
     keys: &TotpKeys,
 ) -> Result<Demo, DemoError> {
+    // A year that ends as today begins in the council's time zone: no event
+    // is in the future, and weekdays and bank holidays fall where they do.
     let spec = generate::Spec {
         people,
         years: 1,
         seed,
+        end: now.to_zoned(pack.time_zone.clone()).date(),
     };
-    let events = as_recorded(shift(generate::council(&spec, 0, pack), now), now);
+    let events = as_recorded(generate::council(&spec, 0, pack), now);
     let estate: Estate = domain::timeline::fold(&events);
     let mut chosen: Vec<(&'static str, PersonId)> = Vec::new();
     let wanted: [(&'static str, Option<&str>, PersonKind); 5] = [
