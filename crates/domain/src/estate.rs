@@ -141,6 +141,30 @@ pub enum Refusal {
     DeviceDisposed(String),
     #[error("person `{person}` left on {left}: a device cannot be issued to someone who has left")]
     PersonHasLeft { person: String, left: Timestamp },
+    // What a command may not do now, though a record of the past may show
+    // it done (`Estate::check_command`).
+    #[error(
+        "incident `{0}` involves personal data: decide whether it must be notified to the Information Commissioner (record the assessment) before closing it"
+    )]
+    IncidentUndecided(String),
+    #[error(
+        "incident `{0}` was assessed as notifiable: record the notification to the Information Commissioner before closing it"
+    )]
+    IncidentNotNotified(String),
+    #[error("incident `{0}` is already closed")]
+    IncidentAlreadyClosed(String),
+    #[error(
+        "device `{device}` is held by `{holder}`: record its return, or its loss, before disposing of it"
+    )]
+    DisposedWhileHeld { device: String, holder: String },
+    #[error(
+        "device `{device}` cannot have been acquired on {acquired}, after the day it is registered ({registered}): enter the date it was bought"
+    )]
+    AcquiredAfterRegistered {
+        device: String,
+        acquired: Date,
+        registered: Date,
+    },
 }
 
 /// Which policies exist: the pack declares them, the domain only asks.
@@ -211,6 +235,55 @@ impl Estate {
                 declared.join(", ")
             };
             refusals.push(Refusal::UndeclaredPolicy(policy.to_string(), declared));
+        }
+        refusals
+    }
+
+    /// Every reason `event`, done now as a command, must not be done, beyond
+    /// `check`: steps a well-run process takes first (an incident's decision
+    /// and notification before it is closed; a device's return before its
+    /// disposal) and dates that cannot be right. A record of the past is not
+    /// held to these: it may show them skipped, and the pack's rules then
+    /// find what that broke.
+    pub fn check_command(&self, event: &Event) -> Vec<Refusal> {
+        let mut refusals = Vec::new();
+        match &event.kind {
+            EventKind::IncidentClosed(e) => {
+                if let Some(i) = self.incidents.get(&e.incident) {
+                    let id = || e.incident.to_string();
+                    if i.closed.is_some() {
+                        refusals.push(Refusal::IncidentAlreadyClosed(id()));
+                    } else if i.personal_data && i.notifiable.is_none() {
+                        refusals.push(Refusal::IncidentUndecided(id()));
+                    } else if i.notifiable == Some(true) && i.regulator_notified.is_none() {
+                        refusals.push(Refusal::IncidentNotNotified(id()));
+                    }
+                }
+            }
+            EventKind::DeviceDisposed(e) => {
+                if let Some(d) = self.devices.get(&e.device)
+                    && let Some(holder) = &d.holder
+                    && d.lost.is_none()
+                {
+                    refusals.push(Refusal::DisposedWhileHeld {
+                        device: e.device.to_string(),
+                        holder: holder.to_string(),
+                    });
+                }
+            }
+            EventKind::DeviceRegistered(e) => {
+                // A council's date is at most a day ahead of UTC's.
+                let registered = event.at.to_zoned(jiff::tz::TimeZone::UTC).date();
+                let latest = registered.tomorrow().unwrap_or(registered);
+                if let Some(acquired) = e.acquired.filter(|a| *a > latest) {
+                    refusals.push(Refusal::AcquiredAfterRegistered {
+                        device: e.device.to_string(),
+                        acquired,
+                        registered,
+                    });
+                }
+            }
+            _ => {}
         }
         refusals
     }

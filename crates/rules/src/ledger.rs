@@ -197,14 +197,22 @@ impl<'a> Ledger<'a> {
             let result = self
                 .timeline
                 .admit(event, |estate, evaluation, logged| match mode {
-                    Mode::Command => evaluation.refusals(estate, &logged.event),
+                    Mode::Command => {
+                        let event = &logged.event;
+                        let domain = estate.check_command(event).into_iter();
+                        let rules = evaluation.refusals(estate, event).into_iter();
+                        domain
+                            .map(|r| Reason::Log(Objection::Estate(r)))
+                            .chain(rules.map(Reason::Rule))
+                            .collect()
+                    }
                     Mode::History => Vec::new(),
                 });
             match result {
                 Ok(seq) => seqs.push(seq),
                 Err(refusal) => {
                     refused.extend(refusal.objections.into_iter().map(|o| (i, Reason::Log(o))));
-                    refused.extend(refusal.rules.into_iter().map(|r| (i, Reason::Rule(r))));
+                    refused.extend(refusal.rules.into_iter().map(|r| (i, r)));
                     // Judge the rest as if this one were sound, so that one
                     // mistake gives one reason, not a cascade.
                     if let Some(event) = refusal.event {

@@ -459,8 +459,13 @@ fn field_of(refusal: &domain::Refusal) -> Option<&'static str> {
         | DeviceHeld { .. }
         | DeviceNotHeld(_)
         | WrongHolder { .. }
-        | DeviceDisposed(_) => Some("device"),
+        | DeviceDisposed(_)
+        | DisposedWhileHeld { .. } => Some("device"),
+        AcquiredAfterRegistered { .. } => Some("acquired"),
         UnknownIncident(_) | IncidentAlreadyReported(_) => Some("incident"),
+        IncidentUndecided(_) | IncidentNotNotified(_) | IncidentAlreadyClosed(_) => {
+            Some("notifiable")
+        }
         UndeclaredPolicy(..) => Some("policy"),
         PersonHasLeft { .. } => Some("person"),
     }

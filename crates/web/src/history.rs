@@ -58,8 +58,15 @@ pub fn describe(kind: &EventKind) -> String {
             "{}'s removal from the premises approved by {}",
             e.device, e.approved_by
         ),
-        DeviceDisposed(e) if e.wiped => format!("{} disposed of, wiped", e.device),
-        DeviceDisposed(e) => format!("{} disposed of, not wiped", e.device),
+        DeviceDisposed(e) => format!(
+            "{} disposed of, {}{}",
+            e.device,
+            if e.wiped { "wiped" } else { "not wiped" },
+            e.certificate
+                .as_ref()
+                .map(|c| format!(" (certificate {c})"))
+                .unwrap_or_default()
+        ),
         IncidentReported(e) => format!("Incident {} reported: {}", e.incident, e.kind),
         IncidentAssessed(e) if e.notifiable => {
             format!("Incident {} assessed: notifiable", e.incident)

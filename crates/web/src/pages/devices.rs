@@ -272,8 +272,18 @@ fn device_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
     let manage = ctx.may(state, Action::ManageDevices);
     let no = Errors::default();
     let live = d.disposed.is_none();
+    // The disposal as recorded: whether it was wiped, and its certificate.
+    let disposal = ctx
+        .council
+        .history(&crate::council::Subject::Device(id.into()))
+        .into_iter()
+        .filter(|l| l.is_live())
+        .find_map(|l| match l.event.kind {
+            EventKind::DeviceDisposed(e) => Some((l.event.at, e)),
+            _ => None,
+        });
     titled(&format!("Device {id}"), ctx, state, html! {
-        @if !recorded.is_empty() { (success_banner(&format!("JustRecorded: {}", recorded.replace('_', " ")))) }
+        @if !recorded.is_empty() { (success_banner(&format!("Recorded: {}", recorded.replace('_', " ")))) }
         (error_summary(errors))
         dl class="govuk-summary-list" {
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Kind" } dd class="govuk-summary-list__value" { (d.kind.as_str()) } }
@@ -281,6 +291,13 @@ fn device_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Acquired" } dd class="govuk-summary-list__value" { (d.acquired.map(|a| a.to_string()).unwrap_or_else(|| "Not recorded".into())) } }
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Registered" } dd class="govuk-summary-list__value" { (when(ctx, d.registered)) } }
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Removal approved by" } dd class="govuk-summary-list__value" { (d.removal_approved_by.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")) } }
+            @if let Some((at, disposal)) = &disposal {
+                div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Disposed of" } dd class="govuk-summary-list__value" id="disposal" {
+                    (when(ctx, *at)) ", "
+                    @if disposal.wiped { "wiped" } @else { strong { "not wiped" } }
+                    @if let Some(certificate) = &disposal.certificate { "; certificate " (certificate) }
+                } }
+            }
         }
         @if manage && live && d.holder.is_some() {
             h2 class="govuk-heading-m" { "Return" }

@@ -115,8 +115,8 @@ fn event_page(
             }
             dl class="govuk-summary-list" {
                 (row("Happened", html! { (when(ctx, event.at)) }))
-                (row("JustRecorded", html! { (when(ctx, event.recorded_or_at())) @if event.recorded.is_none() { " (as it happened)" } }))
-                (row("JustRecorded by", html! { (event.by.as_ref().map(|b| b.to_string()).unwrap_or_else(|| "Not recorded".into())) }))
+                (row("Recorded", html! { (when(ctx, event.recorded_or_at())) @if event.recorded.is_none() { " (as it happened)" } }))
+                (row("Recorded by", html! { (event.by.as_ref().map(|b| b.to_string()).unwrap_or_else(|| "Not recorded".into())) }))
                 (row("Place in the log", html! { "#" (logged.seq) }))
                 @if let Some(id) = event.own_id() { (row("Council's id", html! { (id) })) }
                 (row("Type", html! { (event.kind.event_type().name()) }))

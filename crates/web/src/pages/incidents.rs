@@ -204,7 +204,7 @@ fn incident_page(
         .collect();
     let open = i.closed.is_none();
     titled(&format!("Incident {id}"), ctx, state, html! {
-        @if !recorded.is_empty() { (success_banner(&format!("JustRecorded: {}", recorded.replace('_', " ")))) }
+        @if !recorded.is_empty() { (success_banner(&format!("Recorded: {}", recorded.replace('_', " ")))) }
         (error_summary(errors))
         @for f in findings.iter().filter(|f| f.due.is_some()) {
             div class="govuk-inset-text" id="clock" {
@@ -226,7 +226,9 @@ fn incident_page(
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Regulator told" } dd class="govuk-summary-list__value" { (i.regulator_notified.map(|t| when(ctx, t)).unwrap_or_else(|| "No".into())) } }
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Closed" } dd class="govuk-summary-list__value" { (i.closed.map(|t| when(ctx, t)).unwrap_or_else(|| "Open".into())) } }
         }
-        @if open && ctx.may(state, Action::AssessIncident) {
+        // A closed incident can still be put right: assessed, and the
+        // regulator's notification recorded.
+        @if i.notifiable.is_none() && ctx.may(state, Action::AssessIncident) {
             h2 class="govuk-heading-m" { "Assess" }
             form method="post" action=(format!("/c/{c}/incidents/{id}/assess")) novalidate {
                 (csrf(ctx))
@@ -250,8 +252,8 @@ fn incident_page(
                 (button("Record the assessment"))
             }
         }
-        @if open && ctx.may(state, Action::HandleIncident) {
-            @if i.regulator_notified.is_none() {
+        @if ctx.may(state, Action::HandleIncident) {
+            @if i.regulator_notified.is_none() && i.notifiable != Some(false) {
                 h2 class="govuk-heading-m" { "The Information Commissioner" }
                 form method="post" action=(format!("/c/{c}/incidents/{id}/notify")) novalidate {
                     (csrf(ctx))
@@ -259,11 +261,16 @@ fn incident_page(
                     (button("Record the regulator told"))
                 }
             }
-            h2 class="govuk-heading-m" { "Close" }
-            form method="post" action=(format!("/c/{c}/incidents/{id}/close")) novalidate {
-                (csrf(ctx))
-                (when_input(ctx, "close-when", &When::default(), "When was it closed?", errors))
-                button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" { "Close the incident" }
+            @if open {
+                h2 class="govuk-heading-m" { "Close" }
+                @if i.personal_data && i.notifiable.is_none() {
+                    p class="govuk-body" { "Record whether it must be notified before closing it." }
+                }
+                form method="post" action=(format!("/c/{c}/incidents/{id}/close")) novalidate {
+                    (csrf(ctx))
+                    (when_input(ctx, "close-when", &When::default(), "When was it closed?", errors))
+                    button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" { "Close the incident" }
+                }
             }
         }
         (findings_table(ctx, &findings, "Findings about this incident"))
@@ -289,17 +296,10 @@ async fn record(
     field: &str,
     when: At<'_>,
 ) -> Response {
-    let closed = ctx.council.with_estate(|e| {
-        e.incidents
-            .get(&IncidentId::from(id.as_str()))
-            .is_some_and(|i| i.closed.is_some())
-    });
-    let result = if closed {
-        let errors = Errors::one(field, "This incident is closed");
-        Err(errors)
-    } else {
-        record_one(&state, &ctx, kind, field, when).await
-    };
+    // Whether the incident may still take it is the domain's to say
+    // (`Estate::check_command`): a closed one can still be assessed and
+    // notified, not closed again.
+    let result = record_one(&state, &ctx, kind, field, when).await;
     match result {
         Ok(name) => done(format!(
             "/c/{}/incidents/{id}?recorded={name}",

@@ -50,7 +50,7 @@ pub async fn home(
         return not_found_page("No such person");
     };
     titled(&format!("My Warden: {}", person.name), &ctx, &state, html! {
-        @if !r.recorded.is_empty() { (success_banner(&format!("JustRecorded: {}", r.recorded.replace('_', " ")))) }
+        @if !r.recorded.is_empty() { (success_banner(&format!("Recorded: {}", r.recorded.replace('_', " ")))) }
         @if !to_accept.is_empty() {
             h2 class="govuk-heading-m" { "Policies to accept" }
             ul class="govuk-list" id="to-accept" {

@@ -265,7 +265,7 @@ fn leaver_page(
         }
     };
     titled(&format!("Leaver checklist: {}", p.name), ctx, state, html! {
-        @if !recorded.is_empty() { (success_banner(&format!("JustRecorded: {}", recorded.replace('_', " ")))) }
+        @if !recorded.is_empty() { (success_banner(&format!("Recorded: {}", recorded.replace('_', " ")))) }
         @if !errors.is_empty() { (error_summary(errors)) }
         p class="govuk-body" { (p.name) " left on " (p.left.map(|l| when(ctx, l)).unwrap_or_default()) "." }
         @if devices.is_empty() && access.is_empty() && others.is_empty() {

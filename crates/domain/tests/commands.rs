@@ -1,0 +1,97 @@
+//! What a command may not do now, though a record of the past may show it
+//! done (`Estate::check_command`): an incident closed before its decision
+//! and notification, a device disposed of while someone holds it, a device
+//! acquired after the day it is registered.
+
+use domain::timeline::fold;
+use domain::{Event, Refusal, parse_event};
+
+fn event(line: &str) -> Event {
+    parse_event(line).unwrap_or_else(|e| panic!("{line}: {e}"))
+}
+
+fn refusals(history: &[&str], command: &str) -> Vec<Refusal> {
+    let events: Vec<Event> = history.iter().map(|l| event(l)).collect();
+    fold(&events).check_command(&event(command))
+}
+
+const BREACH: &str = r#"{"at":"2026-01-05T09:00:00Z","type":"incident_reported","incident":"i1","kind":"misdirected email","discovered":"2026-01-05T08:00:00Z","personal_data":true}"#;
+const PHISH: &str = r#"{"at":"2026-01-05T09:00:00Z","type":"incident_reported","incident":"i2","kind":"phishing","discovered":"2026-01-05T08:00:00Z","personal_data":false}"#;
+const NOTIFIABLE: &str =
+    r#"{"at":"2026-01-05T12:00:00Z","type":"incident_assessed","incident":"i1","notifiable":true}"#;
+const NOT_NOTIFIABLE: &str = r#"{"at":"2026-01-05T12:00:00Z","type":"incident_assessed","incident":"i1","notifiable":false}"#;
+const NOTIFIED: &str =
+    r#"{"at":"2026-01-06T12:00:00Z","type":"incident_regulator_notified","incident":"i1"}"#;
+const CLOSE: &str = r#"{"at":"2026-01-20T12:00:00Z","type":"incident_closed","incident":"i1"}"#;
+
+#[test]
+fn a_personal_data_incident_is_closed_only_after_its_decision_and_notification() {
+    assert_eq!(
+        refusals(&[BREACH], CLOSE),
+        [Refusal::IncidentUndecided("i1".into())]
+    );
+    assert_eq!(
+        refusals(&[BREACH, NOTIFIABLE], CLOSE),
+        [Refusal::IncidentNotNotified("i1".into())]
+    );
+    assert!(refusals(&[BREACH, NOTIFIABLE, NOTIFIED], CLOSE).is_empty());
+    assert!(refusals(&[BREACH, NOT_NOTIFIABLE], CLOSE).is_empty());
+    assert_eq!(
+        refusals(&[BREACH, NOT_NOTIFIABLE, CLOSE], CLOSE),
+        [Refusal::IncidentAlreadyClosed("i1".into())]
+    );
+    // No personal data: no decision for the regulator to wait on.
+    let close_phish = CLOSE.replace("i1", "i2");
+    assert!(refusals(&[PHISH], &close_phish).is_empty());
+}
+
+#[test]
+fn a_closed_incident_can_still_be_assessed_and_notified() {
+    // Closed without a decision (as a record of the past may show it).
+    assert!(refusals(&[BREACH, CLOSE], NOTIFIABLE).is_empty());
+    assert!(refusals(&[BREACH, CLOSE, NOTIFIABLE], NOTIFIED).is_empty());
+    let events: Vec<Event> = [BREACH, CLOSE].iter().map(|l| event(l)).collect();
+    assert!(
+        fold(&events)
+            .check(&event(NOTIFIABLE), &std::collections::BTreeSet::new())
+            .is_empty()
+    );
+}
+
+const JOIN: &str = r#"{"at":"2026-01-05T09:00:00Z","type":"person_joined","person":"p1","name":"A","kind":"councillor"}"#;
+const DEVICE: &str = r#"{"at":"2026-01-05T09:05:00Z","type":"device_registered","device":"d1","kind":"laptop","owner":"council","acquired":"2025-06-01"}"#;
+const ISSUE: &str =
+    r#"{"at":"2026-01-05T09:06:00Z","type":"device_issued","device":"d1","person":"p1"}"#;
+const DISPOSE: &str =
+    r#"{"at":"2026-02-01T09:00:00Z","type":"device_disposed","device":"d1","wiped":true}"#;
+
+#[test]
+fn a_device_is_disposed_of_only_once_returned_or_lost() {
+    assert_eq!(
+        refusals(&[JOIN, DEVICE, ISSUE], DISPOSE),
+        [Refusal::DisposedWhileHeld {
+            device: "d1".into(),
+            holder: "p1".into()
+        }]
+    );
+    let returned =
+        r#"{"at":"2026-01-30T09:00:00Z","type":"device_returned","device":"d1","person":"p1"}"#;
+    assert!(refusals(&[JOIN, DEVICE, ISSUE, returned], DISPOSE).is_empty());
+    // Lost and written off: it cannot be handed back first.
+    let lost = r#"{"at":"2026-01-20T09:00:00Z","type":"device_lost","device":"d1","discovered":"2026-01-20T08:00:00Z","stolen":true}"#;
+    assert!(refusals(&[JOIN, DEVICE, ISSUE, lost], DISPOSE).is_empty());
+}
+
+#[test]
+fn a_device_cannot_be_acquired_after_the_day_it_is_registered() {
+    let future = r#"{"at":"2026-01-05T09:05:00Z","type":"device_registered","device":"d2","kind":"laptop","owner":"council","acquired":"2030-06-01"}"#;
+    assert!(matches!(
+        &refusals(&[JOIN], future)[..],
+        [Refusal::AcquiredAfterRegistered { device, .. }] if device == "d2"
+    ));
+    // Registered late in the evening of its delivery day, in BST: the
+    // council's date is a day ahead of UTC's.
+    let same_day = r#"{"at":"2026-06-30T23:30:00Z","type":"device_registered","device":"d3","kind":"laptop","owner":"council","acquired":"2026-07-01"}"#;
+    assert!(refusals(&[JOIN], same_day).is_empty());
+    assert!(refusals(&[JOIN], DEVICE).is_empty());
+}

@@ -1,0 +1,150 @@
+//! The domain's rules for commands, as a council officer meets them in the
+//! forms: each refused with its reason beside the form (422) and nothing
+//! written; and what a refusal used to hide (a closed incident never
+//! assessed) can be put right.
+
+use test_utils::app::{NORTH, TestApp};
+
+/// The fixture's incident INC-1 involves personal data and has not been
+/// assessed: closing it is refused until the decision (and, when it is
+/// notifiable, the notification) is recorded.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_incident_is_closed_only_after_its_decision_and_notification() {
+    let app = TestApp::start().await;
+    let siro = app.sign_in(NORTH, "p-siro").await;
+    let close = "/c/north/incidents/INC-1/close";
+    let head = app.head(NORTH);
+    let res = siro.post(&app, close, &[]).await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.expect("body");
+    assert!(
+        page.contains("decide whether it must be notified to the Information Commissioner"),
+        "{page}"
+    );
+    assert_eq!(app.head(NORTH), head, "nothing written");
+
+    let assess = "/c/north/incidents/INC-1/assess";
+    assert_eq!(
+        siro.post(&app, assess, &[("notifiable", "yes")])
+            .await
+            .status(),
+        303
+    );
+    let res = siro.post(&app, close, &[]).await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("record the notification")
+    );
+
+    let notify = "/c/north/incidents/INC-1/notify";
+    assert_eq!(siro.post(&app, notify, &[]).await.status(), 303);
+    assert_eq!(siro.post(&app, close, &[]).await.status(), 303);
+    let res = siro.post(&app, close, &[]).await;
+    assert_eq!(res.status(), 422, "closed once only");
+}
+
+/// A record of the past may show an incident closed with no decision (an
+/// import, or the demo's history): the page still offers the assessment
+/// and the notification, and they are recorded.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_incident_can_still_be_assessed_and_notified() {
+    let closed: domain::Event = domain::parse_event(
+        r#"{"at":"2026-01-06T09:00:00Z","type":"incident_closed","incident":"INC-1"}"#,
+    )
+    .expect("an event");
+    let app = TestApp::init().with_event(NORTH, closed).start().await;
+    let siro = app.sign_in(NORTH, "p-siro").await;
+    let page = siro
+        .get(&app, "/c/north/incidents/INC-1")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(page.contains("/incidents/INC-1/assess"), "assess offered");
+    assert!(page.contains("/incidents/INC-1/notify"), "notify offered");
+    assert!(
+        !page.contains("/incidents/INC-1/close\""),
+        "not closed again"
+    );
+    let assess = "/c/north/incidents/INC-1/assess";
+    assert_eq!(
+        siro.post(&app, assess, &[("notifiable", "yes")])
+            .await
+            .status(),
+        303
+    );
+    let notify = "/c/north/incidents/INC-1/notify";
+    assert_eq!(siro.post(&app, notify, &[]).await.status(), 303);
+    let state = app
+        .council(NORTH)
+        .with_estate(|e| e.incidents.get(&domain::IncidentId::from("INC-1")).cloned())
+        .expect("the incident");
+    assert_eq!(state.notifiable, Some(true));
+    assert!(state.regulator_notified.is_some() && state.closed.is_some());
+}
+
+/// LAP-1 is held by the member: disposing of it is refused until it is
+/// returned; a device acquired after the day it is registered is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_device_is_disposed_of_once_returned_and_not_bought_in_the_future() {
+    let app = TestApp::start().await;
+    let ict = app.sign_in(NORTH, "p-ict").await;
+    let head = app.head(NORTH);
+    let dispose = "/c/north/devices/LAP-1/dispose";
+    let res = ict
+        .post(
+            &app,
+            dispose,
+            &[("wiped", "yes"), ("certificate", "WIPE-1")],
+        )
+        .await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("record its return")
+    );
+    assert_eq!(app.head(NORTH), head, "nothing written");
+
+    let back = "/c/north/devices/LAP-1/return";
+    assert_eq!(ict.post(&app, back, &[]).await.status(), 303);
+    assert_eq!(
+        ict.post(
+            &app,
+            dispose,
+            &[("wiped", "yes"), ("certificate", "WIPE-1")]
+        )
+        .await
+        .status(),
+        303
+    );
+    let page = ict
+        .get(&app, "/c/north/devices/LAP-1")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        page.contains("wiped; certificate WIPE-1"),
+        "the disposal is shown: {page}"
+    );
+
+    let fields = [
+        ("device", "LAP-NEW"),
+        ("kind", "laptop"),
+        ("owner", "council"),
+        ("acquired", "2099-01-01"),
+        ("person", ""),
+    ];
+    let res = ict.post(&app, "/c/north/devices", &fields).await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.expect("body");
+    assert!(
+        page.contains("cannot have been acquired on 2099-01-01"),
+        "{page}"
+    );
+}
