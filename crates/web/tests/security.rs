@@ -514,3 +514,40 @@ async fn a_disabled_account_signs_in_no_more_and_its_sessions_and_tokens_end() {
         .expect("api");
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// `next` after sign-in is a path on this site and nothing else: a tab or a
+/// backslash that a browser drops or reads as `/` cannot make it another
+/// site, and a newline is not a 500 (regression: `/%09/evil.example/x`
+/// redirected to `//evil.example/x` as browsers read it).
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_returns_only_to_a_path_on_this_site() {
+    let app = TestApp::start().await;
+    // The west member signs in with a password alone: the redirect that
+    // follows is the one `next` decides.
+    let landing = "/c/west/me";
+    let cases = [
+        ("/\t/evil.example/x", landing),
+        ("/\\evil.example/x", landing),
+        ("//evil.example/x", landing),
+        ("https://evil.example/x", landing),
+        ("/c/west/me\r\nSet-Cookie: x=1", landing),
+        ("/ /evil.example", landing),
+        ("/c/west/me?tab=devices", "/c/west/me?tab=devices"),
+    ];
+    for (next, expected) in cases {
+        let anon = app.anonymous().await;
+        let fields = [
+            ("council", WEST),
+            ("username", "p-member"),
+            ("password", PASSWORD),
+            ("next", next),
+        ];
+        let res = anon.post(&app, "/sign-in", &fields).await;
+        assert_eq!(res.status(), 303, "{next:?}");
+        assert_eq!(
+            header(&res, reqwest::header::LOCATION),
+            expected,
+            "{next:?}"
+        );
+    }
+}

@@ -79,9 +79,16 @@ fn with_cookie(set: Option<HeaderValue>, res: impl IntoResponse) -> Response {
     res
 }
 
-/// A local path to return to after sign-in; anything else is ignored.
+/// A path on this site to return to after sign-in; anything else is
+/// ignored. Only the characters of a URL path and query are allowed: a tab,
+/// a newline or a backslash, which browsers drop or read as `/`, could
+/// otherwise turn `/\t/evil.example` into `//evil.example`, another site (and
+/// a newline cannot go in a `Location` header at all).
 fn safe_next(next: &str) -> Option<&str> {
-    (next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')).then_some(next)
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/?%".contains(c);
+    let mut chars = next.chars();
+    let local = chars.next() == Some('/') && chars.next() != Some('/');
+    (local && next.len() <= 2048 && next.chars().all(allowed)).then_some(next)
 }
 
 #[derive(Deserialize, Default)]
