@@ -148,3 +148,41 @@ async fn a_device_is_disposed_of_once_returned_and_not_bought_in_the_future() {
         "{page}"
     );
 }
+
+/// Two reports made at the same moment get references of their own
+/// (regression: the suggested reference was the time to the second, and
+/// the second report was refused as already reported).
+#[tokio::test(flavor = "multi_thread")]
+async fn reports_at_the_same_moment_get_their_own_references() {
+    let app = TestApp::init()
+        .at("2026-03-02T10:00:00Z".parse().expect("a time"))
+        .start()
+        .await;
+    let siro = app.sign_in(NORTH, "p-siro").await;
+    let fields = [
+        ("incident", ""),
+        ("kind", "email sent to the wrong person"),
+        ("discovered", ""),
+        ("personal_data", "yes"),
+    ];
+    let path = "/c/north/incidents/new";
+    let (a, b) = tokio::join!(
+        siro.post(&app, path, &fields),
+        siro.post(&app, path, &fields)
+    );
+    let mut locations: Vec<String> = [a, b]
+        .iter()
+        .map(|res| {
+            assert_eq!(res.status(), 303);
+            test_utils::app::header(res, reqwest::header::LOCATION)
+        })
+        .collect();
+    locations.sort();
+    assert_eq!(
+        locations,
+        [
+            "/c/north/incidents/INC-2026-0001?recorded=incident_reported",
+            "/c/north/incidents/INC-2026-0002?recorded=incident_reported"
+        ]
+    );
+}

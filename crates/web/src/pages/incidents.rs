@@ -84,11 +84,6 @@ pub struct ReportForm {
 
 fn report_page(ctx: &Ctx, state: &AppState, form: &ReportForm, errors: &Errors) -> Markup {
     let c = &ctx.council.id;
-    let suggested = if form.incident.is_empty() {
-        format!("INC-{}", ctx.now.strftime("%Y%m%d-%H%M%S"))
-    } else {
-        form.incident.clone()
-    };
     let radio_error = errors.of("personal_data");
     titled(
         "Report an incident",
@@ -98,7 +93,7 @@ fn report_page(ctx: &Ctx, state: &AppState, form: &ReportForm, errors: &Errors) 
             (error_summary(errors))
             form method="post" action=(format!("/c/{c}/incidents/new")) novalidate {
                 (csrf(ctx))
-                (text_input("incident", "Reference", &suggested, Some("Keep the suggested reference unless the council gave one"), errors))
+                (text_input("incident", "Reference", &form.incident, Some("Leave blank and Warden gives it the council's next reference, such as INC-2026-0007; or enter one the council already uses"), errors))
                 (text_input("kind", "What happened", &form.kind, Some("For example: email sent to the wrong person, laptop stolen"), errors))
                 (text_input("discovered", "When it was discovered", &form.discovered, Some("YYYY-MM-DD HH:MM, council time; leave blank for now. The 72-hour clock for the regulator starts here."), errors))
                 div class={ "govuk-form-group" @if radio_error.is_some() { " govuk-form-group--error" } } {
@@ -137,8 +132,8 @@ pub async fn report(
 ) -> Response {
     let now = ctx.now;
     let mut errors = Errors::default();
-    let incident = form.incident.trim();
-    if !valid_id(incident) {
+    let given = form.incident.trim();
+    if !given.is_empty() && !valid_id(given) {
         errors.add(
             "incident",
             "Enter a reference of letters, digits, hyphens, underscores or dots (at most 64)",
@@ -164,22 +159,60 @@ pub async fn report(
     else {
         return refused(report_page(&ctx, &state, &form, &errors));
     };
-    let kind = EventKind::IncidentReported(IncidentReported {
-        incident: IncidentId::from(incident),
-        kind: form.kind.trim().to_owned(),
-        discovered,
-        personal_data,
-        person: optional(&form.person).map(|p| PersonId::from(p.as_str())),
-        device: optional(&form.device).map(|d| DeviceId::from(d.as_str())),
-    });
-    match record_one(&state, &ctx, kind, "incident", At::Time(at)).await {
-        Ok(name) if ctx.may(&state, Action::ViewRegisters) => done(format!(
-            "/c/{}/incidents/{incident}?recorded={name}",
-            ctx.council.id
-        )),
-        Ok(name) => done(format!("/c/{}/me?recorded={name}", ctx.council.id)),
-        Err(errors) => refused(report_page(&ctx, &state, &form, &errors)),
+    // A reference Warden gives is the next free one when the report is
+    // recorded; should another report take it first, the next after that.
+    let mut attempts = 0;
+    loop {
+        let incident = if given.is_empty() {
+            next_reference(&ctx, at)
+        } else {
+            given.to_owned()
+        };
+        let kind = EventKind::IncidentReported(IncidentReported {
+            incident: IncidentId::from(incident.as_str()),
+            kind: form.kind.trim().to_owned(),
+            discovered,
+            personal_data,
+            person: optional(&form.person).map(|p| PersonId::from(p.as_str())),
+            device: optional(&form.device).map(|d| DeviceId::from(d.as_str())),
+        });
+        let refusal = match record_one(&state, &ctx, kind, "incident", At::Time(at)).await {
+            Ok(name) if ctx.may(&state, Action::ViewRegisters) => {
+                return done(format!(
+                    "/c/{}/incidents/{incident}?recorded={name}",
+                    ctx.council.id
+                ));
+            }
+            Ok(name) => return done(format!("/c/{}/me?recorded={name}", ctx.council.id)),
+            Err(errors) => errors,
+        };
+        attempts += 1;
+        let taken = ctx.council.with_estate(|e| {
+            e.incidents
+                .contains_key(&IncidentId::from(incident.as_str()))
+        });
+        if !(given.is_empty() && taken && attempts < 5) {
+            return refused(report_page(&ctx, &state, &form, &refusal));
+        }
     }
+}
+
+/// The council's next incident reference for the year of `at`:
+/// `INC-2026-0007`, the first number no incident of the year holds.
+fn next_reference(ctx: &Ctx, at: jiff::Timestamp) -> String {
+    let year = at.to_zoned(ctx.council.pack.time_zone.clone()).year();
+    let prefix = format!("INC-{year}-");
+    ctx.council.with_estate(|e| {
+        let used = e
+            .incidents
+            .keys()
+            .filter(|id| id.as_str().starts_with(&prefix))
+            .count();
+        (used + 1..)
+            .map(|n| format!("{prefix}{n:04}"))
+            .find(|id| !e.incidents.contains_key(&IncidentId::from(id.as_str())))
+            .unwrap_or_else(|| format!("{prefix}{}", used + 1))
+    })
 }
 
 fn incident_page(
