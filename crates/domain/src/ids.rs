@@ -7,6 +7,9 @@ use std::sync::Arc;
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
+        id_type!($(#[$doc])* $name, IdShape::Name);
+    };
+    ($(#[$doc:meta])* $name:ident, $shape:expr) => {
         $(#[$doc])*
         ///
         /// Shared text: an id is copied into the estate, clocks and findings
@@ -58,10 +61,50 @@ macro_rules! id_type {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                d.deserialize_str(SharedText).map(Self)
+                d.deserialize_str(SharedText($shape)).map(Self)
             }
         }
     };
+}
+
+/// What text an id may be: one rule for every way in (a log file, an
+/// import, the API, a form), so that every id can be shown on a page and
+/// put in an address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdShape {
+    /// 1 to 64 letters, digits, `.`, `_` or `-`, with a letter or digit
+    /// among them: `c001-p00042`, `LAP-0193`, `head_of_service`.
+    Name,
+    /// Names joined by `/`, up to 128 characters: `restricted/finance`.
+    Path,
+}
+
+impl IdShape {
+    /// Whether `text` is an id of this shape.
+    pub fn admits(self, text: &str) -> bool {
+        fn name(part: &str) -> bool {
+            (1..=64).contains(&part.len())
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+                && part.chars().any(|c| c.is_ascii_alphanumeric())
+        }
+        match self {
+            IdShape::Name => name(text),
+            IdShape::Path => text.len() <= 128 && text.split('/').all(name),
+        }
+    }
+
+    fn expected(self) -> &'static str {
+        match self {
+            IdShape::Name => {
+                "an id of 1 to 64 letters, digits, '.', '_' or '-' (for example LAP-0193)"
+            }
+            IdShape::Path => {
+                "an id of names of letters, digits, '.', '_' or '-' joined by '/' (for example restricted/finance), at most 128 characters"
+            }
+        }
+    }
 }
 
 /// A hash map keyed by ids. foldhash rather than the standard SipHash: the
@@ -70,8 +113,9 @@ macro_rules! id_type {
 /// iteration order (and so snapshots) the same from run to run.
 pub type IdMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 
-/// Reads a string straight into shared text, interned.
-struct SharedText;
+/// Reads a string straight into shared text, interned, if it is an id of
+/// the shape.
+struct SharedText(IdShape);
 
 /// Distinct ids one thread keeps for interning before it starts afresh: a
 /// bound on memory for a long-running thread, far above any one council's.
@@ -105,10 +149,19 @@ impl serde::de::Visitor<'_> for SharedText {
     type Value = Arc<str>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
+        f.write_str(self.0.expected())
     }
 
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        if !self.0.admits(v) {
+            let shown: String = v.chars().take(40).collect();
+            let shown = if shown.len() < v.len() {
+                format!("{shown}...")
+            } else {
+                shown
+            };
+            return Err(E::invalid_value(serde::de::Unexpected::Str(&shown), &self));
+        }
         Ok(intern(v))
     }
 }
@@ -131,7 +184,8 @@ id_type!(
 );
 id_type!(
     /// A system, share or folder to which access is granted, e.g. `restricted/hr`.
-    ResourceId
+    ResourceId,
+    IdShape::Path
 );
 id_type!(
     /// A role such as `town_clerk`, `siro` or `ict_admin`.
@@ -174,13 +228,10 @@ impl EventId {
     /// The longest own id, in characters.
     pub const MAX_LEN: usize = 64;
 
-    /// Whether `text` is an own event id: the forms' id syntax,
-    /// `[A-Za-z0-9._-]{1,64}`.
+    /// Whether `text` is an own event id: an id of every other kind's
+    /// shape ([`IdShape::Name`]).
     pub fn is_valid(text: &str) -> bool {
-        (1..=Self::MAX_LEN).contains(&text.len())
-            && text
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        IdShape::Name.admits(text)
     }
 }
 
@@ -221,7 +272,8 @@ impl Serialize for EventRef {
 
 impl<'de> Deserialize<'de> for EventRef {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = d.deserialize_str(SharedText)?;
+        // `#12`, or an own id (checked by `parse`).
+        let text: String = String::deserialize(d)?;
         text.parse().map_err(serde::de::Error::custom)
     }
 }

@@ -221,3 +221,47 @@ fn a_sound_log_reads_with_its_line_numbers() {
         vec![1, 3]
     );
 }
+
+/// One rule for ids, whatever way they come in (a file, an import, the
+/// API): what a page could not show or put in an address is refused where
+/// it is read, naming the line and what an id may be (regression: the API
+/// and `import` took `""`, `" "`, `..`, `SL/ASH-1` and 5,000 characters that
+/// the forms refuse).
+#[test]
+fn an_id_a_page_could_not_show_is_refused_on_every_way_in() {
+    let long = "x".repeat(5000);
+    let bad = ["", " ", "..", "SL/ASH-1", "a b", "p1\n", long.as_str()];
+    for id in bad {
+        let line = format!(
+            r#"{{"at":"2025-04-01T09:00:00Z","type":"device_registered","device":{},"kind":"laptop","owner":"council"}}"#,
+            serde_json::to_string(id).expect("json")
+        );
+        let errors = read_log(&line, &policies()).expect_err(&format!("{id:?} refused"));
+        assert_eq!(errors[0].line, 1);
+        let message = errors[0].error.to_string();
+        assert!(
+            message.contains("an id of 1 to 64 letters, digits"),
+            "{id:?}: {message}"
+        );
+        assert!(
+            message.len() < 400,
+            "the message does not repeat a long id: {message}"
+        );
+    }
+    // A resource may be a path of such names.
+    let grant = |resource: &str| {
+        format!(
+            "{JOIN}\n{{\"at\":\"2025-04-02T09:00:00Z\",\"type\":\"access_granted\",\"person\":\"p1\",\"resource\":{}}}",
+            serde_json::to_string(resource).expect("json")
+        )
+    };
+    assert!(read_log(&grant("restricted/finance"), &policies()).is_ok());
+    for resource in ["restricted//finance", "/finance", "restricted/..", "a b"] {
+        let errors = read_log(&grant(resource), &policies()).expect_err(resource);
+        assert_eq!(errors[0].line, 2, "{resource}");
+        assert!(
+            errors[0].error.to_string().contains("joined by '/'"),
+            "{resource}"
+        );
+    }
+}

@@ -365,13 +365,10 @@ pub fn optional(text: &str) -> Option<String> {
     (!t.is_empty()).then(|| t.to_owned())
 }
 
-/// An id the council types: no spaces or slashes that would break an address.
+/// An id the council types: the domain's one rule for ids, whatever way
+/// they come in (no spaces or slashes that would break an address).
 pub fn valid_id(text: &str) -> bool {
-    !text.is_empty()
-        && text.len() <= 64
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    domain::IdShape::Name.admits(text)
 }
 
 /// A council-time "YYYY-MM-DD HH:MM" (or blank for now), never in the future.

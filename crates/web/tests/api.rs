@@ -73,6 +73,21 @@ async fn events_are_recorded_or_refused_with_a_problem_that_says_why() {
             .is_some_and(|d| d.contains("persn")),
         "{problem}"
     );
+    // An id no page could show or address: refused as the forms refuse it.
+    let res = post_event(
+        &app,
+        "p-ict",
+        r#"{"type":"device_registered","device":"SL/ASH-1","kind":"laptop","owner":"council"}"#,
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let problem: serde_json::Value = res.json().await.expect("json");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("SL/ASH-1") && d.contains("an id of 1 to 64 letters")),
+        "{problem}"
+    );
     // An event that does not fit: the device is held by someone else.
     let res = post_event(
         &app,
