@@ -141,8 +141,18 @@ pub enum Refusal {
     DeviceDisposed(String),
     #[error("person `{person}` left on {left}: a device cannot be issued to someone who has left")]
     PersonHasLeft { person: String, left: Timestamp },
+    #[error("a claim's amount must be more than £0.00, not {0}")]
+    AmountNotPositive(Pence),
     // What a command may not do now, though a record of the past may show
     // it done (`Estate::check_command`).
+    #[error(
+        "household `{household}` is not the one recorded for `{person}` ({recorded}): a claim is made for the claimant's own household"
+    )]
+    NotTheirHousehold {
+        person: String,
+        household: String,
+        recorded: String,
+    },
     #[error(
         "incident `{0}` involves personal data: decide whether it must be notified to the Information Commissioner (record the assessment) before closing it"
     )]
@@ -225,6 +235,11 @@ impl Estate {
                 _ => {}
             }
         }
+        if let EventKind::ExpenseClaimed(e) = kind
+            && e.amount.0 <= 0
+        {
+            refusals.push(Refusal::AmountNotPositive(e.amount));
+        }
         if let Some(policy) = kind.policy()
             && !policies.declares(policy)
         {
@@ -258,6 +273,20 @@ impl Estate {
                     } else if i.notifiable == Some(true) && i.regulator_notified.is_none() {
                         refusals.push(Refusal::IncidentNotNotified(id()));
                     }
+                }
+            }
+            EventKind::ExpenseClaimed(e) => {
+                let recorded = self
+                    .people
+                    .get(&e.person)
+                    .and_then(|p| p.household.as_ref());
+                if recorded != Some(&e.household) {
+                    refusals.push(Refusal::NotTheirHousehold {
+                        person: e.person.to_string(),
+                        household: e.household.to_string(),
+                        recorded: recorded
+                            .map_or_else(|| "none is recorded".to_owned(), |h| format!("`{h}`")),
+                    });
                 }
             }
             EventKind::DeviceDisposed(e) => {

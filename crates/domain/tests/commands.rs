@@ -95,3 +95,39 @@ fn a_device_cannot_be_acquired_after_the_day_it_is_registered() {
     assert!(refusals(&[JOIN], same_day).is_empty());
     assert!(refusals(&[JOIN], DEVICE).is_empty());
 }
+
+const COUNCILLOR: &str = r#"{"at":"2026-01-05T09:00:00Z","type":"person_joined","person":"p2","name":"B","kind":"councillor","household":"h-2"}"#;
+
+#[test]
+fn a_claim_is_for_a_positive_amount_and_the_claimants_own_household() {
+    let claim = |amount: &str, household: &str| {
+        format!(
+            r#"{{"at":"2026-02-01T09:00:00Z","type":"expense_claimed","person":"p2","category":"broadband","amount":"{amount}","household":"{household}"}}"#
+        )
+    };
+    let events: Vec<Event> = [COUNCILLOR].iter().map(|l| event(l)).collect();
+    let estate = fold(&events);
+    let policies = std::collections::BTreeSet::new();
+    assert!(
+        estate
+            .check(&event(&claim("45.50", "h-2")), &policies)
+            .is_empty()
+    );
+    assert!(refusals(&[COUNCILLOR], &claim("45.50", "h-2")).is_empty());
+    for amount in ["0.00", "0"] {
+        assert!(matches!(
+            &estate.check(&event(&claim(amount, "h-2")), &policies)[..],
+            [Refusal::AmountNotPositive(_)]
+        ));
+    }
+    assert!(matches!(
+        &refusals(&[COUNCILLOR], &claim("45.50", "h-9"))[..],
+        [Refusal::NotTheirHousehold { household, .. }] if household == "h-9"
+    ));
+    // Someone with no household recorded cannot claim for one.
+    let no_household = JOIN.replace("p1", "p2");
+    assert!(matches!(
+        &refusals(&[&no_household], &claim("45.50", "h-2"))[..],
+        [Refusal::NotTheirHousehold { recorded, .. }] if recorded == "none is recorded"
+    ));
+}

@@ -158,6 +158,35 @@ fn dated(kinds: Vec<EventKind>) -> Vec<Event> {
         .collect()
 }
 
+/// A council with a person of every service role, their accounts, and the
+/// fixture's devices, incident and acceptance of `policy`.
+fn standard_council(id: &str, pack: &str, policy: &str) -> CouncilSpec {
+    let users: Vec<User> = ROLES
+        .iter()
+        .map(|(service_role, person, role)| User {
+            person: (*person).to_owned(),
+            kind: if *person == "p-member" {
+                PersonKind::Councillor
+            } else {
+                PersonKind::Employee
+            },
+            role: role.map(str::to_owned),
+            // In the west council the member signs in with a password alone
+            // (that pack does not require MFA), for tests that need two
+            // sessions of one person.
+            totp: !(id == WEST && *service_role == "member"),
+        })
+        .collect();
+    let mut kinds: Vec<EventKind> = users.iter().flat_map(user_events).collect();
+    kinds.extend(estate_events(policy));
+    CouncilSpec {
+        id: id.to_owned(),
+        pack: pack.to_owned(),
+        events: dated(kinds),
+        users,
+    }
+}
+
 impl TestApp {
     /// The usual app: two councils (`NORTH` on Southend's pack, `WEST` on
     /// Leighton-Linslade's), each with a person of every service role
@@ -169,32 +198,7 @@ impl TestApp {
             (WEST, "leighton-linslade", "ict-security"),
         ]
         .into_iter()
-        .map(|(id, pack, policy)| {
-            let users: Vec<User> = ROLES
-                .iter()
-                .map(|(service_role, person, role)| User {
-                    person: (*person).to_owned(),
-                    kind: if *person == "p-member" {
-                        PersonKind::Councillor
-                    } else {
-                        PersonKind::Employee
-                    },
-                    role: role.map(str::to_owned),
-                    // In the west council the member signs in with a
-                    // password alone (that pack does not require MFA), for
-                    // tests that need two sessions of one person.
-                    totp: !(id == WEST && *service_role == "member"),
-                })
-                .collect();
-            let mut kinds: Vec<EventKind> = users.iter().flat_map(user_events).collect();
-            kinds.extend(estate_events(policy));
-            CouncilSpec {
-                id: id.to_owned(),
-                pack: pack.to_owned(),
-                events: dated(kinds),
-                users,
-            }
-        })
+        .map(|(id, pack, policy)| standard_council(id, pack, policy))
         .collect();
         TestAppBuilder {
             councils,
@@ -209,6 +213,13 @@ impl TestApp {
 }
 
 impl TestAppBuilder {
+    /// Another council, on a bundled `pack`, with the same people and
+    /// fixture as the usual two (the member has accepted `policy`).
+    pub fn with_council(mut self, id: &str, pack: &str, policy: &str) -> Self {
+        self.councils.push(standard_council(id, pack, policy));
+        self
+    }
+
     /// Another person who can sign in to `council` (password `PASSWORD`, a
     /// TOTP key, a write token), holding estate `role` if given.
     pub fn with_user(mut self, council: &str, person: &str, role: Option<&str>) -> Self {

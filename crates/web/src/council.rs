@@ -467,6 +467,7 @@ fn field_of(refusal: &domain::Refusal) -> Option<&'static str> {
             Some("notifiable")
         }
         UndeclaredPolicy(..) => Some("policy"),
+        AmountNotPositive(_) | NotTheirHousehold { .. } => Some("amount"),
         PersonHasLeft { .. } => Some("person"),
     }
 }

@@ -257,3 +257,35 @@ pub fn markdown(text: &str) -> Markup {
     pulldown_cmark::html::push_html(&mut out, parser);
     PreEscaped(out)
 }
+
+/// Expense claims, newest first: when, who, what, how much, household.
+pub fn claims_table(ctx: &Ctx, claims: &[domain::estate::ExpenseClaim], caption: &str) -> Markup {
+    let c = &ctx.council.id;
+    html! {
+        @if claims.is_empty() {
+            p class="govuk-body" { "No claims." }
+        } @else {
+            table class="govuk-table" id="claims" {
+                caption class="govuk-table__caption govuk-table__caption--m" { (caption) }
+                thead class="govuk-table__head" { tr class="govuk-table__row" {
+                    th scope="col" class="govuk-table__header" { "Dated" }
+                    th scope="col" class="govuk-table__header" { "Claimant" }
+                    th scope="col" class="govuk-table__header" { "For" }
+                    th scope="col" class="govuk-table__header govuk-table__header--numeric" { "Amount" }
+                    th scope="col" class="govuk-table__header" { "Household" }
+                } }
+                tbody class="govuk-table__body" {
+                    @for claim in claims.iter().rev() {
+                        tr class="govuk-table__row" {
+                            td class="govuk-table__cell" { (when(ctx, claim.at)) }
+                            td class="govuk-table__cell" { a class="govuk-link" href=(format!("/c/{c}/people/{}", claim.person)) { (claim.person) } }
+                            td class="govuk-table__cell" { (claim.category) }
+                            td class="govuk-table__cell govuk-table__cell--numeric" { (claim.amount) }
+                            td class="govuk-table__cell" { (claim.household) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

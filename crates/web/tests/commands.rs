@@ -186,3 +186,62 @@ async fn reports_at_the_same_moment_get_their_own_references() {
         ]
     );
 }
+
+/// A broadband claim is for the claimant's own household, as recorded (the
+/// form no longer asks for one), shows the pack's limits as it is made, and
+/// appears on My Warden, the person's page and the council's list of claims
+/// (regression: any household of any length was accepted and no page showed
+/// a claim).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broadband_claim_is_for_ones_own_household_and_is_shown() {
+    let app = TestApp::init()
+        .with_council("redd", "redditch", "members-ict")
+        .start()
+        .await;
+    let member = app.sign_in("redd", "p-member").await;
+    let form = member
+        .get(&app, "/c/redd/me/broadband")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        form.contains("maximum 1 per household"),
+        "the limits: {form}"
+    );
+    assert!(!form.contains("name=\"household\""), "no household to type");
+    let res = member
+        .post(
+            &app,
+            "/c/redd/me/broadband",
+            &[("amount", "£45.50"), ("household", "h-someone-else")],
+        )
+        .await;
+    assert_eq!(res.status(), 303);
+    let claim = app
+        .council("redd")
+        .with_estate(|e| e.claims.last().cloned())
+        .expect("a claim");
+    assert_eq!(claim.household.as_str(), "h-p-member");
+    assert_eq!(claim.amount.0, 4550);
+    let home = member
+        .get(&app, "/c/redd/me")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(home.contains("£45.50"), "on My Warden");
+    // A second claim for the household this year: the pack's limit refuses it.
+    let res = member
+        .post(&app, "/c/redd/me/broadband", &[("amount", "10")])
+        .await;
+    assert_eq!(res.status(), 422);
+    let ict = app.sign_in("redd", "p-ict").await;
+    for page in ["/c/redd/people/p-member", "/c/redd/claims"] {
+        let body = ict.get(&app, page).await.text().await.expect("body");
+        assert!(
+            body.contains("£45.50") && body.contains("h-p-member"),
+            "{page}"
+        );
+    }
+}

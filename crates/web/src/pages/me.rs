@@ -6,16 +6,18 @@
 use crate::accounts::sha256_hex;
 use crate::ctx::Ctx;
 use crate::forms::{
-    At, Errors, JustRecorded, When, button, csrf, done, error_summary, optional, parse_local,
-    record_one, refused, select, text_input, when_input,
+    At, Errors, JustRecorded, When, button, csrf, done, error_summary, parse_local, record_one,
+    refused, select, text_input, when_input,
 };
-use crate::layout::{findings_table, markdown, not_found_page, success_banner, titled};
+use crate::layout::{
+    claims_table, findings_table, markdown, not_found_page, success_banner, titled,
+};
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use domain::event::{DeviceLost, ExpenseClaimed, PolicyAccepted};
-use domain::{DeviceId, EventKind, HouseholdId, Pence, PolicyId};
+use domain::{DeviceId, EventKind, Pence, PolicyId};
 use maud::{Markup, html};
 use rules::Status;
 use serde::Deserialize;
@@ -49,6 +51,13 @@ pub async fn home(
     }) else {
         return not_found_page("No such person");
     };
+    let my_claims: Vec<domain::estate::ExpenseClaim> = ctx.council.with_estate(|e| {
+        e.claims
+            .iter()
+            .filter(|claim| claim.person == me)
+            .cloned()
+            .collect()
+    });
     titled(&format!("My Warden: {}", person.name), &ctx, &state, html! {
         @if !r.recorded.is_empty() { (success_banner(&format!("Recorded: {}", r.recorded.replace('_', " ")))) }
         @if !to_accept.is_empty() {
@@ -68,6 +77,9 @@ pub async fn home(
             a class="govuk-button govuk-button--secondary" href=(format!("/c/{c}/incidents/new")) { "Report an incident" }
         }
         (findings_table(&ctx, &mine, "My obligations: open, overdue or broken"))
+        @if mine.is_empty() { p class="govuk-body" { "Nothing is due from you." } }
+        h2 class="govuk-heading-m" { "My claims" }
+        (claims_table(&ctx, &my_claims, "My expense claims"))
         h2 class="govuk-heading-m" { "My account" }
         ul class="govuk-list" {
             li { a class="govuk-link" href=(format!("/c/{c}/me/password")) { "Change my password" } }
@@ -265,37 +277,63 @@ pub async fn lost(
 #[serde(default)]
 pub struct BroadbandForm {
     amount: String,
-    household: String,
     #[serde(flatten)]
     when: When,
 }
 
+/// The pack's limits on broadband claims, in its own words.
+fn claim_limits(ctx: &Ctx) -> Vec<String> {
+    ctx.council
+        .pack
+        .rules
+        .iter()
+        .filter(|rule| match &rule.kind {
+            rules::pack::RuleKind::Limit(limit) => {
+                limit.on.event == domain::EventType::ExpenseClaimed
+            }
+            _ => false,
+        })
+        .map(|rule| rule.cite.clone())
+        .collect()
+}
+
 fn broadband_page(ctx: &Ctx, state: &AppState, form: &BroadbandForm, errors: &Errors) -> Markup {
     let c = &ctx.council.id;
-    let household = if form.household.is_empty() {
-        ctx.council
-            .with_estate(|e| {
-                e.people
-                    .get(&ctx.user.person)
-                    .and_then(|p| p.household.clone())
-            })
-            .map(|h| h.to_string())
-            .unwrap_or_default()
-    } else {
-        form.household.clone()
-    };
+    let household = ctx.council.with_estate(|e| {
+        e.people
+            .get(&ctx.user.person)
+            .and_then(|p| p.household.clone())
+    });
+    let limits = claim_limits(ctx);
     titled(
         "Claim broadband",
         ctx,
         state,
         html! {
             (error_summary(errors))
-            form method="post" action=(format!("/c/{c}/me/broadband")) novalidate {
-                (csrf(ctx))
-                (text_input("amount", "Amount in pounds", &form.amount, Some("For example 45.50"), errors))
-                (text_input("household", "Household", &household, Some("The council's reference for your household; one claim allowance per household"), errors))
-                (when_input(ctx, "when", &form.when, "When is the claim dated?", errors))
-                (button("Claim"))
+            @match &household {
+                None => p class="govuk-body" id="no-household" {
+                    "No household is recorded for you, so a claim cannot be made yet. Ask your ICT administrator to record it."
+                },
+                Some(household) => {
+                    @if limits.is_empty() {
+                        p class="govuk-body" { "The council's policy sets no limit on broadband claims." }
+                    } @else {
+                        div class="govuk-inset-text" id="limits" {
+                            p class="govuk-body" { "The council's policy limits these claims:" }
+                            ul class="govuk-list govuk-list--bullet" { @for limit in &limits { li { (limit) } } }
+                        }
+                    }
+                    form method="post" action=(format!("/c/{c}/me/broadband")) novalidate {
+                        (csrf(ctx))
+                        (text_input("amount", "Amount in pounds", &form.amount, Some("For example 45.50"), errors))
+                        dl class="govuk-summary-list" {
+                            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Household" } dd class="govuk-summary-list__value" { (household) } }
+                        }
+                        (when_input(ctx, "when", &form.when, "When is the claim dated?", errors))
+                        (button("Claim"))
+                    }
+                }
             }
         },
     )
@@ -308,6 +346,8 @@ pub async fn broadband_form(
     broadband_page(&ctx, &state, &BroadbandForm::default(), &Errors::default())
 }
 
+/// A claim for the claimant's own household, as recorded: the form does not
+/// ask for it, and the domain refuses any other.
 pub async fn broadband(
     State(state): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -324,9 +364,16 @@ pub async fn broadband(
             None
         }
     };
-    let household = optional(&f.household);
+    let household = ctx.council.with_estate(|e| {
+        e.people
+            .get(&ctx.user.person)
+            .and_then(|p| p.household.clone())
+    });
     if household.is_none() {
-        errors.add("household", "Enter your household reference");
+        errors.add(
+            "amount",
+            "No household is recorded for you: ask your ICT administrator to record it",
+        );
     }
     let at = f.when.at(&ctx).map_err(|m| errors.add("when", m)).ok();
     let (Some(amount), Some(household), Some(at), true) =
@@ -338,7 +385,7 @@ pub async fn broadband(
         person: ctx.user.person.clone(),
         category: "broadband".to_owned(),
         amount,
-        household: HouseholdId::from(household.as_str()),
+        household,
     });
     match record_one(&state, &ctx, kind, "amount", At::Time(at)).await {
         Ok(name) => done(format!("/c/{}/me?recorded={name}", ctx.council.id)),

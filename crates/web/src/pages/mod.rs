@@ -29,6 +29,7 @@ pub fn routes(r: Routes) -> Routes {
             registers::person,
         )
         .get("/c/{council}/findings", ViewFindings, registers::findings)
+        .get("/c/{council}/claims", ViewRegisters, registers::claims)
         .get("/c/{council}/starters", ManagePeople, people::starter_form)
         .post("/c/{council}/starters", ManagePeople, people::starter)
         .post(

@@ -4,7 +4,7 @@ use crate::authz::Action;
 use crate::ctx::Ctx;
 use crate::forms::{Errors, When, action_button, button, csrf, text_input, when_input};
 use crate::history::history;
-use crate::layout::{findings_table, not_found_page, status_tag, titled, when};
+use crate::layout::{claims_table, findings_table, not_found_page, status_tag, titled, when};
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Path, Query, State};
@@ -184,7 +184,19 @@ pub async fn dashboard(
                     li { a class="govuk-link" href=(format!("/c/{c}/people/{p}")) { (name) " (" (p) ")" } ": " (n) }
                 }
             }
+            p class="govuk-body" { a class="govuk-link" href=(format!("/c/{c}/claims")) { "Expense claims" } }
         },
+    )
+}
+
+/// Every expense claim of the council, newest first.
+pub async fn claims(State(state): State<AppState>, Extension(ctx): Extension<Ctx>) -> Markup {
+    let claims = ctx.council.with_estate(|e| e.claims.clone());
+    titled(
+        "Expense claims",
+        &ctx,
+        &state,
+        html! { (claims_table(&ctx, &claims, "Claims, newest first")) },
     )
 }
 
@@ -354,6 +366,13 @@ pub async fn person(
         }
     };
     let departments_hint = "Leave blank to keep as it is";
+    let claims: Vec<domain::estate::ExpenseClaim> = ctx.council.with_estate(|e| {
+        e.claims
+            .iter()
+            .filter(|claim| claim.person == id)
+            .cloned()
+            .collect()
+    });
     titled(
         &p.name,
         &ctx,
@@ -422,6 +441,8 @@ pub async fn person(
                 }
             }
             (findings_table(&ctx, &findings, "Findings about this person"))
+            h2 class="govuk-heading-m" { "Claims" }
+            (claims_table(&ctx, &claims, "Expense claims by this person"))
             (history(&ctx, &state, &crate::council::Subject::Person(id.0.clone())))
         },
     )
