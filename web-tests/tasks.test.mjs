@@ -91,7 +91,7 @@ test("a councillor reports a lost device, which starts its clock", async () => {
   const page = await signIn(browser, demo, "member");
   await page.waitForURL(`${demo.url}/c/${demo.council}/me`);
   await audit(page);
-  const held = await page.locator("#my-devices li").allInnerTexts();
+  const held = await page.locator("#my-devices li").evaluateAll((items) => items.map((li) => li.dataset.device));
   assert.ok(held.length > 0, "the demo councillor holds a device");
   await page.getByRole("link", { name: "Report a lost or stolen device" }).click();
   await audit(page);
@@ -128,6 +128,10 @@ test("a new policy version resets acceptance, and a councillor accepts it with t
   await member.getByLabel("I have read this policy and I accept it").check();
   await member.getByRole("button", { name: "Accept" }).click();
   await member.waitForURL(/recorded=policy_accepted/);
+  // The page says what was accepted, and when, instead of the form again.
+  assert.match(await member.locator("#accepted").innerText(), /You have accepted version 1\.1/);
+  assert.equal(await member.getByRole("button", { name: "Accept" }).count(), 0);
+  await member.goto(`${demo.url}/c/${demo.council}/me`);
   assert.equal(await member.locator("#to-accept").count(), 0);
 
   await ig.reload();

@@ -51,6 +51,18 @@ pub async fn home(
     }) else {
         return not_found_page("No such person");
     };
+    let my_devices: Vec<(String, String)> = ctx.council.with_estate(|e| {
+        person
+            .devices_held
+            .iter()
+            .map(|d| {
+                let kind = e.devices.get(d).map(|dev| dev.kind.as_str().to_owned());
+                (d.to_string(), kind.unwrap_or_default())
+            })
+            .collect()
+    });
+    // API tokens are for officers' systems; a councillor has no use for one.
+    let uses_api = ctx.may(&state, crate::authz::Action::ViewRegisters);
     let my_claims: Vec<domain::estate::ExpenseClaim> = ctx.council.with_estate(|e| {
         e.claims
             .iter()
@@ -70,7 +82,9 @@ pub async fn home(
         }
         h2 class="govuk-heading-m" { "My devices" }
         @if person.devices_held.is_empty() { p class="govuk-body" { "You hold no devices." } }
-        ul class="govuk-list" id="my-devices" { @for d in person.devices_held.iter() { li { (d) } } }
+        ul class="govuk-list" id="my-devices" {
+            @for (d, kind) in &my_devices { li data-device=(d) { (kind) " " (d) } }
+        }
         div class="warden-actions" {
             a class="govuk-button govuk-button--warning" href=(format!("/c/{c}/me/lost")) { "Report a lost or stolen device" }
             a class="govuk-button govuk-button--secondary" href=(format!("/c/{c}/me/broadband")) { "Claim broadband" }
@@ -83,7 +97,7 @@ pub async fn home(
         h2 class="govuk-heading-m" { "My account" }
         ul class="govuk-list" {
             li { a class="govuk-link" href=(format!("/c/{c}/me/password")) { "Change my password" } }
-            li { a class="govuk-link" href=(format!("/c/{c}/me/tokens")) { "My API tokens" } }
+            @if uses_api { li { a class="govuk-link" href=(format!("/c/{c}/me/tokens")) { "My API tokens" } } }
         }
     })
     .into_response()
@@ -104,10 +118,23 @@ fn policy_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors) -> Respon
         .into_response();
     };
     let sha = sha256_hex(&text.markdown);
+    let accepted = ctx.council.with_estate(|e| {
+        e.people
+            .get(&ctx.user.person)
+            .and_then(|p| p.acceptances.get(&policy.id))
+            .and_then(|versions| versions.get(version.as_str()).copied())
+    });
     titled(&format!("{} (version {version})", policy.title), ctx, state, html! {
         (error_summary(errors))
+        @if let Some(at) = accepted {
+            div class="govuk-panel govuk-panel--confirmation" id="accepted" {
+                h2 class="govuk-panel__title" { "You have accepted version " (version) }
+                div class="govuk-panel__body" { "on " (crate::layout::when(ctx, at)) }
+            }
+        }
         div class="warden-policy-text" id="policy-text" { (markdown(&text.markdown)) }
         p class="govuk-body-s" { "Fingerprint of this text (SHA-256): " code id="text-sha256" { (sha) } }
+        @if accepted.is_none() {
         form method="post" action=(format!("/c/{c}/me/policies/{id}")) novalidate {
             (csrf(ctx))
             input type="hidden" name="version" value=(version);
@@ -122,6 +149,7 @@ fn policy_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors) -> Respon
                 }
             }
             (button("Accept"))
+        }
         }
     })
     .into_response()
@@ -184,7 +212,10 @@ pub async fn accept(
         text_sha256: sha,
     });
     match record_one(&state, &ctx, kind, "confirm", At::Time(ctx.now)).await {
-        Ok(name) => done(format!("/c/{}/me?recorded={name}", ctx.council.id)),
+        Ok(name) => done(format!(
+            "/c/{}/me/policies/{id}?recorded={name}",
+            ctx.council.id
+        )),
         Err(errors) => refused(policy_page(&ctx, &state, &id, &errors)),
     }
 }
