@@ -20,6 +20,8 @@ use web::accounts::{Account, ApiToken, Scope, new_totp_secret, sha256_hex, totp_
 use web::state::AppState;
 
 pub const PASSWORD: &str = "correct-horse-battery";
+/// The token the test app's `/metrics` asks for.
+pub const METRICS_TOKEN: &str = "metrics-test-token";
 /// Two councils: one on Southend's pack (MFA for everyone), one on
 /// Leighton-Linslade's (MFA only for officers; laptop removal needs the
 /// Town Clerk or a Head of Service).
@@ -301,6 +303,7 @@ impl TestAppBuilder {
         let settings = web::Settings {
             secure_cookies: false,
             totp_keys: test_keys(),
+            metrics_token: Some(METRICS_TOKEN.to_owned()),
         };
         let state = web::state(pool, packs, &HolidayFile::bundled(), settings).expect("state");
         if let Some(now) = self.now {

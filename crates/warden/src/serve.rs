@@ -19,7 +19,7 @@ pub struct ServeArgs {
     #[arg(long, env = "WARDEN_LISTEN")]
     listen: Option<SocketAddr>,
     /// A TOML file with any of: db, listen, log_format, secure_cookies,
-    /// totp_key.
+    /// totp_key, metrics_token.
     #[arg(long, env = "WARDEN_CONFIG")]
     config: Option<PathBuf>,
     /// text or json [default: text].
@@ -33,6 +33,10 @@ pub struct ServeArgs {
     /// 64 hex digits (`warden account new-key`); the first seals.
     #[arg(long, env = "WARDEN_TOTP_KEY", hide_env_values = true)]
     totp_key: Option<String>,
+    /// The bearer token /metrics asks for; without one, metrics are not
+    /// served.
+    #[arg(long, env = "WARDEN_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
 }
 
 /// The `--config` file.
@@ -44,6 +48,7 @@ pub struct Config {
     log_format: Option<String>,
     secure_cookies: Option<bool>,
     totp_key: Option<String>,
+    metrics_token: Option<String>,
 }
 
 impl Config {
@@ -87,6 +92,10 @@ pub struct DemoArgs {
     /// Where to print the demo sign-ins as JSON too (for scripts and tests).
     #[arg(long)]
     accounts_json: Option<PathBuf>,
+    /// The bearer token /metrics asks for; without one, metrics are not
+    /// served.
+    #[arg(long, env = "WARDEN_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
 }
 
 fn log_format(text: Option<&str>) -> Result<web::LogFormat, Failure> {
@@ -131,6 +140,7 @@ pub fn serve(args: ServeArgs) -> Result<Outcome, Failure> {
     let settings = web::Settings {
         secure_cookies: secure,
         totp_keys,
+        metrics_token: args.metrics_token.or(file.metrics_token),
     };
     let state = web::state(pool, packs, &HolidayFile::bundled(), settings)
         .map_err(|e| Failure::said(e.to_string()))?;
@@ -171,6 +181,7 @@ pub fn demo(args: DemoArgs) -> Result<Outcome, Failure> {
         web::Settings {
             secure_cookies: false,
             totp_keys: keys,
+            metrics_token: args.metrics_token.clone(),
         },
     )
     .map_err(|e| Failure::said(e.to_string()))?;

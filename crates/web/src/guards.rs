@@ -33,6 +33,9 @@ pub enum Guard {
     Page(Action),
     /// An API token of the council in the path, allowed the action.
     Api(Action),
+    /// A metrics scraper holding the service's metrics token (`/metrics`
+    /// names every council, so it is not public).
+    Scraper,
 }
 
 #[derive(Clone, Debug)]
@@ -77,6 +80,9 @@ impl Routes {
                 state,
                 move |s: State<AppState>, req: Request, next: Next| guard_api(s, action, req, next),
             )),
+            Guard::Scraper => {
+                route.route_layer(middleware::from_fn_with_state(state, guard_scraper))
+            }
         };
         self.router = self.router.route(path, route);
         self.table.push(RouteInfo {
@@ -101,6 +107,15 @@ impl Routes {
         T: 'static,
     {
         self.add(Method::POST, path, Guard::Public, post(h))
+    }
+
+    /// A GET for a metrics scraper holding the metrics token.
+    pub fn scraper_get<H, T>(self, path: &'static str, h: H) -> Self
+    where
+        H: axum::handler::Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add(Method::GET, path, Guard::Scraper, get(h))
     }
 
     pub fn get<H, T>(self, path: &'static str, action: Action, h: H) -> Self
@@ -353,5 +368,32 @@ async fn guard_api(
         session: None,
         now,
     });
+    next.run(req).await
+}
+
+/// The scraper's guard: `Authorization: Bearer TOKEN` with the service's
+/// metrics token; with none configured, the route is not served.
+async fn guard_scraper(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(token) = &state.metrics_token else {
+        return (
+            StatusCode::NOT_FOUND,
+            "metrics are not served: set metrics_token (docs/operations.md)\n",
+        )
+            .into_response();
+    };
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            "send the metrics token as `Authorization: Bearer TOKEN`\n",
+        )
+            .into_response();
+    }
     next.run(req).await
 }

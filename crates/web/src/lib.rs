@@ -57,6 +57,9 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// The keys TOTP secrets are sealed with.
     pub totp_keys: accounts::TotpKeys,
+    /// The bearer token `/metrics` asks for; without one, metrics are not
+    /// served (they name every council of the service).
+    pub metrics_token: Option<String>,
 }
 
 /// Loads every council of the store (each with its pack, already loaded
@@ -85,6 +88,7 @@ pub fn state(
         secure_cookies: settings.secure_cookies,
         totp_keys: settings.totp_keys,
         metrics: metrics_handle(),
+        metrics_token: settings.metrics_token,
         clock: Default::default(),
     });
     state::follow(&state);

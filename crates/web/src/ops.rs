@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 pub fn routes(r: Routes) -> Routes {
     r.public_get("/healthz", healthz)
         .public_get("/readyz", readyz)
-        .public_get("/metrics", metrics)
+        .scraper_get("/metrics", metrics)
         .public_get("/assets/{file}", asset)
 }
 
@@ -40,6 +40,8 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
+/// Prometheus text, for a scraper holding the metrics token
+/// (`Guard::Scraper`): the figures name every council of the service.
 async fn metrics(State(state): State<AppState>) -> Response {
     for council in state.councils.values() {
         metrics::gauge!("warden_events", "council" => council.id.clone())

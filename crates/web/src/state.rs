@@ -24,6 +24,8 @@ pub struct Shared {
     /// The keys TOTP secrets are sealed with (docs/operations.md).
     pub totp_keys: crate::accounts::TotpKeys,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// The bearer token `/metrics` asks for (none: metrics are not served).
+    pub metrics_token: Option<String>,
     /// The service's time; tests set it.
     pub clock: crate::clock::Clock,
 }

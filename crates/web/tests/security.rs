@@ -47,7 +47,8 @@ async fn a_form_without_the_right_csrf_token_is_refused_and_writes_nothing() {
                     StatusCode::FORBIDDEN,
                     "{path} with csrf {csrf:?}"
                 ),
-                Guard::Api(_) => {}
+                // Bearer tokens, not sessions: no form to forge.
+                Guard::Api(_) | Guard::Scraper => {}
             }
         }
         forms += 1;
@@ -550,4 +551,26 @@ async fn sign_in_returns_only_to_a_path_on_this_site() {
             "{next:?}"
         );
     }
+}
+
+/// `/metrics` names every council of the service: only a scraper holding
+/// the configured token reads it (regression: it was public).
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_are_read_only_with_the_token() {
+    let app = TestApp::start().await;
+    let get = |token: Option<&str>| {
+        let mut req = app.client.get(format!("{}/metrics", app.url));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send()
+    };
+    assert_eq!(get(None).await.expect("get").status(), 401);
+    assert_eq!(get(Some("guess")).await.expect("get").status(), 401);
+    let res = get(Some(test_utils::app::METRICS_TOKEN))
+        .await
+        .expect("get");
+    assert_eq!(res.status(), 200);
+    let body = res.text().await.expect("body");
+    assert!(body.contains("warden_events{council=\"north\"}"), "{body}");
 }
