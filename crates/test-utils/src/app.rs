@@ -71,6 +71,7 @@ struct CouncilSpec {
 pub struct TestAppBuilder {
     councils: Vec<CouncilSpec>,
     now: Option<Timestamp>,
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 fn fixture_time(minute: i64) -> Timestamp {
@@ -205,6 +206,7 @@ impl TestApp {
         TestAppBuilder {
             councils,
             now: None,
+            trusted_proxies: Vec::new(),
         }
     }
 
@@ -248,6 +250,13 @@ impl TestAppBuilder {
     /// fixture's, which end on 5 January 2026).
     pub fn with_event(mut self, council: &str, event: Event) -> Self {
         self.council_mut(council).events.push(event);
+        self
+    }
+
+    /// Trusts the loopback client as a reverse proxy: a test then says which
+    /// client it is with `X-Forwarded-For`.
+    pub fn behind_proxy(mut self) -> Self {
+        self.trusted_proxies = vec![std::net::IpAddr::from([127, 0, 0, 1])];
         self
     }
 
@@ -304,6 +313,7 @@ impl TestAppBuilder {
             secure_cookies: false,
             totp_keys: test_keys(),
             metrics_token: Some(METRICS_TOKEN.to_owned()),
+            trusted_proxies: self.trusted_proxies,
         };
         let state = web::state(pool, packs, &HolidayFile::bundled(), settings).expect("state");
         if let Some(now) = self.now {

@@ -19,7 +19,7 @@ pub struct ServeArgs {
     #[arg(long, env = "WARDEN_LISTEN")]
     listen: Option<SocketAddr>,
     /// A TOML file with any of: db, listen, log_format, secure_cookies,
-    /// totp_key, metrics_token.
+    /// totp_key, metrics_token, trusted_proxies.
     #[arg(long, env = "WARDEN_CONFIG")]
     config: Option<PathBuf>,
     /// text or json [default: text].
@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// served.
     #[arg(long, env = "WARDEN_METRICS_TOKEN", hide_env_values = true)]
     metrics_token: Option<String>,
+    /// Addresses of the reverse proxies in front of Warden, whose
+    /// X-Forwarded-For names the client (sign-in throttling counts clients).
+    #[arg(long, env = "WARDEN_TRUSTED_PROXY", value_delimiter = ',')]
+    trusted_proxy: Vec<std::net::IpAddr>,
 }
 
 /// The `--config` file.
@@ -49,6 +53,8 @@ pub struct Config {
     secure_cookies: Option<bool>,
     totp_key: Option<String>,
     metrics_token: Option<String>,
+    #[serde(default)]
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Config {
@@ -141,6 +147,11 @@ pub fn serve(args: ServeArgs) -> Result<Outcome, Failure> {
         secure_cookies: secure,
         totp_keys,
         metrics_token: args.metrics_token.or(file.metrics_token),
+        trusted_proxies: if args.trusted_proxy.is_empty() {
+            file.trusted_proxies
+        } else {
+            args.trusted_proxy
+        },
     };
     let state = web::state(pool, packs, &HolidayFile::bundled(), settings)
         .map_err(|e| Failure::said(e.to_string()))?;
@@ -182,6 +193,7 @@ pub fn demo(args: DemoArgs) -> Result<Outcome, Failure> {
             secure_cookies: false,
             totp_keys: keys,
             metrics_token: args.metrics_token.clone(),
+            trusted_proxies: Vec::new(),
         },
     )
     .map_err(|e| Failure::said(e.to_string()))?;

@@ -397,3 +397,26 @@ async fn guard_scraper(State(state): State<AppState>, req: Request, next: Next) 
     }
     next.run(req).await
 }
+
+/// The client's address: the socket's peer, or, when the peer is a trusted
+/// reverse proxy, the last address in `X-Forwarded-For` that is not one
+/// (a client can write anything before it; only the proxies' own entries
+/// are believed).
+pub fn client_address(
+    state: &AppState,
+    peer: std::net::IpAddr,
+    headers: &HeaderMap,
+) -> std::net::IpAddr {
+    if !state.trusted_proxies.contains(&peer) {
+        return peer;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+        .rev()
+        .find(|a| !state.trusted_proxies.contains(a))
+        .unwrap_or(peer)
+}

@@ -60,6 +60,9 @@ pub struct Settings {
     /// The bearer token `/metrics` asks for; without one, metrics are not
     /// served (they name every council of the service).
     pub metrics_token: Option<String>,
+    /// The reverse proxies in front of the service, whose `X-Forwarded-For`
+    /// names the client (sign-in throttling counts clients, not the proxy).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Loads every council of the store (each with its pack, already loaded
@@ -89,6 +92,7 @@ pub fn state(
         totp_keys: settings.totp_keys,
         metrics: metrics_handle(),
         metrics_token: settings.metrics_token,
+        trusted_proxies: settings.trusted_proxies,
         clock: Default::default(),
     });
     state::follow(&state);

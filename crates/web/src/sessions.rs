@@ -96,18 +96,24 @@ impl Sessions {
     }
 }
 
-/// Failed sign-ins per key (an account, and separately a client address):
-/// after a limit of failures within `WINDOW`, further attempts are refused
-/// until the oldest failure is a `WINDOW` old.
+/// Failed sign-ins per key (an account from one address, an account from
+/// anywhere, a client address). A key may fail a number of times within
+/// `WINDOW` freely; after that each attempt waits, from the last failure,
+/// one second, then two, four, and so on up to `WINDOW`. An attacker is
+/// slowed to a crawl; the account's owner, at another address, is not
+/// stopped by the attacker's failures at all.
 #[derive(Default)]
 pub struct Throttle {
     failures: Mutex<HashMap<String, Vec<Timestamp>>>,
 }
 
-/// Failures an account may have in a window.
+/// Failures an account may have from one address before attempts wait.
 pub const ACCOUNT_LIMIT: usize = 5;
-/// Failures one client address may have in a window: higher, because a
-/// council's staff often share one address behind its firewall.
+/// Failures an account may have from all addresses together: a guess
+/// spread over many addresses is slowed too.
+pub const ACCOUNT_ANYWHERE_LIMIT: usize = 20;
+/// Failures one client address may have: higher, because a council's staff
+/// often share one address behind its firewall.
 pub const ADDRESS_LIMIT: usize = 50;
 pub const WINDOW: SignedDuration = SignedDuration::from_mins(15);
 
@@ -116,13 +122,19 @@ impl Throttle {
         list.retain(|t| now.duration_since(*t) < WINDOW);
     }
 
-    /// When the key may try again, if it has failed `limit` times within
-    /// the window.
-    pub fn blocked_until(&self, key: &str, limit: usize, now: Timestamp) -> Option<Timestamp> {
+    /// When the key may try again, if it must wait: after `free` failures
+    /// within the window, 1 s after the last, doubling with each failure
+    /// beyond, at most `WINDOW`.
+    pub fn blocked_until(&self, key: &str, free: usize, now: Timestamp) -> Option<Timestamp> {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         let list = map.get_mut(key)?;
         Self::recent(list, now);
-        (list.len() >= limit).then(|| list[0] + WINDOW)
+        let over = list.len().checked_sub(free)?;
+        let last = *list.last()?;
+        let seconds = 1i64 << over.min(20);
+        let wait = SignedDuration::from_secs(seconds).min(WINDOW);
+        let until = last + wait;
+        (now < until).then_some(until)
     }
 
     pub fn fail(&self, key: &str, now: Timestamp) {

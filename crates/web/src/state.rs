@@ -26,6 +26,8 @@ pub struct Shared {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// The bearer token `/metrics` asks for (none: metrics are not served).
     pub metrics_token: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The service's time; tests set it.
     pub clock: crate::clock::Clock,
 }

@@ -286,25 +286,77 @@ async fn recording_person_left_ends_their_sessions_sign_in_and_tokens() {
     );
 }
 
+/// Wrong passwords slow the guesser, not the account's owner: behind the
+/// reverse proxy the docs recommend, each client is its own address
+/// (`X-Forwarded-For` from a trusted proxy); after five failures from one
+/// address, attempts from it wait 1 s, 2 s, 4 s... after the last failure,
+/// while the owner signs in from another address at once (regression: the
+/// socket address was counted, so behind a proxy everyone shared one, and
+/// five failures locked the named account out for 15 minutes).
 #[tokio::test(flavor = "multi_thread")]
-async fn five_wrong_passwords_pause_sign_in_even_with_the_right_one() {
-    let app = TestApp::start().await;
-    let anon = app.anonymous().await;
-    let attempt = |password: &'static str| {
-        let anon = anon.clone();
+async fn wrong_passwords_slow_the_guesser_and_not_the_owner() {
+    let start: jiff::Timestamp = "2026-03-02T10:00:00Z".parse().expect("a time");
+    let app = TestApp::init().behind_proxy().at(start).start().await;
+    let attempt = |from: &'static str, person: &'static str, password: &'static str| {
         let app = &app;
-        async move { anon.password(app, NORTH, "p-mgr", password).await.status() }
+        async move {
+            let anon = app.anonymous().await;
+            let fields = [
+                ("csrf", anon.csrf.as_str()),
+                ("council", NORTH),
+                ("username", person),
+                ("password", password),
+                ("next", ""),
+            ];
+            app.client
+                .post(format!("{}/sign-in", app.url))
+                .header(reqwest::header::COOKIE, &anon.cookie)
+                .header("x-forwarded-for", format!("198.51.100.99, {from}"))
+                .form(&fields)
+                .send()
+                .await
+                .expect("post")
+                .status()
+        }
     };
+    let guesser = "203.0.113.7";
     for _ in 0..5 {
         assert_eq!(
-            attempt("wrong-password-guess").await,
+            attempt(guesser, "p-mgr", "wrong-password-guess").await,
             StatusCode::UNPROCESSABLE_ENTITY
         );
     }
-    assert_eq!(attempt(PASSWORD).await, StatusCode::TOO_MANY_REQUESTS);
-    // Another account from the same address is not locked out by them.
-    let res = anon.password(&app, NORTH, "p-siro", PASSWORD).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // The guesser now waits, even with the right password.
+    assert_eq!(
+        attempt(guesser, "p-mgr", PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // The owner, at another address, is not stopped.
+    assert_eq!(
+        attempt("198.51.100.2", "p-mgr", PASSWORD).await,
+        StatusCode::SEE_OTHER
+    );
+    // The wait is short at first and doubles: 1 s after the fifth failure.
+    app.state
+        .clock
+        .set(Some(start + jiff::SignedDuration::from_secs(2)));
+    assert_eq!(
+        attempt(guesser, "p-mgr", "wrong-password-guess").await,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    app.state
+        .clock
+        .set(Some(start + jiff::SignedDuration::from_secs(3)));
+    assert_eq!(
+        attempt(guesser, "p-mgr", "wrong-password-guess").await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the sixth failure means waiting 2 s"
+    );
+    // Another account from the guesser's address is not slowed by them.
+    assert_eq!(
+        attempt(guesser, "p-siro", PASSWORD).await,
+        StatusCode::SEE_OTHER
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

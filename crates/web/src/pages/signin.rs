@@ -10,7 +10,9 @@ use crate::forms::{
 };
 use crate::guards::{Routes, constant_time_eq, session_id, signed_in, user_of};
 use crate::layout::page;
-use crate::sessions::{ACCOUNT_LIMIT, ADDRESS_LIMIT, COOKIE, Session, Stage};
+use crate::sessions::{
+    ACCOUNT_ANYWHERE_LIMIT, ACCOUNT_LIMIT, ADDRESS_LIMIT, COOKIE, Session, Stage,
+};
 use crate::state::AppState;
 use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -186,8 +188,8 @@ pub fn needs_mfa(council: &Council, user: &User) -> bool {
 fn too_many(until: jiff::Timestamp) -> Response {
     let body = html! {
         h1 class="govuk-heading-l" { "Too many attempts" }
-        p class="govuk-body" { "For your security, signing in is paused. Try again after "
-            (until.strftime("%H:%M UTC")) "." }
+        p class="govuk-body" { "For your security, signing in is slowed after several wrong attempts. Try again after "
+            (until.strftime("%H:%M:%S UTC")) "." }
     };
     (
         StatusCode::TOO_MANY_REQUESTS,
@@ -212,14 +214,18 @@ async fn sign_in(
     if !constant_time_eq(form.csrf.as_bytes(), s.csrf.as_bytes()) {
         return crate::layout::csrf_refused().into_response();
     }
-    let account_key = format!(
-        "account:{}/{}",
-        form.council,
-        form.username.trim().to_lowercase()
-    );
-    let peer_key = format!("peer:{}", peer.ip());
-    for (key, limit) in [(&account_key, ACCOUNT_LIMIT), (&peer_key, ADDRESS_LIMIT)] {
-        if let Some(until) = state.throttle.blocked_until(key, limit, now) {
+    let account = format!("{}/{}", form.council, form.username.trim().to_lowercase());
+    let client = crate::guards::client_address(&state, peer.ip(), &headers);
+    let pair_key = format!("account:{account}@{client}");
+    let account_key = format!("account:{account}");
+    let peer_key = format!("peer:{client}");
+    let keys = [
+        (&pair_key, ACCOUNT_LIMIT),
+        (&account_key, ACCOUNT_ANYWHERE_LIMIT),
+        (&peer_key, ADDRESS_LIMIT),
+    ];
+    for (key, free) in keys {
+        if let Some(until) = state.throttle.blocked_until(key, free, now) {
             return too_many(until);
         }
     }
@@ -238,8 +244,9 @@ async fn sign_in(
         None => None,
     };
     let Some((council, user, account)) = found else {
-        state.throttle.fail(&account_key, now);
-        state.throttle.fail(&peer_key, now);
+        for (key, _) in keys {
+            state.throttle.fail(key, now);
+        }
         let errors = Errors::one(
             "username",
             "Enter a correct person id or email address and password",
@@ -254,7 +261,7 @@ async fn sign_in(
         )
             .into_response();
     };
-    state.throttle.clear(&account_key);
+    state.throttle.clear(&pair_key);
     let next = safe_next(&form.next).map(str::to_owned);
     let (stage, to) = match (account.has_totp(), needs_mfa(&council, &user)) {
         (true, _) => (
