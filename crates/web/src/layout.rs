@@ -289,3 +289,105 @@ pub fn claims_table(ctx: &Ctx, claims: &[domain::estate::ExpenseClaim], caption:
         }
     }
 }
+
+/// Rows a register shows on one page.
+pub const PAGE: usize = 100;
+
+/// One page of a register: which page (1-based), how many there are, and
+/// which rows it shows.
+pub struct Paged {
+    pub page: usize,
+    pub pages: usize,
+    pub rows: std::ops::Range<usize>,
+    pub total: usize,
+}
+
+impl Paged {
+    /// Page `page` of `total` rows (a page past the end shows the last).
+    pub fn of(total: usize, page: usize) -> Paged {
+        let pages = total.div_ceil(PAGE).max(1);
+        let page = page.clamp(1, pages);
+        let start = (page - 1) * PAGE;
+        Paged {
+            page,
+            pages,
+            rows: start..(start + PAGE).min(total),
+            total,
+        }
+    }
+
+    /// "201 to 300 of 398 people" (or "398 people" on a single page).
+    pub fn summary(&self, noun: &str) -> String {
+        if self.pages == 1 {
+            format!("{} {noun}", self.total)
+        } else {
+            format!(
+                "{} to {} of {} {noun}",
+                self.rows.start + 1,
+                self.rows.end,
+                self.total
+            )
+        }
+    }
+
+    /// The GOV.UK pagination links; `href(n)` is page n's address (the
+    /// register's filters kept).
+    pub fn links(&self, href: impl Fn(usize) -> String) -> Markup {
+        html! {
+            @if self.pages > 1 {
+                nav class="govuk-pagination" aria-label="Pages" {
+                    @if self.page > 1 {
+                        div class="govuk-pagination__prev" {
+                            a class="govuk-link govuk-pagination__link" href=(href(self.page - 1)) rel="prev" {
+                                span class="govuk-pagination__link-title" { "Previous" span class="govuk-visually-hidden" { " page" } }
+                            }
+                        }
+                    }
+                    ul class="govuk-pagination__list" {
+                        @for n in 1..=self.pages {
+                            @if n == 1 || n == self.pages || n.abs_diff(self.page) <= 2 {
+                                li class={ "govuk-pagination__item" @if n == self.page { " govuk-pagination__item--current" } } {
+                                    a class="govuk-link govuk-pagination__link" href=(href(n)) aria-label=(format!("Page {n}")) aria-current=[(n == self.page).then_some("page")] { (n) }
+                                }
+                            } @else if n.abs_diff(self.page) == 3 {
+                                li class="govuk-pagination__item govuk-pagination__item--ellipses" { "⋯" }
+                            }
+                        }
+                    }
+                    @if self.page < self.pages {
+                        div class="govuk-pagination__next" {
+                            a class="govuk-link govuk-pagination__link" href=(href(self.page + 1)) rel="next" {
+                                span class="govuk-pagination__link-title" { "Next" span class="govuk-visually-hidden" { " page" } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A filter above a register: a select, in a third of the row, that keeps
+/// what was chosen.
+pub fn filter<'a>(
+    name: &str,
+    label: &str,
+    options: impl IntoIterator<Item = (&'a str, &'a str)>,
+    chosen: &str,
+) -> Markup {
+    html! {
+        div class="govuk-grid-column-one-third" { div class="govuk-form-group" {
+            label class="govuk-label" for=(name) { (label) }
+            select class="govuk-select" id=(name) name=(name) {
+                @for (value, text) in options { option value=(value) selected[chosen == value] { (text) } }
+            }
+        } }
+    }
+}
+
+/// Options led by "Any" (no filter).
+pub fn any<'a>(
+    options: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    std::iter::once(("", "Any")).chain(options)
+}

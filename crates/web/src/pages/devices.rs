@@ -8,7 +8,9 @@ use crate::forms::{
     record, record_one, refused, select, text_input, valid_id, when_input,
 };
 use crate::history::history;
-use crate::layout::{findings_table, not_found_page, success_banner, titled, when};
+use crate::layout::{
+    Paged, any, filter, findings_table, not_found_page, success_banner, titled, when,
+};
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Form, Path, Query, State};
@@ -21,7 +23,7 @@ use domain::event::{
 use domain::{DeviceId, DeviceKind, DeviceOwner, EventKind, PersonId};
 use jiff::civil::Date;
 use maud::{Markup, html};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 fn state_of(d: &Device) -> String {
     if d.disposed.is_some() {
@@ -51,11 +53,30 @@ pub struct RegisterForm {
     when: When,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Serialize, Default, Clone)]
 #[serde(default)]
 pub struct ListQuery {
     q: String,
+    /// held, store, lost or disposed.
+    state: String,
+    kind: String,
+    owner: String,
+    page: usize,
+    #[serde(skip_serializing)]
     recorded: String,
+}
+
+/// Which of the register's states a device is in, for the filter.
+fn state_key(d: &Device) -> &'static str {
+    if d.disposed.is_some() {
+        "disposed"
+    } else if d.lost.is_some() {
+        "lost"
+    } else if d.holder.is_some() {
+        "held"
+    } else {
+        "store"
+    }
 }
 
 fn register_page(
@@ -67,7 +88,14 @@ fn register_page(
 ) -> Markup {
     let c = &ctx.council.id;
     let needle = q.q.trim().to_lowercase();
-    let (rows, total) = ctx.council.with_estate(|e| {
+    let (rows, paged, kinds) = ctx.council.with_estate(|e| {
+        let mut kinds: Vec<String> = e
+            .devices
+            .values()
+            .map(|d| d.kind.as_str().to_owned())
+            .collect();
+        kinds.sort();
+        kinds.dedup();
         let mut rows: Vec<(String, String, String, String)> = e
             .devices
             .iter()
@@ -77,6 +105,15 @@ fn register_page(
                     || d.holder
                         .as_ref()
                         .is_some_and(|h| h.as_str().to_lowercase().contains(&needle))
+            })
+            .filter(|(_, d)| q.state.is_empty() || state_key(d) == q.state)
+            .filter(|(_, d)| q.kind.is_empty() || d.kind.as_str() == q.kind)
+            .filter(|(_, d)| {
+                let owner = match d.owner {
+                    DeviceOwner::Council => "council",
+                    DeviceOwner::Personal => "personal",
+                };
+                q.owner.is_empty() || owner == q.owner
             })
             .map(|(id, d)| {
                 let owner = match d.owner {
@@ -92,9 +129,9 @@ fn register_page(
             })
             .collect();
         rows.sort();
-        let total = rows.len();
-        rows.truncate(100);
-        (rows, total)
+        let paged = Paged::of(rows.len(), q.page);
+        let rows: Vec<_> = rows.drain(paged.rows.clone()).collect();
+        (rows, paged, kinds)
     });
     let owners = vec![
         ("council".to_string(), "Council".to_string()),
@@ -115,9 +152,14 @@ fn register_page(
                     label class="govuk-label" for="q" { "Search by device id or holder" }
                     input class="govuk-input govuk-!-width-one-half" id="q" name="q" type="search" value=(q.q);
                 }
+                div class="govuk-grid-row" {
+                    (filter("state", "State", any([("held", "Issued"), ("store", "In store"), ("lost", "Lost or stolen"), ("disposed", "Disposed")]), &q.state))
+                    (filter("kind", "Kind", any(kinds.iter().map(|k| (k.as_str(), k.as_str()))), &q.kind))
+                    (filter("owner", "Owner", any([("council", "Council"), ("personal", "Personal")]), &q.owner))
+                }
                 button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" { "Search" }
             }
-            p class="govuk-body" { (total) " devices match" @if total > 100 { "; the first 100 are shown" } "." }
+            p class="govuk-body" id="matching" { (paged.summary("devices")) " match." }
             table class="govuk-table" {
                 caption class="govuk-visually-hidden" { "Devices" }
                 thead class="govuk-table__head" { tr class="govuk-table__row" {
@@ -137,6 +179,7 @@ fn register_page(
                     }
                 }
             }
+            (paged.links(|n| format!("/c/{c}/devices?{}", serde_html_form::to_string(&ListQuery { page: n, ..q.clone() }).unwrap_or_default())))
             @if ctx.may(state, Action::ManageDevices) {
                 h2 class="govuk-heading-m" id="register" { "Register a device" }
                 form method="post" action=(format!("/c/{c}/devices")) novalidate {

@@ -4,7 +4,9 @@ use crate::authz::Action;
 use crate::ctx::Ctx;
 use crate::forms::{Errors, When, action_button, button, csrf, text_input, when_input};
 use crate::history::history;
-use crate::layout::{claims_table, findings_table, not_found_page, status_tag, titled, when};
+use crate::layout::{
+    Paged, any, claims_table, filter, findings_table, not_found_page, status_tag, titled, when,
+};
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Path, Query, State};
@@ -13,15 +15,12 @@ use domain::{PersonId, PersonKind};
 use jiff::SignedDuration;
 use maud::{Markup, html};
 use rules::{Finding, Status};
-use serde::Deserialize;
-
-/// At most this many rows in one list; the page says how many more matched.
-const PAGE: usize = 100;
+use serde::{Deserialize, Serialize};
 
 /// `?date=YYYY-MM-DD` (and `known=YYYY-MM-DD`): the findings as they stood
 /// at the end of that day in the council's time zone, from everything
 /// recorded since (or only what had been recorded by the end of `known`).
-#[derive(Deserialize, Default, Clone)]
+#[derive(Deserialize, Serialize, Default, Clone)]
 #[serde(default)]
 pub struct AsOf {
     date: String,
@@ -200,13 +199,14 @@ pub async fn claims(State(state): State<AppState>, Extension(ctx): Extension<Ctx
     )
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Serialize, Default, Clone)]
 #[serde(default)]
 pub struct PeopleQuery {
     q: String,
     kind: String,
     department: String,
     status: String,
+    page: usize,
 }
 
 fn kind_name(kind: PersonKind) -> &'static str {
@@ -226,7 +226,7 @@ pub async fn people(
     let view = ctx.council.view(now);
     let c = &ctx.council.id;
     let needle = q.q.trim().to_lowercase();
-    let (rows, total, departments) = ctx.council.with_estate(|e| {
+    let (rows, paged, departments) = ctx.council.with_estate(|e| {
         let mut departments: Vec<String> = e
             .people
             .values()
@@ -274,9 +274,9 @@ pub async fn people(
             })
             .collect();
         rows.sort_by(|a, b| a.0.cmp(&b.0));
-        let total = rows.len();
-        rows.truncate(PAGE);
-        (rows, total, departments)
+        let paged = Paged::of(rows.len(), q.page);
+        let rows: Vec<_> = rows.drain(paged.rows.clone()).collect();
+        (rows, paged, departments)
     });
     let kinds = [
         ("", "Any"),
@@ -312,7 +312,7 @@ pub async fn people(
                 button type="submit" class="govuk-button" data-module="govuk-button" { "Filter" }
             }
             div id="people-results" {
-                p class="govuk-body" { (total) " people match" @if total > PAGE { "; the first " (PAGE) " are shown" } "." }
+                p class="govuk-body" id="matching" { (paged.summary("people")) " match." }
                 table class="govuk-table" {
                     caption class="govuk-visually-hidden" { "People" }
                     thead class="govuk-table__head" { tr class="govuk-table__row" {
@@ -336,8 +336,17 @@ pub async fn people(
                         }
                     }
                 }
+                (paged.links(|n| page_href(&format!("/c/{c}/people"), &PeopleQuery { page: n, ..q.clone() })))
             }
         },
+    )
+}
+
+/// A register's address with its filters and a page.
+fn page_href(path: &str, query: &impl Serialize) -> String {
+    format!(
+        "{path}?{}",
+        serde_html_form::to_string(query).unwrap_or_default()
     )
 }
 
@@ -449,7 +458,7 @@ pub async fn person(
     .into_response()
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Serialize, Default, Clone)]
 #[serde(default)]
 pub struct FindingsQuery {
     status: String,
@@ -457,6 +466,7 @@ pub struct FindingsQuery {
     q: String,
     #[serde(flatten)]
     as_of: AsOf,
+    page: usize,
 }
 
 pub async fn findings(
@@ -512,33 +522,10 @@ pub async fn findings(
             }
             (q.as_of.form(&ctx, &format!("/c/{c}/findings"), date_error.as_deref()))
             p class="govuk-body" { "As of " (when(&ctx, view.at)) "." }
-            p class="govuk-body" { (matching.len()) " findings match" @if matching.len() > PAGE { "; the first " (PAGE) " are shown" } "." }
-            (findings_table(&ctx, &matching[..matching.len().min(PAGE)], "Findings"))
+            @let paged = Paged::of(matching.len(), q.page);
+            p class="govuk-body" id="matching" { (paged.summary("findings")) " match." }
+            (findings_table(&ctx, &matching[paged.rows.clone()], "Findings"))
+            (paged.links(|n| page_href(&format!("/c/{c}/findings"), &FindingsQuery { page: n, ..q.clone() })))
         },
     )
-}
-
-/// A filter above a register: a select, in a third of the row, that keeps
-/// what was chosen.
-fn filter<'a>(
-    name: &str,
-    label: &str,
-    options: impl IntoIterator<Item = (&'a str, &'a str)>,
-    chosen: &str,
-) -> Markup {
-    html! {
-        div class="govuk-grid-column-one-third" { div class="govuk-form-group" {
-            label class="govuk-label" for=(name) { (label) }
-            select class="govuk-select" id=(name) name=(name) {
-                @for (value, text) in options { option value=(value) selected[chosen == value] { (text) } }
-            }
-        } }
-    }
-}
-
-/// Options led by "Any" (no filter).
-fn any<'a>(
-    options: impl IntoIterator<Item = (&'a str, &'a str)>,
-) -> impl Iterator<Item = (&'a str, &'a str)> {
-    std::iter::once(("", "Any")).chain(options)
 }
