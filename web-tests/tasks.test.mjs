@@ -83,7 +83,8 @@ test("a leaver is run through the checklist the pack's rules create", async () =
     await page.waitForFunction((n) => document.querySelectorAll("#checklist > li").length === n, left - 1);
   }
   await page.locator("#checklist-complete").waitFor();
-  assert.match(await page.locator(".govuk-notification-banner--success").innerText(), /Recorded/);
+  // The banner says what was done, in words, not the event's type.
+  assert.match(await page.locator(".govuk-notification-banner--success").innerText(), /Access is taken away|return is recorded/);
   await page.close();
 });
 
@@ -175,7 +176,8 @@ test("with JavaScript off, a manager searches people and records a move", async 
   await page.getByText("Record a move (new department or job)").click();
   await page.getByLabel("New job title").fill("Director of Resources");
   await page.getByRole("button", { name: "Record the move" }).click();
-  await page.waitForURL(new RegExp(`/people/${demo.account("siro").person}$`));
+  await page.waitForURL(new RegExp(`/people/${demo.account("siro").person}\\?recorded=person_moved$`));
+  assert.match(await page.locator(".govuk-notification-banner--success").innerText(), /The move is recorded/);
   assert.match(await page.locator("dl").innerText(), /Director of Resources/);
   await page.close();
 });

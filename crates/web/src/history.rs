@@ -154,3 +154,43 @@ pub fn history(ctx: &Ctx, state: &AppState, subject: &Subject) -> Markup {
         }
     }
 }
+
+/// What the success banner says after a form recorded an event of the type
+/// named `?recorded=` gives, in the council's words ("Recorded" for a name
+/// it does not know).
+pub fn recorded_banner(name: &str) -> &'static str {
+    use domain::EventType::*;
+    let Some(event) = domain::EventType::ALL.iter().find(|t| t.name() == name) else {
+        return "Recorded";
+    };
+    match event {
+        PersonJoined => "The starter is recorded",
+        PersonMoved => "The move is recorded",
+        PersonLeft => "The leaving is recorded: work through the checklist below",
+        RoleGranted => "The role is granted",
+        RoleRevoked => "The role is taken away",
+        AgreementSigned => "The signed agreement is recorded",
+        PolicyApproved => "The new version is published",
+        PolicyReviewed => "The review is recorded",
+        PolicyAccepted => "Your acceptance is recorded",
+        TrainingCompleted => "The training is recorded",
+        MfaEnrolled => "The second factor is recorded",
+        PasswordChanged => "The password change is recorded",
+        AccessGranted => "Access is granted",
+        AccessRevoked => "Access is taken away",
+        AccessReviewed => "The access review is recorded",
+        DeviceRegistered => "The device is on the register",
+        DeviceIssued => "The device is issued",
+        DeviceReturned => "The device's return is recorded",
+        DeviceLost => "The loss is reported",
+        DeviceRemovalApproved => "Removal from the premises is approved",
+        DeviceDisposed => "The disposal is recorded",
+        IncidentReported => "The incident is reported",
+        IncidentAssessed => "The decision on notifying the Information Commissioner is recorded",
+        IncidentRegulatorNotified => "The Information Commissioner's notification is recorded",
+        IncidentClosed => "The incident is closed",
+        ExpenseClaimed => "The claim is recorded",
+        EmailForwardingDetected => "The forwarding is recorded",
+        EventVoided => "The entry is voided",
+    }
+}

@@ -245,3 +245,53 @@ async fn a_broadband_claim_is_for_ones_own_household_and_is_shown() {
         );
     }
 }
+
+/// After a form records something, the page says what in the council's
+/// words, for a starter and a move too (regression: no banner after a
+/// starter or a move, and the others read "Recorded: device lost"); a
+/// lost device offers to report an incident.
+#[tokio::test(flavor = "multi_thread")]
+async fn pages_say_what_was_recorded_in_the_councils_words() {
+    let app = TestApp::start().await;
+    let ict = app.sign_in(NORTH, "p-ict").await;
+    let fields = [
+        ("person", "p-new"),
+        ("name", "New Starter"),
+        ("kind", "employee"),
+        ("email", ""),
+    ];
+    let res = ict.post(&app, "/c/north/starters", &fields).await;
+    assert_eq!(res.status(), 303);
+    let to = test_utils::app::header(&res, reqwest::header::LOCATION);
+    assert_eq!(to, "/c/north/people/p-new?recorded=person_joined");
+    let page = ict.get(&app, &to).await.text().await.expect("body");
+    assert!(page.contains("The starter is recorded"), "starter banner");
+
+    let res = ict
+        .post(
+            &app,
+            "/c/north/people/p-new/move",
+            &[("department", "Finance")],
+        )
+        .await;
+    let to = test_utils::app::header(&res, reqwest::header::LOCATION);
+    let page = ict.get(&app, &to).await.text().await.expect("body");
+    assert!(page.contains("The move is recorded"), "move banner");
+
+    let member = app.sign_in(NORTH, "p-member").await;
+    let res = member
+        .post(
+            &app,
+            "/c/north/me/lost",
+            &[("device", "LAP-1"), ("stolen", "yes")],
+        )
+        .await;
+    let to = test_utils::app::header(&res, reqwest::header::LOCATION);
+    let page = member.get(&app, &to).await.text().await.expect("body");
+    assert!(page.contains("The loss is reported"), "loss banner");
+    assert!(!page.contains("Recorded: device lost"));
+    assert!(
+        page.contains("report it as an incident"),
+        "an incident is offered"
+    );
+}

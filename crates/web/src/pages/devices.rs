@@ -145,7 +145,7 @@ fn register_page(
         ctx,
         state,
         html! {
-            @if !q.recorded.is_empty() { (success_banner("Device registered")) }
+            @if !q.recorded.is_empty() { (success_banner(crate::history::recorded_banner(&q.recorded))) }
             (error_summary(errors))
             form method="get" action=(format!("/c/{c}/devices")) role="search" {
                 div class="govuk-form-group" {
@@ -326,7 +326,14 @@ fn device_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
             _ => None,
         });
     titled(&format!("Device {id}"), ctx, state, html! {
-        @if !recorded.is_empty() { (success_banner(&format!("Recorded: {}", recorded.replace('_', " ")))) }
+        @if !recorded.is_empty() { (success_banner(crate::history::recorded_banner(recorded))) }
+        @if recorded == "device_lost" {
+            div class="govuk-inset-text" id="report-incident" {
+                "If it held council or personal data, or could reach council systems, "
+                a class="govuk-link" href=(format!("/c/{c}/incidents/new")) { "report it as an incident" }
+                " too."
+            }
+        }
         (error_summary(errors))
         dl class="govuk-summary-list" {
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Kind" } dd class="govuk-summary-list__value" { (d.kind.as_str()) } }

@@ -237,7 +237,7 @@ fn incident_page(
         .collect();
     let open = i.closed.is_none();
     titled(&format!("Incident {id}"), ctx, state, html! {
-        @if !recorded.is_empty() { (success_banner(&format!("Recorded: {}", recorded.replace('_', " ")))) }
+        @if !recorded.is_empty() { (success_banner(crate::history::recorded_banner(recorded))) }
         (error_summary(errors))
         @for f in findings.iter().filter(|f| f.due.is_some()) {
             div class="govuk-inset-text" id="clock" {

@@ -71,7 +71,14 @@ pub async fn home(
             .collect()
     });
     titled(&format!("My Warden: {}", person.name), &ctx, &state, html! {
-        @if !r.recorded.is_empty() { (success_banner(&format!("Recorded: {}", r.recorded.replace('_', " ")))) }
+        @if !r.recorded.is_empty() { (success_banner(crate::history::recorded_banner(&r.recorded))) }
+        @if r.recorded == "device_lost" {
+            div class="govuk-inset-text" id="report-incident" {
+                "If the device held council or personal data, or could reach council systems, "
+                a class="govuk-link" href=(format!("/c/{c}/incidents/new")) { "report it as an incident" }
+                " too: the clock for telling the Information Commissioner may already be running."
+            }
+        }
         @if !to_accept.is_empty() {
             h2 class="govuk-heading-m" { "Policies to accept" }
             ul class="govuk-list" id="to-accept" {

@@ -129,7 +129,10 @@ pub async fn starter(
         ));
     }
     match record(&state, &ctx, events, "person").await {
-        Ok(_) => done(format!("/c/{}/people/{person}", ctx.council.id)),
+        Ok(_) => done(format!(
+            "/c/{}/people/{person}?recorded=person_joined",
+            ctx.council.id
+        )),
         Err(errors) => refused(starter_page(&ctx, &state, &form, &errors)),
     }
 }
@@ -166,7 +169,12 @@ pub async fn mover(
         )
         .await
         {
-            Ok(_) => return done(format!("/c/{}/people/{person}", ctx.council.id)),
+            Ok(name) => {
+                return done(format!(
+                    "/c/{}/people/{person}?recorded={name}",
+                    ctx.council.id
+                ));
+            }
             Err(errors) => errors,
         }
     };
@@ -265,7 +273,7 @@ fn leaver_page(
         }
     };
     titled(&format!("Leaver checklist: {}", p.name), ctx, state, html! {
-        @if !recorded.is_empty() { (success_banner(&format!("Recorded: {}", recorded.replace('_', " ")))) }
+        @if !recorded.is_empty() { (success_banner(crate::history::recorded_banner(recorded))) }
         @if !errors.is_empty() { (error_summary(errors)) }
         p class="govuk-body" { (p.name) " left on " (p.left.map(|l| when(ctx, l)).unwrap_or_default()) "." }
         @if devices.is_empty() && access.is_empty() && others.is_empty() {

@@ -132,7 +132,7 @@ fn policy_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
         }
     };
     titled(&policy.title, ctx, state, html! {
-        @if !recorded.is_empty() { (success_banner(&format!("Recorded: {}", recorded.replace('_', " ")))) }
+        @if !recorded.is_empty() { (success_banner(crate::history::recorded_banner(recorded))) }
         (error_summary(errors))
         dl class="govuk-summary-list" {
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Current version" } dd class="govuk-summary-list__value" id="current-version" { (version) } }

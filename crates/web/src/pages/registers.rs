@@ -154,7 +154,16 @@ pub async fn dashboard(
             }
             h2 class="govuk-heading-m govuk-!-margin-top-6" { "Overdue now (" (view.overdue.len()) ")" }
             @if overdue.is_empty() { p class="govuk-body" { "Nothing is overdue." } }
-            @else { (findings_table(&ctx, &overdue, "The 20 most overdue")) }
+            @else {
+                (findings_table(&ctx, &overdue, &if overdue.len() < view.overdue.len() {
+                    format!("The {} most overdue of {}", overdue.len(), view.overdue.len())
+                } else {
+                    "Most overdue first".to_owned()
+                }))
+                @if overdue.len() < view.overdue.len() {
+                    p class="govuk-body" { a class="govuk-link" href=(format!("/c/{c}/findings?status=overdue")) { "See all " (view.overdue.len()) " overdue findings" } }
+                }
+            }
             h2 class="govuk-heading-m" { "Due in the next 14 days (" (soon_count) ")" }
             @if due_soon.is_empty() { p class="govuk-body" { "Nothing falls due in the next 14 days." } }
             @else { (findings_table(&ctx, &due_soon, "Soonest first")) }
@@ -354,6 +363,7 @@ pub async fn person(
     State(state): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Path((_, person)): Path<(String, String)>,
+    Query(r): Query<crate::forms::JustRecorded>,
 ) -> Response {
     let now = ctx.now;
     let view = ctx.council.view(now);
@@ -366,6 +376,7 @@ pub async fn person(
     findings.sort_by_key(|f| (!f.status.is_failure(), f.status != Status::Open));
     let row = |k: &str, v: Markup| {
         html! {
+
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { (k) } dd class="govuk-summary-list__value" { (v) } }
         }
     };
@@ -387,6 +398,7 @@ pub async fn person(
         &ctx,
         &state,
         html! {
+            @if !r.recorded.is_empty() { (crate::layout::success_banner(crate::history::recorded_banner(&r.recorded))) }
             span class="govuk-caption-m" { (person) }
             dl class="govuk-summary-list" {
                 (row("Kind", html! { (kind_name(p.kind)) }))
