@@ -85,7 +85,7 @@ pub fn describe(kind: &EventKind) -> String {
     }
 }
 
-fn kind_words(kind: &domain::PersonKind) -> &'static str {
+pub fn kind_words(kind: &domain::PersonKind) -> &'static str {
     match kind {
         domain::PersonKind::Councillor => "councillor",
         domain::PersonKind::Employee => "employee",

@@ -295,3 +295,64 @@ async fn pages_say_what_was_recorded_in_the_councils_words() {
         "an incident is offered"
     );
 }
+
+/// An access grant refused for want of MFA can be put right in the
+/// browser: the person page shows the refusal beside the grant form (not a
+/// separate error page), records the second factor, and the grant then
+/// goes through (regression: no page recorded MFA, training, roles or
+/// agreements).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_grant_refused_for_want_of_mfa_is_put_right_on_the_person_page() {
+    let app = TestApp::start().await;
+    let ict = app.sign_in(NORTH, "p-ict").await;
+    let grant = "/c/north/people/p-leaver/access/grant";
+    let res = ict.post(&app, grant, &[("resource", "email")]).await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.expect("body");
+    assert!(page.contains("has not enrolled in MFA"), "the reason");
+    assert!(
+        page.contains("<h1 class=\"govuk-heading-l\">Cllr Leaver</h1>"),
+        "on the person page"
+    );
+    assert!(
+        page.contains("govuk-details\" open"),
+        "the grant form is open"
+    );
+
+    let mfa = "/c/north/people/p-leaver/mfa";
+    let res = ict
+        .post(&app, mfa, &[("method", "authenticator_app")])
+        .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        ict.post(&app, grant, &[("resource", "email")])
+            .await
+            .status(),
+        303
+    );
+
+    let training = "/c/north/people/p-leaver/training";
+    assert_eq!(
+        ict.post(&app, training, &[("course", "data_protection")])
+            .await
+            .status(),
+        303
+    );
+    let role = "/c/north/people/p-leaver/role";
+    assert_eq!(
+        ict.post(&app, role, &[("role", "town_clerk"), ("change", "grant")])
+            .await
+            .status(),
+        303
+    );
+    let res = ict
+        .post(&app, role, &[("role", "town_clerk"), ("change", "grant")])
+        .await;
+    assert_eq!(res.status(), 422, "a role held already");
+    let person = app
+        .council(NORTH)
+        .with_estate(|e| e.people.get(&domain::PersonId::from("p-leaver")).cloned())
+        .expect("the person");
+    assert!(!person.mfa.is_empty() && !person.training.is_empty());
+    assert!(person.roles.contains(&domain::Role::from("town_clerk")));
+}

@@ -26,7 +26,7 @@ pub fn routes(r: Routes) -> Routes {
         .get(
             "/c/{council}/people/{person}",
             ViewRegisters,
-            registers::person,
+            people::person,
         )
         .get("/c/{council}/findings", ViewFindings, registers::findings)
         .get("/c/{council}/claims", ViewRegisters, registers::claims)
@@ -56,6 +56,26 @@ pub fn routes(r: Routes) -> Routes {
             "/c/{council}/people/{person}/access/grant",
             ManageAccess,
             people::grant_access,
+        )
+        .post(
+            "/c/{council}/people/{person}/mfa",
+            ManagePeople,
+            people::record_mfa,
+        )
+        .post(
+            "/c/{council}/people/{person}/training",
+            ManagePeople,
+            people::record_training,
+        )
+        .post(
+            "/c/{council}/people/{person}/agreement",
+            ManagePeople,
+            people::record_agreement,
+        )
+        .post(
+            "/c/{council}/people/{person}/role",
+            ManageAccounts,
+            people::change_role,
         )
         .post(
             "/c/{council}/people/{person}/account",

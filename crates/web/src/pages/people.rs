@@ -2,19 +2,26 @@
 //! rules require once `person_left` is recorded, each item a button that
 //! records the event discharging it.
 
+use crate::authz::Action;
 use crate::council::Subject;
 use crate::ctx::Ctx;
 use crate::forms::{
-    At, Errors, JustRecorded, When, button, csrf, done, error_summary, optional, record,
-    record_one, refused, select, text_input, unavailable, valid_id, when_input,
+    At, Errors, JustRecorded, When, action_button, button, csrf, done, error_summary, optional,
+    record, record_one, refused, select, text_input, unavailable, valid_id, when_input,
 };
-use crate::layout::{not_found_page, status_tag, success_banner, titled, when};
+use crate::history::history;
+use crate::layout::{
+    claims_table, findings_table, not_found_page, status_tag, success_banner, titled, when,
+};
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use domain::event::{AccessChange, PersonJoined, PersonLeft, PersonMoved};
-use domain::{EventKind, PersonId, PersonKind, ResourceId};
+use domain::event::{
+    AccessChange, AgreementSigned, MfaEnrolled, PersonJoined, PersonLeft, PersonMoved, RoleChange,
+    TrainingCompleted,
+};
+use domain::{Agreement, Course, EventKind, MfaMethod, PersonId, PersonKind, ResourceId, Role};
 use maud::{Markup, html};
 use rules::Status;
 use serde::Deserialize;
@@ -157,37 +164,19 @@ pub async fn mover(
         department: optional(&form.department),
         job: optional(&form.job),
     });
-    let errors = if form.department.trim().is_empty() && form.job.trim().is_empty() {
-        Errors::one("department", "Enter a new department or a new job title")
-    } else {
-        match record_one(
-            &state,
-            &ctx,
-            kind,
-            "department",
-            At::Form(&form.when, "department"),
-        )
-        .await
-        {
-            Ok(name) => {
-                return done(format!(
-                    "/c/{}/people/{person}?recorded={name}",
-                    ctx.council.id
-                ));
-            }
-            Err(errors) => errors,
-        }
-    };
-    let page = titled(
-        "The move was not recorded",
-        &ctx,
+    if form.department.trim().is_empty() && form.job.trim().is_empty() {
+        let errors = Errors::one("department", "Enter a new department or a new job title");
+        return refused(person_page(&ctx, &state, &person, &errors, ""));
+    }
+    on_person(
         &state,
-        html! {
-            (error_summary(&errors))
-            a class="govuk-link" href=(format!("/c/{}/people/{person}", ctx.council.id)) { "Back to the person" }
-        },
-    );
-    refused(page)
+        &ctx,
+        &person,
+        kind,
+        "department",
+        At::Form(&form.when, "move-when"),
+    )
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -411,31 +400,19 @@ async fn access(
                 &ctx,
                 kind,
                 "resource",
-                At::Form(&form.when, "resource"),
+                At::Form(&form.when, "grant-when"),
             )
             .await
             {
                 Ok(name) if form.back == "checklist" => {
                     return done(format!("/c/{c}/people/{person}/leave?recorded={name}"));
                 }
-                Ok(_) => return done(format!("/c/{c}/people/{person}")),
+                Ok(name) => return done(format!("/c/{c}/people/{person}?recorded={name}")),
                 Err(refused) => errors = refused,
             }
         }
     }
-    refused(titled(
-        if grant {
-            "Access was not granted"
-        } else {
-            "Access was not revoked"
-        },
-        &ctx,
-        &state,
-        html! {
-            (error_summary(&errors))
-            a class="govuk-link" href=(format!("/c/{c}/people/{person}")) { "Back to the person" }
-        },
-    ))
+    refused(person_page(&ctx, &state, &person, &errors, ""))
 }
 
 pub async fn grant_access(
@@ -502,4 +479,445 @@ pub async fn set_up_account(
         a class="govuk-link" href=(format!("/c/{c}/people/{person}")) { "Back to the person" }
     })
     .into_response()
+}
+
+pub async fn person(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, person)): Path<(String, String)>,
+    Query(r): Query<JustRecorded>,
+) -> Response {
+    person_page(&ctx, &state, &person, &Errors::default(), &r.recorded)
+}
+
+/// Which of the person page's forms an error belongs to, so that form is
+/// shown open with it.
+fn errors_in(errors: &Errors, fields: &[&str]) -> bool {
+    fields.iter().any(|f| errors.of(f).is_some())
+}
+
+/// A person: what the estate holds about them, the forms that record what
+/// happens to them (each showing its own errors when it was refused), their
+/// findings, claims and history.
+pub fn person_page(
+    ctx: &Ctx,
+    state: &AppState,
+    person: &str,
+    errors: &Errors,
+    recorded: &str,
+) -> Response {
+    let (ctx, state) = (ctx.clone(), state.clone());
+    let now = ctx.now;
+    let view = ctx.council.view(now);
+    let c = &ctx.council.id;
+    let id = PersonId::from(person);
+    let Some(p) = ctx.council.with_estate(|e| e.people.get(&id).cloned()) else {
+        return not_found_page("No such person");
+    };
+    let mut findings: Vec<&rules::Finding> = view.about(person).collect();
+    findings.sort_by_key(|f| (!f.status.is_failure(), f.status != Status::Open));
+    let row = |k: &str, v: Markup| {
+        html! {
+
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { (k) } dd class="govuk-summary-list__value" { (v) } }
+        }
+    };
+    let list = |items: Vec<String>| {
+        html! {
+            @if items.is_empty() { "None" } @else { ul class="govuk-list" { @for i in &items { li { (i) } } } }
+        }
+    };
+    let departments_hint = "Leave blank to keep as it is";
+    let claims: Vec<domain::estate::ExpenseClaim> = ctx.council.with_estate(|e| {
+        e.claims
+            .iter()
+            .filter(|claim| claim.person == id)
+            .cloned()
+            .collect()
+    });
+    titled(
+        &p.name,
+        &ctx,
+        &state,
+        html! {
+            @if !recorded.is_empty() { (success_banner(crate::history::recorded_banner(recorded))) }
+            (error_summary(errors))
+            span class="govuk-caption-m" { (person) }
+            dl class="govuk-summary-list" {
+                (row("Kind", html! { (crate::history::kind_words(&p.kind)) }))
+                (row("Email", html! { (p.email.clone().unwrap_or_default()) }))
+                (row("Department", html! { (p.department.clone().unwrap_or_default()) }))
+                (row("Job", html! { (p.job.clone().unwrap_or_default()) }))
+                (row("Joined", html! { (when(&ctx, p.joined)) }))
+                (row("Left", html! { @if let Some(l) = p.left { (when(&ctx, l)) } @else { "Still here" } }))
+                (row("Roles", list(p.roles.iter().map(|r| r.to_string()).collect())))
+                (row("Devices held", html! {
+                    @if p.devices_held.is_empty() { "None" }
+                    ul class="govuk-list" { @for d in p.devices_held.iter() { li { a class="govuk-link" href=(format!("/c/{c}/devices/{d}")) { (d) } } } }
+                }))
+                (row("Access", list(p.access.iter().map(|(r, g)| format!("{r} (since {})", when(&ctx, g.granted))).collect())))
+                (row("Policies accepted", list(p.acceptances.iter().flat_map(|(pol, versions)| versions.iter().map(move |(v, at)| (pol, v, at))).map(|(pol, v, at)| format!("{pol} version {v} on {}", when(&ctx, *at))).collect())))
+                (row("Training", list(p.training.iter().map(|(course, at)| format!("{course}, {}", when(&ctx, *at))).collect())))
+                (row("MFA", list(p.mfa.iter().map(|m| serde_json::to_value(m).ok().and_then(|v| v.as_str().map(|s| s.replace('_', " "))).unwrap_or_default()).collect())))
+                (row("Password last changed", html! { @if let Some(t) = p.password_changed { (when(&ctx, t)) } @else { "Not recorded" } }))
+            }
+            @if ctx.may(&state, Action::ManagePeople) && p.is_present() {
+                div class="warden-actions" {
+                    a class="govuk-button govuk-button--warning" href=(format!("/c/{c}/people/{person}/leave")) { "Record this person leaving" }
+                }
+                details class="govuk-details" open[errors_in(errors, &["department", "job", "move-when"])] {
+                    summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Record a move (new department or job)" } }
+                    div class="govuk-details__text" {
+                        form method="post" action=(format!("/c/{c}/people/{person}/move")) novalidate {
+                            (csrf(&ctx))
+                            (text_input("department", "New department", "", Some(departments_hint), errors))
+                            (text_input("job", "New job title", "", Some(departments_hint), errors))
+                            (when_input(&ctx, "move-when", &When::default(), "When did they move?", errors))
+                            (button("Record the move"))
+                        }
+                    }
+                }
+                details class="govuk-details" open[errors_in(errors, &["method", "mfa-when"])] {
+                    summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Record a second factor (MFA) set up" } }
+                    div class="govuk-details__text" {
+                        form method="post" action=(format!("/c/{c}/people/{person}/mfa")) novalidate {
+                            (csrf(&ctx))
+                            (select("method", "Second factor", &mfa_methods(), "authenticator_app", errors))
+                            (when_input(&ctx, "mfa-when", &When::default(), "When was it set up?", errors))
+                            (button("Record the second factor"))
+                        }
+                    }
+                }
+                details class="govuk-details" open[errors_in(errors, &["course", "training-when"])] {
+                    summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Record training completed" } }
+                    div class="govuk-details__text" {
+                        form method="post" action=(format!("/c/{c}/people/{person}/training")) novalidate {
+                            (csrf(&ctx))
+                            (text_input("course", "Course", "", Some(&named_in_pack(&ctx, "Courses the council's policy names", courses(&ctx))), errors))
+                            (when_input(&ctx, "training-when", &When::default(), "When was it completed?", errors))
+                            (button("Record the training"))
+                        }
+                    }
+                }
+                details class="govuk-details" open[errors_in(errors, &["agreement", "agreement-when"])] {
+                    summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Record an agreement signed" } }
+                    div class="govuk-details__text" {
+                        form method="post" action=(format!("/c/{c}/people/{person}/agreement")) novalidate {
+                            (csrf(&ctx))
+                            (text_input("agreement", "Agreement", "", Some(&named_in_pack(&ctx, "Agreements the council's policy names", agreements(&ctx))), errors))
+                            (when_input(&ctx, "agreement-when", &When::default(), "When was it signed?", errors))
+                            (button("Record the agreement"))
+                        }
+                    }
+                }
+            }
+            @if !p.is_present() && ctx.may(&state, Action::ManagePeople) {
+                a class="govuk-button govuk-button--secondary" href=(format!("/c/{c}/people/{person}/leave")) { "Leaver checklist" }
+            }
+            @if ctx.may(&state, Action::ManageAccess) && p.is_present() {
+                details class="govuk-details" open[errors_in(errors, &["resource", "requested_by", "grant-when"])] {
+                    summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Grant access to a resource" } }
+                    div class="govuk-details__text" {
+                        form method="post" action=(format!("/c/{c}/people/{person}/access/grant")) novalidate {
+                            (csrf(&ctx))
+                            (text_input("resource", "Resource", "", Some("For example email, or restricted/finance for a restricted folder"), errors))
+                            (text_input("requested_by", "Requested by (person id)", "", Some("Optional; some packs allow only named roles to request restricted access"), errors))
+                            (when_input(&ctx, "grant-when", &When::default(), "When was access granted?", errors))
+                            (button("Grant access"))
+                        }
+                    }
+                }
+            }
+            @if ctx.may(&state, Action::ManageAccounts) && p.is_present() {
+                details class="govuk-details" open[errors_in(errors, &["role", "role-when"])] {
+                    summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Grant or take away a role" } }
+                    div class="govuk-details__text" {
+                        p class="govuk-body" { "Roles are what the council's policy and Warden's permissions name, such as ict_admin, dpo, siro, head_of_service or town_clerk." }
+                        form method="post" action=(format!("/c/{c}/people/{person}/role")) novalidate {
+                            (csrf(&ctx))
+                            (text_input("role", "Role", "", None, errors))
+                            (select("change", "Grant or take away", &[("grant".to_owned(), "Grant".to_owned()), ("revoke".to_owned(), "Take away".to_owned())], "grant", errors))
+                            (when_input(&ctx, "role-when", &When::default(), "When did it change?", errors))
+                            (button("Record the role"))
+                        }
+                    }
+                }
+            }
+            @if ctx.may(&state, Action::ManageAccounts) && p.is_present() {
+                details class="govuk-details" {
+                    summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Set up or reset sign-in" } }
+                    div class="govuk-details__text" {
+                        p class="govuk-body" { "Gives " (p.name) " a new one-time password, shown once. Their other sessions end, and they set up their authenticator app again at their next sign-in." }
+                        (action_button(&ctx, &format!("/c/{c}/people/{person}/account"), "Make a one-time password", &[], true))
+                    }
+                }
+            }
+            (findings_table(&ctx, &findings, "Findings about this person"))
+            h2 class="govuk-heading-m" { "Claims" }
+            (claims_table(&ctx, &claims, "Expense claims by this person"))
+            (history(&ctx, &state, &crate::council::Subject::Person(id.0.clone())))
+        },
+    )
+    .into_response()
+}
+
+/// The second factors a person may have set up, for the select.
+fn mfa_methods() -> Vec<(String, String)> {
+    [
+        ("authenticator_app", "Authenticator app"),
+        ("hardware_token", "Hardware token"),
+        ("sms", "Text message (SMS)"),
+    ]
+    .iter()
+    .map(|(v, t)| ((*v).to_owned(), (*t).to_owned()))
+    .collect()
+}
+
+/// Every event condition of the pack's rules, for the names they hold.
+fn pack_matches(ctx: &Ctx) -> Vec<&rules::pack::EventMatch> {
+    use rules::pack::RuleKind;
+    let mut matches = Vec::new();
+    for rule in &ctx.council.pack.rules {
+        match &rule.kind {
+            RuleKind::Obligation(o) => {
+                matches.push(&o.trigger);
+                matches.extend(&o.discharged_by);
+            }
+            RuleKind::Recurrence(r) => {
+                matches.extend(&r.done_by);
+                matches.extend(&r.counted_from);
+            }
+            RuleKind::Precondition(p) => matches.push(&p.on),
+            RuleKind::Permission(p) => matches.push(&p.on),
+            RuleKind::Limit(l) => matches.push(&l.on),
+            RuleKind::Prohibition(p) => matches.push(&p.on),
+        }
+    }
+    matches
+}
+
+/// The courses the council's pack names.
+fn courses(ctx: &Ctx) -> Vec<String> {
+    let mut names: Vec<String> = pack_matches(ctx)
+        .into_iter()
+        .flat_map(|m| m.filter.texts.iter())
+        .filter(|(field, _)| *field == rules::pack::EventText::Course)
+        .map(|(_, name)| name.clone())
+        .chain(ctx.council.pack.rules.iter().filter_map(|r| match &r.kind {
+            rules::pack::RuleKind::Precondition(p) => {
+                p.require.training.as_ref().map(|c| c.to_string())
+            }
+            _ => None,
+        }))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The agreements the council's pack names.
+fn agreements(ctx: &Ctx) -> Vec<String> {
+    let mut names: Vec<String> = pack_matches(ctx)
+        .into_iter()
+        .flat_map(|m| m.filter.texts.iter())
+        .filter(|(field, _)| *field == rules::pack::EventText::Agreement)
+        .map(|(_, name)| name.clone())
+        .chain(ctx.council.pack.rules.iter().filter_map(|r| match &r.kind {
+            rules::pack::RuleKind::Precondition(p) => {
+                p.require.agreement.as_ref().map(|a| a.to_string())
+            }
+            _ => None,
+        }))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// A hint naming what the pack names, if it names any.
+fn named_in_pack(_ctx: &Ctx, what: &str, names: Vec<String>) -> String {
+    if names.is_empty() {
+        "The council's own name for it, in lower case with underscores".to_owned()
+    } else {
+        format!("{what}: {}", names.join(", "))
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct MfaForm {
+    method: String,
+    #[serde(flatten)]
+    when: When,
+}
+
+/// Records that the person set up a second factor (an access grant the
+/// pack refused for want of MFA can then be made).
+pub async fn record_mfa(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, person)): Path<(String, String)>,
+    Form(form): Form<MfaForm>,
+) -> Response {
+    let method = match form.method.as_str() {
+        "authenticator_app" => MfaMethod::AuthenticatorApp,
+        "hardware_token" => MfaMethod::HardwareToken,
+        "sms" => MfaMethod::Sms,
+        _ => {
+            let errors = Errors::one("method", "Choose the second factor that was set up");
+            return refused(person_page(&ctx, &state, &person, &errors, ""));
+        }
+    };
+    let kind = EventKind::MfaEnrolled(MfaEnrolled {
+        person: PersonId::from(person.as_str()),
+        method,
+    });
+    on_person(
+        &state,
+        &ctx,
+        &person,
+        kind,
+        "method",
+        At::Form(&form.when, "mfa-when"),
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NamedForm {
+    course: String,
+    agreement: String,
+    #[serde(flatten)]
+    when: When,
+}
+
+/// Records a course the person completed.
+pub async fn record_training(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, person)): Path<(String, String)>,
+    Form(form): Form<NamedForm>,
+) -> Response {
+    let course = form.course.trim();
+    if !valid_id(course) {
+        let errors = Errors::one("course", "Enter the course, for example data_protection");
+        return refused(person_page(&ctx, &state, &person, &errors, ""));
+    }
+    let kind = EventKind::TrainingCompleted(TrainingCompleted {
+        person: PersonId::from(person.as_str()),
+        course: Course::from(course),
+    });
+    on_person(
+        &state,
+        &ctx,
+        &person,
+        kind,
+        "course",
+        At::Form(&form.when, "training-when"),
+    )
+    .await
+}
+
+/// Records an agreement the person signed.
+pub async fn record_agreement(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, person)): Path<(String, String)>,
+    Form(form): Form<NamedForm>,
+) -> Response {
+    let agreement = form.agreement.trim();
+    if !valid_id(agreement) {
+        let errors = Errors::one(
+            "agreement",
+            "Enter the agreement, for example third_party_compliance",
+        );
+        return refused(person_page(&ctx, &state, &person, &errors, ""));
+    }
+    let kind = EventKind::AgreementSigned(AgreementSigned {
+        person: PersonId::from(person.as_str()),
+        agreement: Agreement::from(agreement),
+    });
+    on_person(
+        &state,
+        &ctx,
+        &person,
+        kind,
+        "agreement",
+        At::Form(&form.when, "agreement-when"),
+    )
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RoleForm {
+    role: String,
+    change: String,
+    #[serde(flatten)]
+    when: When,
+}
+
+/// Grants or takes away one of the person's roles (what Warden's
+/// permissions and the pack's rules are given by).
+pub async fn change_role(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, person)): Path<(String, String)>,
+    Form(form): Form<RoleForm>,
+) -> Response {
+    let role = form.role.trim();
+    if !valid_id(role) {
+        let errors = Errors::one("role", "Enter the role, for example ict_admin");
+        return refused(person_page(&ctx, &state, &person, &errors, ""));
+    }
+    let change = RoleChange {
+        person: PersonId::from(person.as_str()),
+        role: Role::from(role),
+    };
+    let holds = ctx.council.with_estate(|e| {
+        e.people
+            .get(&change.person)
+            .is_some_and(|p| p.roles.contains(&change.role))
+    });
+    let kind = match (form.change.as_str(), holds) {
+        ("revoke", true) => EventKind::RoleRevoked(change),
+        ("revoke", false) => {
+            let errors = Errors::one("role", format!("{person} does not hold the role {role}"));
+            return refused(person_page(&ctx, &state, &person, &errors, ""));
+        }
+        (_, true) => {
+            let errors = Errors::one("role", format!("{person} already holds the role {role}"));
+            return refused(person_page(&ctx, &state, &person, &errors, ""));
+        }
+        _ => EventKind::RoleGranted(change),
+    };
+    on_person(
+        &state,
+        &ctx,
+        &person,
+        kind,
+        "role",
+        At::Form(&form.when, "role-when"),
+    )
+    .await
+}
+
+/// Records one event about a person from a form on their page: back to the
+/// page with the banner, or the page again with the form's errors.
+async fn on_person(
+    state: &AppState,
+    ctx: &Ctx,
+    person: &str,
+    kind: EventKind,
+    field: &str,
+    at: At<'_>,
+) -> Response {
+    match record_one(state, ctx, kind, field, at).await {
+        Ok(name) => done(format!(
+            "/c/{}/people/{person}?recorded={name}",
+            ctx.council.id
+        )),
+        Err(errors) => refused(person_page(ctx, state, person, &errors, "")),
+    }
 }

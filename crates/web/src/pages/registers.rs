@@ -2,15 +2,10 @@
 
 use crate::authz::Action;
 use crate::ctx::Ctx;
-use crate::forms::{Errors, When, action_button, button, csrf, text_input, when_input};
-use crate::history::history;
-use crate::layout::{
-    Paged, any, claims_table, filter, findings_table, not_found_page, status_tag, titled, when,
-};
+use crate::layout::{Paged, any, claims_table, filter, findings_table, status_tag, titled, when};
 use crate::state::AppState;
 use axum::Extension;
-use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Query, State};
 use domain::{PersonId, PersonKind};
 use jiff::SignedDuration;
 use maud::{Markup, html};
@@ -357,117 +352,6 @@ fn page_href(path: &str, query: &impl Serialize) -> String {
         "{path}?{}",
         serde_html_form::to_string(query).unwrap_or_default()
     )
-}
-
-pub async fn person(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<Ctx>,
-    Path((_, person)): Path<(String, String)>,
-    Query(r): Query<crate::forms::JustRecorded>,
-) -> Response {
-    let now = ctx.now;
-    let view = ctx.council.view(now);
-    let c = &ctx.council.id;
-    let id = PersonId::from(person.as_str());
-    let Some(p) = ctx.council.with_estate(|e| e.people.get(&id).cloned()) else {
-        return not_found_page("No such person");
-    };
-    let mut findings: Vec<&Finding> = view.about(&person).collect();
-    findings.sort_by_key(|f| (!f.status.is_failure(), f.status != Status::Open));
-    let row = |k: &str, v: Markup| {
-        html! {
-
-            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { (k) } dd class="govuk-summary-list__value" { (v) } }
-        }
-    };
-    let list = |items: Vec<String>| {
-        html! {
-            @if items.is_empty() { "None" } @else { ul class="govuk-list" { @for i in &items { li { (i) } } } }
-        }
-    };
-    let departments_hint = "Leave blank to keep as it is";
-    let claims: Vec<domain::estate::ExpenseClaim> = ctx.council.with_estate(|e| {
-        e.claims
-            .iter()
-            .filter(|claim| claim.person == id)
-            .cloned()
-            .collect()
-    });
-    titled(
-        &p.name,
-        &ctx,
-        &state,
-        html! {
-            @if !r.recorded.is_empty() { (crate::layout::success_banner(crate::history::recorded_banner(&r.recorded))) }
-            span class="govuk-caption-m" { (person) }
-            dl class="govuk-summary-list" {
-                (row("Kind", html! { (kind_name(p.kind)) }))
-                (row("Email", html! { (p.email.clone().unwrap_or_default()) }))
-                (row("Department", html! { (p.department.clone().unwrap_or_default()) }))
-                (row("Job", html! { (p.job.clone().unwrap_or_default()) }))
-                (row("Joined", html! { (when(&ctx, p.joined)) }))
-                (row("Left", html! { @if let Some(l) = p.left { (when(&ctx, l)) } @else { "Still here" } }))
-                (row("Roles", list(p.roles.iter().map(|r| r.to_string()).collect())))
-                (row("Devices held", html! {
-                    @if p.devices_held.is_empty() { "None" }
-                    ul class="govuk-list" { @for d in p.devices_held.iter() { li { a class="govuk-link" href=(format!("/c/{c}/devices/{d}")) { (d) } } } }
-                }))
-                (row("Access", list(p.access.iter().map(|(r, g)| format!("{r} (since {})", when(&ctx, g.granted))).collect())))
-                (row("Policies accepted", list(p.acceptances.iter().flat_map(|(pol, versions)| versions.iter().map(move |(v, at)| (pol, v, at))).map(|(pol, v, at)| format!("{pol} version {v} on {}", when(&ctx, *at))).collect())))
-                (row("Training", list(p.training.iter().map(|(course, at)| format!("{course}, {}", when(&ctx, *at))).collect())))
-                (row("MFA", list(p.mfa.iter().map(|m| serde_json::to_value(m).ok().and_then(|v| v.as_str().map(|s| s.replace('_', " "))).unwrap_or_default()).collect())))
-                (row("Password last changed", html! { @if let Some(t) = p.password_changed { (when(&ctx, t)) } @else { "Not recorded" } }))
-            }
-            @if ctx.may(&state, Action::ManagePeople) && p.is_present() {
-                div class="warden-actions" {
-                    a class="govuk-button govuk-button--warning" href=(format!("/c/{c}/people/{person}/leave")) { "Record this person leaving" }
-                }
-                details class="govuk-details" {
-                    summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Record a move (new department or job)" } }
-                    div class="govuk-details__text" {
-                        form method="post" action=(format!("/c/{c}/people/{person}/move")) novalidate {
-                            (csrf(&ctx))
-                            (text_input("department", "New department", "", Some(departments_hint), &Errors::default()))
-                            (text_input("job", "New job title", "", Some(departments_hint), &Errors::default()))
-                            (when_input(&ctx, "move-when", &When::default(), "When did they move?", &Errors::default()))
-                            (button("Record the move"))
-                        }
-                    }
-                }
-            }
-            @if !p.is_present() && ctx.may(&state, Action::ManagePeople) {
-                a class="govuk-button govuk-button--secondary" href=(format!("/c/{c}/people/{person}/leave")) { "Leaver checklist" }
-            }
-            @if ctx.may(&state, Action::ManageAccess) && p.is_present() {
-                details class="govuk-details" {
-                    summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Grant access to a resource" } }
-                    div class="govuk-details__text" {
-                        form method="post" action=(format!("/c/{c}/people/{person}/access/grant")) novalidate {
-                            (csrf(&ctx))
-                            (text_input("resource", "Resource", "", Some("For example email, or restricted/finance for a restricted folder"), &Errors::default()))
-                            (text_input("requested_by", "Requested by (person id)", "", Some("Optional; some packs allow only named roles to request restricted access"), &Errors::default()))
-                            (when_input(&ctx, "grant-when", &When::default(), "When was access granted?", &Errors::default()))
-                            (button("Grant access"))
-                        }
-                    }
-                }
-            }
-            @if ctx.may(&state, Action::ManageAccounts) && p.is_present() {
-                details class="govuk-details" {
-                    summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Set up or reset sign-in" } }
-                    div class="govuk-details__text" {
-                        p class="govuk-body" { "Gives " (p.name) " a new one-time password, shown once. Their other sessions end, and they set up their authenticator app again at their next sign-in." }
-                        (action_button(&ctx, &format!("/c/{c}/people/{person}/account"), "Make a one-time password", &[], true))
-                    }
-                }
-            }
-            (findings_table(&ctx, &findings, "Findings about this person"))
-            h2 class="govuk-heading-m" { "Claims" }
-            (claims_table(&ctx, &claims, "Expense claims by this person"))
-            (history(&ctx, &state, &crate::council::Subject::Person(id.0.clone())))
-        },
-    )
-    .into_response()
 }
 
 #[derive(Deserialize, Serialize, Default, Clone)]
