@@ -100,6 +100,8 @@ export async function signIn(browser, demo, role, options = {}) {
   const page = await context.newPage();
   const a = demo.account(role);
   await page.goto(`${demo.url}/sign-in`);
+  // The demo serves five councils: the sign-in asks which.
+  await page.getByLabel("Council").selectOption(demo.council);
   await page.getByLabel("Person id or email address").fill(a.person);
   await page.getByLabel("Password").fill(a.password);
   await page.getByRole("button", { name: "Continue" }).click();

@@ -92,7 +92,8 @@ pub struct DemoArgs {
     /// Seed for the generated council.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Headcount of the demo council (the web benchmark uses 100000).
+    /// Headcount of the first demo council, Southend (the web benchmark uses
+    /// 100000); the other four have at most 360.
     #[arg(long, default_value_t = 360)]
     people: usize,
     /// Where to print the demo sign-ins as JSON too (for scripts and tests).
@@ -174,20 +175,31 @@ pub fn demo(args: DemoArgs) -> Result<Outcome, Failure> {
         .map_err(|e| Failure::said(format!("cannot make a folder for the demo store: {e}")))?;
     let path = dir.path().join("warden.db");
     let db = format!("sqlite:{}", path.display());
-    let pack = load_pack("southend")?;
     let pool = store::Pool::open(&db).map_err(|e| fail(&db, e))?;
     // A key of its own, forgotten with the throwaway store.
     let keys = web::accounts::TotpKeys::parse(&web::accounts::TotpKeys::new_key())
         .map_err(|_| Failure::said("could not make a TOTP key"))?;
-    let demo = {
+    let mut packs = Vec::new();
+    let mut demos = Vec::new();
+    for (index, council) in web::demo::COUNCILS.iter().enumerate() {
+        let pack = load_pack(council)?;
         let mut log = pool.get().map_err(|e| fail(&db, e))?;
-        web::demo::load(&mut *log, &pack, now(), args.seed, args.people, &keys)
-            .map_err(|e| Failure::said(format!("{db}: {e}")))?
-    };
-    let accounts = &demo.accounts;
+        let seed = args.seed + index as u64;
+        // --people scales the first council (the web benchmark's); the
+        // others keep the default size, so the demo starts quickly.
+        let people = if index == 0 {
+            args.people
+        } else {
+            args.people.min(360)
+        };
+        let demo = web::demo::load(&mut *log, council, &pack, now(), seed, people, &keys)
+            .map_err(|e| Failure::said(format!("{db}: {council}: {e}")))?;
+        demos.push((council.to_string(), pack.council.clone(), demo));
+        packs.push((council.to_string(), pack));
+    }
     let state = web::state(
         pool,
-        vec![(web::demo::COUNCIL.to_owned(), pack)],
+        packs,
         &HolidayFile::bundled(),
         web::Settings {
             secure_cookies: false,
@@ -198,16 +210,32 @@ pub fn demo(args: DemoArgs) -> Result<Outcome, Failure> {
     )
     .map_err(|e| Failure::said(e.to_string()))?;
     if let Some(file) = &args.accounts_json {
-        let list: Vec<serde_json::Value> = accounts
+        let accounts = |demo: &web::demo::Demo| -> Vec<serde_json::Value> {
+            demo.accounts
+                .iter()
+                .map(|a| serde_json::json!({"role": a.role, "person": a.person.as_str(), "name": a.name, "password": web::demo::PASSWORD, "totp_secret": a.totp_secret}))
+                .collect()
+        };
+        let councils: Vec<serde_json::Value> = demos
             .iter()
-            .map(|a| serde_json::json!({"role": a.role, "person": a.person.as_str(), "name": a.name, "password": web::demo::PASSWORD, "totp_secret": a.totp_secret}))
+            .map(|(id, name, demo)| {
+                serde_json::json!({
+                    "council": id,
+                    "name": name,
+                    "accounts": accounts(demo),
+                    "leaver": demo.leaver.as_ref().map(|p| p.as_str()),
+                    "api_token": demo.api_token,
+                })
+            })
             .collect();
-        let json = serde_json::json!({
-            "council": web::demo::COUNCIL,
-            "accounts": list,
-            "leaver": demo.leaver.as_ref().map(|p| p.as_str()),
-            "api_token": demo.api_token,
-        });
+        // The first council at the top level too, as scripts read it.
+        let mut json = councils.first().cloned().unwrap_or_default();
+        if let Some(object) = json.as_object_mut() {
+            object.insert(
+                "councils".into(),
+                serde_json::Value::Array(councils.clone()),
+            );
+        }
         std::fs::write(
             file,
             serde_json::to_string_pretty(&json).unwrap_or_default(),
@@ -216,21 +244,27 @@ pub fn demo(args: DemoArgs) -> Result<Outcome, Failure> {
     }
     let result = web::run(state, args.listen, |addr| {
         say!(
-            "Warden demo: Southend-on-Sea City Council, a year of generated events (no real people)."
+            "Warden demo: five councils, each on its own policy pack, with a year of generated events (no real people)."
         );
         say!(
-            "Open http://{addr}/ and sign in as any of these (password {}):",
+            "Open http://{addr}/ , choose a council and sign in as any of these (password {}):",
             web::demo::PASSWORD
         );
-        say!("");
-        for a in accounts {
-            say!(
-                "  {:<24} {:<14} {:<28} authenticator key {}",
-                a.role,
-                a.person.as_str(),
-                a.name,
-                a.totp_secret
-            );
+        for (id, name, demo) in &demos {
+            say!("");
+            say!("{name} ({id})");
+            for a in &demo.accounts {
+                say!(
+                    "  {:<24} {:<14} {:<28} authenticator key {}",
+                    a.role,
+                    a.person.as_str(),
+                    a.name,
+                    a.totp_secret
+                );
+            }
+            if let Some(leaver) = &demo.leaver {
+                say!("  a councillor to try the leaver checklist on: {leaver}");
+            }
         }
         say!("");
         say!("Each account has a second factor. Add its key to an authenticator app, or print the");

@@ -9,8 +9,16 @@ use jiff::{SignedDuration, Timestamp};
 use rules::PolicyPack;
 use store::{Store, StoreError};
 
-/// The council id the demo uses.
-pub const COUNCIL: &str = "southend";
+/// The councils the demo serves, each on its own pack (so every kind of
+/// rule shows somewhere), Southend first: the one a sign-in page offers
+/// first and the browser tests use.
+pub const COUNCILS: [&str; 5] = [
+    "southend",
+    "redditch",
+    "sefton",
+    "mid-devon",
+    "leighton-linslade",
+];
 /// Every demo account's password. The demo is for trying Warden on one's
 /// own machine; it listens on loopback only.
 pub const PASSWORD: &str = "correct-horse-battery";
@@ -143,10 +151,11 @@ pub struct Demo {
     pub api_token: Option<String>,
 }
 
-/// Fills `log` (which must not hold the council yet) with the demo council
-/// and its accounts.
+/// Fills `log` (which must not hold `council` yet) with a demo council on
+/// `pack` and its accounts.
 pub fn load(
     log: &mut dyn Store,
+    council: &str,
     pack: &PolicyPack,
     now: Timestamp,
     seed: u64,
@@ -213,9 +222,9 @@ pub fn load(
             DemoError::Refused(first.join("; "))
         })?;
     let events: Vec<Event> = ledger.events();
-    log.init_council(COUNCIL, "southend")?;
-    let head = log.head(COUNCIL)?;
-    log.append(COUNCIL, head, &events)?;
+    log.init_council(council, &pack.id)?;
+    let head = log.head(council)?;
+    log.append(council, head, &events)?;
     let mut accounts = Vec::new();
     let mut api_token = None;
     for (role, person) in chosen {
@@ -231,11 +240,11 @@ pub fn load(
                 created: now,
                 revoked: None,
             });
-            api_token = Some(token_text(COUNCIL, person.as_str(), &token_secret));
+            api_token = Some(token_text(council, person.as_str(), &token_secret));
         }
         let json =
             serde_json::to_string(&account).map_err(|e| DemoError::Account(e.to_string()))?;
-        log.save_account(COUNCIL, person.as_str(), &json)?;
+        log.save_account(council, person.as_str(), &json)?;
         let name = estate
             .people
             .get(&person)
