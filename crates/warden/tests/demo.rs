@@ -4,7 +4,7 @@
 //! interval, training or broadband limit, so half the rules never showed).
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[test]
 fn the_demo_serves_five_councils_with_sign_ins_for_each() {
