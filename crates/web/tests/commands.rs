@@ -294,6 +294,20 @@ async fn pages_say_what_was_recorded_in_the_councils_words() {
         page.contains("report it as an incident"),
         "an incident is offered"
     );
+    assert!(
+        page.contains("LAP-1 (reported stolen"),
+        "My devices says so"
+    );
+    let form = member
+        .get(&app, "/c/north/me/lost")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        form.contains("nothing-to-report"),
+        "LAP-1 is not offered again"
+    );
 }
 
 /// An access grant refused for want of MFA can be put right in the
@@ -355,4 +369,42 @@ async fn a_grant_refused_for_want_of_mfa_is_put_right_on_the_person_page() {
         .expect("the person");
     assert!(!person.mfa.is_empty() && !person.training.is_empty());
     assert!(person.roles.contains(&domain::Role::from("town_clerk")));
+}
+
+/// "Approve removal" records who approved it, chosen from those the pack
+/// lets approve (Leighton-Linslade: the Town Clerk or a Head of Service),
+/// not whoever clicked (regression: the clicker was always the approver).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_removal_names_its_approver() {
+    use test_utils::app::WEST;
+    let app = TestApp::start().await;
+    let ict = app.sign_in(WEST, "p-ict").await;
+    let page = ict
+        .get(&app, "/c/west/devices/LAP-1")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        page.contains("<option value=\"p-mgr\""),
+        "the Head of Service is offered"
+    );
+    let removal = "/c/west/devices/LAP-1/removal";
+    let res = ict.post(&app, removal, &[("approved_by", "p-ict")]).await;
+    assert_eq!(
+        res.status(),
+        422,
+        "the ICT administrator may not approve it"
+    );
+    let res = ict.post(&app, removal, &[("approved_by", "p-mgr")]).await;
+    assert_eq!(res.status(), 303);
+    let approvers = app
+        .council(WEST)
+        .with_estate(|e| {
+            e.devices
+                .get(&domain::DeviceId::from("LAP-1"))
+                .map(|d| d.removal_approved_by.clone())
+        })
+        .expect("the device");
+    assert_eq!(approvers, [domain::PersonId::from("p-mgr")]);
 }

@@ -361,6 +361,7 @@ fn device_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
             h2 class="govuk-heading-m" { "Removal from the premises" }
             form method="post" action=(format!("/c/{c}/devices/{id}/removal")) novalidate {
                 (csrf(ctx))
+                (select("approved_by", "Approved by", &removal_approvers(ctx), ctx.user.person.as_str(), errors))
                 (when_input(ctx, "removal-when", &When::default(), "When was the removal approved?", errors))
                 button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" { "Approve removal from the premises" }
             }
@@ -527,18 +528,69 @@ pub async fn lost(
     command(state, ctx, id, kind, "discovered", None, at).await
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RemovalForm {
+    approved_by: String,
+    #[serde(flatten)]
+    when: When,
+}
+
+/// Who may be named as approving a removal: the person recording it, and
+/// everyone present holding a role the pack's permission for removals
+/// names (Leighton-Linslade: the Town Clerk or a Head of Service).
+fn removal_approvers(ctx: &Ctx) -> Vec<(String, String)> {
+    let roles: Vec<domain::Role> = ctx
+        .council
+        .pack
+        .rules
+        .iter()
+        .filter_map(|rule| match &rule.kind {
+            rules::pack::RuleKind::Permission(p)
+                if p.on.event == domain::EventType::DeviceRemovalApproved =>
+            {
+                Some(p.roles.clone())
+            }
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    let me = (
+        ctx.user.person.to_string(),
+        format!("{} (me)", ctx.user.name),
+    );
+    let mut others: Vec<(String, String)> = ctx.council.with_estate(|e| {
+        e.people
+            .iter()
+            .filter(|(id, p)| {
+                p.is_present()
+                    && **id != ctx.user.person
+                    && roles.iter().any(|r| p.roles.contains(r))
+            })
+            .map(|(id, p)| (id.to_string(), format!("{} ({id})", p.name)))
+            .collect()
+    });
+    others.sort();
+    std::iter::once(me).chain(others).collect()
+}
+
+/// Records a removal approved by the person the form names (the recorder
+/// by default): the pack's permission decides whether they may approve it.
 pub async fn removal(
     State(state): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Path((_, id)): Path<(String, String)>,
-    Form(when): Form<When>,
+    Form(form): Form<RemovalForm>,
 ) -> Response {
+    let approved_by = optional(&form.approved_by)
+        .map(|p| PersonId::from(p.as_str()))
+        .unwrap_or_else(|| ctx.user.person.clone());
     let kind = EventKind::DeviceRemovalApproved(DeviceRemovalApproved {
         device: DeviceId::from(id.as_str()),
-        approved_by: ctx.user.person.clone(),
+        approved_by,
     });
-    let at = At::Form(&when, "removal-when");
-    command(state, ctx, id, kind, "device", None, at).await
+    let at = At::Form(&form.when, "removal-when");
+    command(state, ctx, id, kind, "approved_by", None, at).await
 }
 
 #[derive(Deserialize, Default)]

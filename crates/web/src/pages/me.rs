@@ -51,13 +51,22 @@ pub async fn home(
     }) else {
         return not_found_page("No such person");
     };
-    let my_devices: Vec<(String, String)> = ctx.council.with_estate(|e| {
+    // Each device with its kind, and, once reported lost or stolen, when.
+    let my_devices: Vec<(String, String, Option<String>)> = ctx.council.with_estate(|e| {
         person
             .devices_held
             .iter()
             .map(|d| {
-                let kind = e.devices.get(d).map(|dev| dev.kind.as_str().to_owned());
-                (d.to_string(), kind.unwrap_or_default())
+                let device = e.devices.get(d);
+                let kind = device.map_or_else(String::new, |dev| dev.kind.as_str().to_owned());
+                let lost = device.and_then(|dev| dev.lost.as_ref()).map(|loss| {
+                    let how = if loss.stolen { "stolen" } else { "lost" };
+                    format!(
+                        "reported {how} {}",
+                        crate::layout::when(&ctx, loss.reported)
+                    )
+                });
+                (d.to_string(), kind, lost)
             })
             .collect()
     });
@@ -90,7 +99,9 @@ pub async fn home(
         h2 class="govuk-heading-m" { "My devices" }
         @if person.devices_held.is_empty() { p class="govuk-body" { "You hold no devices." } }
         ul class="govuk-list" id="my-devices" {
-            @for (d, kind) in &my_devices { li data-device=(d) { (kind) " " (d) } }
+            @for (d, kind, lost) in &my_devices {
+                li data-device=(d) { (kind) " " (d) @if let Some(lost) = lost { " (" (lost) ")" } }
+            }
         }
         div class="warden-actions" {
             a class="govuk-button govuk-button--warning" href=(format!("/c/{c}/me/lost")) { "Report a lost or stolen device" }
@@ -241,8 +252,10 @@ fn lost_page(ctx: &Ctx, state: &AppState, form: &LostForm, errors: &Errors) -> M
         e.people
             .get(&ctx.user.person)
             .map(|p| {
+                // One already reported lost is not offered again.
                 p.devices_held
                     .iter()
+                    .filter(|d| e.devices.get(d).is_some_and(|dev| dev.lost.is_none()))
                     .map(|d| (d.to_string(), d.to_string()))
                     .collect()
             })
@@ -255,7 +268,7 @@ fn lost_page(ctx: &Ctx, state: &AppState, form: &LostForm, errors: &Errors) -> M
         html! {
             (error_summary(errors))
             p class="govuk-body" { "Report it within 24 hours of discovering the loss, even if you are not sure. Recording it here tells ICT at once." }
-            @if devices.is_empty() { p class="govuk-body" { "You hold no devices." } }
+            @if devices.is_empty() { p class="govuk-body" id="nothing-to-report" { "You hold no device that is not already reported lost or stolen." } }
             @else {
                 form method="post" action=(format!("/c/{c}/me/lost")) novalidate {
                     (csrf(ctx))
