@@ -53,8 +53,10 @@ impl<'a> Evaluation<'a> {
     pub(super) fn check(&mut self, estate: &Estate, r: usize, seq: Seq, event: &Event) {
         let rule = self.rule(r);
         let (on, missing) = match &rule.kind {
-            RuleKind::Precondition(p) => (&p.on, self.unmet(estate, &p.require, event)),
-            RuleKind::Permission(p) => (&p.on, self.unpermitted(estate, p, event)),
+            RuleKind::Precondition(p) => {
+                (&p.on, self.unmet(estate, &p.require, event, Tense::Past))
+            }
+            RuleKind::Permission(p) => (&p.on, self.unpermitted(estate, p, event, Tense::Past)),
             _ => return,
         };
         if !self.matches(estate, &on.filter, event, None) {
@@ -73,36 +75,45 @@ impl<'a> Evaluation<'a> {
     }
 
     /// What the event's person lacks in `estate`, or None when the
-    /// requirement holds.
+    /// requirement holds: said in the present for a command refused now,
+    /// in the past for a finding about what was done then (the person may
+    /// well have enrolled since).
     pub(super) fn unmet(
         &self,
         estate: &Estate,
         require: &Requirement,
         event: &Event,
+        tense: Tense,
     ) -> Option<String> {
+        let (has, then) = match tense {
+            Tense::Present => ("has", ""),
+            Tense::Past => ("had", " then"),
+        };
         let id = event.kind.person()?;
         let Some(person) = estate.people.get(id) else {
             return Some(format!("{id} is not known"));
         };
         let mut lacking = Vec::new();
         if require.mfa && person.mfa.is_empty() {
-            lacking.push(format!("{id} has not enrolled in MFA"));
+            lacking.push(format!("{id} {has} not enrolled in MFA{then}"));
         }
         if let Some(policy) = &require.accepted {
             let version = self.pack.current_version(estate, policy);
             if !person.has_accepted(policy, version) {
-                lacking.push(format!("{id} has not accepted {policy} version {version}"));
+                lacking.push(format!(
+                    "{id} {has} not accepted {policy} version {version}{then}"
+                ));
             }
         }
         if let Some(agreement) = &require.agreement
             && !person.agreements.contains_key(agreement)
         {
-            lacking.push(format!("{id} has not signed {agreement}"));
+            lacking.push(format!("{id} {has} not signed {agreement}{then}"));
         }
         if let Some(course) = &require.training
             && !person.training.contains_key(course)
         {
-            lacking.push(format!("{id} has not completed {course} training"));
+            lacking.push(format!("{id} {has} not completed {course} training{then}"));
         }
         (!lacking.is_empty()).then(|| lacking.join("; "))
     }
@@ -112,6 +123,7 @@ impl<'a> Evaluation<'a> {
         estate: &Estate,
         permission: &Permission,
         event: &Event,
+        tense: Tense,
     ) -> Option<String> {
         let actor = match (&event.kind, permission.actor) {
             (EventKind::DeviceRemovalApproved(e), Actor::ApprovedBy) => Some(&e.approved_by),
@@ -135,9 +147,13 @@ impl<'a> Evaluation<'a> {
         let holds = estate.people.get(actor).is_some_and(|p| {
             p.is_present() && permission.roles.iter().any(|r| p.roles.contains(r))
         });
+        let verb = match tense {
+            Tense::Present => "holds",
+            Tense::Past => "held",
+        };
         (!holds).then(|| {
             format!(
-                "{} {actor} holds none of the roles {}",
+                "{} {actor} {verb} none of the roles {}",
                 permission.actor.field(),
                 roles.join(", ")
             )
@@ -209,11 +225,11 @@ impl<'a> Evaluation<'a> {
             let why = match &rule.kind {
                 RuleKind::Precondition(p) if p.on.event == event.kind.event_type() => self
                     .matches(estate, &p.on.filter, event, None)
-                    .then(|| self.unmet(estate, &p.require, event))
+                    .then(|| self.unmet(estate, &p.require, event, Tense::Present))
                     .flatten(),
                 RuleKind::Permission(p) if p.on.event == event.kind.event_type() => self
                     .matches(estate, &p.on.filter, event, None)
-                    .then(|| self.unpermitted(estate, p, event))
+                    .then(|| self.unpermitted(estate, p, event, Tense::Present))
                     .flatten(),
                 RuleKind::Limit(l) if l.on.event == event.kind.event_type() => {
                     self.tally_place(estate, l, event).and_then(|place| {
@@ -262,4 +278,12 @@ impl<'a> Evaluation<'a> {
             self.settle(r, Status::Violated, seq, event, Detail::Text(detail));
         }
     }
+}
+
+/// Whether a reason is about now (a command refused) or about then (a
+/// finding on a record of the past).
+#[derive(Clone, Copy)]
+pub(super) enum Tense {
+    Present,
+    Past,
 }
