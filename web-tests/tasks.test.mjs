@@ -26,6 +26,9 @@ test("an ICT officer signs in with TOTP and sees the dashboard", async () => {
   const page = await signIn(browser, demo, "ict_admin");
   await page.waitForURL(`${demo.url}/c/${demo.council}`);
   await assert.doesNotReject(page.getByRole("heading", { name: "Dashboard" }).waitFor());
+  // At 1280 px the menu, sign-out included, is one row.
+  const tops = await page.locator("#navigation > li").evaluateAll((items) => items.map((li) => li.getBoundingClientRect().top));
+  assert.equal(new Set(tops).size, 1, `menu rows at ${JSON.stringify(tops)}`);
   const overdue = Number(await page.locator('[data-status="overdue"]').innerText());
   const met = Number(await page.locator('[data-status="met"]').innerText());
   assert.ok(met > 0, "the demo council has met findings");

@@ -71,7 +71,7 @@ pub fn page(title: &str, ctx: Option<&Ctx>, state: Option<&AppState>, body: Mark
                                     li class="govuk-service-navigation__item" {
                                         form method="post" action="/sign-out" class="warden-inline" {
                                             input type="hidden" name="csrf" value=(ctx.csrf);
-                                            button class="govuk-service-navigation__link warden-link-button" { "Sign out " (ctx.user.name) }
+                                            button class="govuk-service-navigation__link warden-link-button" { "Sign out" span class="govuk-visually-hidden" { " " (ctx.user.name) } }
                                         }
                                     }
                                 }
