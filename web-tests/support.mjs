@@ -132,9 +132,17 @@ export async function axe(page) {
 /** Every page visited, with its axe violations, for the report at the end. */
 export const audited = new Map();
 
+/** Every page visited, with how wide it is at 320 CSS px (WCAG 2.2 SC
+ *  1.4.10 Reflow: it must not scroll sideways). */
+export const reflowed = new Map();
+
 export async function audit(page) {
   const key = new URL(page.url()).pathname;
   audited.set(key, await axe(page));
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 320, height: 800 });
+  reflowed.set(key, await page.evaluate(() => document.documentElement.scrollWidth));
+  if (size) await page.setViewportSize(size);
 }
 
 export async function shot(page, name) {

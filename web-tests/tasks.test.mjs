@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { audit, audited, launch, root, shot, signIn, startDemo } from "./support.mjs";
+import { audit, audited, launch, reflowed, root, shot, signIn, startDemo } from "./support.mjs";
 
 let demo;
 let browser;
@@ -223,4 +223,10 @@ test("no page visited has a WCAG 2.2 A or AA violation", () => {
   assert.ok(audited.size >= 10, `audited ${audited.size} pages`);
   const failures = [...audited].filter(([, v]) => v.length > 0);
   assert.deepEqual(failures, []);
+});
+
+test("no page visited scrolls sideways at 320 CSS px", () => {
+  assert.ok(reflowed.size >= 10, `measured ${reflowed.size} pages`);
+  const wide = [...reflowed].filter(([, width]) => width > 320);
+  assert.deepEqual(wide, []);
 });
