@@ -332,6 +332,10 @@ async fn a_grant_refused_for_want_of_mfa_is_put_right_on_the_person_page() {
         page.contains("govuk-details\" open"),
         "the grant form is open"
     );
+    assert!(
+        page.contains("id=\"resource\" name=\"resource\" type=\"text\" value=\"email\""),
+        "what was typed is kept"
+    );
 
     let mfa = "/c/north/people/p-leaver/mfa";
     let res = ict

@@ -159,6 +159,10 @@ pub async fn mover(
     Path((_, person)): Path<(String, String)>,
     Form(form): Form<MoveForm>,
 ) -> Response {
+    let typed = [
+        ("department", form.department.as_str()),
+        ("job", form.job.as_str()),
+    ];
     let kind = EventKind::PersonMoved(PersonMoved {
         person: PersonId::from(person.as_str()),
         department: optional(&form.department),
@@ -166,7 +170,7 @@ pub async fn mover(
     });
     if form.department.trim().is_empty() && form.job.trim().is_empty() {
         let errors = Errors::one("department", "Enter a new department or a new job title");
-        return refused(person_page(&ctx, &state, &person, &errors, ""));
+        return refused(person_page(&ctx, &state, &person, &errors, "", &typed));
     }
     on_person(
         &state,
@@ -175,6 +179,7 @@ pub async fn mover(
         kind,
         "department",
         At::Form(&form.when, "move-when"),
+        &typed,
     )
     .await
 }
@@ -362,6 +367,10 @@ async fn access(
     form: AccessForm,
     grant: bool,
 ) -> Response {
+    let typed = [
+        ("resource", form.resource.as_str()),
+        ("requested_by", form.requested_by.as_str()),
+    ];
     let c = ctx.council.id.clone();
     let resource = form.resource.trim();
     let mut errors = Errors::default();
@@ -412,7 +421,7 @@ async fn access(
             }
         }
     }
-    refused(person_page(&ctx, &state, &person, &errors, ""))
+    refused(person_page(&ctx, &state, &person, &errors, "", &typed))
 }
 
 pub async fn grant_access(
@@ -487,7 +496,7 @@ pub async fn person(
     Path((_, person)): Path<(String, String)>,
     Query(r): Query<JustRecorded>,
 ) -> Response {
-    person_page(&ctx, &state, &person, &Errors::default(), &r.recorded)
+    person_page(&ctx, &state, &person, &Errors::default(), &r.recorded, &[])
 }
 
 /// Which of the person page's forms an error belongs to, so that form is
@@ -505,7 +514,15 @@ pub fn person_page(
     person: &str,
     errors: &Errors,
     recorded: &str,
+    typed: &[(&str, &str)],
 ) -> Response {
+    // What a refused form had typed, shown in it again.
+    let typed = |field: &str| {
+        typed
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or("", |(_, v)| *v)
+    };
     let (ctx, state) = (ctx.clone(), state.clone());
     let now = ctx.now;
     let view = ctx.council.view(now);
@@ -570,8 +587,8 @@ pub fn person_page(
                     div class="govuk-details__text" {
                         form method="post" action=(format!("/c/{c}/people/{person}/move")) novalidate {
                             (csrf(&ctx))
-                            (text_input("department", "New department", "", Some(departments_hint), errors))
-                            (text_input("job", "New job title", "", Some(departments_hint), errors))
+                            (text_input("department", "New department", typed("department"), Some(departments_hint), errors))
+                            (text_input("job", "New job title", typed("job"), Some(departments_hint), errors))
                             (when_input(&ctx, "move-when", &When::default(), "When did they move?", errors))
                             (button("Record the move"))
                         }
@@ -593,7 +610,7 @@ pub fn person_page(
                     div class="govuk-details__text" {
                         form method="post" action=(format!("/c/{c}/people/{person}/training")) novalidate {
                             (csrf(&ctx))
-                            (text_input("course", "Course", "", Some(&named_in_pack(&ctx, "Courses the council's policy names", courses(&ctx))), errors))
+                            (text_input("course", "Course", typed("course"), Some(&named_in_pack(&ctx, "Courses the council's policy names", courses(&ctx))), errors))
                             (when_input(&ctx, "training-when", &When::default(), "When was it completed?", errors))
                             (button("Record the training"))
                         }
@@ -604,7 +621,7 @@ pub fn person_page(
                     div class="govuk-details__text" {
                         form method="post" action=(format!("/c/{c}/people/{person}/agreement")) novalidate {
                             (csrf(&ctx))
-                            (text_input("agreement", "Agreement", "", Some(&named_in_pack(&ctx, "Agreements the council's policy names", agreements(&ctx))), errors))
+                            (text_input("agreement", "Agreement", typed("agreement"), Some(&named_in_pack(&ctx, "Agreements the council's policy names", agreements(&ctx))), errors))
                             (when_input(&ctx, "agreement-when", &When::default(), "When was it signed?", errors))
                             (button("Record the agreement"))
                         }
@@ -620,8 +637,8 @@ pub fn person_page(
                     div class="govuk-details__text" {
                         form method="post" action=(format!("/c/{c}/people/{person}/access/grant")) novalidate {
                             (csrf(&ctx))
-                            (text_input("resource", "Resource", "", Some("For example email, or restricted/finance for a restricted folder"), errors))
-                            (text_input("requested_by", "Requested by (person id)", "", Some("Optional; some packs allow only named roles to request restricted access"), errors))
+                            (text_input("resource", "Resource", typed("resource"), Some("For example email, or restricted/finance for a restricted folder"), errors))
+                            (text_input("requested_by", "Requested by (person id)", typed("requested_by"), Some("Optional; some packs allow only named roles to request restricted access"), errors))
                             (when_input(&ctx, "grant-when", &When::default(), "When was access granted?", errors))
                             (button("Grant access"))
                         }
@@ -635,7 +652,7 @@ pub fn person_page(
                         p class="govuk-body" { "Roles are what the council's policy and Warden's permissions name, such as ict_admin, dpo, siro, head_of_service or town_clerk." }
                         form method="post" action=(format!("/c/{c}/people/{person}/role")) novalidate {
                             (csrf(&ctx))
-                            (text_input("role", "Role", "", None, errors))
+                            (text_input("role", "Role", typed("role"), None, errors))
                             (select("change", "Grant or take away", &[("grant".to_owned(), "Grant".to_owned()), ("revoke".to_owned(), "Take away".to_owned())], "grant", errors))
                             (when_input(&ctx, "role-when", &When::default(), "When did it change?", errors))
                             (button("Record the role"))
@@ -759,13 +776,14 @@ pub async fn record_mfa(
     Path((_, person)): Path<(String, String)>,
     Form(form): Form<MfaForm>,
 ) -> Response {
+    let typed: [(&str, &str); 0] = [];
     let method = match form.method.as_str() {
         "authenticator_app" => MfaMethod::AuthenticatorApp,
         "hardware_token" => MfaMethod::HardwareToken,
         "sms" => MfaMethod::Sms,
         _ => {
             let errors = Errors::one("method", "Choose the second factor that was set up");
-            return refused(person_page(&ctx, &state, &person, &errors, ""));
+            return refused(person_page(&ctx, &state, &person, &errors, "", &typed));
         }
     };
     let kind = EventKind::MfaEnrolled(MfaEnrolled {
@@ -779,6 +797,7 @@ pub async fn record_mfa(
         kind,
         "method",
         At::Form(&form.when, "mfa-when"),
+        &typed,
     )
     .await
 }
@@ -799,10 +818,11 @@ pub async fn record_training(
     Path((_, person)): Path<(String, String)>,
     Form(form): Form<NamedForm>,
 ) -> Response {
+    let typed = [("course", form.course.as_str())];
     let course = form.course.trim();
     if !valid_id(course) {
         let errors = Errors::one("course", "Enter the course, for example data_protection");
-        return refused(person_page(&ctx, &state, &person, &errors, ""));
+        return refused(person_page(&ctx, &state, &person, &errors, "", &typed));
     }
     let kind = EventKind::TrainingCompleted(TrainingCompleted {
         person: PersonId::from(person.as_str()),
@@ -815,6 +835,7 @@ pub async fn record_training(
         kind,
         "course",
         At::Form(&form.when, "training-when"),
+        &typed,
     )
     .await
 }
@@ -826,13 +847,14 @@ pub async fn record_agreement(
     Path((_, person)): Path<(String, String)>,
     Form(form): Form<NamedForm>,
 ) -> Response {
+    let typed = [("agreement", form.agreement.as_str())];
     let agreement = form.agreement.trim();
     if !valid_id(agreement) {
         let errors = Errors::one(
             "agreement",
             "Enter the agreement, for example third_party_compliance",
         );
-        return refused(person_page(&ctx, &state, &person, &errors, ""));
+        return refused(person_page(&ctx, &state, &person, &errors, "", &typed));
     }
     let kind = EventKind::AgreementSigned(AgreementSigned {
         person: PersonId::from(person.as_str()),
@@ -845,6 +867,7 @@ pub async fn record_agreement(
         kind,
         "agreement",
         At::Form(&form.when, "agreement-when"),
+        &typed,
     )
     .await
 }
@@ -866,10 +889,11 @@ pub async fn change_role(
     Path((_, person)): Path<(String, String)>,
     Form(form): Form<RoleForm>,
 ) -> Response {
+    let typed = [("role", form.role.as_str())];
     let role = form.role.trim();
     if !valid_id(role) {
         let errors = Errors::one("role", "Enter the role, for example ict_admin");
-        return refused(person_page(&ctx, &state, &person, &errors, ""));
+        return refused(person_page(&ctx, &state, &person, &errors, "", &typed));
     }
     let change = RoleChange {
         person: PersonId::from(person.as_str()),
@@ -884,11 +908,11 @@ pub async fn change_role(
         ("revoke", true) => EventKind::RoleRevoked(change),
         ("revoke", false) => {
             let errors = Errors::one("role", format!("{person} does not hold the role {role}"));
-            return refused(person_page(&ctx, &state, &person, &errors, ""));
+            return refused(person_page(&ctx, &state, &person, &errors, "", &typed));
         }
         (_, true) => {
             let errors = Errors::one("role", format!("{person} already holds the role {role}"));
-            return refused(person_page(&ctx, &state, &person, &errors, ""));
+            return refused(person_page(&ctx, &state, &person, &errors, "", &typed));
         }
         _ => EventKind::RoleGranted(change),
     };
@@ -899,6 +923,7 @@ pub async fn change_role(
         kind,
         "role",
         At::Form(&form.when, "role-when"),
+        &typed,
     )
     .await
 }
@@ -912,12 +937,13 @@ async fn on_person(
     kind: EventKind,
     field: &str,
     at: At<'_>,
+    typed: &[(&str, &str)],
 ) -> Response {
     match record_one(state, ctx, kind, field, at).await {
         Ok(name) => done(format!(
             "/c/{}/people/{person}?recorded={name}",
             ctx.council.id
         )),
-        Err(errors) => refused(person_page(ctx, state, person, &errors, "")),
+        Err(errors) => refused(person_page(ctx, state, person, &errors, "", typed)),
     }
 }
