@@ -523,7 +523,6 @@ pub fn person_page(
             .find(|(f, _)| *f == field)
             .map_or("", |(_, v)| *v)
     };
-    let (ctx, state) = (ctx.clone(), state.clone());
     let now = ctx.now;
     let view = ctx.council.view(now);
     let c = &ctx.council.id;
@@ -554,8 +553,8 @@ pub fn person_page(
     });
     titled(
         &p.name,
-        &ctx,
-        &state,
+        ctx,
+        state,
         html! {
             @if !recorded.is_empty() { (success_banner(crate::history::recorded_banner(recorded))) }
             (error_summary(errors))
@@ -565,20 +564,20 @@ pub fn person_page(
                 (row("Email", html! { (p.email.clone().unwrap_or_default()) }))
                 (row("Department", html! { (p.department.clone().unwrap_or_default()) }))
                 (row("Job", html! { (p.job.clone().unwrap_or_default()) }))
-                (row("Joined", html! { (when(&ctx, p.joined)) }))
-                (row("Left", html! { @if let Some(l) = p.left { (when(&ctx, l)) } @else { "Still here" } }))
+                (row("Joined", html! { (when(ctx, p.joined)) }))
+                (row("Left", html! { @if let Some(l) = p.left { (when(ctx, l)) } @else { "Still here" } }))
                 (row("Roles", list(p.roles.iter().map(|r| r.to_string()).collect())))
                 (row("Devices held", html! {
                     @if p.devices_held.is_empty() { "None" }
                     ul class="govuk-list" { @for d in p.devices_held.iter() { li { a class="govuk-link" href=(format!("/c/{c}/devices/{d}")) { (d) } } } }
                 }))
-                (row("Access", list(p.access.iter().map(|(r, g)| format!("{r} (since {})", when(&ctx, g.granted))).collect())))
-                (row("Policies accepted", list(p.acceptances.iter().flat_map(|(pol, versions)| versions.iter().map(move |(v, at)| (pol, v, at))).map(|(pol, v, at)| format!("{pol} version {v} on {}", when(&ctx, *at))).collect())))
-                (row("Training", list(p.training.iter().map(|(course, at)| format!("{course}, {}", when(&ctx, *at))).collect())))
+                (row("Access", list(p.access.iter().map(|(r, g)| format!("{r} (since {})", when(ctx, g.granted))).collect())))
+                (row("Policies accepted", list(p.acceptances.iter().flat_map(|(pol, versions)| versions.iter().map(move |(v, at)| (pol, v, at))).map(|(pol, v, at)| format!("{pol} version {v} on {}", when(ctx, *at))).collect())))
+                (row("Training", list(p.training.iter().map(|(course, at)| format!("{course}, {}", when(ctx, *at))).collect())))
                 (row("MFA", list(p.mfa.iter().map(|m| serde_json::to_value(m).ok().and_then(|v| v.as_str().map(|s| s.replace('_', " "))).unwrap_or_default()).collect())))
-                (row("Password last changed", html! { @if let Some(t) = p.password_changed { (when(&ctx, t)) } @else { "Not recorded" } }))
+                (row("Password last changed", html! { @if let Some(t) = p.password_changed { (when(ctx, t)) } @else { "Not recorded" } }))
             }
-            @if ctx.may(&state, Action::ManagePeople) && p.is_present() {
+            @if ctx.may(state, Action::ManagePeople) && p.is_present() {
                 div class="warden-actions" {
                     a class="govuk-button govuk-button--warning" href=(format!("/c/{c}/people/{person}/leave")) { "Record this person leaving" }
                 }
@@ -586,10 +585,10 @@ pub fn person_page(
                     summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Record a move (new department or job)" } }
                     div class="govuk-details__text" {
                         form method="post" action=(format!("/c/{c}/people/{person}/move")) novalidate {
-                            (csrf(&ctx))
+                            (csrf(ctx))
                             (text_input("department", "New department", typed("department"), Some(departments_hint), errors))
                             (text_input("job", "New job title", typed("job"), Some(departments_hint), errors))
-                            (when_input(&ctx, "move-when", &When::default(), "When did they move?", errors))
+                            (when_input(ctx, "move-when", &When::default(), "When did they move?", errors))
                             (button("Record the move"))
                         }
                     }
@@ -598,9 +597,9 @@ pub fn person_page(
                     summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Record a second factor (MFA) set up" } }
                     div class="govuk-details__text" {
                         form method="post" action=(format!("/c/{c}/people/{person}/mfa")) novalidate {
-                            (csrf(&ctx))
+                            (csrf(ctx))
                             (select("method", "Second factor", &mfa_methods(), "authenticator_app", errors))
-                            (when_input(&ctx, "mfa-when", &When::default(), "When was it set up?", errors))
+                            (when_input(ctx, "mfa-when", &When::default(), "When was it set up?", errors))
                             (button("Record the second factor"))
                         }
                     }
@@ -609,9 +608,9 @@ pub fn person_page(
                     summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Record training completed" } }
                     div class="govuk-details__text" {
                         form method="post" action=(format!("/c/{c}/people/{person}/training")) novalidate {
-                            (csrf(&ctx))
-                            (text_input("course", "Course", typed("course"), Some(&named_in_pack(&ctx, "Courses the council's policy names", courses(&ctx))), errors))
-                            (when_input(&ctx, "training-when", &When::default(), "When was it completed?", errors))
+                            (csrf(ctx))
+                            (text_input("course", "Course", typed("course"), Some(&named_in_pack(ctx, "Courses the council's policy names", courses(ctx))), errors))
+                            (when_input(ctx, "training-when", &When::default(), "When was it completed?", errors))
                             (button("Record the training"))
                         }
                     }
@@ -620,59 +619,59 @@ pub fn person_page(
                     summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Record an agreement signed" } }
                     div class="govuk-details__text" {
                         form method="post" action=(format!("/c/{c}/people/{person}/agreement")) novalidate {
-                            (csrf(&ctx))
-                            (text_input("agreement", "Agreement", typed("agreement"), Some(&named_in_pack(&ctx, "Agreements the council's policy names", agreements(&ctx))), errors))
-                            (when_input(&ctx, "agreement-when", &When::default(), "When was it signed?", errors))
+                            (csrf(ctx))
+                            (text_input("agreement", "Agreement", typed("agreement"), Some(&named_in_pack(ctx, "Agreements the council's policy names", agreements(ctx))), errors))
+                            (when_input(ctx, "agreement-when", &When::default(), "When was it signed?", errors))
                             (button("Record the agreement"))
                         }
                     }
                 }
             }
-            @if !p.is_present() && ctx.may(&state, Action::ManagePeople) {
+            @if !p.is_present() && ctx.may(state, Action::ManagePeople) {
                 a class="govuk-button govuk-button--secondary" href=(format!("/c/{c}/people/{person}/leave")) { "Leaver checklist" }
             }
-            @if ctx.may(&state, Action::ManageAccess) && p.is_present() {
+            @if ctx.may(state, Action::ManageAccess) && p.is_present() {
                 details class="govuk-details" open[errors_in(errors, &["resource", "requested_by", "grant-when"])] {
                     summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Grant access to a resource" } }
                     div class="govuk-details__text" {
                         form method="post" action=(format!("/c/{c}/people/{person}/access/grant")) novalidate {
-                            (csrf(&ctx))
+                            (csrf(ctx))
                             (text_input("resource", "Resource", typed("resource"), Some("For example email, or restricted/finance for a restricted folder"), errors))
                             (text_input("requested_by", "Requested by (person id)", typed("requested_by"), Some("Optional; some packs allow only named roles to request restricted access"), errors))
-                            (when_input(&ctx, "grant-when", &When::default(), "When was access granted?", errors))
+                            (when_input(ctx, "grant-when", &When::default(), "When was access granted?", errors))
                             (button("Grant access"))
                         }
                     }
                 }
             }
-            @if ctx.may(&state, Action::ManageAccounts) && p.is_present() {
+            @if ctx.may(state, Action::ManageAccounts) && p.is_present() {
                 details class="govuk-details" open[errors_in(errors, &["role", "role-when"])] {
                     summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Grant or take away a role" } }
                     div class="govuk-details__text" {
                         p class="govuk-body" { "Roles are what the council's policy and Warden's permissions name, such as ict_admin, dpo, siro, head_of_service or town_clerk." }
                         form method="post" action=(format!("/c/{c}/people/{person}/role")) novalidate {
-                            (csrf(&ctx))
+                            (csrf(ctx))
                             (text_input("role", "Role", typed("role"), None, errors))
                             (select("change", "Grant or take away", &[("grant".to_owned(), "Grant".to_owned()), ("revoke".to_owned(), "Take away".to_owned())], "grant", errors))
-                            (when_input(&ctx, "role-when", &When::default(), "When did it change?", errors))
+                            (when_input(ctx, "role-when", &When::default(), "When did it change?", errors))
                             (button("Record the role"))
                         }
                     }
                 }
             }
-            @if ctx.may(&state, Action::ManageAccounts) && p.is_present() {
+            @if ctx.may(state, Action::ManageAccounts) && p.is_present() {
                 details class="govuk-details" {
                     summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Set up or reset sign-in" } }
                     div class="govuk-details__text" {
                         p class="govuk-body" { "Gives " (p.name) " a new one-time password, shown once. Their other sessions end, and they set up their authenticator app again at their next sign-in." }
-                        (action_button(&ctx, &format!("/c/{c}/people/{person}/account"), "Make a one-time password", &[], true))
+                        (action_button(ctx, &format!("/c/{c}/people/{person}/account"), "Make a one-time password", &[], true))
                     }
                 }
             }
-            (findings_table(&ctx, &findings, "Findings about this person"))
+            (findings_table(ctx, &findings, "Findings about this person"))
             h2 class="govuk-heading-m" { "Claims" }
-            (claims_table(&ctx, &claims, "Expense claims by this person"))
-            (history(&ctx, &state, &crate::council::Subject::Person(id.0.clone())))
+            (claims_table(ctx, &claims, "Expense claims by this person"))
+            (history(ctx, state, &crate::council::Subject::Person(id.0.clone())))
         },
     )
     .into_response()
