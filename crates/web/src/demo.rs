@@ -9,16 +9,10 @@ use jiff::{SignedDuration, Timestamp};
 use rules::PolicyPack;
 use store::{Store, StoreError};
 
-/// The councils the demo serves, each on its own pack (so every kind of
-/// rule shows somewhere), Southend first: the one a sign-in page offers
-/// first and the browser tests use.
-pub const COUNCILS: [&str; 5] = [
-    "southend",
-    "redditch",
-    "sefton",
-    "mid-devon",
-    "leighton-linslade",
-];
+/// The councils the demo serves: every source council, each on its own
+/// pack (so every kind of rule shows somewhere), Southend first, the one
+/// the browser tests use.
+pub const COUNCILS: [&str; 5] = rules::bundled::COUNCILS;
 /// Every demo account's password. The demo is for trying Warden on one's
 /// own machine; it listens on loopback only.
 pub const PASSWORD: &str = "correct-horse-battery";
