@@ -9,18 +9,20 @@
 pub mod chain;
 mod pool;
 mod postgres;
+mod read;
 mod sqlite;
 mod startup;
 
 pub use chain::{Break, Digest32, GENESIS, Head, Row, Verification};
 pub use pool::{Conn, Listener, Pool};
 pub use postgres::PostgresLog;
+pub use read::{
+    Chunk, Columns, Replayed, events, fold_whole, for_each_event, replay, rows, rows_after,
+};
 pub use sqlite::SqliteLog;
 pub use startup::{Loaded, load_estate, snapshot_warning, write_snapshot};
 
-use domain::{Estate, Event};
-use jiff::Timestamp;
-use std::sync::mpsc;
+use domain::Event;
 
 /// Why the store could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -98,32 +100,17 @@ pub trait EventLog {
         known: Head,
         prepare: &mut Prepare<'_>,
     ) -> Result<Option<Head>, StoreError>;
-    /// The stored rows after sequence number `after`, in order.
-    fn rows_after(&mut self, council: &str, after: u64) -> Result<Vec<Row>, StoreError>;
-    /// Every stored row of the council, in sequence order.
-    fn rows(&mut self, council: &str) -> Result<Vec<Row>, StoreError> {
-        self.rows_after(council, 0)
-    }
-    /// The sequence numbers and events after `after`, without their hashes:
-    /// what a replay needs. Backends override it to read less.
-    fn events_after(
+    /// The one read of a council's log: hands the stored rows after
+    /// sequence number `after` to `each` in chunks, in order, as the
+    /// database sends them (never all collected first), with their hashes
+    /// only when `columns` asks. `each` returns false to stop early. Every
+    /// other read (`rows_after`, `events`, `replay`, `for_each_event`) is
+    /// built on this one in `read.rs`.
+    fn read_after(
         &mut self,
         council: &str,
         after: u64,
-    ) -> Result<Vec<(u64, String)>, StoreError> {
-        Ok(self
-            .rows_after(council, after)?
-            .into_iter()
-            .map(|r| (r.seq, r.event))
-            .collect())
-    }
-    /// Hands the events after `after` to `each` in chunks, in order, as they
-    /// are read, so that a replay decodes while the rest is still being read.
-    /// `each` returns false to stop early.
-    fn read_events_after(
-        &mut self,
-        council: &str,
-        after: u64,
+        columns: Columns,
         each: &mut dyn FnMut(Chunk) -> bool,
     ) -> Result<(), StoreError>;
 }
@@ -231,223 +218,6 @@ pub fn open(url: &str) -> Result<Box<dyn Store + Send>, StoreError> {
     Err(StoreError::BadUrl(url.to_owned()))
 }
 
-/// Stored events in one buffer: a chunk of a replay costs one allocation
-/// however many events it holds, and is freed whole by the thread that
-/// decodes it.
-#[derive(Default)]
-pub struct Chunk {
-    text: String,
-    /// Each event's sequence number and where its text ends.
-    ends: Vec<(u64, usize)>,
-}
-
-impl Chunk {
-    /// Events a chunk holds before it is handed on.
-    const EVENTS: usize = 4096;
-
-    fn push(&mut self, seq: u64, event: &str) {
-        if self.text.is_empty() {
-            self.text.reserve(Self::EVENTS * 160);
-            self.ends.reserve(Self::EVENTS);
-        }
-        self.text.push_str(event);
-        self.ends.push((seq, self.text.len()));
-    }
-
-    fn is_full(&self) -> bool {
-        self.ends.len() >= Self::EVENTS
-    }
-
-    fn events(&self) -> impl Iterator<Item = (u64, &str)> {
-        let starts = std::iter::once(0).chain(self.ends.iter().map(|(_, end)| *end));
-        self.ends
-            .iter()
-            .zip(starts)
-            .map(|((seq, end), start)| (*seq, self.text.get(start..*end).unwrap_or("")))
-    }
-}
-
-/// Fills chunks from rows as a backend reads them and hands each on when
-/// full, so every backend's `read_events_after` is the same small loop.
-pub(crate) struct Chunker<'a> {
-    chunk: Chunk,
-    each: &'a mut dyn FnMut(Chunk) -> bool,
-}
-
-impl<'a> Chunker<'a> {
-    pub(crate) fn new(each: &'a mut dyn FnMut(Chunk) -> bool) -> Self {
-        Chunker {
-            chunk: Chunk::default(),
-            each,
-        }
-    }
-
-    /// Adds one event; false when the receiver wants no more.
-    pub(crate) fn push(&mut self, seq: u64, event: &str) -> bool {
-        self.chunk.push(seq, event);
-        !self.chunk.is_full() || (self.each)(std::mem::take(&mut self.chunk))
-    }
-
-    /// Hands on what is left.
-    pub(crate) fn finish(mut self) {
-        if !self.chunk.ends.is_empty() {
-            (self.each)(std::mem::take(&mut self.chunk));
-        }
-    }
-}
-
-/// What a streamed replay found.
-#[derive(Debug)]
-pub enum Replayed {
-    /// Every event after the start was folded, in order: the estate and
-    /// when the latest event happened.
-    Folded(Box<Estate>, Option<Timestamp>),
-    /// The events are not in `at` order, or a void is among them: the
-    /// estate is the fold of the live events in `at` order, which a stream
-    /// in recording order cannot give (see [`fold_whole`]).
-    NotInOrder,
-}
-
-/// Folds the council's events after `after` into `estate` as they stream,
-/// while they come in `at` order (none earlier than `since` or than the one
-/// before, no void); otherwise says so and stops. The rows are read on this
-/// thread while another decodes and folds them, so reading overlaps the rest
-/// on two cores. Each chunk of text is allocated here and freed there whole;
-/// every event is made and dropped on the one thread (freeing memory another
-/// thread allocated is slow in the system allocator).
-pub fn replay(
-    log: &mut dyn EventLog,
-    council: &str,
-    after: u64,
-    mut estate: Estate,
-    since: Option<Timestamp>,
-) -> Result<Replayed, StoreError> {
-    const IN_FLIGHT: usize = 16;
-    std::thread::scope(|scope| {
-        let (chunks, chunks_rx) = mpsc::sync_channel::<Chunk>(IN_FLIGHT);
-        let folder = scope.spawn(move || {
-            let mut last = since;
-            for chunk in chunks_rx {
-                for (seq, text) in chunk.events() {
-                    let event = decode_text(council, seq, text)?;
-                    let late = last.is_some_and(|last| event.at < last);
-                    if late || matches!(event.kind, domain::EventKind::EventVoided(_)) {
-                        return Ok(Replayed::NotInOrder);
-                    }
-                    estate.apply(&event);
-                    last = Some(event.at);
-                }
-            }
-            Ok(Replayed::Folded(Box::new(estate), last))
-        });
-        // A send fails only when the folder has stopped (a bad event, or one
-        // out of order); then reading on is pointless, and the folder says why.
-        let read = log.read_events_after(council, after, &mut |chunk| chunks.send(chunk).is_ok());
-        drop(chunks);
-        let folded = match folder.join() {
-            Ok(folded) => folded,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        if !matches!(folded, Ok(Replayed::NotInOrder)) {
-            read?;
-        }
-        folded
-    })
-}
-
-/// Hands the council's events to `each` in order, decoded, as they are
-/// read: rows are read on this thread while another decodes them and runs
-/// `each`, which returns false to stop. Ok(true) when every event was
-/// handed on, Ok(false) when `each` stopped; an event that does not decode
-/// is `Corrupt`, naming it.
-pub fn for_each_event(
-    log: &mut dyn EventLog,
-    council: &str,
-    mut each: impl FnMut(u64, Event) -> bool + Send,
-) -> Result<bool, StoreError> {
-    const IN_FLIGHT: usize = 16;
-    std::thread::scope(|scope| {
-        let (chunks, chunks_rx) = mpsc::sync_channel::<Chunk>(IN_FLIGHT);
-        let consumer = scope.spawn(move || {
-            for chunk in chunks_rx {
-                for (seq, text) in chunk.events() {
-                    if !each(seq, decode_text(council, seq, text)?) {
-                        return Ok(false);
-                    }
-                }
-            }
-            Ok(true)
-        });
-        let read = log.read_events_after(council, 0, &mut |chunk| chunks.send(chunk).is_ok());
-        drop(chunks);
-        let handed = match consumer.join() {
-            Ok(handed) => handed,
-            Err(panic) => std::panic::resume_unwind(panic),
-        };
-        if !matches!(handed, Ok(false)) {
-            read?;
-        }
-        handed
-    })
-}
-
-/// The estate of the council's whole log: its live events in `at` order,
-/// and when the latest happened. What a replay falls back on when records
-/// arrived late or were voided.
-pub fn fold_whole(
-    log: &mut dyn EventLog,
-    council: &str,
-) -> Result<(Estate, Option<Timestamp>), StoreError> {
-    let events = events(log, council)?;
-    let order = domain::timeline::in_order(&events);
-    let last = order.last().map(|(_, e)| e.at);
-    let mut estate = Estate::default();
-    for (_, event) in order {
-        estate.apply(event);
-    }
-    Ok((estate, last))
-}
-
-fn decode_text(council: &str, seq: u64, text: &str) -> Result<Event, StoreError> {
-    domain::parse_event(text).map_err(|e| StoreError::Corrupt {
-        council: council.to_owned(),
-        seq,
-        message: e.to_string(),
-    })
-}
-
-/// The council's events, read back and decoded.
-pub fn events(log: &mut dyn EventLog, council: &str) -> Result<Vec<Event>, StoreError> {
-    decode(council, log.events_after(council, 0)?)
-}
-
-/// Decodes stored events on every core: decoding is independent per event
-/// and is most of a replay's work; the fold that follows stays in order.
-fn decode(council: &str, rows: Vec<(u64, String)>) -> Result<Vec<Event>, StoreError> {
-    let decode_one = |(seq, text): &(u64, String)| decode_text(council, *seq, text);
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || rows.len() < 10_000 {
-        return rows.iter().map(decode_one).collect();
-    }
-    let chunk = rows.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = rows
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || part.iter().map(decode_one).collect::<Result<Vec<_>, _>>())
-            })
-            .collect();
-        let mut events = Vec::with_capacity(rows.len());
-        for worker in workers {
-            match worker.join() {
-                Ok(part) => events.extend(part?),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        Ok(events)
-    })
-}
-
 /// Recomputes the council's chain and checks it against the head stored
 /// beside it.
 pub fn verify(log: &mut dyn EventLog, council: &str) -> Result<Verification, StoreError> {
@@ -469,7 +239,7 @@ pub fn verify_against(
         Err(e) => return Err(e),
     };
     let rows = match stored {
-        Some(_) => log.rows(council)?,
+        Some(_) => rows(log, council)?,
         None => Vec::new(),
     };
     let (mut v, at_anchor) = chain::verify_to(rows, anchor.map(|a| a.seq));

@@ -11,7 +11,8 @@
 //! flushed its WAL (`synchronous_commit` at its default, on).
 
 use crate::chain::{self, Digest32, Head, Row};
-use crate::{Accounts, Chunk, Chunker, EventLog, Snapshot, Snapshots, StoreError, require_head};
+use crate::read::Chunker;
+use crate::{Accounts, Chunk, Columns, EventLog, Snapshot, Snapshots, StoreError, require_head};
 use domain::Event;
 use postgres::error::SqlState;
 use postgres::{Client, GenericClient, NoTls};
@@ -309,47 +310,35 @@ impl EventLog for PostgresLog {
         Ok(Some(head))
     }
 
-    fn rows_after(&mut self, council: &str, after: u64) -> Result<Vec<Row>, StoreError> {
-        require_council(&mut *self.client, council, false)?;
-        rows_after(&mut *self.client, council, after)
-    }
-
-    fn events_after(
+    fn read_after(
         &mut self,
         council: &str,
         after: u64,
-    ) -> Result<Vec<(u64, String)>, StoreError> {
-        require_council(&mut *self.client, council, false)?;
-        let after = i64::try_from(after).unwrap_or(i64::MAX);
-        let rows = self.client.query(
-            "SELECT seq, event FROM events WHERE council = $1 AND seq > $2 ORDER BY seq",
-            &[&council, &after],
-        )?;
-        Ok(rows
-            .iter()
-            .map(|r| (u64::try_from(r.get::<_, i64>(0)).unwrap_or(0), r.get(1)))
-            .collect())
-    }
-
-    fn read_events_after(
-        &mut self,
-        council: &str,
-        after: u64,
+        columns: Columns,
         each: &mut dyn FnMut(Chunk) -> bool,
     ) -> Result<(), StoreError> {
         use postgres::fallible_iterator::FallibleIterator;
         require_council(&mut *self.client, council, false)?;
         let after = i64::try_from(after).unwrap_or(i64::MAX);
         let params: [&(dyn postgres::types::ToSql + Sync); 2] = [&council, &after];
+        let sql = match columns {
+            Columns::Events => {
+                "SELECT seq, event FROM events WHERE council = $1 AND seq > $2 ORDER BY seq"
+            }
+            Columns::WithHashes => {
+                "SELECT seq, event, hash FROM events WHERE council = $1 AND seq > $2 ORDER BY seq"
+            }
+        };
         // Rows as the server sends them, not all collected first.
-        let mut rows = self.client.query_raw(
-            "SELECT seq, event FROM events WHERE council = $1 AND seq > $2 ORDER BY seq",
-            params,
-        )?;
+        let mut rows = self.client.query_raw(sql, params)?;
         let mut chunks = Chunker::new(each);
         while let Some(row) = rows.next()? {
             let seq = u64::try_from(row.try_get::<_, i64>(0)?).unwrap_or(0);
-            if !chunks.push(seq, row.try_get::<_, &str>(1)?) {
+            let hash = match columns {
+                Columns::Events => None,
+                Columns::WithHashes => Some(row.try_get::<_, &str>(2)?),
+            };
+            if !chunks.push(seq, row.try_get::<_, &str>(1)?, hash) {
                 return Ok(());
             }
         }

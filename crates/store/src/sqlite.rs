@@ -8,7 +8,8 @@
 //! impossible even if that were bypassed.
 
 use crate::chain::{self, Digest32, Head, Row};
-use crate::{Accounts, Chunk, Chunker, EventLog, Snapshot, Snapshots, StoreError, require_head};
+use crate::read::Chunker;
+use crate::{Accounts, Chunk, Columns, EventLog, Snapshot, Snapshots, StoreError, require_head};
 use domain::Event;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -257,39 +258,22 @@ impl EventLog for SqliteLog {
         Ok(Some(head))
     }
 
-    fn rows_after(&mut self, council: &str, after: u64) -> Result<Vec<Row>, StoreError> {
-        require_council(&self.conn, council)?;
-        rows_after(&self.conn, council, after)
-    }
-
-    fn events_after(
+    fn read_after(
         &mut self,
         council: &str,
         after: u64,
-    ) -> Result<Vec<(u64, String)>, StoreError> {
-        require_council(&self.conn, council)?;
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, event FROM events WHERE council = ?1 AND seq > ?2 ORDER BY seq",
-        )?;
-        let after = i64::try_from(after).unwrap_or(i64::MAX);
-        let rows = stmt
-            .query_map(params![council, after], |r| {
-                Ok((u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0), r.get(1)?))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
-    }
-
-    fn read_events_after(
-        &mut self,
-        council: &str,
-        after: u64,
+        columns: Columns,
         each: &mut dyn FnMut(Chunk) -> bool,
     ) -> Result<(), StoreError> {
         require_council(&self.conn, council)?;
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, event FROM events WHERE council = ?1 AND seq > ?2 ORDER BY seq",
-        )?;
+        let mut stmt = self.conn.prepare_cached(match columns {
+            Columns::Events => {
+                "SELECT seq, event FROM events WHERE council = ?1 AND seq > ?2 ORDER BY seq"
+            }
+            Columns::WithHashes => {
+                "SELECT seq, event, hash FROM events WHERE council = ?1 AND seq > ?2 ORDER BY seq"
+            }
+        })?;
         let after = i64::try_from(after).unwrap_or(i64::MAX);
         let mut rows = stmt.query(params![council, after])?;
         let mut chunks = Chunker::new(each);
@@ -297,7 +281,13 @@ impl EventLog for SqliteLog {
             let seq = u64::try_from(row.get::<_, i64>(0)?).unwrap_or(0);
             // Borrowed from SQLite's buffer: copied once, into the chunk.
             let text = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
-            if !chunks.push(seq, text) {
+            let hash = match columns {
+                Columns::Events => None,
+                Columns::WithHashes => {
+                    Some(row.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?)
+                }
+            };
+            if !chunks.push(seq, text, hash) {
                 return Ok(());
             }
         }

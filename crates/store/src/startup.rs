@@ -110,8 +110,18 @@ fn trusted(
     if snapshot.seq == 0 || snapshot.seq > head.seq {
         return Ok(Err(format!("the log has {} events", head.seq)));
     }
-    let at = log.rows_after(council, snapshot.seq - 1)?;
-    match at.first() {
+    // Only the snapshot's own event: the read stops after its chunk.
+    let mut at = None;
+    log.read_after(
+        council,
+        snapshot.seq - 1,
+        crate::Columns::WithHashes,
+        &mut |chunk| {
+            at = chunk.into_rows().into_iter().next();
+            false
+        },
+    )?;
+    match at {
         Some(row) if row.seq == snapshot.seq && row.hash == snapshot.hash => {}
         Some(row) if row.seq == snapshot.seq => {
             return Ok(Err(format!(

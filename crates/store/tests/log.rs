@@ -234,7 +234,7 @@ fn isolation(db: &Db) {
         vec!["a".to_owned(), "b".to_owned()]
     );
     assert!(matches!(
-        log.rows("c").expect_err("no such council"),
+        store::rows(log.as_mut(), "c").expect_err("no such council"),
         StoreError::NoSuchCouncil(_)
     ));
 }
@@ -360,6 +360,19 @@ fn chunked_replay(db: &Db) {
     assert_eq!(estate.people.len(), 10_000);
     assert_eq!(*estate, full_replay(log.as_mut()));
     assert_eq!(last.map(|t| t.as_second()), Some(1_743_475_600));
+    // The one read, with hashes, across chunks: each row's hash links it to
+    // the one before, and the last is the stored head.
+    let rows = store::rows_after(log.as_mut(), "a", 4000).expect("rows");
+    assert_eq!(rows.len(), 6000);
+    assert_eq!(rows.first().map(|r| r.seq), Some(4001));
+    let head = log.head("a").expect("head");
+    assert_eq!(
+        rows.last().map(|r| r.hash.clone()),
+        Some(head.hash.to_string())
+    );
+    let decoded = store::events(log.as_mut(), "a").expect("events");
+    assert_eq!(decoded.len(), 10_000);
+    assert!(decoded.windows(2).all(|w| w[0].at < w[1].at), "in order");
     db.execute(r#"UPDATE events SET event = '{"type":"person_joined"}' WHERE seq = 9000"#);
     match store::replay(log.as_mut(), "a", 0, domain::Estate::default(), None) {
         Err(StoreError::Corrupt { seq, .. }) => assert_eq!(seq, 9000),

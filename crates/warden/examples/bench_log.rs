@@ -117,11 +117,11 @@ fn bench(name: &str, db: &test_utils::db::Db, events: &[Event]) -> f64 {
     let single = start.elapsed().as_secs_f64();
 
     let start = Instant::now();
-    let rows = log.rows(COUNCIL).expect("rows");
+    let rows = store::rows(log.as_mut(), COUNCIL).expect("rows");
     let read = start.elapsed().as_secs_f64();
     drop(rows);
 
-    let rows = log.rows(COUNCIL).expect("rows");
+    let rows = store::rows(log.as_mut(), COUNCIL).expect("rows");
     let start = Instant::now();
     let decoded: Vec<Event> = rows
         .iter()

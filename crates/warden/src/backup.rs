@@ -32,7 +32,7 @@ pub fn backup(db: &str, out: &Path) -> Result<Outcome, Failure> {
     let mut summary = Vec::new();
     for council in log.councils().map_err(|e| fail(db, e))? {
         let pack = log.council_pack(&council).map_err(|e| fail(db, e))?;
-        let rows = log.rows(&council).map_err(|e| fail(db, e))?;
+        let rows = store::rows(log.as_mut(), &council).map_err(|e| fail(db, e))?;
         let v = chain::verify(rows.clone());
         if let Some(broken) = v.broken {
             return Err(fail(

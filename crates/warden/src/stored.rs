@@ -174,7 +174,7 @@ pub fn snapshot(db: &str, council: &str) -> Result<Outcome, Failure> {
 /// and an import takes as implied).
 pub fn export(db: &str, council: &str) -> Result<Outcome, Failure> {
     let mut log = open(db)?;
-    let rows = log.rows(council).map_err(|e| fail(db, e))?;
+    let rows = store::rows(log.as_mut(), council).map_err(|e| fail(db, e))?;
     let mut out = String::with_capacity(rows.iter().map(|r| r.event.len() + 12).sum());
     for row in rows {
         out.push_str(&with_id(&row.event, row.seq));

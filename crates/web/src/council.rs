@@ -376,7 +376,7 @@ impl Council {
         state: &mut CouncilState,
         log: &mut dyn EventLog,
     ) -> Result<u64, StoreError> {
-        let rows = log.rows_after(&self.id, state.head.seq)?;
+        let rows = store::rows_after(log, &self.id, state.head.seq)?;
         self.follow_rows(state, rows)
     }
 
