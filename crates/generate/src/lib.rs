@@ -77,6 +77,7 @@ pub fn council(spec: &Spec, index: usize, pack: &PolicyPack) -> Vec<Event> {
     }
     g.incidents(&lives, spec.people);
     g.broadband(&lives);
+    g.mistakes(&lives);
     g.finish()
 }
 
@@ -402,6 +403,47 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// About twice a year an access grant typed against the wrong person,
+    /// voided minutes later by an entry that says why: the log keeps both.
+    fn mistakes(&mut self, lives: &[people::Life]) {
+        let mut n = 0;
+        let mut month = 15;
+        while month < self.time.days {
+            if self.rng.chance(16) {
+                let day = self.time.weekday(month);
+                let staff: Vec<&people::Life> = lives
+                    .iter()
+                    .filter(|l| l.kind == PersonKind::Employee && l.present(day))
+                    .collect();
+                if let Some(life) = self.rng.pick(&staff) {
+                    n += 1;
+                    let id = EventId::from(format!("{}-err-{n:03}", self.prefix));
+                    let at = self.time.at(day, 9 * 60 + 30);
+                    let mut wrong = Event::new(
+                        at,
+                        EventKind::AccessGranted(domain::event::AccessChange {
+                            person: life.id.clone(),
+                            resource: ResourceId::from("payroll"),
+                            requested_by: None,
+                            approved_by: None,
+                        }),
+                    );
+                    wrong.id = Some(EventRef::Id(id.clone()));
+                    self.log.push_event(at, wrong);
+                    let voided = self.time.at(day, 9 * 60 + 40);
+                    self.log.push(
+                        voided,
+                        EventKind::EventVoided(domain::event::EventVoided {
+                            event: EventRef::Id(id),
+                            reason: "granted to the wrong person".into(),
+                        }),
+                    );
+                }
+            }
+            month += 30;
+        }
+    }
+
     /// The version of `policy` in force on `day`.
     pub fn version_at(&self, policy: &PolicyId, day: Day) -> Option<&str> {
         self.policy_versions
@@ -429,8 +471,21 @@ pub(crate) struct Log(Vec<(Timestamp, u32, Event)>);
 
 impl Log {
     pub fn push(&mut self, at: Timestamp, kind: EventKind) {
+        self.push_event(at, Event::new(at, kind));
+    }
+
+    /// An event that happened at `at` and was booked in at `recorded`: it
+    /// takes its place in the log when it was recorded.
+    pub fn push_late(&mut self, at: Timestamp, recorded: Timestamp, kind: EventKind) {
+        let mut event = Event::new(at, kind);
+        event.recorded = Some(recorded);
+        self.push_event(recorded, event);
+    }
+
+    /// `event`, in the log at `when` (the order it was recorded in).
+    pub fn push_event(&mut self, when: Timestamp, event: Event) {
         let n = self.0.len() as u32;
-        self.0.push((at, n, Event::new(at, kind)));
+        self.0.push((when, n, event));
     }
 }
 

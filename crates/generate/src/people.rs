@@ -669,13 +669,38 @@ fn leave(
         at.checked_add(jiff::SignedDuration::from_hours(hours))
             .unwrap_or(at)
     };
-    g.log.push(
-        at,
-        EventKind::PersonLeft(PersonLeft {
-            person: life.id.clone(),
-            reason: Some(reason.into()),
-        }),
-    );
+    let left = EventKind::PersonLeft(PersonLeft {
+        person: life.id.clone(),
+        reason: Some(reason.into()),
+    });
+    // Now and then HR books a leaver in days late, after their devices and
+    // access were dealt with: the log shows when Warden learned of it.
+    if life.kind == PersonKind::Employee && g.rng.chance(10) {
+        let late = 24 * (1 + g.rng.below(4) as i64) + 48;
+        g.log.push_late(at, after(late), left);
+        // Meanwhile a request for more access went through, for someone
+        // who had already gone; revoked once the leaving is known.
+        if g.rng.chance(50) {
+            let granted = EventKind::AccessGranted(AccessChange {
+                person: life.id.clone(),
+                resource: ResourceId::from("planning"),
+                requested_by: None,
+                approved_by: None,
+            });
+            g.log.push(after(24), granted);
+            g.log.push(
+                after(late + 1),
+                EventKind::AccessRevoked(AccessChange {
+                    person: life.id.clone(),
+                    resource: ResourceId::from("planning"),
+                    requested_by: None,
+                    approved_by: None,
+                }),
+            );
+        }
+    } else {
+        g.log.push(at, left);
+    }
     for device in held {
         let hours = match g.rng.below(10) {
             0 => continue, // never returned

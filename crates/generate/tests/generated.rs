@@ -181,3 +181,36 @@ fn a_log_covers_the_years_before_its_end_date() {
         "most events fall in the year before the end"
     );
 }
+
+/// A real log is not all recorded as it happened: some leavers are booked
+/// in days late, and now and then a mistaken entry is voided. Each void
+/// names an entry made before it, and a late record is never recorded
+/// before it happened.
+#[test]
+fn a_log_holds_late_records_and_voided_mistakes() {
+    for (i, name) in COUNCILS.iter().enumerate() {
+        let events = council(&SPEC, i, &pack(name));
+        let late: Vec<&Event> = events
+            .iter()
+            .filter(|e| e.recorded.is_some_and(|r| r > e.at))
+            .collect();
+        assert!(!late.is_empty(), "{name}: no late record");
+        assert!(
+            late.iter()
+                .all(|e| matches!(e.kind, domain::EventKind::PersonLeft(_))),
+            "{name}: only leavers are booked in late"
+        );
+        let mut voids = 0;
+        for (n, event) in events.iter().enumerate() {
+            if let domain::EventKind::EventVoided(v) = &event.kind {
+                voids += 1;
+                assert!(
+                    events[..n].iter().any(|e| e.id.as_ref() == Some(&v.event)),
+                    "{name}: void of {} before the entry it voids",
+                    v.event
+                );
+            }
+        }
+        assert!(voids > 0, "{name}: no voided mistake");
+    }
+}

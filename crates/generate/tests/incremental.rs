@@ -21,7 +21,13 @@ fn check_log(pack: &PolicyPack, events: &[Event]) -> Result<(), TestCaseError> {
     let mut incremental = Ledger::new(pack, &calendar);
     let mut view = View::default();
     for (i, event) in events.iter().enumerate() {
-        let admission = Admission::history(event.at);
+        // The generator books some leavers in late and voids a mistake now
+        // and then: those may settle findings earlier than themselves and
+        // withdraw others; every other event comes in order.
+        let in_order =
+            event.recorded.is_none() && !matches!(event.kind, domain::EventKind::EventVoided(_));
+        let now = event.recorded_or_at();
+        let admission = Admission::history(now);
         let admitted = incremental.admit(vec![event.clone()], admission);
         prop_assert!(
             admitted.is_ok(),
@@ -29,22 +35,23 @@ fn check_log(pack: &PolicyPack, events: &[Event]) -> Result<(), TestCaseError> {
             admitted.err()
         );
         let change = admitted.map(|a| a.change).unwrap_or_default();
-        // What an event in order settles, it settles at the event.
-        for finding in &change.settled {
-            prop_assert_eq!(finding.settled, Some(event.at));
+        if in_order {
+            // What an event in order settles, it settles at the event.
+            for finding in &change.settled {
+                prop_assert_eq!(finding.settled, Some(event.at));
+            }
+            prop_assert!(change.withdrawn.is_empty(), "nothing is withdrawn in order");
         }
-        prop_assert!(change.withdrawn.is_empty(), "nothing is withdrawn in order");
         view.apply(change)?;
         let prefix = incremental.timeline().log();
         // As of the event, and as of a month later (clocks run out meanwhile).
-        let month_later = event
-            .at
+        let month_later = now
             .checked_add(SignedDuration::from_hours(24 * 30))
             .unwrap_or(Timestamp::MAX);
         let instants: &[Timestamp] = if i % 25 == 0 {
-            &[event.at, month_later]
+            &[now, month_later]
         } else {
-            &[event.at]
+            &[now]
         };
         for &now in instants {
             let full = ordered(evaluate(pack, &calendar, prefix, now));

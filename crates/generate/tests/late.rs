@@ -67,7 +67,27 @@ fn recording_order(history: &[Event], delay: usize, choices: &mut Choices) -> Ve
         .collect()
 }
 
-fn named(history: Vec<Event>) -> Vec<Event> {
+/// The generated log as things happened, every event named: without the
+/// generator's own late records and voided mistakes (this test makes its
+/// own), in `at` order.
+fn named(generated: Vec<Event>) -> Vec<Event> {
+    let voided: Vec<EventRef> = generated
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::EventVoided(v) => Some(v.event.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut history: Vec<Event> = generated
+        .into_iter()
+        .filter(|e| !matches!(e.kind, EventKind::EventVoided(_)))
+        .filter(|e| e.id.as_ref().is_none_or(|id| !voided.contains(id)))
+        .map(|mut e| {
+            e.recorded = None;
+            e
+        })
+        .collect();
+    history.sort_by_key(|e| e.at);
     history
         .into_iter()
         .enumerate()

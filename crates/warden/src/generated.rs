@@ -64,8 +64,10 @@ pub fn generate(
 
 fn write_merged(out: &mut dyn Write, logs: &[Vec<Event>]) -> std::io::Result<()> {
     let mut all: Vec<&Event> = logs.iter().flatten().collect();
-    // A stable sort keeps each council's own order among equal instants.
-    all.sort_by_key(|e| e.at);
+    // In the order Warden learned of them (a late record where it was
+    // booked in); a stable sort keeps each council's own order among equal
+    // instants.
+    all.sort_by_key(|e| e.recorded_or_at());
     for event in all {
         writeln!(out, "{}", event.to_canonical_json())?;
     }
