@@ -103,6 +103,7 @@ pub fn council_from_example(url: &str, council: &str, pack: &str) {
         "--council",
         council,
         &format!("examples/{pack}.jsonl"),
+        "--recorded-as-happened",
     ]);
 }
 

@@ -137,6 +137,7 @@ fn per_council_files_name_each_councils_pack_and_the_store_takes_them() {
         "--council",
         "c002",
         "examples/southend.jsonl",
+        "--recorded-as-happened",
     ]);
     let before = ok(&["verify", "--db", &busy]);
     let refused = warden(&[
