@@ -201,6 +201,26 @@ pub struct JustRecorded {
     pub recorded: String,
 }
 
+/// Defines the GET handler of a subject's page (a device, an incident, a
+/// policy, a person): the page as `$page` draws it for the subject in the
+/// path, with no errors and the banner for what the form before the
+/// redirect recorded. One definition, so every subject page reads its path
+/// and query alike.
+macro_rules! subject_page {
+    ($(#[$doc:meta])* $name:ident => $page:expr) => {
+        $(#[$doc])*
+        pub async fn $name(
+            axum::extract::State(state): axum::extract::State<$crate::state::AppState>,
+            axum::Extension(ctx): axum::Extension<$crate::ctx::Ctx>,
+            axum::extract::Path((_, id)): axum::extract::Path<(String, String)>,
+            axum::extract::Query(r): axum::extract::Query<$crate::forms::JustRecorded>,
+        ) -> axum::response::Response {
+            ($page)(&ctx, &state, &id, &$crate::forms::Errors::default(), &r.recorded)
+        }
+    };
+}
+pub(crate) use subject_page;
+
 /// When the event a form records happened.
 #[derive(Clone, Copy)]
 pub enum At<'a> {
@@ -249,6 +269,43 @@ pub async fn record(
         .record(&ctx.council, events)
         .await
         .map_err(|e| Errors::from_command(e, field))
+}
+
+/// Records one event from a subject's form and answers as every such form
+/// does: on to `next` (a path within the council) with the banner for what
+/// was recorded, or the form's page again, drawn by `redraw` with the
+/// refusal beside its field, as a 422.
+pub async fn record_then(
+    state: &AppState,
+    ctx: &Ctx,
+    (kind, field, at): (EventKind, &str, At<'_>),
+    next: &str,
+    redraw: impl FnOnce(&Errors) -> Response,
+) -> Response {
+    match record_one(state, ctx, kind, field, at).await {
+        Ok(name) => done(format!("/c/{}/{next}?recorded={name}", ctx.council.id)),
+        Err(errors) => refused(redraw(&errors)),
+    }
+}
+
+/// How a subject's page is drawn: for the subject with this id, with these
+/// errors, under the banner for what was just recorded.
+pub type SubjectPage = fn(&Ctx, &AppState, &str, &Errors, &str) -> Response;
+
+/// `record_then` for a form on a subject's own page (`register/id`): back
+/// to that page, or that page again with the refusal.
+pub async fn record_about(
+    state: &AppState,
+    ctx: &Ctx,
+    event: (EventKind, &str, At<'_>),
+    (register, id): (&str, &str),
+    page: SubjectPage,
+) -> Response {
+    let next = format!("{register}/{id}");
+    record_then(state, ctx, event, &next, |errors| {
+        page(ctx, state, id, errors, "")
+    })
+    .await
 }
 
 /// A form's "when did this happen" fields: a date and a time in the

@@ -6,7 +6,7 @@
 use crate::authz::Action;
 use crate::council::Subject;
 use crate::ctx::Ctx;
-use crate::layout::when;
+use crate::layout::{table_head, when};
 use crate::state::AppState;
 use domain::{EventKind, Logged, Seq};
 use maud::{Markup, html};
@@ -113,12 +113,7 @@ pub fn history(ctx: &Ctx, state: &AppState, subject: &Subject) -> Markup {
         @else {
             table class="govuk-table warden-history" {
                 caption class="govuk-visually-hidden" { "Everything recorded about this, oldest first" }
-                thead class="govuk-table__head" { tr class="govuk-table__row" {
-                    th scope="col" class="govuk-table__header" { "Happened" }
-                    th scope="col" class="govuk-table__header" { "What" }
-                    th scope="col" class="govuk-table__header" { "Recorded" }
-                    th scope="col" class="govuk-table__header" { "Entry" }
-                } }
+                (table_head(&["Happened", "What", "Recorded", "Entry"], &[]))
                 tbody class="govuk-table__body" {
                     @for logged in events.iter().filter(|l| !matches!(l.event.kind, EventKind::EventVoided(_))) {
                         @let void = logged.voided_by.and_then(|v| voids.get(&v));

@@ -181,20 +181,30 @@ pub fn success_banner(text: &str) -> Markup {
 }
 
 /// The findings table: status, rule and clause, who or what, due, detail.
+/// A table's head row: one column header per name, those in `numeric`
+/// aligned as numbers.
+pub fn table_head(columns: &[&str], numeric: &[&str]) -> Markup {
+    html! {
+        thead class="govuk-table__head" {
+            tr class="govuk-table__row" {
+                @for column in columns {
+                    @if numeric.contains(column) {
+                        th scope="col" class="govuk-table__header govuk-table__header--numeric" { (column) }
+                    } @else {
+                        th scope="col" class="govuk-table__header" { (column) }
+                    }
+                }
+            }
+        }
+    }
+}
+
 pub fn findings_table(ctx: &Ctx, findings: &[&Finding], caption: &str) -> Markup {
     let c = &ctx.council.id;
     html! {
         table class="govuk-table" {
             caption class="govuk-table__caption govuk-table__caption--m" { (caption) }
-            thead class="govuk-table__head" {
-                tr class="govuk-table__row" {
-                    th scope="col" class="govuk-table__header" { "Status" }
-                    th scope="col" class="govuk-table__header" { "Rule and clause" }
-                    th scope="col" class="govuk-table__header" { "About" }
-                    th scope="col" class="govuk-table__header" { "Due" }
-                    th scope="col" class="govuk-table__header" { "What happened" }
-                }
-            }
+            (table_head(&["Status", "Rule and clause", "About", "Due", "What happened"], &[]))
             tbody class="govuk-table__body" {
                 @for f in findings {
                     tr class="govuk-table__row" {
@@ -267,13 +277,7 @@ pub fn claims_table(ctx: &Ctx, claims: &[domain::estate::ExpenseClaim], caption:
         } @else {
             table class="govuk-table" id="claims" {
                 caption class="govuk-table__caption govuk-table__caption--m" { (caption) }
-                thead class="govuk-table__head" { tr class="govuk-table__row" {
-                    th scope="col" class="govuk-table__header" { "Dated" }
-                    th scope="col" class="govuk-table__header" { "Claimant" }
-                    th scope="col" class="govuk-table__header" { "For" }
-                    th scope="col" class="govuk-table__header govuk-table__header--numeric" { "Amount" }
-                    th scope="col" class="govuk-table__header" { "Household" }
-                } }
+                (table_head(&["Dated", "Claimant", "For", "Amount", "Household"], &["Amount"]))
                 tbody class="govuk-table__body" {
                     @for claim in claims.iter().rev() {
                         tr class="govuk-table__row" {

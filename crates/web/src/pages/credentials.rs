@@ -7,7 +7,7 @@ use crate::forms::{
     Errors, action_button, button, csrf, done, error_summary, password_input, refused, select,
     text_input, unavailable,
 };
-use crate::layout::{not_found_page, success_banner, titled};
+use crate::layout::{not_found_page, success_banner, table_head, titled};
 use crate::sessions::Stage;
 use crate::state::AppState;
 use axum::Extension;
@@ -143,12 +143,7 @@ fn tokens_page(
             p class="govuk-body" { "A token acts as you, within what you may do, on " a class="govuk-link" href="/api/v1/openapi.json" { "the API" } "." }
             table class="govuk-table" {
                 caption class="govuk-visually-hidden" { "Tokens" }
-                thead class="govuk-table__head" { tr class="govuk-table__row" {
-                    th scope="col" class="govuk-table__header" { "Name" }
-                    th scope="col" class="govuk-table__header" { "Scope" }
-                    th scope="col" class="govuk-table__header" { "Created" }
-                    th scope="col" class="govuk-table__header" { "State" }
-                } }
+                (table_head(&["Name", "Scope", "Created", "State"], &[]))
                 tbody class="govuk-table__body" {
                     @for t in tokens {
                         tr class="govuk-table__row" {

@@ -4,12 +4,12 @@
 use crate::authz::Action;
 use crate::ctx::Ctx;
 use crate::forms::{
-    At, Errors, JustRecorded, When, button, csrf, done, error_summary, optional, parse_local,
-    record, record_one, refused, select, text_input, valid_id, when_input,
+    At, Errors, When, button, csrf, done, error_summary, optional, parse_local, record,
+    record_then, refused, select, text_input, valid_id, when_input,
 };
 use crate::history::history;
 use crate::layout::{
-    Paged, any, filter, findings_table, not_found_page, success_banner, titled, when,
+    Paged, any, filter, findings_table, not_found_page, success_banner, table_head, titled, when,
 };
 use crate::state::AppState;
 use axum::Extension;
@@ -162,12 +162,7 @@ fn register_page(
             p class="govuk-body" id="matching" { (paged.summary("devices")) " match." }
             table class="govuk-table" {
                 caption class="govuk-visually-hidden" { "Devices" }
-                thead class="govuk-table__head" { tr class="govuk-table__row" {
-                    th scope="col" class="govuk-table__header" { "Device" }
-                    th scope="col" class="govuk-table__header" { "Kind" }
-                    th scope="col" class="govuk-table__header" { "Owner" }
-                    th scope="col" class="govuk-table__header" { "State" }
-                } }
+                (table_head(&["Device", "Kind", "Owner", "State"], &[]))
                 tbody class="govuk-table__body" {
                     @for (id, kind, owner, st) in &rows {
                         tr class="govuk-table__row" {
@@ -411,14 +406,7 @@ fn device_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
     .into_response()
 }
 
-pub async fn device(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<Ctx>,
-    Path((_, id)): Path<(String, String)>,
-    Query(q): Query<JustRecorded>,
-) -> Response {
-    device_page(&ctx, &state, &id, &Errors::default(), &q.recorded)
-}
+crate::forms::subject_page!(device => device_page);
 
 /// Records one event about a device, done at the time the form's `when`
 /// fields give (shown on the form `form`, e.g. `issue-when`), and shows the
@@ -432,19 +420,15 @@ async fn command(
     back: Option<String>,
     when: At<'_>,
 ) -> Response {
-    match record_one(&state, &ctx, kind, field, when).await {
-        Ok(name) => match back {
-            Some(person) => done(format!(
-                "/c/{}/people/{person}/leave?recorded={name}",
-                ctx.council.id
-            )),
-            None => done(format!(
-                "/c/{}/devices/{id}?recorded={name}",
-                ctx.council.id
-            )),
-        },
-        Err(errors) => refused(device_page(&ctx, &state, &id, &errors, "")),
-    }
+    // From a leaver's checklist, back to it; otherwise to the device.
+    let next = match back {
+        Some(person) => format!("people/{person}/leave"),
+        None => format!("devices/{id}"),
+    };
+    record_then(&state, &ctx, (kind, field, when), &next, |errors| {
+        device_page(&ctx, &state, &id, errors, "")
+    })
+    .await
 }
 
 #[derive(Deserialize, Default)]

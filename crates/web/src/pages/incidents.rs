@@ -4,14 +4,16 @@
 use crate::authz::Action;
 use crate::ctx::Ctx;
 use crate::forms::{
-    At, Errors, JustRecorded, When, button, csrf, done, error_summary, optional, parse_local,
+    At, Errors, When, button, csrf, done, error_summary, optional, parse_local, record_about,
     record_one, refused, text_input, valid_id, when_input,
 };
 use crate::history::history;
-use crate::layout::{findings_table, not_found_page, status_tag, success_banner, titled, when};
+use crate::layout::{
+    findings_table, not_found_page, status_tag, success_banner, table_head, titled, when,
+};
 use crate::state::AppState;
 use axum::Extension;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Response};
 use domain::event::{IncidentAssessed, IncidentOnly, IncidentReported};
 use domain::{DeviceId, EventKind, IncidentId, PersonId};
@@ -44,14 +46,7 @@ pub async fn list(State(state): State<AppState>, Extension(ctx): Extension<Ctx>)
             a class="govuk-button" href=(format!("/c/{c}/incidents/new")) { "Report an incident" }
             table class="govuk-table" {
                 caption class="govuk-visually-hidden" { "Incidents, newest first" }
-                thead class="govuk-table__head" { tr class="govuk-table__row" {
-                    th scope="col" class="govuk-table__header" { "Incident" }
-                    th scope="col" class="govuk-table__header" { "Reported" }
-                    th scope="col" class="govuk-table__header" { "Kind" }
-                    th scope="col" class="govuk-table__header" { "Personal data" }
-                    th scope="col" class="govuk-table__header" { "Notifiable" }
-                    th scope="col" class="govuk-table__header" { "State" }
-                } }
+                (table_head(&["Incident", "Reported", "Kind", "Personal data", "Notifiable", "State"], &[]))
                 tbody class="govuk-table__body" {
                     @for (at, id, kind, personal, notifiable, closed) in rows.iter().take(200) {
                         tr class="govuk-table__row" {
@@ -312,35 +307,7 @@ fn incident_page(
     .into_response()
 }
 
-pub async fn incident(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<Ctx>,
-    Path((_, id)): Path<(String, String)>,
-    Query(r): Query<JustRecorded>,
-) -> Response {
-    incident_page(&ctx, &state, &id, &Errors::default(), &r.recorded)
-}
-
-async fn record(
-    state: AppState,
-    ctx: Ctx,
-    id: String,
-    kind: EventKind,
-    field: &str,
-    when: At<'_>,
-) -> Response {
-    // Whether the incident may still take it is the domain's to say
-    // (`Estate::check_command`): a closed one can still be assessed and
-    // notified, not closed again.
-    let result = record_one(&state, &ctx, kind, field, when).await;
-    match result {
-        Ok(name) => done(format!(
-            "/c/{}/incidents/{id}?recorded={name}",
-            ctx.council.id
-        )),
-        Err(errors) => refused(incident_page(&ctx, &state, &id, &errors, "")),
-    }
-}
+crate::forms::subject_page!(incident => incident_page);
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -368,8 +335,7 @@ pub async fn assess(
         incident: IncidentId::from(id.as_str()),
         notifiable,
     });
-    let at = At::Form(&f.when, "assess-when");
-    record(state, ctx, id, kind, "notifiable", at).await
+    record(&state, &ctx, &id, kind, At::Form(&f.when, "assess-when")).await
 }
 
 pub async fn notify(
@@ -378,11 +344,8 @@ pub async fn notify(
     Path((_, id)): Path<(String, String)>,
     Form(when): Form<When>,
 ) -> Response {
-    let kind = EventKind::IncidentRegulatorNotified(IncidentOnly {
-        incident: IncidentId::from(id.as_str()),
-    });
-    let at = At::Form(&when, "notify-when");
-    record(state, ctx, id, kind, "notifiable", at).await
+    let step = EventKind::IncidentRegulatorNotified;
+    record_step(&state, &ctx, &id, step, At::Form(&when, "notify-when")).await
 }
 
 pub async fn close(
@@ -391,9 +354,33 @@ pub async fn close(
     Path((_, id)): Path<(String, String)>,
     Form(when): Form<When>,
 ) -> Response {
-    let kind = EventKind::IncidentClosed(IncidentOnly {
-        incident: IncidentId::from(id.as_str()),
+    // Whether the incident may be closed is the domain's to say
+    // (`Estate::check_command`): not before it is assessed, and not twice.
+    record_step(
+        &state,
+        &ctx,
+        &id,
+        EventKind::IncidentClosed,
+        At::Form(&when, "close-when"),
+    )
+    .await
+}
+
+/// A step in an incident's handling that says nothing but which incident.
+async fn record_step(
+    state: &AppState,
+    ctx: &Ctx,
+    id: &str,
+    step: fn(IncidentOnly) -> EventKind,
+    at: At<'_>,
+) -> Response {
+    let kind = step(IncidentOnly {
+        incident: IncidentId::from(id),
     });
-    let at = At::Form(&when, "close-when");
-    record(state, ctx, id, kind, "notifiable", at).await
+    record(state, ctx, id, kind, at).await
+}
+
+async fn record(state: &AppState, ctx: &Ctx, id: &str, kind: EventKind, at: At<'_>) -> Response {
+    let subject = ("incidents", id);
+    record_about(state, ctx, (kind, "notifiable", at), subject, incident_page).await
 }

@@ -7,7 +7,8 @@ use crate::council::Subject;
 use crate::ctx::Ctx;
 use crate::forms::{
     At, Errors, JustRecorded, When, action_button, button, csrf, done, error_summary, optional,
-    record, record_one, refused, select, text_input, unavailable, valid_id, when_input,
+    record, record_one, record_then, refused, select, text_input, unavailable, valid_id,
+    when_input,
 };
 use crate::history::history;
 use crate::layout::{
@@ -490,14 +491,9 @@ pub async fn set_up_account(
     .into_response()
 }
 
-pub async fn person(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<Ctx>,
-    Path((_, person)): Path<(String, String)>,
-    Query(r): Query<JustRecorded>,
-) -> Response {
-    person_page(&ctx, &state, &person, &Errors::default(), &r.recorded, &[])
-}
+crate::forms::subject_page!(person => |ctx, state, person, errors, recorded| {
+    person_page(ctx, state, person, errors, recorded, &[])
+});
 
 /// Which of the person page's forms an error belongs to, so that form is
 /// shown open with it.
@@ -938,11 +934,9 @@ async fn on_person(
     at: At<'_>,
     typed: &[(&str, &str)],
 ) -> Response {
-    match record_one(state, ctx, kind, field, at).await {
-        Ok(name) => done(format!(
-            "/c/{}/people/{person}?recorded={name}",
-            ctx.council.id
-        )),
-        Err(errors) => refused(person_page(ctx, state, person, &errors, "", typed)),
-    }
+    let next = format!("people/{person}");
+    record_then(state, ctx, (kind, field, at), &next, |errors| {
+        person_page(ctx, state, person, errors, "", typed)
+    })
+    .await
 }

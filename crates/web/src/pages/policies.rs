@@ -4,14 +4,14 @@
 use crate::authz::Action;
 use crate::ctx::Ctx;
 use crate::forms::{
-    At, Errors, JustRecorded, When, button, csrf, done, error_summary, optional, record_one,
-    refused, text_input, when_input,
+    At, Errors, When, button, csrf, error_summary, optional, record_about, refused, text_input,
+    when_input,
 };
 use crate::history::history;
-use crate::layout::{not_found_page, status_tag, success_banner, titled, when};
+use crate::layout::{not_found_page, status_tag, success_banner, table_head, titled, when};
 use crate::state::AppState;
 use axum::Extension;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Response};
 use domain::event::{PolicyApproved, PolicyReviewed};
 use domain::{Estate, EventKind, PolicyId};
@@ -75,14 +75,7 @@ pub async fn list(State(state): State<AppState>, Extension(ctx): Extension<Ctx>)
         html! {
             table class="govuk-table" {
                 caption class="govuk-visually-hidden" { "Policies" }
-                thead class="govuk-table__head" { tr class="govuk-table__row" {
-                    th scope="col" class="govuk-table__header" { "Policy" }
-                    th scope="col" class="govuk-table__header" { "Current version" }
-                    th scope="col" class="govuk-table__header" { "Approved by" }
-                    th scope="col" class="govuk-table__header" { "Last reviewed" }
-                    th scope="col" class="govuk-table__header" { "Review due" }
-                    th scope="col" class="govuk-table__header" { "Accepted" }
-                } }
+                (table_head(&["Policy", "Current version", "Approved by", "Last reviewed", "Review due", "Accepted"], &[]))
                 tbody class="govuk-table__body" {
                     @for (p, version, st, yes, no) in &rows {
                         tr class="govuk-table__row" {
@@ -176,14 +169,7 @@ fn policy_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
     .into_response()
 }
 
-pub async fn policy(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<Ctx>,
-    Path((_, id)): Path<(String, String)>,
-    Query(r): Query<JustRecorded>,
-) -> Response {
-    policy_page(&ctx, &state, &id, &Errors::default(), &r.recorded)
-}
+crate::forms::subject_page!(policy => policy_page);
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -192,23 +178,6 @@ pub struct PublishForm {
     body: String,
     #[serde(flatten)]
     when: When,
-}
-
-async fn record(
-    state: AppState,
-    ctx: Ctx,
-    id: String,
-    kind: EventKind,
-    field: &str,
-    when: At<'_>,
-) -> Response {
-    match record_one(&state, &ctx, kind, field, when).await {
-        Ok(name) => done(format!(
-            "/c/{}/policies/{id}?recorded={name}",
-            ctx.council.id
-        )),
-        Err(errors) => refused(policy_page(&ctx, &state, &id, &errors, "")),
-    }
 }
 
 pub async fn publish(
@@ -252,8 +221,18 @@ pub async fn publish(
         version: version.to_owned(),
         body,
     });
-    let at = At::Form(&f.when, "publish-when");
-    record(state, ctx, id, kind, "version", at).await
+    record(&state, &ctx, &id, kind, At::Form(&f.when, "publish-when")).await
+}
+
+async fn record(state: &AppState, ctx: &Ctx, id: &str, kind: EventKind, at: At<'_>) -> Response {
+    record_about(
+        state,
+        ctx,
+        (kind, "version", at),
+        ("policies", id),
+        policy_page,
+    )
+    .await
 }
 
 fn policy_page_refused(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors) -> Response {
@@ -270,6 +249,5 @@ pub async fn review(
         policy: PolicyId::from(id.as_str()),
         version: None,
     });
-    let at = At::Form(&when, "review-when");
-    record(state, ctx, id, kind, "version", at).await
+    record(&state, &ctx, &id, kind, At::Form(&when, "review-when")).await
 }

@@ -2,7 +2,9 @@
 
 use crate::authz::Action;
 use crate::ctx::Ctx;
-use crate::layout::{Paged, any, claims_table, filter, findings_table, status_tag, titled, when};
+use crate::layout::{
+    Paged, any, claims_table, filter, findings_table, status_tag, table_head, titled, when,
+};
 use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Query, State};
@@ -319,14 +321,7 @@ pub async fn people(
                 p class="govuk-body" id="matching" { (paged.summary("people")) " match." }
                 table class="govuk-table" {
                     caption class="govuk-visually-hidden" { "People" }
-                    thead class="govuk-table__head" { tr class="govuk-table__row" {
-                        th scope="col" class="govuk-table__header" { "Name" }
-                        th scope="col" class="govuk-table__header" { "Id" }
-                        th scope="col" class="govuk-table__header" { "Kind" }
-                        th scope="col" class="govuk-table__header" { "Department" }
-                        th scope="col" class="govuk-table__header" { "Status" }
-                        th scope="col" class="govuk-table__header govuk-table__header--numeric" { "Overdue or violated" }
-                    } }
+                    (table_head(&["Name", "Id", "Kind", "Department", "Status", "Overdue or violated"], &["Overdue or violated"]))
                     tbody class="govuk-table__body" {
                         @for (id, name, kind, dept, present, failing) in &rows {
                             tr class="govuk-table__row" {
