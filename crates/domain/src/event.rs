@@ -223,7 +223,7 @@ fields!(
 /// Declares the vocabulary once: the `EventKind` enum, the `EventType` names a
 /// pack refers to, and the strict decoder from a type name and its fields.
 macro_rules! vocabulary {
-    ($($variant:ident($payload:ty) = $name:literal,)*) => {
+    ($($variant:ident($payload:ty) = $name:literal / $words:literal,)*) => {
         /// What happened, with the fields of its type.
         #[derive(Clone, Debug, PartialEq)]
         pub enum EventKind {
@@ -244,6 +244,14 @@ macro_rules! vocabulary {
             pub fn name(self) -> &'static str {
                 match self {
                     $(EventType::$variant => $name,)*
+                }
+            }
+
+            /// What it is in a council's words, as a phrase that fits "due
+            /// within 48 hours of ...": "leaving", "the regulator told".
+            pub fn words(self) -> &'static str {
+                match self {
+                    $(EventType::$variant => $words,)*
                 }
             }
 
@@ -299,34 +307,34 @@ macro_rules! vocabulary {
 }
 
 vocabulary! {
-    PersonJoined(PersonJoined) = "person_joined",
-    PersonMoved(PersonMoved) = "person_moved",
-    PersonLeft(PersonLeft) = "person_left",
-    RoleGranted(RoleChange) = "role_granted",
-    RoleRevoked(RoleChange) = "role_revoked",
-    AgreementSigned(AgreementSigned) = "agreement_signed",
-    PolicyApproved(PolicyApproved) = "policy_approved",
-    PolicyReviewed(PolicyReviewed) = "policy_reviewed",
-    PolicyAccepted(PolicyAccepted) = "policy_accepted",
-    TrainingCompleted(TrainingCompleted) = "training_completed",
-    MfaEnrolled(MfaEnrolled) = "mfa_enrolled",
-    PasswordChanged(PersonOnly) = "password_changed",
-    AccessGranted(AccessChange) = "access_granted",
-    AccessRevoked(AccessChange) = "access_revoked",
-    AccessReviewed(PersonOnly) = "access_reviewed",
-    DeviceRegistered(DeviceRegistered) = "device_registered",
-    DeviceIssued(DeviceIssued) = "device_issued",
-    DeviceReturned(DeviceReturned) = "device_returned",
-    DeviceLost(DeviceLost) = "device_lost",
-    DeviceRemovalApproved(DeviceRemovalApproved) = "device_removal_approved",
-    DeviceDisposed(DeviceDisposed) = "device_disposed",
-    IncidentReported(IncidentReported) = "incident_reported",
-    IncidentAssessed(IncidentAssessed) = "incident_assessed",
-    IncidentRegulatorNotified(IncidentOnly) = "incident_regulator_notified",
-    IncidentClosed(IncidentOnly) = "incident_closed",
-    ExpenseClaimed(ExpenseClaimed) = "expense_claimed",
-    EmailForwardingDetected(EmailForwardingDetected) = "email_forwarding_detected",
-    EventVoided(EventVoided) = "event_voided",
+    PersonJoined(PersonJoined) = "person_joined" / "joining",
+    PersonMoved(PersonMoved) = "person_moved" / "a move",
+    PersonLeft(PersonLeft) = "person_left" / "leaving",
+    RoleGranted(RoleChange) = "role_granted" / "a role given",
+    RoleRevoked(RoleChange) = "role_revoked" / "a role taken away",
+    AgreementSigned(AgreementSigned) = "agreement_signed" / "the agreement signed",
+    PolicyApproved(PolicyApproved) = "policy_approved" / "approval",
+    PolicyReviewed(PolicyReviewed) = "policy_reviewed" / "a review",
+    PolicyAccepted(PolicyAccepted) = "policy_accepted" / "acceptance",
+    TrainingCompleted(TrainingCompleted) = "training_completed" / "training completed",
+    MfaEnrolled(MfaEnrolled) = "mfa_enrolled" / "MFA enrolment",
+    PasswordChanged(PersonOnly) = "password_changed" / "a password change",
+    AccessGranted(AccessChange) = "access_granted" / "access granted",
+    AccessRevoked(AccessChange) = "access_revoked" / "access revoked",
+    AccessReviewed(PersonOnly) = "access_reviewed" / "an access review",
+    DeviceRegistered(DeviceRegistered) = "device_registered" / "registration",
+    DeviceIssued(DeviceIssued) = "device_issued" / "issue",
+    DeviceReturned(DeviceReturned) = "device_returned" / "the device returned",
+    DeviceLost(DeviceLost) = "device_lost" / "a loss reported",
+    DeviceRemovalApproved(DeviceRemovalApproved) = "device_removal_approved" / "removal approved",
+    DeviceDisposed(DeviceDisposed) = "device_disposed" / "disposal",
+    IncidentReported(IncidentReported) = "incident_reported" / "the report",
+    IncidentAssessed(IncidentAssessed) = "incident_assessed" / "an assessment",
+    IncidentRegulatorNotified(IncidentOnly) = "incident_regulator_notified" / "the regulator told",
+    IncidentClosed(IncidentOnly) = "incident_closed" / "closure",
+    ExpenseClaimed(ExpenseClaimed) = "expense_claimed" / "a claim",
+    EmailForwardingDetected(EmailForwardingDetected) = "email_forwarding_detected" / "mail forwarding found",
+    EventVoided(EventVoided) = "event_voided" / "a correction",
 }
 
 impl Event {

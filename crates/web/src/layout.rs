@@ -204,15 +204,17 @@ pub fn findings_table(ctx: &Ctx, findings: &[&Finding], caption: &str) -> Markup
     html! {
         table class="govuk-table" {
             caption class="govuk-table__caption govuk-table__caption--m" { (caption) }
-            (table_head(&["Status", "Rule and clause", "About", "Due", "What happened"], &[]))
+            (table_head(&["Status", "What the policy asks", "About", "Due", "What happened"], &[]))
             tbody class="govuk-table__body" {
                 @for f in findings {
                     tr class="govuk-table__row" {
                         td class="govuk-table__cell" { (status_tag(f.status)) }
                         td class="govuk-table__cell" {
-                            span class="govuk-body-s govuk-!-font-weight-bold" { (f.rule) }
+                            span class="govuk-body-s govuk-!-font-weight-bold" { (ctx.council.pack.rule_sentence(&f.rule)) }
                             br;
                             span class="govuk-body-s" { (f.cite) }
+                            br;
+                            span class="govuk-body-s warden-rule-id" { "Rule " (f.rule) }
                         }
                         td class="govuk-table__cell" {
                             @if let Some(p) = &f.concerns.person {
@@ -229,7 +231,7 @@ pub fn findings_table(ctx: &Ctx, findings: &[&Finding], caption: &str) -> Markup
                         }
                         td class="govuk-table__cell" { @if let Some(due) = f.due { (when(ctx, due)) } }
                         td class="govuk-table__cell govuk-body-s" {
-                            (f.sentence())
+                            (f.sentence_in_words())
                             @if f.events.seqs().next().is_some() {
                                 br;
                                 "Events: "

@@ -59,3 +59,62 @@ async fn long_registers_have_pages_and_devices_have_filters() {
         "in store, page 2"
     );
 }
+
+/// Findings are read by officers and committees, not by whoever wrote the
+/// vocabulary: each says what the policy asks in the council's own words
+/// (the pack's `sentence`), and what happened names no event type
+/// (regression: "incident_reported: incident_regulator_notified or
+/// incident_assessed due within 72 hours of discovery").
+#[tokio::test(flavor = "multi_thread")]
+async fn findings_are_in_the_councils_words() {
+    let app = TestApp::init()
+        .with_event(
+            NORTH,
+            event(
+                r#"{"at":"2026-01-06T09:00:00Z","type":"incident_reported","incident":"INC-1","kind":"lost laptop","discovered":"2026-01-06T08:00:00Z","personal_data":true}"#
+                    .into(),
+            ),
+        )
+        .start()
+        .await;
+    let ict = app.sign_in(NORTH, "p-ict").await;
+    let page = ict
+        .get(&app, "/c/north/findings")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        page.contains("The Information Commissioner is told of a personal data breach within 72 hours of discovery."),
+        "the pack's sentence"
+    );
+    assert!(
+        page.contains("the regulator told or an assessment due within 72 hours of discovery")
+            || page.contains("an assessment or the regulator told due within 72 hours of discovery"),
+        "what happened, in words"
+    );
+    for t in domain::EventType::ALL {
+        assert!(
+            !page.contains(t.name()),
+            "the findings page names the event type {}",
+            t.name()
+        );
+    }
+}
+
+/// Every rule of every bundled pack says what it asks in a sentence of its
+/// own: without one, its findings would be headed by an id.
+#[test]
+fn every_bundled_rule_has_its_sentence() {
+    for council in rules::bundled::COUNCILS {
+        let pack = rules::load_pack(council, &rules::bundled::Bundled).expect("bundled pack");
+        for rule in &pack.rules {
+            let sentence = rule.sentence.as_deref().unwrap_or_default();
+            assert!(
+                sentence.len() > 20 && sentence.ends_with('.'),
+                "{council}: {} has no sentence",
+                rule.id
+            );
+        }
+    }
+}

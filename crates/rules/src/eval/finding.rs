@@ -162,9 +162,19 @@ impl Finding {
 
     /// The detail, with a late recording said in words.
     pub fn sentence(&self) -> String {
+        self.with_recorded_late(self.detail.to_string())
+    }
+
+    /// `sentence` in the council's words, naming no event type: what pages
+    /// show.
+    pub fn sentence_in_words(&self) -> String {
+        self.with_recorded_late(self.detail.in_words())
+    }
+
+    fn with_recorded_late(&self, text: String) -> String {
         match self.recorded_late() {
-            Some(after) => format!("{}; recorded {} later", self.detail, in_words(after)),
-            None => self.detail.to_string(),
+            Some(after) => format!("{text}; recorded {} later", in_words(after)),
+            None => text,
         }
     }
 }

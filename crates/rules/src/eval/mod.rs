@@ -565,10 +565,9 @@ fn clock_words(rule: &Rule) -> Option<Arc<ClockWords>> {
     let RuleKind::Obligation(o) = &rule.kind else {
         return None;
     };
-    let needed: Vec<&str> = o.discharged_by.iter().map(|m| m.event.name()).collect();
     Some(Arc::new(ClockWords {
         trigger: o.trigger.event,
-        needed: needed.join(" or "),
+        needed: o.discharged_by.iter().map(|m| m.event).collect(),
         within: o.within,
         counted: match o.from {
             ClockStart::At => "",

@@ -28,6 +28,19 @@ pub struct PolicyPack {
 }
 
 impl PolicyPack {
+    /// The rule with this id, if the pack has one.
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// What a rule asks, in the council's words: its `sentence`, else its
+    /// id (a pack that has not written one).
+    pub fn rule_sentence<'a>(&'a self, id: &'a str) -> &'a str {
+        self.rule(id)
+            .and_then(|r| r.sentence.as_deref())
+            .unwrap_or(id)
+    }
+
     pub fn policy(&self, id: &PolicyId) -> Option<&Policy> {
         self.policies.iter().find(|p| &p.id == id)
     }
@@ -99,6 +112,10 @@ pub struct Rule {
     pub cite: String,
     /// How the pack's author read the clause, for people reading findings.
     pub note: Option<String>,
+    /// What the rule asks, in the council's own words, as one sentence
+    /// ("The Information Commissioner is told within 72 hours of
+    /// discovery"): the headline of its findings on the pages.
+    pub sentence: Option<String>,
     pub kind: RuleKind,
     /// Which pack declared it.
     pub pack: String,

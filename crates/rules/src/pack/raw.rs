@@ -45,6 +45,7 @@ pub struct RawRule {
     pub kind: Spanned<String>,
     pub cite: Option<Spanned<String>>,
     pub note: Option<String>,
+    pub sentence: Option<String>,
     pub on: Option<Spanned<String>>,
     pub when: Option<Spanned<RawFilter>>,
     pub each: Option<Spanned<String>>,

@@ -242,7 +242,7 @@ fn incident_page(
                     rules::Status::Overdue => { "The deadline to tell the regulator passed at " strong { (f.due.map(|d| when(ctx, d)).unwrap_or_default()) } }
                     _ => { "Deadline " (f.due.map(|d| when(ctx, d)).unwrap_or_default()) }
                 }
-                br; span class="govuk-body-s" { (f.rule) ": " (f.cite) }
+                br; span class="govuk-body-s" { (ctx.council.pack.rule_sentence(&f.rule)) " " (f.cite) }
             }
         }
         dl class="govuk-summary-list" {

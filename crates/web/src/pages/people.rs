@@ -256,7 +256,7 @@ fn leaver_page(
                     (what)
                     @if let Some(f) = finding {
                         div class="govuk-task-list__hint" {
-                            "Due " (f.due.map(|d| when(ctx, d)).unwrap_or_default()) " under " (f.rule) ". " (f.cite)
+                            "Due " (f.due.map(|d| when(ctx, d)).unwrap_or_default()) ". " (ctx.council.pack.rule_sentence(&f.rule)) " " (f.cite)
                         }
                     }
                 }
@@ -286,7 +286,7 @@ fn leaver_page(
                     checklist_form(ctx, &format!("/c/{c}/people/{person}/access/revoke"), &format!("when-access-{i}"), "Record revoked", &[("resource", r), ("back", "checklist")])))
             }
             @for f in &others {
-                (item(html! { (f.detail.to_string()) }, Some(f), html! {}))
+                (item(html! { (f.detail.in_words()) }, Some(f), html! {}))
             }
         }
         a class="govuk-link" href=(format!("/c/{c}/people/{person}")) { "Back to " (p.name) }

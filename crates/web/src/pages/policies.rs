@@ -134,7 +134,7 @@ fn policy_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Approved" } dd class="govuk-summary-list__value" { (st.approved.map(|t| when(ctx, t)).unwrap_or_else(|| "Not recorded".into())) } }
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Last reviewed" } dd class="govuk-summary-list__value" { (st.reviewed.map(|t| when(ctx, t)).unwrap_or_else(|| "Not recorded".into())) } }
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Review due" } dd class="govuk-summary-list__value" {
-                @if let Some(f) = review_clock(&view.findings, id) { (status_tag(f.status)) " " (f.due.map(|d| when(ctx, d)).unwrap_or_default()) " (" (f.rule) ")" } @else { "No review clock running" }
+                @if let Some(f) = review_clock(&view.findings, id) { (status_tag(f.status)) " " (f.due.map(|d| when(ctx, d)).unwrap_or_default()) " (" (ctx.council.pack.rule_sentence(&f.rule)) ")" } @else { "No review clock running" }
             } }
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Text" } dd class="govuk-summary-list__value" {
                 @if let Some(t) = &policy.text { (t.file) } @else { "The council has not supplied the text" }

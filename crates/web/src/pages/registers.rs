@@ -175,7 +175,7 @@ pub async fn dashboard(
                     @for (rule, counts) in by_rule {
                         tr class="govuk-table__row" {
                             th scope="row" class="govuk-table__header" {
-                                a class="govuk-link" href=(format!("/c/{c}/findings?rule={rule}")) { (rule) }
+                                a class="govuk-link" href=(format!("/c/{c}/findings?rule={rule}")) { (ctx.council.pack.rule_sentence(rule)) }
                             }
                             @for n in counts { td class="govuk-table__cell govuk-table__cell--numeric" { (n) } }
                         }
@@ -401,7 +401,7 @@ pub async fn findings(
             form method="get" action=(format!("/c/{c}/findings")) {
                 div class="govuk-grid-row" {
                     (filter("status", "Status", any(Status::ALL.iter().map(|s| (s.name(), s.name()))), &q.status))
-                    (filter("rule", "Rule", any(rules.iter().map(|r| (*r, *r))), &q.rule))
+                    (filter("rule", "Rule", any(rules.iter().map(|r| (*r, ctx.council.pack.rule_sentence(r)))), &q.rule))
                     div class="govuk-grid-column-one-third" { div class="govuk-form-group" {
                         label class="govuk-label" for="q" { "Person, device, incident or policy id" }
                         input class="govuk-input" id="q" name="q" type="text" value=(q.q);

@@ -237,6 +237,7 @@ impl Ctx<'_> {
             id: raw.id.get_ref().clone(),
             cite,
             note: raw.note.clone(),
+            sentence: raw.sentence.clone(),
             kind,
             pack: pack.to_owned(),
         })
