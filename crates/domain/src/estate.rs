@@ -22,6 +22,9 @@ pub struct Person {
     pub term_ends: Option<Date>,
     pub department: Option<String>,
     pub job: Option<String>,
+    /// Who manages them (the manager's team is everyone who names them).
+    #[serde(default)]
+    pub manager: Option<PersonId>,
     pub joined: Timestamp,
     pub left: Option<Timestamp>,
     pub roles: SmallSet<Role>,
@@ -68,6 +71,18 @@ pub struct Device {
     pub lost: Option<Loss>,
     pub disposed: Option<Timestamp>,
     pub removal_approved_by: Vec<PersonId>,
+    /// Make, model and serial number, when the register has them: boxed,
+    /// since most estates at national scale leave them out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<Box<DeviceDetails>>,
+}
+
+/// What the asset register says a device is, beyond its kind.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeviceDetails {
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub serial: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -97,6 +112,15 @@ pub struct Incident {
     pub notifiable: Option<bool>,
     pub regulator_notified: Option<Timestamp>,
     pub closed: Option<Timestamp>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub severity: Option<crate::event::Severity>,
+    #[serde(default)]
+    pub people_affected: Option<u32>,
+    /// The regulator's reference, given when it was told.
+    #[serde(default)]
+    pub regulator_reference: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -406,6 +430,9 @@ impl Estate {
                 if e.job.is_some() {
                     p.job.clone_from(&e.job);
                 }
+                if e.manager.is_some() {
+                    p.manager.clone_from(&e.manager);
+                }
             }),
             PersonLeft(e) => self.with_person(&e.person, |p| p.left = Some(at)),
             RoleGranted(e) => self.with_person(&e.person, |p| {
@@ -464,6 +491,15 @@ impl Estate {
                     lost: None,
                     disposed: None,
                     removal_approved_by: Vec::new(),
+                    details: (e.make.is_some() || e.model.is_some() || e.serial.is_some()).then(
+                        || {
+                            Box::new(DeviceDetails {
+                                make: e.make.clone(),
+                                model: e.model.clone(),
+                                serial: e.serial.clone(),
+                            })
+                        },
+                    ),
                 };
                 self.devices.insert(e.device.clone(), device);
             }
@@ -500,15 +536,20 @@ impl Estate {
                     notifiable: None,
                     regulator_notified: None,
                     closed: None,
+                    description: e.description.clone(),
+                    severity: e.severity,
+                    people_affected: e.people_affected,
+                    regulator_reference: None,
                 };
                 self.incidents.insert(e.incident.clone(), incident);
             }
             IncidentAssessed(e) => {
                 self.with_incident(&e.incident, |i| i.notifiable = Some(e.notifiable))
             }
-            IncidentRegulatorNotified(e) => {
-                self.with_incident(&e.incident, |i| i.regulator_notified = Some(at))
-            }
+            IncidentRegulatorNotified(e) => self.with_incident(&e.incident, |i| {
+                i.regulator_notified = Some(at);
+                i.regulator_reference.clone_from(&e.reference);
+            }),
             IncidentClosed(e) => self.with_incident(&e.incident, |i| i.closed = Some(at)),
             ExpenseClaimed(e) => self.claims.push(ExpenseClaim {
                 at,
@@ -646,8 +687,9 @@ impl Person {
             email: e.email.clone(),
             household: e.household.clone(),
             term_ends: e.term_ends,
-            department: None,
-            job: None,
+            department: e.department.clone(),
+            job: e.job.clone(),
+            manager: e.manager.clone(),
             joined: at,
             left: None,
             roles: SmallSet::default(),

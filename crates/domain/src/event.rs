@@ -62,6 +62,25 @@ pub enum MfaMethod {
     HardwareToken,
 }
 
+/// How serious an incident is, as the person reporting it judges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+}
+
 /// The kind of a device. Councils use more kinds than these, so any other
 /// lower-case word is kept as it is written.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -95,6 +114,14 @@ fields!(PersonJoined {
     household: Option<HouseholdId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     term_ends: Option<Date>,
+    /// Their job title, as HR writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    job: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    department: Option<String>,
+    /// Who manages them: a manager's team is the people who name them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    manager: Option<PersonId>,
 });
 fields!(PersonMoved {
     person: PersonId,
@@ -102,6 +129,8 @@ fields!(PersonMoved {
     department: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     job: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    manager: Option<PersonId>,
 });
 fields!(PersonLeft {
     person: PersonId,
@@ -158,6 +187,13 @@ fields!(DeviceRegistered {
     owner: DeviceOwner,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     acquired: Option<Date>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    make: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    model: Option<String>,
+    /// The manufacturer's serial number (the asset tag is `device`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    serial: Option<String>,
 });
 fields!(DeviceIssued {
     device: DeviceId,
@@ -193,6 +229,20 @@ fields!(IncidentReported {
     person: Option<PersonId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     device: Option<DeviceId>,
+    /// What happened, in the reporter's words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    severity: Option<Severity>,
+    /// How many people's data it touched, as far as is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    people_affected: Option<u32>,
+});
+fields!(IncidentNotified {
+    incident: IncidentId,
+    /// The regulator's own reference for the report (the ICO's case number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reference: Option<String>,
 });
 fields!(IncidentAssessed {
     incident: IncidentId,
@@ -330,7 +380,7 @@ vocabulary! {
     DeviceDisposed(DeviceDisposed) = "device_disposed" / "disposal",
     IncidentReported(IncidentReported) = "incident_reported" / "the report",
     IncidentAssessed(IncidentAssessed) = "incident_assessed" / "an assessment",
-    IncidentRegulatorNotified(IncidentOnly) = "incident_regulator_notified" / "the regulator told",
+    IncidentRegulatorNotified(IncidentNotified) = "incident_regulator_notified" / "the regulator told",
     IncidentClosed(IncidentOnly) = "incident_closed" / "closure",
     ExpenseClaimed(ExpenseClaimed) = "expense_claimed" / "a claim",
     EmailForwardingDetected(EmailForwardingDetected) = "email_forwarding_detected" / "mail forwarding found",
@@ -460,7 +510,8 @@ impl EventKind {
         match self {
             IncidentReported(e) => Some(&e.incident),
             IncidentAssessed(e) => Some(&e.incident),
-            IncidentRegulatorNotified(e) | IncidentClosed(e) => Some(&e.incident),
+            IncidentRegulatorNotified(e) => Some(&e.incident),
+            IncidentClosed(e) => Some(&e.incident),
             _ => None,
         }
     }
@@ -499,6 +550,12 @@ impl EventKind {
                 named
             }
             EventKind::DeviceRemovalApproved(e) => vec![("approved_by", &e.approved_by)],
+            EventKind::PersonJoined(PersonJoined {
+                manager: Some(m), ..
+            })
+            | EventKind::PersonMoved(PersonMoved {
+                manager: Some(m), ..
+            }) => vec![("manager", m)],
             _ => Vec::new(),
         }
     }

@@ -16,7 +16,7 @@ pub mod timeline;
 pub use estate::{Estate, PolicyCatalogue, Refusal, Undo};
 pub use event::{
     DeviceKind, DeviceOwner, Event, EventKind, EventType, EventVoided, MfaMethod, PersonKind,
-    Subjects,
+    Severity, Subjects,
 };
 pub use ids::*;
 pub use log::{

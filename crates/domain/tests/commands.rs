@@ -131,3 +131,61 @@ fn a_claim_is_for_a_positive_amount_and_the_claimants_own_household() {
         [Refusal::NotTheirHousehold { recorded, .. }] if recorded == "none is recorded"
     ));
 }
+
+/// A starter's manager, job and department, a device's make, model and
+/// serial, an incident's description, severity and people affected, and the
+/// regulator's reference: optional fields the estate keeps. A manager must
+/// be someone the log knows.
+#[test]
+fn the_registers_keep_what_a_council_records_about_people_devices_and_incidents() {
+    let boss = r#"{"at":"2026-01-05T09:00:00Z","type":"person_joined","person":"m1","name":"Mo","kind":"employee"}"#;
+    let starter = r#"{"at":"2026-01-06T09:00:00Z","type":"person_joined","person":"e1","name":"Eve","kind":"employee","job":"Planning officer","department":"Planning","manager":"m1"}"#;
+    let checked = |history: &[&str]| {
+        let events: Vec<Event> = history.iter().map(|l| event(l)).collect();
+        let policies = std::collections::BTreeSet::<domain::PolicyId>::new();
+        fold(&events).check(&event(starter), &policies)
+    };
+    assert_eq!(
+        checked(&[]),
+        [Refusal::UnknownPerson {
+            field: "manager",
+            id: "m1".into()
+        }]
+    );
+    assert!(checked(&[boss]).is_empty());
+    let laptop = r#"{"at":"2026-01-06T09:00:00Z","type":"device_registered","device":"LAP-1","kind":"laptop","owner":"council","make":"Dell","model":"Latitude 5440","serial":"5CD1234XYZ"}"#;
+    let breach = r#"{"at":"2026-01-07T09:00:00Z","type":"incident_reported","incident":"i1","kind":"misdirected email","discovered":"2026-01-07T08:00:00Z","personal_data":true,"description":"Payslips sent to the wrong team","severity":"high","people_affected":12}"#;
+    let told = r#"{"at":"2026-01-08T09:00:00Z","type":"incident_regulator_notified","incident":"i1","reference":"IC-123456-A1B2"}"#;
+    let events: Vec<Event> = [boss, starter, laptop, breach, NOTIFIABLE, told]
+        .iter()
+        .map(|l| event(&l.replace("2026-01-05T12:00:00Z", "2026-01-07T12:00:00Z")))
+        .collect();
+    let estate = fold(&events);
+    let eve = &estate.people[&"e1".into()];
+    assert_eq!(
+        (
+            eve.job.as_deref(),
+            eve.department.as_deref(),
+            eve.manager.as_ref().map(|m| m.as_str())
+        ),
+        (Some("Planning officer"), Some("Planning"), Some("m1"))
+    );
+    let details = estate.devices[&"LAP-1".into()]
+        .details
+        .clone()
+        .expect("details");
+    assert_eq!(details.serial.as_deref(), Some("5CD1234XYZ"));
+    let incident = &estate.incidents[&"i1".into()];
+    assert_eq!(incident.severity, Some(domain::Severity::High));
+    assert_eq!(incident.people_affected, Some(12));
+    assert_eq!(
+        incident.regulator_reference.as_deref(),
+        Some("IC-123456-A1B2")
+    );
+    // The fields round-trip through the log's canonical form.
+    for e in &events {
+        assert_eq!(&event(&e.to_canonical_json()), e);
+    }
+    let bad = parse_event(&breach.replace(r#""high""#, r#""critical""#));
+    assert!(bad.is_err(), "a severity is low, medium or high");
+}

@@ -324,6 +324,9 @@ impl<'a> Gen<'a> {
                 personal_data: self.rng.chance(70),
                 person,
                 device: None,
+                description: None,
+                severity: None,
+                people_affected: None,
             }),
         );
         let after = |h: u64| at.checked_add(hours(h)).unwrap_or(at);
@@ -342,7 +345,10 @@ impl<'a> Gen<'a> {
                 self.log.push(after(20), assessed(true));
                 self.log.push(
                     after(80 + self.rng.below(40)),
-                    EventKind::IncidentRegulatorNotified(only()),
+                    EventKind::IncidentRegulatorNotified(domain::event::IncidentNotified {
+                        incident: id.clone(),
+                        reference: None,
+                    }),
                 );
             }
             3..=5 => self
@@ -352,7 +358,10 @@ impl<'a> Gen<'a> {
                 self.log.push(after(12), assessed(true));
                 self.log.push(
                     after(24 + self.rng.below(36)),
-                    EventKind::IncidentRegulatorNotified(only()),
+                    EventKind::IncidentRegulatorNotified(domain::event::IncidentNotified {
+                        incident: id.clone(),
+                        reference: None,
+                    }),
                 );
             }
         }

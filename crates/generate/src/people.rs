@@ -203,6 +203,9 @@ pub(crate) fn live(g: &mut Gen, life: &Life) {
             email: Some(email),
             household: life.household.clone(),
             term_ends: life.term_ends,
+            job: None,
+            department: None,
+            manager: None,
         }),
     );
     if let Some(role) = &life.role {
@@ -441,6 +444,7 @@ fn moves(g: &mut Gen, life: &Life, end: Day) {
                     person: life.id.clone(),
                     department,
                     job: None,
+                    manager: None,
                 }),
             );
             let after = match g.rng.below(10) {
@@ -509,6 +513,9 @@ fn new_device(
             kind: DeviceKind(kind.into()),
             owner: DeviceOwner::Council,
             acquired: Some(g.time.date(acquired)),
+            make: None,
+            model: None,
+            serial: None,
         }),
     );
     let issued_at = at

@@ -342,6 +342,9 @@ fn chunked_replay(db: &Db) {
             email: None,
             household: None,
             term_ends: None,
+            job: None,
+            department: None,
+            manager: None,
         });
         let at = start
             .checked_add(jiff::SignedDuration::from_secs(i))

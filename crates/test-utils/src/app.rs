@@ -87,6 +87,9 @@ fn joined(person: &str, name: &str, kind: PersonKind, household: bool) -> EventK
         email: household.then(|| format!("{person}@example.gov.uk")),
         household: household.then(|| HouseholdId::from(format!("h-{person}").as_str())),
         term_ends: None,
+        job: None,
+        department: None,
+        manager: None,
     })
 }
 
@@ -121,6 +124,9 @@ fn estate_events(policy: &str) -> Vec<EventKind> {
             kind: DeviceKind("laptop".to_owned()),
             owner: DeviceOwner::Council,
             acquired: Some("2025-06-01".parse().expect("a date")),
+            make: None,
+            model: None,
+            serial: None,
         })
     };
     let issue = |device: &str, person: &str| {
@@ -142,6 +148,9 @@ fn estate_events(policy: &str) -> Vec<EventKind> {
             personal_data: true,
             person: None,
             device: None,
+            description: None,
+            severity: None,
+            people_affected: None,
         }),
         EventKind::PolicyAccepted(PolicyAccepted {
             person: PersonId::from("p-member"),

@@ -453,7 +453,12 @@ fn index(history: &mut HashMap<Subject, Vec<Seq>>, ledger: &Ledger<'_>, logged: 
 fn field_of(refusal: &domain::Refusal) -> Option<&'static str> {
     use domain::Refusal::*;
     match refusal {
-        UnknownPerson { .. } | AlreadyJoined(_) => Some("person"),
+        // Beside the field that named them: person, manager, requested_by,
+        // approved_by (the forms name their fields as the events do), or
+        // by (the signed-in person, who has no field).
+        UnknownPerson { field: "by", .. } => None,
+        UnknownPerson { field, .. } => Some(field),
+        AlreadyJoined(_) => Some("person"),
         UnknownDevice(_)
         | DeviceAlreadyRegistered(_)
         | DeviceHeld { .. }

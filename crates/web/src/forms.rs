@@ -110,6 +110,22 @@ pub fn text_input(
     })
 }
 
+/// A multi-line text field (GOV.UK textarea).
+pub fn text_area(
+    name: &str,
+    label: &str,
+    value: &str,
+    hint: Option<&str>,
+    errors: &Errors,
+) -> Markup {
+    field(name, label, hint, errors, |described, has_error| {
+        html! {
+            textarea class={ "govuk-textarea" @if has_error { " govuk-textarea--error" } } id=(name) name=(name) rows="5"
+                aria-describedby=[described] { (value) }
+        }
+    })
+}
+
 pub fn password_input(name: &str, label: &str, autocomplete: &str, errors: &Errors) -> Markup {
     field(name, label, None, errors, |described, has_error| {
         html! {

@@ -412,3 +412,126 @@ async fn a_removal_names_its_approver() {
         .expect("the device");
     assert_eq!(approvers, [domain::PersonId::from("p-mgr")]);
 }
+
+/// What a council records about a starter, a device and an incident beyond
+/// the bare minimum (job, department, manager, household and term; make,
+/// model and serial; description, severity, people affected and the ICO's
+/// reference) is taken by the forms and shown on the pages; a manager the
+/// log does not know is refused beside the field, with what was typed kept.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_forms_take_the_fields_a_council_records() {
+    let app = TestApp::start().await;
+    let ict = app.sign_in(NORTH, "p-ict").await;
+    let starter = |manager: &'static str| {
+        [
+            ("person", "e-new"),
+            ("name", "Cllr New"),
+            ("kind", "councillor"),
+            ("job", "Ward councillor"),
+            ("department", "Members"),
+            ("manager", manager),
+            ("household", "h-0042"),
+            ("term_ends", "2027-05-06"),
+        ]
+    };
+    let head = app.head(NORTH);
+    let res = ict
+        .post(&app, "/c/north/starters", &starter("p-nobody"))
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.expect("body");
+    assert!(
+        page.contains(r#"id="manager-error""#),
+        "beside the field: {page}"
+    );
+    assert!(page.contains("Ward councillor"), "what was typed is kept");
+    assert_eq!(app.head(NORTH), head, "nothing written");
+    let res = ict.post(&app, "/c/north/starters", &starter("p-mgr")).await;
+    assert_eq!(res.status(), 303);
+    let page = ict
+        .get(&app, "/c/north/people/e-new")
+        .await
+        .text()
+        .await
+        .expect("body");
+    for shown in [
+        "Ward councillor",
+        "Members",
+        "p-mgr",
+        "h-0042",
+        "2027-05-06",
+    ] {
+        assert!(page.contains(shown), "{shown} on the person's page");
+    }
+
+    let device = [
+        ("device", "LAP-77"),
+        ("kind", "laptop"),
+        ("owner", "council"),
+        ("make", "Dell"),
+        ("model", "Latitude 5440"),
+        ("serial", "5CD1234XYZ"),
+    ];
+    assert_eq!(
+        ict.post(&app, "/c/north/devices", &device).await.status(),
+        303
+    );
+    let page = ict
+        .get(&app, "/c/north/devices/LAP-77")
+        .await
+        .text()
+        .await
+        .expect("body");
+    for shown in ["Dell", "Latitude 5440", "5CD1234XYZ"] {
+        assert!(page.contains(shown), "{shown} on the device's page");
+    }
+
+    let siro = app.sign_in(NORTH, "p-siro").await;
+    let report = [
+        ("incident", "INC-77"),
+        ("kind", "misdirected email"),
+        ("personal_data", "yes"),
+        ("description", "Payslips sent to the wrong team"),
+        ("severity", "high"),
+        ("people_affected", "12"),
+    ];
+    assert_eq!(
+        siro.post(&app, "/c/north/incidents/new", &report)
+            .await
+            .status(),
+        303
+    );
+    let mut bad = report;
+    bad[5] = ("people_affected", "a dozen");
+    bad[0] = ("incident", "INC-78");
+    let res = siro.post(&app, "/c/north/incidents/new", &bad).await;
+    assert_eq!(res.status(), 422, "a count is a whole number");
+    let notify = [("reference", "IC-123456-A1B2")];
+    let assess = [("notifiable", "yes")];
+    assert_eq!(
+        siro.post(&app, "/c/north/incidents/INC-77/assess", &assess)
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(
+        siro.post(&app, "/c/north/incidents/INC-77/notify", &notify)
+            .await
+            .status(),
+        303
+    );
+    let page = siro
+        .get(&app, "/c/north/incidents/INC-77")
+        .await
+        .text()
+        .await
+        .expect("body");
+    for shown in [
+        "Payslips sent to the wrong team",
+        "high",
+        "12",
+        "reference IC-123456-A1B2",
+    ] {
+        assert!(page.contains(shown), "{shown} on the incident's page");
+    }
+}

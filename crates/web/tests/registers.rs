@@ -90,7 +90,8 @@ async fn findings_are_in_the_councils_words() {
     );
     assert!(
         page.contains("the regulator told or an assessment due within 72 hours of discovery")
-            || page.contains("an assessment or the regulator told due within 72 hours of discovery"),
+            || page
+                .contains("an assessment or the regulator told due within 72 hours of discovery"),
         "what happened, in words"
     );
     for t in domain::EventType::ALL {

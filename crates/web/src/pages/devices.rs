@@ -48,6 +48,9 @@ pub struct RegisterForm {
     kind: String,
     owner: String,
     acquired: String,
+    make: String,
+    model: String,
+    serial: String,
     person: String,
     #[serde(flatten)]
     when: When,
@@ -183,6 +186,9 @@ fn register_page(
                     (text_input("kind", "Kind", &form.kind, Some("laptop, tablet, smartphone, token, or another word"), errors))
                     (select("owner", "Owner", &owners, &form.owner, errors))
                     (text_input("acquired", "Date acquired", &form.acquired, Some("YYYY-MM-DD; the replacement clock counts from it"), errors))
+                    (text_input("make", "Make", &form.make, Some("Optional, for example Dell"), errors))
+                    (text_input("model", "Model", &form.model, Some("Optional, for example Latitude 5440"), errors))
+                    (text_input("serial", "Serial number", &form.serial, Some("Optional: the manufacturer's, not the asset tag"), errors))
                     (text_input("person", "Issue to (person id)", &form.person, Some("Optional"), errors))
                     (when_input(ctx, "when", &form.when, "When was it registered (and issued)?", errors))
                     (button("Register the device"))
@@ -267,6 +273,9 @@ pub async fn add(
             kind: DeviceKind(kind),
             owner,
             acquired,
+            make: optional(&form.make),
+            model: optional(&form.model),
+            serial: optional(&form.serial),
         }),
     )];
     if let Some(person) = optional(&form.person) {
@@ -334,6 +343,13 @@ fn device_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Kind" } dd class="govuk-summary-list__value" { (d.kind.as_str()) } }
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "State" } dd class="govuk-summary-list__value" { (state_of(&d)) } }
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Acquired" } dd class="govuk-summary-list__value" { (d.acquired.map(|a| a.to_string()).unwrap_or_else(|| "Not recorded".into())) } }
+            @if let Some(details) = &d.details {
+                @for (key, value) in [("Make", &details.make), ("Model", &details.model), ("Serial number", &details.serial)] {
+                    @if let Some(value) = value {
+                        div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { (key) } dd class="govuk-summary-list__value" { (value) } }
+                    }
+                }
+            }
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Registered" } dd class="govuk-summary-list__value" { (when(ctx, d.registered)) } }
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Removal approved by" } dd class="govuk-summary-list__value" { (d.removal_approved_by.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")) } }
             @if let Some((at, disposal)) = &disposal {

@@ -5,7 +5,7 @@ use crate::authz::Action;
 use crate::ctx::Ctx;
 use crate::forms::{
     At, Errors, When, button, csrf, done, error_summary, optional, parse_local, record_about,
-    record_one, refused, text_input, valid_id, when_input,
+    record_one, refused, select, text_area, text_input, valid_id, when_input,
 };
 use crate::history::history;
 use crate::layout::{
@@ -15,8 +15,8 @@ use crate::state::AppState;
 use axum::Extension;
 use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Response};
-use domain::event::{IncidentAssessed, IncidentOnly, IncidentReported};
-use domain::{DeviceId, EventKind, IncidentId, PersonId};
+use domain::event::{IncidentAssessed, IncidentNotified, IncidentOnly, IncidentReported};
+use domain::{DeviceId, EventKind, IncidentId, PersonId, Severity};
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -73,6 +73,9 @@ pub struct ReportForm {
     personal_data: String,
     person: String,
     device: String,
+    description: String,
+    severity: String,
+    people_affected: String,
     #[serde(flatten)]
     when: When,
 }
@@ -109,6 +112,9 @@ fn report_page(ctx: &Ctx, state: &AppState, form: &ReportForm, errors: &Errors) 
                 }
                 (text_input("person", "Person involved (id)", &form.person, Some("Optional"), errors))
                 (text_input("device", "Device involved (id)", &form.device, Some("Optional"), errors))
+                (text_area("description", "Description", &form.description, Some("Optional: what happened, in your words"), errors))
+                (select("severity", "Severity", &severities(), &form.severity, errors))
+                (text_input("people_affected", "People affected", &form.people_affected, Some("Optional: how many people's data it touched, as far as you know"), errors))
                 (when_input(ctx, "when", &form.when, "When was it reported to you?", errors))
                 (button("Report"))
             }
@@ -148,6 +154,26 @@ pub async fn report(
             None
         }
     };
+    let severity = match form.severity.as_str() {
+        "" => None,
+        "low" => Some(Severity::Low),
+        "medium" => Some(Severity::Medium),
+        "high" => Some(Severity::High),
+        _ => {
+            errors.add("severity", "Choose low, medium or high, or leave it blank");
+            None
+        }
+    };
+    let people_affected = match optional(&form.people_affected) {
+        None => None,
+        Some(n) => n.parse::<u32>().map(Some).unwrap_or_else(|_| {
+            errors.add(
+                "people_affected",
+                "Enter the number of people as a whole number, for example 12, or leave it blank",
+            );
+            None
+        }),
+    };
     let at = form.when.at(&ctx).map_err(|m| errors.add("when", m)).ok();
     let (Some(discovered), Some(personal_data), Some(at), true) =
         (discovered, personal, at, errors.is_empty())
@@ -170,6 +196,9 @@ pub async fn report(
             personal_data,
             person: optional(&form.person).map(|p| PersonId::from(p.as_str())),
             device: optional(&form.device).map(|d| DeviceId::from(d.as_str())),
+            description: optional(&form.description),
+            severity,
+            people_affected,
         });
         let refusal = match record_one(&state, &ctx, kind, "incident", At::Time(at)).await {
             Ok(name) if ctx.may(&state, Action::ViewRegisters) => {
@@ -190,6 +219,19 @@ pub async fn report(
             return refused(report_page(&ctx, &state, &form, &refusal));
         }
     }
+}
+
+/// The severity choices, blank first (not judged yet).
+fn severities() -> Vec<(String, String)> {
+    [
+        ("", "Not judged yet"),
+        ("low", "Low"),
+        ("medium", "Medium"),
+        ("high", "High"),
+    ]
+    .iter()
+    .map(|(v, l)| (v.to_string(), l.to_string()))
+    .collect()
 }
 
 /// The council's next incident reference for the year of `at`:
@@ -247,11 +289,21 @@ fn incident_page(
         }
         dl class="govuk-summary-list" {
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "What happened" } dd class="govuk-summary-list__value" { (i.kind) } }
+            @if let Some(text) = &i.description {
+                div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Description" } dd class="govuk-summary-list__value" { (text) } }
+            }
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Severity" } dd class="govuk-summary-list__value" { (i.severity.map_or("Not judged", Severity::as_str)) } }
+            @if let Some(n) = i.people_affected {
+                div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "People affected" } dd class="govuk-summary-list__value" { (n) } }
+            }
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Discovered" } dd class="govuk-summary-list__value" { (when(ctx, i.discovered)) } }
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Reported" } dd class="govuk-summary-list__value" { (when(ctx, i.reported)) } }
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Personal data" } dd class="govuk-summary-list__value" { @if i.personal_data { "Yes" } @else { "No" } } }
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Notifiable" } dd class="govuk-summary-list__value" id="notifiable-state" { @match i.notifiable { Some(true) => "Yes", Some(false) => "No", None => "Not assessed" } } }
-            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Regulator told" } dd class="govuk-summary-list__value" { (i.regulator_notified.map(|t| when(ctx, t)).unwrap_or_else(|| "No".into())) } }
+            div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Regulator told" } dd class="govuk-summary-list__value" {
+                (i.regulator_notified.map(|t| when(ctx, t)).unwrap_or_else(|| "No".into()))
+                @if let Some(r) = &i.regulator_reference { ", reference " (r) }
+            } }
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Closed" } dd class="govuk-summary-list__value" { (i.closed.map(|t| when(ctx, t)).unwrap_or_else(|| "Open".into())) } }
         }
         // A closed incident can still be put right: assessed, and the
@@ -285,6 +337,7 @@ fn incident_page(
                 h2 class="govuk-heading-m" { "The Information Commissioner" }
                 form method="post" action=(format!("/c/{c}/incidents/{id}/notify")) novalidate {
                     (csrf(ctx))
+                    (text_input("reference", "The regulator's reference", "", Some("Optional: the case number the ICO gave, for example IC-123456-A1B2"), errors))
                     (when_input(ctx, "notify-when", &When::default(), "When was the regulator told?", errors))
                     (button("Record the regulator told"))
                 }
@@ -338,14 +391,25 @@ pub async fn assess(
     record(&state, &ctx, &id, kind, At::Form(&f.when, "assess-when")).await
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NotifyForm {
+    reference: String,
+    #[serde(flatten)]
+    when: When,
+}
+
 pub async fn notify(
     State(state): State<AppState>,
     Extension(ctx): Extension<Ctx>,
     Path((_, id)): Path<(String, String)>,
-    Form(when): Form<When>,
+    Form(f): Form<NotifyForm>,
 ) -> Response {
-    let step = EventKind::IncidentRegulatorNotified;
-    record_step(&state, &ctx, &id, step, At::Form(&when, "notify-when")).await
+    let kind = EventKind::IncidentRegulatorNotified(IncidentNotified {
+        incident: IncidentId::from(id.as_str()),
+        reference: optional(&f.reference),
+    });
+    record(&state, &ctx, &id, kind, At::Form(&f.when, "notify-when")).await
 }
 
 pub async fn close(

@@ -34,7 +34,11 @@ pub struct StarterForm {
     name: String,
     kind: String,
     email: String,
+    job: String,
     department: String,
+    manager: String,
+    household: String,
+    term_ends: String,
     #[serde(flatten)]
     when: When,
 }
@@ -60,7 +64,11 @@ fn starter_page(ctx: &Ctx, state: &AppState, form: &StarterForm, errors: &Errors
                 (text_input("name", "Full name", &form.name, None, errors))
                 (select("kind", "Kind", &kinds, &form.kind, errors))
                 (text_input("email", "Email address", &form.email, Some("Optional"), errors))
+                (text_input("job", "Job title", &form.job, Some("Optional"), errors))
                 (text_input("department", "Department", &form.department, Some("Optional"), errors))
+                (text_input("manager", "Manager's person id", &form.manager, Some("Optional. Their manager sees and acts for their team"), errors))
+                (text_input("household", "Household", &form.household, Some("Councillors: the household their broadband claims are for, for example h-0042. Optional"), errors))
+                (text_input("term_ends", "Term of office ends", &form.term_ends, Some("Councillors: the date of the next election for their seat, for example 2027-05-06. Optional"), errors))
                 (when_input(ctx, "when", &form.when, "When did they start?", errors))
                 (button("Record the starter"))
             }
@@ -108,6 +116,33 @@ pub async fn starter(
             "Enter an email address like name@council.gov.uk, or leave it blank",
         );
     }
+    let manager = optional(&form.manager);
+    if manager.as_deref().is_some_and(|m| !valid_id(m)) {
+        errors.add(
+            "manager",
+            "Enter the manager's person id, or leave it blank",
+        );
+    }
+    let household = optional(&form.household);
+    if household.as_deref().is_some_and(|h| !valid_id(h)) {
+        errors.add(
+            "household",
+            "Enter a household id of letters, digits, hyphens, underscores or dots (at most 64), or leave it blank",
+        );
+    }
+    let term_ends = match optional(&form.term_ends) {
+        None => None,
+        Some(text) => text
+            .parse::<jiff::civil::Date>()
+            .map(Some)
+            .unwrap_or_else(|_| {
+                errors.add(
+                    "term_ends",
+                    "Enter the date the term ends as year-month-day, for example 2027-05-06",
+                );
+                None
+            }),
+    };
     let at = form.when.at(&ctx).unwrap_or_else(|message| {
         errors.add("when", message);
         ctx.now
@@ -115,28 +150,24 @@ pub async fn starter(
     let (Some(kind), true) = (kind, errors.is_empty()) else {
         return refused(starter_page(&ctx, &state, &form, &errors));
     };
-    let mut events = vec![ctx.event(
-        at,
-        EventKind::PersonJoined(PersonJoined {
-            person: PersonId::from(person),
-            name: form.name.trim().to_owned(),
-            kind,
-            email,
-            household: None,
-            term_ends: None,
-        }),
-    )];
-    if let Some(department) = optional(&form.department) {
-        events.push(ctx.event(
-            at,
-            EventKind::PersonMoved(PersonMoved {
-                person: PersonId::from(person),
-                department: Some(department),
-                job: None,
-            }),
-        ));
-    }
-    match record(&state, &ctx, events, "person").await {
+    let joined = EventKind::PersonJoined(PersonJoined {
+        person: PersonId::from(person),
+        name: form.name.trim().to_owned(),
+        kind,
+        email,
+        household: household.map(domain::HouseholdId::from),
+        term_ends,
+        job: optional(&form.job),
+        department: optional(&form.department),
+        manager: manager.map(PersonId::from),
+    });
+    // A refusal about the manager belongs beside the manager's field.
+    let field = if form.manager.trim().is_empty() {
+        "person"
+    } else {
+        "manager"
+    };
+    match record(&state, &ctx, vec![ctx.event(at, joined)], field).await {
         Ok(_) => done(format!(
             "/c/{}/people/{person}?recorded=person_joined",
             ctx.council.id
@@ -150,6 +181,7 @@ pub async fn starter(
 pub struct MoveForm {
     department: String,
     job: String,
+    manager: String,
     #[serde(flatten)]
     when: When,
 }
@@ -163,26 +195,30 @@ pub async fn mover(
     let typed = [
         ("department", form.department.as_str()),
         ("job", form.job.as_str()),
+        ("manager", form.manager.as_str()),
     ];
     let kind = EventKind::PersonMoved(PersonMoved {
         person: PersonId::from(person.as_str()),
         department: optional(&form.department),
         job: optional(&form.job),
+        manager: optional(&form.manager).map(PersonId::from),
     });
-    if form.department.trim().is_empty() && form.job.trim().is_empty() {
-        let errors = Errors::one("department", "Enter a new department or a new job title");
+    if [&form.department, &form.job, &form.manager]
+        .iter()
+        .all(|f| f.trim().is_empty())
+    {
+        let errors = Errors::one("department", "Enter a new department, job title or manager");
         return refused(person_page(&ctx, &state, &person, &errors, "", &typed));
     }
-    on_person(
-        &state,
-        &ctx,
-        &person,
-        kind,
-        "department",
-        At::Form(&form.when, "move-when"),
-        &typed,
-    )
-    .await
+    // A refusal about the manager (not someone the log knows) goes beside
+    // that field.
+    let field = if form.manager.trim().is_empty() {
+        "department"
+    } else {
+        "manager"
+    };
+    let at = At::Form(&form.when, "move-when");
+    on_person(&state, &ctx, &person, kind, field, at, &typed).await
 }
 
 #[derive(Deserialize, Default)]
@@ -560,6 +596,13 @@ pub fn person_page(
                 (row("Email", html! { (p.email.clone().unwrap_or_default()) }))
                 (row("Department", html! { (p.department.clone().unwrap_or_default()) }))
                 (row("Job", html! { (p.job.clone().unwrap_or_default()) }))
+                @if let Some(h) = &p.household { (row("Household", html! { (h) })) }
+                @if let Some(t) = p.term_ends { (row("Term of office ends", html! { (t) })) }
+                (row("Manager", html! {
+                    @if let Some(m) = &p.manager {
+                        a class="govuk-link" href=(format!("/c/{}/people/{m}", ctx.council.id)) { (m) }
+                    }
+                }))
                 (row("Joined", html! { (when(ctx, p.joined)) }))
                 (row("Left", html! { @if let Some(l) = p.left { (when(ctx, l)) } @else { "Still here" } }))
                 (row("Roles", list(p.roles.iter().map(|r| r.to_string()).collect())))
@@ -577,13 +620,14 @@ pub fn person_page(
                 div class="warden-actions" {
                     a class="govuk-button govuk-button--warning" href=(format!("/c/{c}/people/{person}/leave")) { "Record this person leaving" }
                 }
-                details class="govuk-details" open[errors_in(errors, &["department", "job", "move-when"])] {
+                details class="govuk-details" open[errors_in(errors, &["department", "job", "manager", "move-when"])] {
                     summary class="govuk-details__summary" { span class="govuk-details__summary-text" { "Record a move (new department or job)" } }
                     div class="govuk-details__text" {
                         form method="post" action=(format!("/c/{c}/people/{person}/move")) novalidate {
                             (csrf(ctx))
                             (text_input("department", "New department", typed("department"), Some(departments_hint), errors))
                             (text_input("job", "New job title", typed("job"), Some(departments_hint), errors))
+                            (text_input("manager", "New manager's person id", typed("manager"), Some("Leave blank to keep their manager"), errors))
                             (when_input(ctx, "move-when", &When::default(), "When did they move?", errors))
                             (button("Record the move"))
                         }
