@@ -99,6 +99,22 @@ pub struct PolicyState {
     pub body: Option<String>,
     pub approved: Option<Timestamp>,
     pub reviewed: Option<Timestamp>,
+    /// The current version's text, by its SHA-256, when it was published
+    /// with one (else the pack's own text, for the pack's version).
+    #[serde(default)]
+    pub text_sha256: Option<String>,
+    /// Every version approved in the log, oldest first.
+    #[serde(default)]
+    pub versions: Vec<PolicyVersion>,
+}
+
+/// One approved version of a policy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PolicyVersion {
+    pub version: String,
+    pub body: String,
+    pub approved: Timestamp,
+    pub text_sha256: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -188,6 +204,16 @@ pub enum Refusal {
     #[error("incident `{0}` is already closed")]
     IncidentAlreadyClosed(String),
     #[error(
+        "version {version} of policy `{policy}` was approved on {approved}: a new version needs a number of its own"
+    )]
+    VersionAlreadyUsed {
+        policy: String,
+        version: String,
+        approved: Timestamp,
+    },
+    #[error("`{0}` is not a SHA-256 digest: expected 64 lower-case hexadecimal characters")]
+    NotADigest(String),
+    #[error(
         "device `{device}` is held by `{holder}`: record its return, or its loss, before disposing of it"
     )]
     DisposedWhileHeld { device: String, holder: String },
@@ -264,6 +290,14 @@ impl Estate {
         {
             refusals.push(Refusal::AmountNotPositive(e.amount));
         }
+        let digest = match kind {
+            EventKind::PolicyApproved(e) => e.text_sha256.as_deref(),
+            EventKind::PolicyAccepted(e) => e.text_sha256.as_deref(),
+            _ => None,
+        };
+        if let Some(digest) = digest.filter(|d| !is_sha256_hex(d)) {
+            refusals.push(Refusal::NotADigest(digest.to_owned()));
+        }
         if let Some(policy) = kind.policy()
             && !policies.declares(policy)
         {
@@ -333,6 +367,19 @@ impl Estate {
                         device: e.device.to_string(),
                         acquired,
                         registered,
+                    });
+                }
+            }
+            EventKind::PolicyApproved(e) => {
+                let used = self
+                    .policies
+                    .get(&e.policy)
+                    .and_then(|p| p.versions.iter().find(|v| v.version == e.version));
+                if let Some(used) = used {
+                    refusals.push(Refusal::VersionAlreadyUsed {
+                        policy: e.policy.to_string(),
+                        version: e.version.clone(),
+                        approved: used.approved,
                     });
                 }
             }
@@ -449,6 +496,13 @@ impl Estate {
                 policy.version = Some(e.version.clone());
                 policy.body = Some(e.body.clone());
                 policy.approved = Some(at);
+                policy.text_sha256.clone_from(&e.text_sha256);
+                policy.versions.push(PolicyVersion {
+                    version: e.version.clone(),
+                    body: e.body.clone(),
+                    approved: at,
+                    text_sha256: e.text_sha256.clone(),
+                });
             }
             PolicyReviewed(e) => {
                 let policy = self.policies.entry(e.policy.clone()).or_default();
@@ -703,4 +757,10 @@ impl Person {
             devices_held: SmallSet::default(),
         }
     }
+}
+
+/// Whether `text` is a SHA-256 digest as Warden writes it: 64 lower-case
+/// hexadecimal characters.
+pub fn is_sha256_hex(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }

@@ -148,7 +148,11 @@ fields!(AgreementSigned {
 fields!(PolicyApproved {
     policy: PolicyId,
     version: String,
-    body: String
+    body: String,
+    /// SHA-256 (hex) of the version's text, kept beside the log by that
+    /// digest: what everyone who accepts this version is shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    text_sha256: Option<String>,
 });
 fields!(PolicyReviewed {
     policy: PolicyId,

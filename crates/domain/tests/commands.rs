@@ -189,3 +189,38 @@ fn the_registers_keep_what_a_council_records_about_people_devices_and_incidents(
     let bad = parse_event(&breach.replace(r#""high""#, r#""critical""#));
     assert!(bad.is_err(), "a severity is low, medium or high");
 }
+
+/// A version number names one text for ever: approving it again is
+/// refused, with when it was first approved; a text's digest must be one.
+#[test]
+fn a_policy_version_is_approved_once_and_names_its_text_by_digest() {
+    let sha = "a".repeat(64);
+    let approve = |version: &str, at: &str| {
+        format!(
+            r#"{{"at":"{at}","type":"policy_approved","policy":"aup","version":"{version}","body":"council","text_sha256":"{sha}"}}"#
+        )
+    };
+    let v11 = approve("1.1", "2026-01-05T09:00:00Z");
+    let v12 = approve("1.2", "2026-02-05T09:00:00Z");
+    let again = approve("1.1", "2026-03-05T09:00:00Z");
+    assert_eq!(
+        refusals(&[&v11, &v12], &again),
+        [Refusal::VersionAlreadyUsed {
+            policy: "aup".into(),
+            version: "1.1".into(),
+            approved: "2026-01-05T09:00:00Z".parse().expect("a time"),
+        }]
+    );
+    assert!(refusals(&[&v11], &v12).is_empty());
+    let events: Vec<Event> = [&v11, &v12].iter().map(|l| event(l)).collect();
+    let state = &fold(&events).policies[&"aup".into()];
+    assert_eq!(state.versions.len(), 2);
+    assert_eq!(state.text_sha256.as_deref(), Some(sha.as_str()));
+    let mut policies = std::collections::BTreeSet::new();
+    policies.insert(domain::PolicyId::from("aup"));
+    let bad = event(&v11.replace(&sha, "not-a-digest"));
+    assert_eq!(
+        fold::<Event>(&[]).check(&bad, &policies),
+        [Refusal::NotADigest("not-a-digest".into())]
+    );
+}

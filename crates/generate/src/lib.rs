@@ -225,6 +225,7 @@ impl<'a> Gen<'a> {
                     policy: policy.id.clone(),
                     version: version.clone(),
                     body: policy.approving_body.clone().unwrap_or("council".into()),
+                    text_sha256: None,
                 }),
             );
             self.policy_versions
@@ -251,6 +252,7 @@ impl<'a> Gen<'a> {
                             policy: policy.id.clone(),
                             version: version.clone(),
                             body: policy.approving_body.clone().unwrap_or("council".into()),
+                            text_sha256: None,
                         }),
                     );
                     for life in lives

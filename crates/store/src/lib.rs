@@ -138,11 +138,29 @@ pub trait Accounts {
     fn accounts(&mut self, council: &str) -> Result<Vec<(String, String)>, StoreError>;
 }
 
-/// A database holding all three: what `open` and the service's pool hand
-/// out. Code that needs only the log takes `&mut dyn EventLog`.
-pub trait Store: EventLog + Snapshots + Accounts {}
+/// Policy texts, content-addressed, kept beside the log: a
+/// `policy_approved` names its version's text by SHA-256, and the text is
+/// here (see `migrations/*/0006_texts.sql`). Backups carry them.
+pub trait Texts {
+    /// Keeps `text` under its SHA-256 (hex), which it returns; keeping the
+    /// same text again changes nothing.
+    fn save_text(&mut self, council: &str, text: &str) -> Result<String, StoreError>;
+    fn text(&mut self, council: &str, sha256: &str) -> Result<Option<String>, StoreError>;
+    /// Every text of the council, (SHA-256, text), by digest.
+    fn texts(&mut self, council: &str) -> Result<Vec<(String, String)>, StoreError>;
+}
 
-impl<T: EventLog + Snapshots + Accounts + ?Sized> Store for T {}
+/// The SHA-256 of a text, in lower-case hex: its address in `Texts`.
+pub fn text_sha256(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// A database holding all four: what `open` and the service's pool hand
+/// out. Code that needs only the log takes `&mut dyn EventLog`.
+pub trait Store: EventLog + Snapshots + Accounts + Texts {}
+
+impl<T: EventLog + Snapshots + Accounts + Texts + ?Sized> Store for T {}
 
 /// What `append_following` asks of its caller: the rows others appended,
 /// in; the events to append after them (or None), out.

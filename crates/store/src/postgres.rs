@@ -12,7 +12,10 @@
 
 use crate::chain::{self, Digest32, Head, Row};
 use crate::read::Chunker;
-use crate::{Accounts, Chunk, Columns, EventLog, Snapshot, Snapshots, StoreError, require_head};
+use crate::{
+    Accounts, Chunk, Columns, EventLog, Snapshot, Snapshots, StoreError, Texts, require_head,
+    text_sha256,
+};
 use domain::Event;
 use postgres::error::SqlState;
 use postgres::{Client, GenericClient, NoTls};
@@ -27,6 +30,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../migrations/postgres/0005_snapshot_digest.sql"),
     ),
+    (6, include_str!("../migrations/postgres/0006_texts.sql")),
 ];
 
 /// A key for `pg_advisory_xact_lock`, so that two processes starting at once
@@ -378,6 +382,36 @@ impl Snapshots for PostgresLog {
             state: r.get(2),
             digest: r.get(3),
         }))
+    }
+}
+
+impl Texts for PostgresLog {
+    fn save_text(&mut self, council: &str, text: &str) -> Result<String, StoreError> {
+        require_council(&mut *self.client, council, false)?;
+        let sha = text_sha256(text);
+        self.client.execute(
+            "INSERT INTO texts (council, sha256, text) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[&council, &sha, &text],
+        )?;
+        Ok(sha)
+    }
+
+    fn text(&mut self, council: &str, sha256: &str) -> Result<Option<String>, StoreError> {
+        require_council(&mut *self.client, council, false)?;
+        let row = self.client.query_opt(
+            "SELECT text FROM texts WHERE council = $1 AND sha256 = $2",
+            &[&council, &sha256],
+        )?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    fn texts(&mut self, council: &str) -> Result<Vec<(String, String)>, StoreError> {
+        require_council(&mut *self.client, council, false)?;
+        let rows = self.client.query(
+            "SELECT sha256, text FROM texts WHERE council = $1 ORDER BY sha256",
+            &[&council],
+        )?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 }
 

@@ -9,7 +9,10 @@
 
 use crate::chain::{self, Digest32, Head, Row};
 use crate::read::Chunker;
-use crate::{Accounts, Chunk, Columns, EventLog, Snapshot, Snapshots, StoreError, require_head};
+use crate::{
+    Accounts, Chunk, Columns, EventLog, Snapshot, Snapshots, StoreError, Texts, require_head,
+    text_sha256,
+};
 use domain::Event;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
@@ -23,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         5,
         include_str!("../migrations/sqlite/0005_snapshot_digest.sql"),
     ),
+    (6, include_str!("../migrations/sqlite/0006_texts.sql")),
 ];
 
 impl From<rusqlite::Error> for StoreError {
@@ -332,6 +336,39 @@ impl Snapshots for SqliteLog {
             )
             .optional()?;
         Ok(snapshot)
+    }
+}
+
+impl Texts for SqliteLog {
+    fn save_text(&mut self, council: &str, text: &str) -> Result<String, StoreError> {
+        require_council(&self.conn, council)?;
+        let sha = text_sha256(text);
+        self.conn.execute(
+            "INSERT INTO texts (council, sha256, text) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+            params![council, sha, text],
+        )?;
+        Ok(sha)
+    }
+
+    fn text(&mut self, council: &str, sha256: &str) -> Result<Option<String>, StoreError> {
+        require_council(&self.conn, council)?;
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT text FROM texts WHERE council = ?1 AND sha256 = ?2",
+                [council, sha256],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn texts(&mut self, council: &str) -> Result<Vec<(String, String)>, StoreError> {
+        require_council(&self.conn, council)?;
+        let mut statement = self
+            .conn
+            .prepare("SELECT sha256, text FROM texts WHERE council = ?1 ORDER BY sha256")?;
+        let rows = statement.query_map([council], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }
 

@@ -49,6 +49,10 @@ const CASES: &[(&str, Case)] = &[
         "accounts are per council, replaced whole, and outside the log",
         accounts,
     ),
+    (
+        "policy texts are kept by their SHA-256, per council, outside the log",
+        texts,
+    ),
     ("an edited event is found", |db| {
         tamper(
             db,
@@ -261,6 +265,37 @@ fn accounts(db: &Db) {
         store::verify(log.as_mut(), "a").expect("verify").broken,
         None
     );
+}
+
+fn texts(db: &Db) {
+    let mut log = log_with(db, 2);
+    log.init_council("b", "redditch").expect("init b");
+    let text = "# Acceptable use\n\nDo not share your password.\n";
+    let sha = log.save_text("a", text).expect("save");
+    assert_eq!(sha, store::text_sha256(text));
+    assert_eq!(sha.len(), 64);
+    assert_eq!(
+        log.save_text("a", text).expect("again"),
+        sha,
+        "the same address"
+    );
+    assert_eq!(log.text("a", &sha).expect("read").as_deref(), Some(text));
+    assert_eq!(log.text("b", &sha).expect("other council"), None);
+    let other = log.save_text("a", "# v2\n").expect("save v2");
+    let mut both = vec![sha.clone(), other];
+    both.sort();
+    let listed: Vec<String> = log
+        .texts("a")
+        .expect("list")
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    assert_eq!(listed, both);
+    assert!(matches!(
+        log.save_text("c", text).expect_err("no such council"),
+        StoreError::NoSuchCouncil(_)
+    ));
+    assert_eq!(log.head("a").expect("head").seq, 2, "texts are not events");
 }
 
 fn init_again(db: &Db) {

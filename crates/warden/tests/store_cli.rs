@@ -566,6 +566,12 @@ fn run_restores(targets: &[String], archive: &Path, expected: &str, source: &Db)
 fn a_damaged_archive_is_refused_at_its_line_and_nothing_is_restored() {
     let source = db();
     council_from_example(&source.url, "mid-devon", "mid-devon");
+    // A policy text published from the web, kept beside the log.
+    let policy_text = "# ICT Security Policy 2.0\n\nReviewed every two years.\n";
+    let sha = store::open(&source.url)
+        .expect("open")
+        .save_text("mid-devon", policy_text)
+        .expect("save text");
     let dir = tempfile::tempdir().expect("temp");
     let archive = dir.path().join("warden.backup");
     ok(&[
@@ -589,7 +595,12 @@ fn a_damaged_archive_is_refused_at_its_line_and_nothing_is_restored() {
                 .filter(|(i, _)| *i != 5)
                 .map(|(_, l)| format!("{l}\n"))
                 .collect(),
-            "the archive ends 1 events short",
+            "the archive holds 1 events fewer than its header says",
+        ),
+        (
+            "an altered policy text",
+            text.replacen("every two years", "every five years", 1),
+            "does not have the SHA-256",
         ),
         (
             "a non-canonical event",
@@ -620,6 +631,21 @@ fn a_damaged_archive_is_refused_at_its_line_and_nothing_is_restored() {
             "{name}: nothing restored"
         );
     }
+    // Whole, the archive restores the text under its digest.
+    std::fs::write(&archive, &text).expect("write");
+    let target = db();
+    ok(&[
+        "restore",
+        "--db",
+        &target.url,
+        "--from",
+        archive.to_str().expect("utf-8"),
+    ]);
+    let restored = store::open(&target.url)
+        .expect("open")
+        .text("mid-devon", &sha)
+        .expect("read");
+    assert_eq!(restored.as_deref(), Some(policy_text));
 }
 
 /// Deleting the last event, every event, or the council's row is found by

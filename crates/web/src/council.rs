@@ -468,6 +468,8 @@ fn field_of(refusal: &domain::Refusal) -> Option<&'static str> {
         | DisposedWhileHeld { .. } => Some("device"),
         AcquiredAfterRegistered { .. } => Some("acquired"),
         UnknownIncident(_) | IncidentAlreadyReported(_) => Some("incident"),
+        VersionAlreadyUsed { .. } => Some("version"),
+        NotADigest(_) => Some("text"),
         IncidentUndecided(_) | IncidentNotNotified(_) | IncidentAlreadyClosed(_) => {
             Some("notifiable")
         }

@@ -106,6 +106,48 @@ impl Shared {
             .await
     }
 
+    /// Keeps a policy text beside the council's log; its SHA-256 (hex).
+    pub async fn save_text(&self, council: &str, text: String) -> Result<String, StoreError> {
+        let c = council.to_owned();
+        self.blocking(move |log| log.save_text(&c, &text)).await
+    }
+
+    /// The policy text kept under `sha256`, if there is one.
+    pub async fn text(&self, council: &str, sha256: &str) -> Result<Option<String>, StoreError> {
+        let (c, s) = (council.to_owned(), sha256.to_owned());
+        self.blocking(move |log| log.text(&c, &s)).await
+    }
+
+    /// The text of `version` of `policy` and its SHA-256: the one it was
+    /// published with (kept beside the log), or for the pack's own version
+    /// the pack's text. None when the council never supplied it.
+    pub async fn version_text(
+        &self,
+        council: &crate::council::Council,
+        policy: &rules::pack::Policy,
+        version: &str,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let published = council.with_estate(|e| {
+            e.policies.get(&policy.id).and_then(|p| {
+                p.versions
+                    .iter()
+                    .rev()
+                    .find(|v| v.version == version)
+                    .map(|v| v.text_sha256.clone())
+            })
+        });
+        match published {
+            Some(Some(sha)) => Ok(self.text(&council.id, &sha).await?.map(|text| (text, sha))),
+            // Approved without a text of its own (a record of the past): the
+            // pack's text, if this is the version the pack was written for.
+            _ if version == policy.version => Ok(policy
+                .text
+                .as_ref()
+                .map(|t| (t.markdown.to_string(), store::text_sha256(&t.markdown)))),
+            _ => Ok(None),
+        }
+    }
+
     /// Records events for a council on the blocking pool, each recorded now.
     /// What other nodes appended is followed first, under the store's
     /// lock, so the command is checked against the log as it will stand

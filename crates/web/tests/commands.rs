@@ -535,3 +535,100 @@ async fn the_forms_take_the_fields_a_council_records() {
         assert!(page.contains(shown), "{shown} on the incident's page");
     }
 }
+
+/// The value of a hidden input on a page.
+fn hidden(page: &str, name: &str) -> String {
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = page.find(&marker).map(|i| i + marker.len()).expect(name);
+    page[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Publishing a version takes its text, keeps it by its SHA-256 beside the
+/// log, and records that digest: whoever accepts the new version is shown
+/// the new words and their acceptance names them (regression: 1.1 kept the
+/// text of 1.0, so the SHA-256 of an acceptance proved nothing). A version
+/// number is used once, and resetting acceptances asks for confirmation.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_version_is_published_with_its_own_text() {
+    let app = TestApp::start().await;
+    let member = app.sign_in(NORTH, "p-member").await;
+    let page = |s: &test_utils::app::Session, path: &'static str| {
+        let s = s.clone();
+        let app = &app;
+        async move { s.get(app, path).await.text().await.expect("body") }
+    };
+    let form = page(&member, "/c/north/me/policies/councillor-ict").await;
+    let accept = [
+        ("version", hidden(&form, "version")),
+        ("text_sha256", hidden(&form, "text_sha256")),
+        ("confirm", "yes".to_owned()),
+    ];
+    let accept: Vec<(&str, &str)> = accept.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let path = "/c/north/me/policies/councillor-ict";
+    assert_eq!(member.post(&app, path, &accept).await.status(), 303);
+
+    let ig = app.sign_in(NORTH, "p-ig").await;
+    let publish = "/c/north/policies/councillor-ict/publish";
+    let text = "# Councillor ICT Policy 1.1\n\nReturn devices within **24 hours**.\n";
+    let mut fields = vec![("version", "1.1"), ("body", "council"), ("text", text)];
+    let head = app.head(NORTH);
+    let res = ig.post(&app, publish, &fields).await;
+    assert_eq!(res.status(), 422, "one person accepted 1.0: confirm first");
+    let body = res.text().await.expect("body");
+    assert!(body.contains("1 people who accepted version 1.0"), "{body}");
+    assert!(
+        body.contains("Return devices within"),
+        "the text typed is kept"
+    );
+    assert_eq!(app.head(NORTH), head, "nothing written");
+    fields.push(("confirm", "yes"));
+    assert_eq!(ig.post(&app, publish, &fields).await.status(), 303);
+
+    let sha = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(text.trim().as_bytes()))
+    };
+    let version = page(&ig, "/c/north/policies/councillor-ict/versions/1.1").await;
+    assert!(
+        version.contains("<strong>24 hours</strong>"),
+        "the text, rendered"
+    );
+    assert!(version.contains(&sha), "its SHA-256");
+    let policy = page(&ig, "/c/north/policies/councillor-ict").await;
+    assert!(policy.contains(r#"id="versions""#) && policy.contains("1.1"));
+
+    // The member now reads 1.1's words, and accepting names them.
+    let form = page(&member, "/c/north/me/policies/councillor-ict").await;
+    assert!(form.contains("<strong>24 hours</strong>"), "the new text");
+    assert_eq!(hidden(&form, "text_sha256"), sha);
+    let accept = [
+        ("version", "1.1"),
+        ("text_sha256", sha.as_str()),
+        ("confirm", "yes"),
+    ];
+    assert_eq!(member.post(&app, path, &accept).await.status(), 303);
+    let accepted = app.council(NORTH).with_estate(|e| {
+        e.people[&"p-member".into()].has_accepted(&"councillor-ict".into(), "1.1")
+    });
+    assert!(accepted);
+
+    // 1.1 again, or the pack's own 1.0, is refused beside the version.
+    for (again, why) in [
+        ("1.1", "already current"),
+        ("1.0", "the one the council's pack was written for"),
+    ] {
+        let fields = [
+            ("version", again),
+            ("body", "council"),
+            ("text", "# x"),
+            ("confirm", "yes"),
+        ];
+        let res = ig.post(&app, publish, &fields).await;
+        assert_eq!(res.status(), 422, "{again}");
+        assert!(res.text().await.expect("body").contains(why), "{again}");
+    }
+}

@@ -142,6 +142,7 @@ async fn stored_script_in_every_text_field_comes_back_escaped() {
                 ("discovered", ""),
                 ("personal_data", "no"),
                 ("person", "p-xss"),
+                ("description", XSS),
             ],
         )
         .await,
@@ -151,7 +152,12 @@ async fn stored_script_in_every_text_field_comes_back_escaped() {
         ig.post(
             &app,
             "/c/north/policies/councillor-ict/publish",
-            &[("version", XSS), ("body", XSS)],
+            &[
+                ("version", XSS),
+                ("body", XSS),
+                ("text", &format!("# New\n\n{XSS}\n")),
+                ("confirm", "yes"),
+            ],
         )
         .await,
         "policy version",
@@ -186,6 +192,11 @@ async fn stored_script_in_every_text_field_comes_back_escaped() {
         (&ig, "/c/north/policies/councillor-ict"),
         (&member, "/c/north/me"),
         (&member, "/c/north/me/tokens"),
+        (&member, "/c/north/me/policies/councillor-ict"),
+        (
+            &ig,
+            "/c/north/policies/councillor-ict/versions/%3Cscript%3Ealert%281%29%3C%2Fscript%3E",
+        ),
     ];
     let mut shown = 0;
     for (session, path) in pages {

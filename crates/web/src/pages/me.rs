@@ -3,7 +3,6 @@
 //! is about the signed-in person only (my password and API tokens are in
 //! `credentials.rs`).
 
-use crate::accounts::sha256_hex;
 use crate::ctx::Ctx;
 use crate::forms::{
     At, Errors, JustRecorded, When, button, csrf, done, error_summary, parse_local, record_one,
@@ -121,21 +120,38 @@ pub async fn home(
     .into_response()
 }
 
-fn policy_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors) -> Response {
-    let c = &ctx.council.id;
+/// The policy, its current version and that version's text with its
+/// SHA-256 (None when the council has not supplied it).
+type Current = (rules::pack::Policy, String, Option<(String, String)>);
+
+async fn current(ctx: &Ctx, state: &AppState, id: &str) -> Result<Option<Current>, Response> {
     let Some(policy) = ctx.council.pack.policy(&PolicyId::from(id)).cloned() else {
-        return not_found_page("No such policy");
+        return Ok(None);
     };
     let version = ctx
         .council
         .with_estate(|e| ctx.council.pack.current_version(e, &policy.id).to_owned());
-    let Some(text) = &policy.text else {
+    match state.version_text(&ctx.council, &policy, &version).await {
+        Ok(text) => Ok(Some((policy, version, text))),
+        Err(e) => {
+            tracing::error!(error = %e, "policy text unreadable");
+            Err(crate::forms::unavailable(
+                "The policy's text could not be read",
+            ))
+        }
+    }
+}
+
+fn policy_page(ctx: &Ctx, state: &AppState, current: &Current, errors: &Errors) -> Response {
+    let c = &ctx.council.id;
+    let (policy, version, text) = current;
+    let id = policy.id.as_str();
+    let Some((text, sha)) = text else {
         return titled(&policy.title, ctx, state, html! {
-            p class="govuk-body" { "The council has not supplied the text of this policy yet, so it cannot be accepted here. Ask your information governance officer." }
+            p class="govuk-body" { "The council has not supplied the text of version " (version) " of this policy yet, so it cannot be accepted here. Ask your information governance officer." }
         })
         .into_response();
     };
-    let sha = sha256_hex(&text.markdown);
     let accepted = ctx.council.with_estate(|e| {
         e.people
             .get(&ctx.user.person)
@@ -150,7 +166,7 @@ fn policy_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors) -> Respon
                 div class="govuk-panel__body" { "on " (crate::layout::when(ctx, at)) }
             }
         }
-        div class="warden-policy-text" id="policy-text" { (markdown(&text.markdown)) }
+        div class="warden-policy-text" id="policy-text" { (markdown(text)) }
         p class="govuk-body-s" { "Fingerprint of this text (SHA-256): " code id="text-sha256" { (sha) } }
         @if accepted.is_none() {
         form method="post" action=(format!("/c/{c}/me/policies/{id}")) novalidate {
@@ -178,7 +194,11 @@ pub async fn policy_form(
     Extension(ctx): Extension<Ctx>,
     Path((_, id)): Path<(String, String)>,
 ) -> Response {
-    policy_page(&ctx, &state, &id, &Errors::default())
+    match current(&ctx, &state, &id).await {
+        Ok(Some(current)) => policy_page(&ctx, &state, &current, &Errors::default()),
+        Ok(None) => not_found_page("No such policy"),
+        Err(unavailable) => unavailable,
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -195,38 +215,33 @@ pub async fn accept(
     Path((_, id)): Path<(String, String)>,
     Form(f): Form<AcceptForm>,
 ) -> Response {
-    let mut errors = Errors::default();
-    let Some(policy) = ctx
-        .council
-        .pack
-        .policy(&PolicyId::from(id.as_str()))
-        .cloned()
-    else {
-        return not_found_page("No such policy");
+    let current = match current(&ctx, &state, &id).await {
+        Ok(Some(current)) => current,
+        Ok(None) => return not_found_page("No such policy"),
+        Err(unavailable) => return unavailable,
     };
-    let version = ctx
-        .council
-        .with_estate(|e| ctx.council.pack.current_version(e, &policy.id).to_owned());
-    let sha = policy.text.as_ref().map(|t| sha256_hex(&t.markdown));
+    let (policy, version, text) = &current;
+    let mut errors = Errors::default();
     if f.confirm != "yes" {
         errors.add(
             "confirm",
             "Tick the box to confirm you have read and accept the policy",
         );
     }
-    if f.version != version || sha.as_deref() != Some(f.text_sha256.as_str()) {
+    let sha = text.as_ref().map(|(_, sha)| sha.clone());
+    if f.version != *version || sha.as_deref() != Some(f.text_sha256.as_str()) {
         errors.add(
             "confirm",
             "The policy changed while you were reading it: read this version and accept again",
         );
     }
     if !errors.is_empty() {
-        return refused(policy_page(&ctx, &state, &id, &errors));
+        return refused(policy_page(&ctx, &state, &current, &errors));
     }
     let kind = EventKind::PolicyAccepted(PolicyAccepted {
         person: ctx.user.person.clone(),
         policy: policy.id.clone(),
-        version,
+        version: version.clone(),
         text_sha256: sha,
     });
     match record_one(&state, &ctx, kind, "confirm", At::Time(ctx.now)).await {
@@ -234,7 +249,7 @@ pub async fn accept(
             "/c/{}/me/policies/{id}?recorded={name}",
             ctx.council.id
         )),
-        Err(errors) => refused(policy_page(&ctx, &state, &id, &errors)),
+        Err(errors) => refused(policy_page(&ctx, &state, &current, &errors)),
     }
 }
 

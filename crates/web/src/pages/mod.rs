@@ -126,6 +126,11 @@ pub fn routes(r: Routes) -> Routes {
             ViewRegisters,
             policies::policy,
         )
+        .get(
+            "/c/{council}/policies/{policy}/versions/{version}",
+            ViewRegisters,
+            policies::version,
+        )
         .post(
             "/c/{council}/policies/{policy}/publish",
             ManagePolicies,

@@ -4,8 +4,8 @@
 use crate::authz::Action;
 use crate::ctx::Ctx;
 use crate::forms::{
-    At, Errors, When, button, csrf, error_summary, optional, record_about, refused, text_input,
-    when_input,
+    At, Errors, When, button, csrf, error_summary, optional, record_about, record_then, refused,
+    text_area, text_input, when_input,
 };
 use crate::history::history;
 use crate::layout::{not_found_page, status_tag, success_banner, table_head, titled, when};
@@ -100,6 +100,39 @@ pub async fn list(State(state): State<AppState>, Extension(ctx): Extension<Ctx>)
 }
 
 fn policy_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded: &str) -> Response {
+    policy_page_typed(ctx, state, id, errors, recorded, &[])
+}
+
+/// How many people accepted `version` (present or not).
+fn accepted_count(ctx: &Ctx, policy: &Policy, version: &str) -> usize {
+    ctx.council.with_estate(|e| {
+        e.people
+            .values()
+            .filter(|p| p.has_accepted(&policy.id, version))
+            .count()
+    })
+}
+
+/// A version as it goes in a path ("July 2021" has a space).
+fn percent(version: &str) -> String {
+    percent_encoding::utf8_percent_encode(version, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// The policy's page; a refused publish keeps what was typed.
+fn policy_page_typed(
+    ctx: &Ctx,
+    state: &AppState,
+    id: &str,
+    errors: &Errors,
+    recorded: &str,
+    typed: &[(&str, &str)],
+) -> Response {
+    let typed = |field: &str| {
+        typed
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map_or("", |(_, v)| *v)
+    };
     let c = &ctx.council.id;
     let Some(policy) = ctx.council.pack.policy(&PolicyId::from(id)).cloned() else {
         return not_found_page("No such policy");
@@ -137,8 +170,32 @@ fn policy_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
                 @if let Some(f) = review_clock(&view.findings, id) { (status_tag(f.status)) " " (f.due.map(|d| when(ctx, d)).unwrap_or_default()) " (" (ctx.council.pack.rule_sentence(&f.rule)) ")" } @else { "No review clock running" }
             } }
             div class="govuk-summary-list__row" { dt class="govuk-summary-list__key" { "Text" } dd class="govuk-summary-list__value" {
-                @if let Some(t) = &policy.text { (t.file) } @else { "The council has not supplied the text" }
+                a class="govuk-link" href=(format!("/c/{c}/policies/{id}/versions/{}", percent(&version))) { "Read version " (version) }
             } }
+        }
+        h2 class="govuk-heading-m" { "Versions" }
+        @if st.versions.is_empty() {
+            p class="govuk-body" { "Version " (policy.version) " is the one the council's pack was written for; no other has been approved here." }
+        } @else {
+            table class="govuk-table" id="versions" {
+                caption class="govuk-visually-hidden" { "Every version approved, newest first" }
+                (table_head(&["Version", "Approved", "By", "Text (SHA-256)", "Accepted by"], &["Accepted by"]))
+                tbody class="govuk-table__body" {
+                    @for v in st.versions.iter().rev() {
+                        tr class="govuk-table__row" {
+                            td class="govuk-table__cell" {
+                                a class="govuk-link" href=(format!("/c/{c}/policies/{id}/versions/{}", percent(&v.version))) { (v.version) }
+                            }
+                            td class="govuk-table__cell" { (when(ctx, v.approved)) }
+                            td class="govuk-table__cell" { (v.body) }
+                            td class="govuk-table__cell warden-digest" {
+                                @match &v.text_sha256 { Some(sha) => code { (sha.get(..12).unwrap_or(sha)) "…" }, None => "None given" }
+                            }
+                            td class="govuk-table__cell govuk-table__cell--numeric" { (accepted_count(ctx, &policy, &v.version)) }
+                        }
+                    }
+                }
+            }
         }
         @if !policy.accepted_by.is_empty() {
             h2 class="govuk-heading-m" { "Not yet accepted version " (version) " (" (no.len()) ")" }
@@ -151,8 +208,22 @@ fn policy_page(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors, recorded:
             p class="govuk-body" { "Everyone who must accept the policy will need to accept the new version." }
             form method="post" action=(format!("/c/{c}/policies/{id}/publish")) novalidate {
                 (csrf(ctx))
-                (text_input("version", "New version", "", None, errors))
-                (text_input("body", "Approved by", &policy.approving_body.clone().unwrap_or_default(), Some("For example council, cabinet, audit_and_governance"), errors))
+                (text_input("version", "New version", typed("version"), Some("A number not used before, for example 1.1"), errors))
+                (text_input("body", "Approved by", typed("body").is_empty().then(|| policy.approving_body.clone().unwrap_or_default()).as_deref().unwrap_or(typed("body")), Some("For example council, cabinet, audit_and_governance"), errors))
+                (text_area("text", "The text of this version", typed("text"), Some("Markdown. This is what people are shown when they accept it; Warden keeps it by its SHA-256 beside the log."), errors))
+                @if !yes.is_empty() {
+                    div class={ "govuk-form-group" @if errors.of("confirm").is_some() { " govuk-form-group--error" } } {
+                        @if let Some(e) = errors.of("confirm") { p class="govuk-error-message" id="confirm-error" { span class="govuk-visually-hidden" { "Error: " } (e) } }
+                        div class="govuk-checkboxes" data-module="govuk-checkboxes" {
+                            div class="govuk-checkboxes__item" {
+                                input class="govuk-checkboxes__input" id="confirm" name="confirm" type="checkbox" value="yes";
+                                label class="govuk-label govuk-checkboxes__label" for="confirm" {
+                                    "I understand the " (yes.len()) " people who accepted version " (version) " will need to accept the new version"
+                                }
+                            }
+                        }
+                    }
+                }
                 (when_input(ctx, "publish-when", &When::default(), "When was it approved?", errors))
                 (button("Publish"))
             }
@@ -176,6 +247,8 @@ crate::forms::subject_page!(policy => policy_page);
 pub struct PublishForm {
     version: String,
     body: String,
+    text: String,
+    confirm: String,
     #[serde(flatten)]
     when: When,
 }
@@ -186,42 +259,92 @@ pub async fn publish(
     Path((_, id)): Path<(String, String)>,
     Form(f): Form<PublishForm>,
 ) -> Response {
-    let mut errors = Errors::default();
-    let version = f.version.trim();
-    let current = ctx
+    let Some(policy) = ctx
         .council
         .pack
         .policy(&PolicyId::from(id.as_str()))
-        .map(|p| {
-            ctx.council
-                .with_estate(|e| ctx.council.pack.current_version(e, &p.id).to_owned())
-        });
-    if version.is_empty() || version.len() > 40 {
-        errors.add("version", "Enter the new version, for example 1.1");
-    } else if current.as_deref() == Some(version) {
+        .cloned()
+    else {
+        return not_found_page("No such policy");
+    };
+    let typed = [
+        ("version", f.version.as_str()),
+        ("body", f.body.as_str()),
+        ("text", f.text.as_str()),
+    ];
+    let refuse =
+        |errors: &Errors| refused(policy_page_typed(&ctx, &state, &id, errors, "", &typed));
+    let mut errors = Errors::default();
+    let version = f.version.trim();
+    let (current, accepted) = ctx.council.with_estate(|e| {
+        let current = ctx.council.pack.current_version(e, &policy.id).to_owned();
+        let accepted = acceptance(e, &policy, &current).0.len();
+        (current, accepted)
+    });
+    if version.is_empty() || version.chars().count() > 40 {
+        errors.add(
+            "version",
+            "Enter the new version, for example 1.1 (at most 40 characters)",
+        );
+    } else if current == version {
         errors.add(
             "version",
             format!(
                 "Version {version} is already current: enter a new version, or record a review"
             ),
         );
+    } else if version == policy.version {
+        errors.add(
+            "version",
+            format!("Version {version} is the one the council's pack was written for: enter a new version"),
+        );
     }
-    let Some(body) = optional(&f.body) else {
+    let body = optional(&f.body);
+    if body.is_none() {
         errors.add(
             "body",
             "Enter the body that approved it, for example council",
         );
-        return policy_page_refused(&ctx, &state, &id, &errors);
-    };
-    if !errors.is_empty() {
-        return policy_page_refused(&ctx, &state, &id, &errors);
     }
+    let text = f.text.trim();
+    if text.is_empty() {
+        errors.add(
+            "text",
+            "Enter the text of this version: it is what people accept",
+        );
+    } else if text.len() > 500_000 {
+        errors.add(
+            "text",
+            "The text is longer than 500,000 characters: link to an annex instead",
+        );
+    }
+    if accepted > 0 && f.confirm != "yes" {
+        errors.add(
+            "confirm",
+            format!("Tick the box: the {accepted} people who accepted version {current} will need to accept the new one"),
+        );
+    }
+    let Some(body) = body.filter(|_| errors.is_empty()) else {
+        return refuse(&errors);
+    };
+    // The text is kept by its digest first; should the version then be
+    // refused, the unused text harms nothing (it is content-addressed).
+    let sha = match state.save_text(&ctx.council.id, text.to_owned()).await {
+        Ok(sha) => sha,
+        Err(e) => {
+            tracing::error!(error = %e, "policy text not saved");
+            return crate::forms::unavailable("The text could not be saved");
+        }
+    };
     let kind = EventKind::PolicyApproved(PolicyApproved {
-        policy: PolicyId::from(id.as_str()),
+        policy: policy.id.clone(),
         version: version.to_owned(),
         body,
+        text_sha256: Some(sha),
     });
-    record(&state, &ctx, &id, kind, At::Form(&f.when, "publish-when")).await
+    let at = At::Form(&f.when, "publish-when");
+    let next = format!("policies/{id}");
+    record_then(&state, &ctx, (kind, "version", at), &next, refuse).await
 }
 
 async fn record(state: &AppState, ctx: &Ctx, id: &str, kind: EventKind, at: At<'_>) -> Response {
@@ -235,10 +358,6 @@ async fn record(state: &AppState, ctx: &Ctx, id: &str, kind: EventKind, at: At<'
     .await
 }
 
-fn policy_page_refused(ctx: &Ctx, state: &AppState, id: &str, errors: &Errors) -> Response {
-    refused(policy_page(ctx, state, id, errors, ""))
-}
-
 pub async fn review(
     State(state): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -250,4 +369,43 @@ pub async fn review(
         version: None,
     });
     record(&state, &ctx, &id, kind, At::Form(&when, "review-when")).await
+}
+
+/// One version's text, as it was approved, with its SHA-256: what everyone
+/// who accepted that version was shown.
+pub async fn version(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, id, version)): Path<(String, String, String)>,
+) -> Response {
+    let Some(policy) = ctx
+        .council
+        .pack
+        .policy(&PolicyId::from(id.as_str()))
+        .cloned()
+    else {
+        return not_found_page("No such policy");
+    };
+    let text = match state.version_text(&ctx.council, &policy, &version).await {
+        Ok(text) => text,
+        Err(e) => {
+            tracing::error!(error = %e, "policy text unreadable");
+            return crate::forms::unavailable("The policy's text could not be read");
+        }
+    };
+    let c = &ctx.council.id;
+    let title = format!("{}, version {version}", policy.title);
+    titled(&title, &ctx, &state, html! {
+        @match &text {
+            Some((markdown, sha)) => {
+                div class="warden-policy-text" id="policy-text" { (crate::layout::markdown(markdown)) }
+                p class="govuk-body-s warden-digest" { "Fingerprint of this text (SHA-256): " code id="text-sha256" { (sha) } }
+            }
+            None => {
+                p class="govuk-body" { "The council has not supplied the text of version " (version) "." }
+            }
+        }
+        a class="govuk-link" href=(format!("/c/{c}/policies/{id}")) { "Back to " (policy.title) }
+    })
+    .into_response()
 }
