@@ -225,4 +225,21 @@ mod tests {
         }
         assert!(parse(cases[0]).is_some() && parse(cases[1]).is_some());
     }
+
+    /// Every line of the committed examples takes the fast path: a replay's
+    /// speed depends on it, and a decline costs a second, slower parse.
+    #[test]
+    fn every_example_line_takes_the_fast_path() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+        let mut lines = 0;
+        for entry in std::fs::read_dir(&dir).expect("examples") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).expect("example");
+            for line in text.lines() {
+                lines += 1;
+                assert!(parse(line).is_some(), "{}: declined {line}", path.display());
+            }
+        }
+        assert!(lines > 1_000);
+    }
 }
