@@ -179,21 +179,29 @@ test("the SIRO assesses a breach against the 72-hour clock", async () => {
   await page.close();
 });
 
-test("with JavaScript off, a manager searches people and records a move", async () => {
+test("with JavaScript off, a manager finds their team and records a move, and sees no one else", async () => {
   const page = await signIn(browser, demo, "manager", { javaScriptEnabled: false });
-  await page.goto(`${demo.url}/c/${demo.council}/people`);
-  await page.getByLabel("Kind").selectOption("employee");
-  await page.getByLabel("Search by name, id or email").fill(demo.account("siro").person);
-  await page.getByRole("button", { name: "Filter" }).click();
-  await page.waitForURL(/kind=employee/);
-  assert.match(await page.locator("#people-results").innerText(), /1 people match/);
-  await page.locator("#people-results").getByRole("link").first().click();
+  // A manager's reach is their team, not the council's registers.
+  const register = await page.goto(`${demo.url}/c/${demo.council}/people`);
+  assert.equal(register.status(), 403);
+  await page.goto(`${demo.url}/c/${demo.council}/me`);
+  await page.getByRole("link", { name: /people you manage/ }).click();
+  await page.waitForURL(/\/team$/);
+  const member = page.locator("#my-team").getByRole("link").first();
+  const name = await member.innerText();
+  await member.click();
+  await page.waitForURL(/\/people\/[^/?]+$/);
+  const person = new URL(page.url()).pathname.split("/").pop();
   await page.getByText("Record a move (new department or job)").click();
   await page.getByLabel("New job title").fill("Director of Resources");
   await page.getByRole("button", { name: "Record the move" }).click();
-  await page.waitForURL(new RegExp(`/people/${demo.account("siro").person}\\?recorded=person_moved$`));
+  await page.waitForURL(new RegExp(`/people/${person}\\?recorded=person_moved$`));
   assert.match(await page.locator(".govuk-notification-banner--success").innerText(), /The move is recorded/);
   assert.match(await page.locator("dl").innerText(), /Director of Resources/);
+  assert.ok(name.length > 0);
+  // Someone outside the team is out of reach.
+  const other = await page.goto(`${demo.url}/c/${demo.council}/people/${demo.account("siro").person}`);
+  assert.equal(other.status(), 403);
   await page.close();
 });
 

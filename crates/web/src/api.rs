@@ -520,7 +520,7 @@ async fn record(
         return bad("`at` is in the future: record events once they have happened".to_owned());
     }
     let action = action_for(&ctx, &event.kind);
-    if !state.authz.allows(&ctx.user, action, &ctx.council.id) {
+    if !crate::guards::may_record(&state, &ctx.user, action, &ctx.council, &event.kind) {
         return forbidden();
     }
     match state.record(&ctx.council, vec![event]).await {

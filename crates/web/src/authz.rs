@@ -32,10 +32,11 @@ pub enum Action {
     HandleIncident,
     ManageAccounts,
     CorrectRecords,
+    ViewTeam,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::SelfService,
         Action::ReportIncident,
         Action::ViewRegisters,
@@ -49,6 +50,7 @@ impl Action {
         Action::HandleIncident,
         Action::ManageAccounts,
         Action::CorrectRecords,
+        Action::ViewTeam,
     ];
 
     pub fn name(self) -> &'static str {
@@ -66,6 +68,7 @@ impl Action {
             Action::HandleIncident => "handle_incident",
             Action::ManageAccounts => "manage_accounts",
             Action::CorrectRecords => "correct_records",
+            Action::ViewTeam => "view_team",
         }
     }
 }
@@ -157,6 +160,19 @@ impl User {
     }
 }
 
+/// What a request is about: a council's data as a whole, or one person of
+/// it (a route under `/people/{person}`), whose recorded manager decides
+/// whether a manager may reach them.
+#[derive(Clone, Copy, Debug)]
+pub enum Resource<'a> {
+    Council(&'a str),
+    Person {
+        council: &'a str,
+        person: &'a str,
+        manager: Option<&'a str>,
+    },
+}
+
 pub struct Authorizer {
     policies: PolicySet,
     engine: Engine,
@@ -184,9 +200,14 @@ impl Authorizer {
         })
     }
 
-    /// Whether `user` may take `action` on `council`'s data.
+    /// Whether `user` may take `action` on `council`'s data as a whole.
     pub fn allows(&self, user: &User, action: Action, council: &str) -> bool {
-        match self.decide(user, action, council) {
+        self.allows_on(user, action, &Resource::Council(council))
+    }
+
+    /// Whether `user` may take `action` on `resource`.
+    pub fn allows_on(&self, user: &User, action: Action, resource: &Resource<'_>) -> bool {
+        match self.decide(user, action, resource) {
             Ok(decision) => decision == Decision::Allow,
             Err(why) => {
                 tracing::error!(%why, "authorisation request could not be built; denied");
@@ -195,9 +216,8 @@ impl Authorizer {
         }
     }
 
-    fn decide(&self, user: &User, action: Action, council: &str) -> Result<Decision, String> {
+    fn decide(&self, user: &User, action: Action, on: &Resource<'_>) -> Result<Decision, String> {
         let principal = uid("User", &format!("{}/{}", user.council, user.person))?;
-        let resource = uid("Council", council)?;
         let action_uid = uid("Action", action.name())?;
         let string = |s: &str| RestrictedExpression::new_string(s.to_owned());
         let user_entity = Entity::new(
@@ -213,13 +233,28 @@ impl Authorizer {
             HashSet::new(),
         )
         .map_err(|e| e.to_string())?;
-        let council_entity = Entity::new(
-            resource.clone(),
-            HashMap::from([("council".to_owned(), string(council))]),
-            HashSet::new(),
-        )
-        .map_err(|e| e.to_string())?;
-        let entities = Entities::from_entities([user_entity, council_entity], None)
+        let (resource, attributes) = match on {
+            Resource::Council(council) => (
+                uid("Council", council)?,
+                HashMap::from([("council".to_owned(), string(council))]),
+            ),
+            Resource::Person {
+                council,
+                person,
+                manager,
+            } => (
+                uid("Person", &format!("{council}/{person}"))?,
+                HashMap::from([
+                    ("council".to_owned(), string(council)),
+                    ("person".to_owned(), string(person)),
+                    // No manager recorded: nobody's team.
+                    ("manager".to_owned(), string(manager.unwrap_or(""))),
+                ]),
+            ),
+        };
+        let resource_entity =
+            Entity::new(resource.clone(), attributes, HashSet::new()).map_err(|e| e.to_string())?;
+        let entities = Entities::from_entities([user_entity, resource_entity], None)
             .map_err(|e| e.to_string())?;
         let request = Request::new(principal, action_uid, resource, Context::empty(), None)
             .map_err(|e| e.to_string())?;

@@ -196,6 +196,26 @@ pub fn load(
                 role: Role::from("manager"),
             }),
         ));
+        // A team to manage: eight present employees move under them.
+        let team = estate
+            .people
+            .iter()
+            .filter(|(id, p)| {
+                p.is_present() && p.kind == PersonKind::Employee && !taken.contains(id)
+            })
+            .map(|(id, _)| id.clone())
+            .take(8);
+        for member in team {
+            events.push(Event::new(
+                at,
+                EventKind::PersonMoved(domain::event::PersonMoved {
+                    person: member,
+                    department: None,
+                    job: None,
+                    manager: Some(manager.clone()),
+                }),
+            ));
+        }
     }
     // In by the one way in, as a record of what happened: each event
     // recorded as it happened, so the demo's log reads as a v1 log would.

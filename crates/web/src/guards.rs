@@ -5,7 +5,7 @@
 //! and the CSRF token, and hands the handler a [`Ctx`].
 
 use crate::accounts::{Scope, parse_token};
-use crate::authz::{Action, User, WebRole};
+use crate::authz::{Action, Resource, User, WebRole};
 use crate::council::Council;
 use crate::ctx::Ctx;
 use crate::layout;
@@ -176,6 +176,81 @@ pub fn council_in_path(path: &str) -> Option<&str> {
     rest.split('/').next().filter(|s| !s.is_empty())
 }
 
+/// The person named by a `.../people/{person}...` path.
+pub fn person_in_path(path: &str) -> Option<&str> {
+    let rest = path
+        .strip_prefix("/c/")
+        .or_else(|| path.strip_prefix("/api/v1/councils/"))?;
+    let mut parts = rest.split('/');
+    parts.next()?;
+    if parts.next()? != "people" {
+        return None;
+    }
+    parts.next().filter(|s| !s.is_empty())
+}
+
+/// Whether `user` may take `action` on what `path` is about: one person
+/// (whose recorded manager decides a manager's reach), else the council.
+pub fn allowed(
+    state: &AppState,
+    user: &User,
+    action: Action,
+    council: &Council,
+    path: &str,
+) -> bool {
+    match person_in_path(path) {
+        Some(person) => allowed_on_person(state, user, action, council, &PersonId::from(person)),
+        None => state.authz.allows(user, action, &council.id),
+    }
+}
+
+/// Whether `user` may take `action` on `person` of `council`.
+pub fn allowed_on_person(
+    state: &AppState,
+    user: &User,
+    action: Action,
+    council: &Council,
+    person: &PersonId,
+) -> bool {
+    let manager = council.with_estate(|e| {
+        e.people
+            .get(person)
+            .and_then(|p| p.manager.as_ref().map(|m| m.to_string()))
+    });
+    let resource = Resource::Person {
+        council: &council.id,
+        person: person.as_str(),
+        manager: manager.as_deref(),
+    };
+    state.authz.allows_on(user, action, &resource)
+}
+
+/// Whether `user` may record `event` about people: a starter within their
+/// reach (a manager's own team: the starter names them as manager), or a
+/// change to someone they may manage. Other events are the council's.
+pub fn may_record(
+    state: &AppState,
+    user: &User,
+    action: Action,
+    council: &Council,
+    event: &domain::EventKind,
+) -> bool {
+    match (event, event.person()) {
+        (domain::EventKind::PersonJoined(starter), _) => {
+            let resource = Resource::Person {
+                council: &council.id,
+                person: starter.person.as_str(),
+                manager: starter.manager.as_ref().map(PersonId::as_str),
+            };
+            state.authz.allows_on(user, action, &resource)
+        }
+        (_, Some(person)) if action == Action::ManagePeople => {
+            allowed_on_person(state, user, action, council, person)
+        }
+        _ => state.authz.allows(user, action, &council.id),
+    }
+}
+
 /// The signed-in user behind a session, if it is still good: signed in, the
 /// account unchanged since (no password change), and the person not left.
 pub async fn signed_in(state: &AppState, session_id: &str) -> Option<(User, Arc<Council>, String)> {
@@ -238,7 +313,7 @@ async fn guard_page(
     let Some(target_council) = state.council(&target) else {
         return layout::forbidden(&user).into_response();
     };
-    if !state.authz.allows(&user, action, &target) || target_council.id != council.id {
+    if target_council.id != council.id || !allowed(&state, &user, action, &council, &path) {
         tracing::info!(person = %user.person, action = action.name(), %path, "denied");
         return layout::forbidden(&user).into_response();
     }
@@ -354,10 +429,9 @@ async fn guard_api(
             Vec::new(),
         );
     }
-    let target = council_in_path(req.uri().path())
-        .unwrap_or_default()
-        .to_owned();
-    if target != c.id || !state.authz.allows(&user, action, &target) {
+    let path = req.uri().path().to_owned();
+    let target = council_in_path(&path).unwrap_or_default().to_owned();
+    if target != c.id || !allowed(&state, &user, action, &c, &path) {
         return forbidden();
     }
     let now = state.now();

@@ -10,9 +10,11 @@ use test_utils::app::{NORTH, ROLES, TestApp, WEST, token};
 use web::Guard;
 use web::authz::Action;
 
-/// Which roles may take each action on their own council.
-fn allowed(action: Action) -> &'static [&'static str] {
-    const OFFICERS: &[&str] = &["ict_admin", "information_governance", "siro", "manager"];
+/// Which roles may take each action on their own council, on a route about
+/// the council or (`person`) about one person, here `p-nobody`, who is in
+/// no manager's team: a manager's reach is their team.
+fn allowed(action: Action, person: bool) -> &'static [&'static str] {
+    const OFFICERS: &[&str] = &["ict_admin", "information_governance", "siro"];
     const EVERYONE: &[&str] = &[
         "ict_admin",
         "information_governance",
@@ -23,7 +25,9 @@ fn allowed(action: Action) -> &'static [&'static str] {
     match action {
         Action::SelfService | Action::ReportIncident => EVERYONE,
         Action::ViewRegisters | Action::ViewFindings => OFFICERS,
+        Action::ManagePeople if person => &["ict_admin"],
         Action::ManagePeople | Action::ApproveRemoval => &["ict_admin", "manager"],
+        Action::ViewTeam => &["manager"],
         Action::ManageDevices | Action::ManageAccess | Action::ManageAccounts => &["ict_admin"],
         Action::ManagePolicies => &["information_governance"],
         Action::AssessIncident => &["siro"],
@@ -87,7 +91,9 @@ async fn every_route_allows_exactly_the_roles_the_table_names_on_their_own_counc
                     }
                 };
                 let status = res.status();
-                let expect_allowed = target == NORTH && allowed(action).contains(role);
+                let about_person = route.path.contains("{person}");
+                let expect_allowed =
+                    target == NORTH && allowed(action, about_person).contains(role);
                 let was_allowed =
                     status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED;
                 let bounced = status == StatusCode::SEE_OTHER
@@ -179,4 +185,98 @@ async fn a_person_reaches_what_their_role_allows_from_the_day_they_join() {
     assert_eq!(plain.get(&app, "/c/north/people").await.status(), 403);
     let admin = app.sign_in(NORTH, "p-new-admin").await;
     assert_eq!(admin.get(&app, "/c/north/people").await.status(), 200);
+}
+
+/// A manager sees and acts for the people who name them as manager, and no
+/// one else: not the registers, not another team's person, not a starter
+/// placed in someone else's team (regression: a manager saw and acted on
+/// the whole council).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_manager_reaches_their_team_only() {
+    let joined = |person: &str, manager: &str| {
+        domain::parse_event(&format!(
+            r#"{{"at":"2026-01-06T09:00:00Z","type":"person_joined","person":"{person}","name":"N {person}","kind":"employee","manager":"{manager}"}}"#
+        ))
+        .expect("an event")
+    };
+    let app = TestApp::init()
+        .with_event(NORTH, joined("t-mine", "p-mgr"))
+        .with_event(NORTH, joined("t-theirs", "p-ict"))
+        .start()
+        .await;
+    let mgr = app.sign_in(NORTH, "p-mgr").await;
+    let status = |path: &'static str| {
+        let mgr = mgr.clone();
+        let app = &app;
+        async move { mgr.get(app, path).await.status() }
+    };
+    assert_eq!(status("/c/north/people/t-mine").await, StatusCode::OK);
+    assert_eq!(
+        status("/c/north/people/t-theirs").await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(status("/c/north/people").await, StatusCode::FORBIDDEN);
+    assert_eq!(status("/c/north/findings").await, StatusCode::FORBIDDEN);
+    let team = mgr
+        .get(&app, "/c/north/team")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        team.contains("t-mine") && !team.contains("t-theirs"),
+        "{team}"
+    );
+
+    let head = app.head(NORTH);
+    let moved = mgr
+        .post(&app, "/c/north/people/t-theirs/move", &[("job", "Clerk")])
+        .await;
+    assert_eq!(moved.status(), StatusCode::FORBIDDEN);
+    let moved = mgr
+        .post(&app, "/c/north/people/t-mine/move", &[("job", "Clerk")])
+        .await;
+    assert_eq!(moved.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.head(NORTH), head + 1);
+
+    // A starter goes in the manager's own team, or not at all.
+    let starter = |manager: &'static str| {
+        [
+            ("person", "t-new"),
+            ("name", "New"),
+            ("kind", "employee"),
+            ("manager", manager),
+        ]
+    };
+    let res = mgr.post(&app, "/c/north/starters", &starter("p-ict")).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.expect("body").contains("your own team"));
+    let res = mgr.post(&app, "/c/north/starters", &starter("p-mgr")).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    // The API holds the same line.
+    let leave = serde_json::json!({"type": "person_left", "person": "t-theirs"});
+    let res = app
+        .client
+        .post(format!("{}/api/v1/councils/north/events", app.url))
+        .bearer_auth(token(NORTH, "p-mgr"))
+        .json(&leave)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let moved = serde_json::json!({"type": "person_moved", "person": "t-mine", "job": "Officer"});
+    let res = app
+        .client
+        .post(format!("{}/api/v1/councils/north/events", app.url))
+        .bearer_auth(token(NORTH, "p-mgr"))
+        .json(&moved)
+        .send()
+        .await
+        .expect("request");
+    assert!(
+        res.status().is_success(),
+        "their own team: {}",
+        res.status()
+    );
 }

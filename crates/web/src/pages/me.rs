@@ -3,6 +3,7 @@
 //! is about the signed-in person only (my password and API tokens are in
 //! `credentials.rs`).
 
+use crate::authz::Action;
 use crate::ctx::Ctx;
 use crate::forms::{
     At, Errors, JustRecorded, When, button, csrf, done, error_summary, parse_local, record_one,
@@ -49,6 +50,12 @@ pub async fn home(
         Some((p, to_accept))
     }) else {
         return not_found_page("No such person");
+    };
+    let manages = ctx.may(&state, Action::ViewTeam);
+    let team_size = if manages {
+        team_of(&ctx, &view).len()
+    } else {
+        0
     };
     // Each device with its kind, and, once reported lost or stolen, when.
     let my_devices: Vec<(String, String, Option<String>)> = ctx.council.with_estate(|e| {
@@ -109,6 +116,10 @@ pub async fn home(
         }
         (findings_table(&ctx, &mine, "My obligations: open, overdue or broken"))
         @if mine.is_empty() { p class="govuk-body" { "Nothing is due from you." } }
+        @if manages {
+            h2 class="govuk-heading-m" { "My team" }
+            p class="govuk-body" { a class="govuk-link" href=(format!("/c/{c}/team")) { "The " (team_size) " people you manage" } }
+        }
         h2 class="govuk-heading-m" { "My claims" }
         (claims_table(&ctx, &my_claims, "My expense claims"))
         h2 class="govuk-heading-m" { "My account" }
@@ -457,4 +468,61 @@ pub async fn broadband(
         Ok(name) => done(format!("/c/{}/me?recorded={name}", ctx.council.id)),
         Err(errors) => refused(broadband_page(&ctx, &state, &f, &errors)),
     }
+}
+
+/// A manager's team: the present people who name them as manager, each
+/// with how many of their findings are overdue or broken, by name.
+fn team_of(ctx: &Ctx, view: &crate::council::View) -> Vec<(String, String, usize)> {
+    let me = &ctx.user.person;
+    let members: Vec<(String, String)> = ctx.council.with_estate(|e| {
+        e.people
+            .iter()
+            .filter(|(_, p)| p.is_present() && p.manager.as_ref() == Some(me))
+            .map(|(id, p)| (p.name.clone(), id.to_string()))
+            .collect()
+    });
+    let mut team: Vec<(String, String, usize)> = members
+        .into_iter()
+        .map(|(name, id)| {
+            let failing = view
+                .about(&id)
+                .filter(|f| matches!(f.status, Status::Overdue | Status::Violated))
+                .count();
+            (name, id, failing)
+        })
+        .collect();
+    team.sort();
+    team
+}
+
+/// The people a manager manages, and a way to record a starter among them.
+pub async fn team(State(state): State<AppState>, Extension(ctx): Extension<Ctx>) -> Markup {
+    let c = &ctx.council.id;
+    let view = ctx.council.view(ctx.now);
+    let team = team_of(&ctx, &view);
+    titled(
+        "My team",
+        &ctx,
+        &state,
+        html! {
+            @if team.is_empty() {
+                p class="govuk-body" { "Nobody is recorded as managed by you. A starter's or a mover's manager is recorded with them." }
+            } @else {
+                table class="govuk-table" id="my-team" {
+                    caption class="govuk-visually-hidden" { "The people you manage" }
+                    (crate::layout::table_head(&["Name", "Id", "Overdue or broken"], &["Overdue or broken"]))
+                    tbody class="govuk-table__body" {
+                        @for (name, id, failing) in &team {
+                            tr class="govuk-table__row" {
+                                td class="govuk-table__cell" { a class="govuk-link" href=(format!("/c/{c}/people/{id}")) { (name) } }
+                                td class="govuk-table__cell" { (id) }
+                                td class="govuk-table__cell govuk-table__cell--numeric" { (failing) }
+                            }
+                        }
+                    }
+                }
+            }
+            a class="govuk-button govuk-button--secondary" href=(format!("/c/{c}/starters")) { "Record a starter in my team" }
+        },
+    )
 }

@@ -173,6 +173,7 @@ pub fn routes(r: Routes) -> Routes {
             incidents::close,
         )
         .get("/c/{council}/me", SelfService, me::home)
+        .get("/c/{council}/team", ViewTeam, me::team)
         .get(
             "/c/{council}/me/policies/{policy}",
             SelfService,

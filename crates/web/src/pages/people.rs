@@ -77,7 +77,24 @@ fn starter_page(ctx: &Ctx, state: &AppState, form: &StarterForm, errors: &Errors
 }
 
 pub async fn starter_form(State(state): State<AppState>, Extension(ctx): Extension<Ctx>) -> Markup {
-    starter_page(&ctx, &state, &StarterForm::default(), &Errors::default())
+    // Whoever may record starters only in their own team is their manager.
+    let unmanaged = crate::authz::Resource::Person {
+        council: &ctx.council.id,
+        person: "",
+        manager: None,
+    };
+    let form = if state
+        .authz
+        .allows_on(&ctx.user, Action::ManagePeople, &unmanaged)
+    {
+        StarterForm::default()
+    } else {
+        StarterForm {
+            manager: ctx.user.person.to_string(),
+            ..StarterForm::default()
+        }
+    };
+    starter_page(&ctx, &state, &form, &Errors::default())
 }
 
 fn parse_kind(kind: &str) -> Option<PersonKind> {
@@ -161,6 +178,22 @@ pub async fn starter(
         department: optional(&form.department),
         manager: manager.map(PersonId::from),
     });
+    if !crate::guards::may_record(
+        &state,
+        &ctx.user,
+        Action::ManagePeople,
+        &ctx.council,
+        &joined,
+    ) {
+        let errors = Errors::one(
+            "manager",
+            format!(
+                "You record starters in your own team: enter your own person id ({}) as their manager",
+                ctx.user.person
+            ),
+        );
+        return refused(starter_page(&ctx, &state, &form, &errors));
+    }
     // A refusal about the manager belongs beside the manager's field.
     let field = if form.manager.trim().is_empty() {
         "person"
