@@ -77,6 +77,22 @@ pub struct Device {
     pub details: Option<Box<DeviceDetails>>,
 }
 
+impl Device {
+    /// Where the device stands on the register: `disposed`, `lost` (or
+    /// stolen), `held` (issued to someone) or `store`.
+    pub fn state(&self) -> &'static str {
+        if self.disposed.is_some() {
+            "disposed"
+        } else if self.lost.is_some() {
+            "lost"
+        } else if self.holder.is_some() {
+            "held"
+        } else {
+            "store"
+        }
+    }
+}
+
 /// What the asset register says a device is, beyond its kind.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeviceDetails {

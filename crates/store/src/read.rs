@@ -70,7 +70,7 @@ impl Chunk {
     }
 
     /// The chunk as rows; a row read without its hash has an empty one.
-    pub(crate) fn into_rows(mut self) -> Vec<Row> {
+    pub fn into_rows(mut self) -> Vec<Row> {
         let mut hashes = std::mem::take(&mut self.hashes).into_iter();
         self.events()
             .map(|(seq, event)| Row {

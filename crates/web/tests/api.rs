@@ -196,3 +196,102 @@ async fn revoked_read_only_and_foreign_tokens_are_refused() {
         .expect("post");
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+async fn get_json(app: &TestApp, who: &str, path: &str) -> (StatusCode, serde_json::Value) {
+    let res = app
+        .client
+        .get(format!("{}{path}", app.url))
+        .bearer_auth(token(NORTH, who))
+        .send()
+        .await
+        .expect("get");
+    let status = res.status();
+    (status, res.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+/// What the pages show, the API reads: devices, policies with their
+/// versions, incidents, claims, acceptances and the log itself, page by
+/// page with each entry's hash (regression: the API read only summary,
+/// findings, people, a person and "me").
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_reads_every_register_and_the_log() {
+    let app = TestApp::start().await;
+    let get = |path: &'static str| get_json(&app, "p-ict", path);
+    let (status, devices) = get("/api/v1/councils/north/devices").await;
+    assert_eq!(status, StatusCode::OK);
+    let lap1 = devices
+        .as_array()
+        .and_then(|d| d.iter().find(|d| d["id"] == "LAP-1"))
+        .cloned()
+        .expect("LAP-1");
+    assert_eq!(
+        (lap1["state"].as_str(), lap1["holder"].as_str()),
+        (Some("held"), Some("p-member"))
+    );
+    let (_, device) = get("/api/v1/councils/north/devices/LAP-1").await;
+    assert!(device["findings"].is_array(), "{device}");
+    let (status, _) = get("/api/v1/councils/north/devices/NOPE").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    let (_, policies) = get("/api/v1/councils/north/policies").await;
+    assert_eq!(policies[0]["id"], "councillor-ict");
+    assert_eq!(policies[0]["current_version"], "1.0");
+    let (_, policy) = get("/api/v1/councils/north/policies/councillor-ict").await;
+    assert!(policy["versions"].is_array());
+
+    let (_, incidents) = get("/api/v1/councils/north/incidents").await;
+    assert_eq!(incidents[0]["id"], "INC-1");
+    let (_, incident) = get("/api/v1/councils/north/incidents/INC-1").await;
+    let clocks = incident["findings"].as_array().cloned().unwrap_or_default();
+    assert!(
+        clocks.iter().any(|f| f["rule"] == "uk.breach-notified-72h"),
+        "the 72-hour clock: {incident}"
+    );
+    let (status, claims) = get("/api/v1/councils/north/claims").await;
+    assert_eq!((status, claims.is_array()), (StatusCode::OK, true));
+    let (_, acceptances) = get("/api/v1/councils/north/acceptances").await;
+    assert!(
+        acceptances
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x["person"] == "p-member")),
+        "{acceptances}"
+    );
+
+    // The log, two entries at a time, to its end: every entry once, in
+    // order, each hash linking it to the one before.
+    let head = app.head(NORTH);
+    let mut after = 0u64;
+    let mut seen = Vec::new();
+    let mut previous = store::GENESIS;
+    loop {
+        let path = format!("/api/v1/councils/north/events?after={after}&limit=2");
+        let (status, page) = get_json(&app, "p-ict", &path).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        for entry in page["entries"].as_array().cloned().unwrap_or_default() {
+            let seq = entry["seq"].as_u64().expect("seq");
+            let event = domain::parse_event(&entry["event"].to_string()).expect("an event");
+            previous = store::chain::link(&previous, &store::chain::canonical(&event));
+            assert_eq!(
+                entry["hash"].as_str(),
+                Some(previous.to_string().as_str()),
+                "#{seq}"
+            );
+            seen.push(seq);
+        }
+        match page["next"].as_u64() {
+            Some(next) => after = next,
+            None => break,
+        }
+    }
+    assert_eq!(seen, (1..=head).collect::<Vec<_>>());
+    let (status, problem) = get("/api/v1/councils/north/events?limit=5000").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("limit"))
+    );
+    // A manager reaches their team, not the registers.
+    let (status, _) = get_json(&app, "p-mgr", "/api/v1/councils/north/devices").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

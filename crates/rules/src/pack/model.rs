@@ -96,6 +96,32 @@ pub struct Policy {
     pub text: Option<PolicyText>,
 }
 
+/// A person's id and name.
+pub type Named = (String, String);
+
+impl Policy {
+    /// Who must accept the policy (present, of a kind it names), split into
+    /// those who have accepted `version` and those who have not, by id.
+    pub fn acceptance(&self, estate: &domain::Estate, version: &str) -> (Vec<Named>, Vec<Named>) {
+        let mut yes = Vec::new();
+        let mut no = Vec::new();
+        for (id, p) in estate.people.iter() {
+            if !p.is_present() || !self.accepted_by.contains(&p.kind) {
+                continue;
+            }
+            let entry = (id.to_string(), p.name.clone());
+            if p.has_accepted(&self.id, version) {
+                yes.push(entry)
+            } else {
+                no.push(entry)
+            }
+        }
+        yes.sort();
+        no.sort();
+        (yes, no)
+    }
+}
+
 /// A policy's text as the council supplied it (Markdown).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PolicyText {

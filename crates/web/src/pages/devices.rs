@@ -69,19 +69,6 @@ pub struct ListQuery {
     recorded: String,
 }
 
-/// Which of the register's states a device is in, for the filter.
-fn state_key(d: &Device) -> &'static str {
-    if d.disposed.is_some() {
-        "disposed"
-    } else if d.lost.is_some() {
-        "lost"
-    } else if d.holder.is_some() {
-        "held"
-    } else {
-        "store"
-    }
-}
-
 fn register_page(
     ctx: &Ctx,
     state: &AppState,
@@ -109,7 +96,7 @@ fn register_page(
                         .as_ref()
                         .is_some_and(|h| h.as_str().to_lowercase().contains(&needle))
             })
-            .filter(|(_, d)| q.state.is_empty() || state_key(d) == q.state)
+            .filter(|(_, d)| q.state.is_empty() || d.state() == q.state)
             .filter(|(_, d)| q.kind.is_empty() || d.kind.as_str() == q.kind)
             .filter(|(_, d)| {
                 let owner = match d.owner {

@@ -14,35 +14,11 @@ use axum::Extension;
 use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Response};
 use domain::event::{PolicyApproved, PolicyReviewed};
-use domain::{Estate, EventKind, PolicyId};
+use domain::{EventKind, PolicyId};
 use maud::{Markup, html};
 use rules::pack::Policy;
 use rules::{Finding, Status};
 use serde::Deserialize;
-
-/// A person's id and name.
-pub type Named = (String, String);
-
-/// Who must accept the policy (present, of a kind it names), split into
-/// those who have accepted `version` and those who have not.
-pub fn acceptance(estate: &Estate, policy: &Policy, version: &str) -> (Vec<Named>, Vec<Named>) {
-    let mut yes = Vec::new();
-    let mut no = Vec::new();
-    for (id, p) in estate.people.iter() {
-        if !p.is_present() || !policy.accepted_by.contains(&p.kind) {
-            continue;
-        }
-        let entry = (id.to_string(), p.name.clone());
-        if p.has_accepted(&policy.id, version) {
-            yes.push(entry)
-        } else {
-            no.push(entry)
-        }
-    }
-    yes.sort();
-    no.sort();
-    (yes, no)
-}
 
 /// The running or overdue review clock of a policy, if a rule keeps one.
 fn review_clock<'a>(findings: &'a [Finding], policy: &str) -> Option<&'a Finding> {
@@ -62,7 +38,7 @@ pub async fn list(State(state): State<AppState>, Extension(ctx): Extension<Ctx>)
             .iter()
             .map(|p| {
                 let version = ctx.council.pack.current_version(e, &p.id).to_owned();
-                let (yes, no) = acceptance(e, p, &version);
+                let (yes, no) = p.acceptance(e, &version);
                 let st = e.policies.get(&p.id).cloned().unwrap_or_default();
                 (p.clone(), version, st, yes.len(), no.len())
             })
@@ -140,7 +116,7 @@ fn policy_page_typed(
     let view = ctx.council.view(ctx.now);
     let (version, st, yes, no) = ctx.council.with_estate(|e| {
         let version = ctx.council.pack.current_version(e, &policy.id).to_owned();
-        let (yes, no) = acceptance(e, &policy, &version);
+        let (yes, no) = policy.acceptance(e, &version);
         (
             version.clone(),
             e.policies.get(&policy.id).cloned().unwrap_or_default(),
@@ -278,7 +254,7 @@ pub async fn publish(
     let version = f.version.trim();
     let (current, accepted) = ctx.council.with_estate(|e| {
         let current = ctx.council.pack.current_version(e, &policy.id).to_owned();
-        let accepted = acceptance(e, &policy, &current).0.len();
+        let accepted = policy.acceptance(e, &current).0.len();
         (current, accepted)
     });
     if version.is_empty() || version.chars().count() > 40 {

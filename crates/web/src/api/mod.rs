@@ -21,6 +21,8 @@ use serde::Serialize;
 use std::collections::HashMap;
 use utoipa::{OpenApi, ToSchema};
 
+mod registers;
+
 pub fn routes(r: Routes) -> Routes {
     use Action::*;
     r.public_get("/api/v1/openapi.json", openapi)
@@ -37,14 +39,63 @@ pub fn routes(r: Routes) -> Routes {
             person,
         )
         .api_get("/api/v1/councils/{council}/me", SelfService, me)
+        .api_get(
+            "/api/v1/councils/{council}/devices",
+            ViewRegisters,
+            registers::devices,
+        )
+        .api_get(
+            "/api/v1/councils/{council}/devices/{device}",
+            ViewRegisters,
+            registers::device,
+        )
+        .api_get(
+            "/api/v1/councils/{council}/policies",
+            ViewRegisters,
+            registers::policies,
+        )
+        .api_get(
+            "/api/v1/councils/{council}/policies/{policy}",
+            ViewRegisters,
+            registers::policy,
+        )
+        .api_get(
+            "/api/v1/councils/{council}/incidents",
+            ViewRegisters,
+            registers::incidents,
+        )
+        .api_get(
+            "/api/v1/councils/{council}/incidents/{incident}",
+            ViewRegisters,
+            registers::incident,
+        )
+        .api_get(
+            "/api/v1/councils/{council}/claims",
+            ViewRegisters,
+            registers::claims,
+        )
+        .api_get(
+            "/api/v1/councils/{council}/acceptances",
+            ViewRegisters,
+            registers::acceptances,
+        )
+        .api_get(
+            "/api/v1/councils/{council}/events",
+            ViewRegisters,
+            registers::events,
+        )
         .api_post("/api/v1/councils/{council}/events", SelfService, record)
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Warden API", version = "1", description = "A council's ICT security policies as findings, and the events that change them. Authenticate with an API token from My Warden > My API tokens, sent as `Authorization: Bearer TOKEN`."),
-    paths(summary, findings, people, person, me, record),
-    components(schemas(Problem, FieldError, Summary, FindingOut, PersonSummary, PersonOut, Recorded)),
+    paths(summary, findings, people, person, me, record, registers::devices, registers::device,
+        registers::policies, registers::policy, registers::incidents, registers::incident,
+        registers::claims, registers::acceptances, registers::events),
+    components(schemas(Problem, FieldError, Summary, FindingOut, PersonSummary, PersonOut, Recorded,
+        registers::DeviceOut, registers::PolicyOut, registers::VersionOut, registers::IncidentOut,
+        registers::ClaimOut, registers::AcceptanceOut, registers::EntryOut, registers::LogOut)),
     modifiers(&Bearer)
 )]
 struct ApiDoc;
@@ -234,6 +285,11 @@ pub struct PersonOut {
     pub present: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+    /// Their recorded manager's person id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manager: Option<String>,
     pub roles: Vec<String>,
     pub devices_held: Vec<String>,
     pub access: Vec<String>,
@@ -261,6 +317,17 @@ fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
             Vec::new(),
         ),
     }
+}
+
+/// 404 for a `what` (device, policy, incident) the council does not have.
+fn not_found(what: &str, id: &str) -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        &format!("No such {what}"),
+        format!("No {what} `{id}` in this council"),
+        Vec::new(),
+    )
 }
 
 fn kind_name(kind: domain::PersonKind) -> String {
@@ -373,6 +440,8 @@ fn person_out(ctx: &Ctx, id: &str) -> Option<PersonOut> {
         kind: kind_name(p.kind),
         present: p.is_present(),
         department: p.department.clone(),
+        job: p.job.clone(),
+        manager: p.manager.as_ref().map(|m| m.to_string()),
         roles: p.roles.iter().map(|r| r.to_string()).collect(),
         devices_held: p.devices_held.iter().map(|d| d.to_string()).collect(),
         access: p.access.iter().map(|(r, _)| r.to_string()).collect(),
