@@ -93,6 +93,32 @@ impl DeviceKind {
     }
 }
 
+/// One field of an event type as the vocabulary declares it: its name and
+/// its Rust type as written (`PersonId`, `Option<Date>`), from which a
+/// reference, a schema or a form can be built without repeating the
+/// vocabulary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Field {
+    pub name: &'static str,
+    /// The type as `stringify!` wrote it: `Option < PersonId >`.
+    pub ty: &'static str,
+}
+
+impl Field {
+    /// Whether an event of its type must carry it.
+    pub fn required(&self) -> bool {
+        !self.ty.trim_start().starts_with("Option")
+    }
+
+    /// The type without `Option<...>`: `PersonId`.
+    pub fn base(&self) -> String {
+        let ty: String = self.ty.chars().filter(|c| !c.is_whitespace()).collect();
+        ty.strip_prefix("Option<")
+            .and_then(|t| t.strip_suffix('>'))
+            .map_or_else(|| ty.clone(), str::to_owned)
+    }
+}
+
 macro_rules! fields {
     ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$doc])*
@@ -100,6 +126,14 @@ macro_rules! fields {
         #[serde(deny_unknown_fields)]
         pub struct $name {
             $($(#[$fdoc])* pub $field: $ty,)*
+        }
+
+        impl $name {
+            /// Its fields, in declaration order.
+            pub const FIELDS: &'static [Field] = &[$(Field {
+                name: stringify!($field),
+                ty: stringify!($ty),
+            },)*];
         }
     };
 }
@@ -306,6 +340,14 @@ macro_rules! vocabulary {
             pub fn words(self) -> &'static str {
                 match self {
                     $(EventType::$variant => $words,)*
+                }
+            }
+
+            /// The fields an event of this type carries besides the
+            /// envelope (`at`, `recorded`, `id`, `by`, `type`).
+            pub fn fields(self) -> &'static [Field] {
+                match self {
+                    $(EventType::$variant => <$payload>::FIELDS,)*
                 }
             }
 

@@ -37,6 +37,20 @@ async fn the_openapi_document_is_3_1_and_describes_every_api_route() {
         );
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    // POST events: one schema per event type, a oneOf on `type`.
+    let body = &doc["paths"]["/api/v1/councils/{council}/events"]["post"]["requestBody"];
+    assert_eq!(
+        body["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Event"
+    );
+    let one_of = doc["components"]["schemas"]["Event"]["oneOf"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(one_of.len(), domain::EventType::ALL.len());
+    let left = &doc["components"]["schemas"]["event_person_left"];
+    assert_eq!(left["properties"]["type"]["const"], "person_left");
+    assert_eq!(left["additionalProperties"], false);
 }
 
 async fn post_event(app: &TestApp, who: &str, body: &str) -> reqwest::Response {

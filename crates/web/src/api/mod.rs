@@ -21,6 +21,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use utoipa::{OpenApi, ToSchema};
 
+mod event_schema;
 mod registers;
 
 pub fn routes(r: Routes) -> Routes {
@@ -113,11 +114,16 @@ impl utoipa::Modify for Bearer {
     }
 }
 
-/// The OpenAPI document, as JSON.
+/// The OpenAPI document, as JSON: what utoipa generates from the handlers,
+/// with the body of `POST events` described type by type from the
+/// vocabulary (`event_schema`).
 pub fn document() -> String {
-    ApiDoc::openapi()
-        .to_pretty_json()
-        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    let mut doc = match serde_json::to_value(ApiDoc::openapi()) {
+        Ok(doc) => doc,
+        Err(e) => return format!("{{\"error\":\"{e}\"}}"),
+    };
+    event_schema::add_to(&mut doc);
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
 }
 
 async fn openapi() -> Response {

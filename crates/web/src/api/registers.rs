@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use domain::estate::{Device, Incident};
 use domain::{DeviceId, IncidentId, PolicyId};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
@@ -373,14 +373,6 @@ pub async fn acceptances(Extension(ctx): Extension<Ctx>) -> Response {
     json(StatusCode::OK, &out)
 }
 
-/// `after` (a sequence number, 0 for the start) and `limit` (1 to 1,000).
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub struct LogPage {
-    after: Option<String>,
-    limit: Option<String>,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct EntryOut {
     pub seq: u64,
@@ -414,7 +406,9 @@ pub struct LogOut {
 pub async fn events(
     State(state): State<AppState>,
     Extension(ctx): Extension<Ctx>,
-    Query(q): Query<LogPage>,
+    // A map, not a struct: a repeated or malformed parameter is answered
+    // as a problem below, not by the extractor's plain-text rejection.
+    Query(q): Query<std::collections::HashMap<String, String>>,
 ) -> Response {
     // A whole number from `min` to `max`, or what to say about it.
     let number =
@@ -433,8 +427,8 @@ pub async fn events(
                 }),
         };
     let (after, limit) = match (
-        number("after", &q.after, 0, (0, u64::MAX >> 1)),
-        number("limit", &q.limit, 100, (1, 1_000)),
+        number("after", &q.get("after").cloned(), 0, (0, u64::MAX >> 1)),
+        number("limit", &q.get("limit").cloned(), 100, (1, 1_000)),
     ) {
         (Ok(after), Ok(limit)) => (after, limit),
         (Err(why), _) | (_, Err(why)) => {
