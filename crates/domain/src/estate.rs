@@ -520,6 +520,9 @@ impl Estate {
                     text_sha256: e.text_sha256.clone(),
                 });
             }
+            // Known to the log and its findings (an Informed clock); it
+            // changes nothing a later check reads.
+            PolicyCommunicated(_) => {}
             PolicyReviewed(e) => {
                 let policy = self.policies.entry(e.policy.clone()).or_default();
                 policy.reviewed = Some(at);

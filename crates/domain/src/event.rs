@@ -187,7 +187,24 @@ fields!(PolicyApproved {
     /// digest: what everyone who accepts this version is shown.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     text_sha256: Option<String>,
+    /// A minor amendment, which a pack's route may let a delegated
+    /// authority approve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    minor: Option<bool>,
+    /// Who was consulted before it was approved (a committee, a board):
+    /// what a pack's approval route asks for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    consulted: Option<Vec<String>>,
 });
+fields!(
+    /// A version of a policy made known to those its RACI names as
+    /// Informed (Redditch's "All Councillors").
+    PolicyCommunicated {
+        policy: PolicyId,
+        version: String,
+        to: String,
+    }
+);
 fields!(PolicyReviewed {
     policy: PolicyId,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -411,6 +428,7 @@ vocabulary! {
     AgreementSigned(AgreementSigned) = "agreement_signed" / "the agreement signed",
     PolicyApproved(PolicyApproved) = "policy_approved" / "approval",
     PolicyReviewed(PolicyReviewed) = "policy_reviewed" / "a review",
+    PolicyCommunicated(PolicyCommunicated) = "policy_communicated" / "the version made known",
     PolicyAccepted(PolicyAccepted) = "policy_accepted" / "acceptance",
     TrainingCompleted(TrainingCompleted) = "training_completed" / "training completed",
     MfaEnrolled(MfaEnrolled) = "mfa_enrolled" / "MFA enrolment",
@@ -524,6 +542,7 @@ impl EventKind {
             EmailForwardingDetected(e) => Some(&e.person),
             PolicyApproved(_)
             | PolicyReviewed(_)
+            | PolicyCommunicated(_)
             | DeviceRegistered(_)
             | DeviceLost(_)
             | DeviceRemovalApproved(_)
@@ -568,6 +587,7 @@ impl EventKind {
         match self {
             PolicyApproved(e) => Some(&e.policy),
             PolicyReviewed(e) => Some(&e.policy),
+            PolicyCommunicated(e) => Some(&e.policy),
             PolicyAccepted(e) => Some(&e.policy),
             _ => None,
         }
@@ -652,7 +672,7 @@ impl EventType {
                 policy: true,
                 ..person
             },
-            PolicyApproved | PolicyReviewed => Subjects {
+            PolicyApproved | PolicyReviewed | PolicyCommunicated => Subjects {
                 policy: true,
                 ..none
             },

@@ -219,15 +219,8 @@ impl<'a> Gen<'a> {
         for policy in &pack.policies {
             let approved = -(30 + self.rng.below(300) as i64);
             let mut version = policy.version.clone();
-            self.log.push(
-                self.time.at(self.time.weekday(approved), 19 * 60),
-                EventKind::PolicyApproved(domain::event::PolicyApproved {
-                    policy: policy.id.clone(),
-                    version: version.clone(),
-                    body: policy.approving_body.clone().unwrap_or("council".into()),
-                    text_sha256: None,
-                }),
-            );
+            let at = self.time.at(self.time.weekday(approved), 19 * 60);
+            self.approve(policy, &version, at);
             self.policy_versions
                 .push((policy.id.clone(), approved, version.clone()));
             let mut day = approved;
@@ -246,15 +239,7 @@ impl<'a> Gen<'a> {
                 if self.rng.chance(25) {
                     revision += 1;
                     version = format!("{}.r{revision}", policy.version);
-                    self.log.push(
-                        at,
-                        EventKind::PolicyApproved(domain::event::PolicyApproved {
-                            policy: policy.id.clone(),
-                            version: version.clone(),
-                            body: policy.approving_body.clone().unwrap_or("council".into()),
-                            text_sha256: None,
-                        }),
-                    );
+                    self.approve(policy, &version, at);
                     for life in lives
                         .iter()
                         .filter(|l| policy.accepted_by.contains(&l.kind))
@@ -452,6 +437,55 @@ impl<'a> Gen<'a> {
                 }
             }
             month += 30;
+        }
+    }
+
+    /// A version approved at `at`: by the body the pack's approval route
+    /// names (now and then another, or without a consultation it asks
+    /// for), and made known to those a pack's clock says must be informed
+    /// (mostly in time). A pack with neither costs no draw.
+    fn approve(&mut self, policy: &rules::pack::Policy, version: &str, at: Timestamp) {
+        let pack = self.pack;
+        let route = pack.route(&policy.id);
+        let mut body = route
+            .and_then(|r| r.approved_by.first().cloned())
+            .or_else(|| policy.approving_body.clone())
+            .unwrap_or_else(|| "council".into());
+        let mut consulted = route.map(|r| r.consulted.clone()).filter(|c| !c.is_empty());
+        if route.is_some() {
+            match self.rng.below(20) {
+                0 => body = "cabinet_member".into(),
+                1 => consulted = None,
+                _ => {}
+            }
+        }
+        let approved = EventKind::PolicyApproved(domain::event::PolicyApproved {
+            policy: policy.id.clone(),
+            version: version.to_owned(),
+            body,
+            text_sha256: None,
+            minor: None,
+            consulted,
+        });
+        let informs = pack.rules.iter().any(|r| {
+            matches!(&r.kind, RuleKind::Obligation(o)
+                if o.trigger.event == EventType::PolicyApproved
+                && o.discharged_by.iter().any(|m| m.event == EventType::PolicyCommunicated))
+        });
+        self.log.push(at, approved);
+        if informs && self.rng.chance(90) {
+            let days = 1 + self.rng.below(16) as i64;
+            let told = at
+                .checked_add(jiff::SignedDuration::from_hours(24 * days))
+                .unwrap_or(at);
+            self.log.push(
+                told,
+                EventKind::PolicyCommunicated(domain::event::PolicyCommunicated {
+                    policy: policy.id.clone(),
+                    version: version.to_owned(),
+                    to: "all_councillors".into(),
+                }),
+            );
         }
     }
 

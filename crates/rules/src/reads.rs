@@ -50,6 +50,7 @@ fn writes(event: EventType) -> &'static [Part] {
         // incidents, claims and forwarding are kept in the estate for
         // people to see, but no rule kind reads them there.
         PersonMoved
+        | PolicyCommunicated
         | PasswordChanged
         | AccessReviewed
         | DeviceRemovalApproved

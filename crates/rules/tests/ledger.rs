@@ -76,7 +76,7 @@ fn each_event_of_a_command_is_checked_where_the_ones_before_it_leave_the_estate(
     let refused = ledger
         .admit(
             vec![
-                event(r#"{"at":"2026-01-06T09:00:00Z","type":"policy_approved","policy":"acceptable-use","version":"2026","body":"council"}"#),
+                event(r#"{"at":"2026-01-06T09:00:00Z","type":"policy_approved","policy":"acceptable-use","version":"2026","body":"council","consulted":["audit_and_governance"]}"#),
                 event(r#"{"at":"2026-01-06T09:01:00Z","type":"access_granted","person":"e1","resource":"crm"}"#),
             ],
             Admission::command(t("2026-01-06T09:05:00Z")),
@@ -101,7 +101,7 @@ fn a_command_is_checked_where_it_falls_in_time_not_at_the_end() {
                 event(JOINED),
                 event(ACCEPTED),
                 // Withdrawn on the 8th: a new version nobody has accepted.
-                event(r#"{"at":"2026-01-08T09:00:00Z","type":"policy_approved","policy":"acceptable-use","version":"2026","body":"council"}"#),
+                event(r#"{"at":"2026-01-08T09:00:00Z","type":"policy_approved","policy":"acceptable-use","version":"2026","body":"council","consulted":["audit_and_governance"]}"#),
             ],
             Admission::command(t("2026-01-08T10:00:00Z")),
         )

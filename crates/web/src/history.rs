@@ -34,7 +34,24 @@ pub fn describe(kind: &EventKind) -> String {
         RoleGranted(e) => format!("{} given the role {}", e.person, e.role),
         RoleRevoked(e) => format!("{} no longer has the role {}", e.person, e.role),
         AgreementSigned(e) => format!("{} signed {}", e.person, e.agreement),
-        PolicyApproved(e) => format!("{} version {} approved by {}", e.policy, e.version, e.body),
+        PolicyApproved(e) => {
+            let minor = if e.minor == Some(true) {
+                " (a minor amendment)"
+            } else {
+                ""
+            };
+            let mut text = format!(
+                "{} version {} approved by {}{minor}",
+                e.policy, e.version, e.body
+            );
+            if let Some(consulted) = e.consulted.as_ref().filter(|c| !c.is_empty()) {
+                text.push_str(&format!(", after consulting {}", consulted.join(" and ")));
+            }
+            text
+        }
+        PolicyCommunicated(e) => {
+            format!("{} version {} made known to {}", e.policy, e.version, e.to)
+        }
         PolicyReviewed(e) => match &e.version {
             Some(v) => format!("{} reviewed, version {v}", e.policy),
             None => format!("{} reviewed", e.policy),
@@ -167,6 +184,7 @@ pub fn recorded_banner(name: &str) -> &'static str {
         AgreementSigned => "The signed agreement is recorded",
         PolicyApproved => "The new version is published",
         PolicyReviewed => "The review is recorded",
+        PolicyCommunicated => "It is recorded that the version was made known",
         PolicyAccepted => "Your acceptance is recorded",
         TrainingCompleted => "The training is recorded",
         MfaEnrolled => "The second factor is recorded",

@@ -632,3 +632,77 @@ async fn a_new_version_is_published_with_its_own_text() {
         assert!(res.text().await.expect("body").contains(why), "{again}");
     }
 }
+
+/// A policy's approval route is a rule: Sefton's Acceptable Use Policy is
+/// approved by Council after the Audit and Governance Committee, so
+/// Cabinet's approval is refused with the reason (regression: it passed
+/// unremarked); Redditch's RACI asks that All Councillors be told of a new
+/// version, which the policy page records.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_version_follows_the_policys_approval_route() {
+    let app = TestApp::init()
+        .with_council("east", "sefton", "acceptable-use")
+        .with_council("mid", "redditch", "members-ict")
+        .start()
+        .await;
+    let ig = app.sign_in("east", "p-ig").await;
+    let publish = "/c/east/policies/acceptable-use/publish";
+    let by = |body: &'static str, consulted: &'static str| {
+        [
+            ("version", "2026"),
+            ("body", body),
+            ("consulted", consulted),
+            ("text", "# AUP 2026"),
+            ("confirm", "yes"),
+        ]
+    };
+    let res = ig
+        .post(&app, publish, &by("cabinet", "audit_and_governance"))
+        .await;
+    assert_eq!(res.status(), 422);
+    let page = res.text().await.expect("body");
+    assert!(
+        page.contains("a new version is approved by council"),
+        "{page}"
+    );
+    let res = ig.post(&app, publish, &by("council", "")).await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .expect("body")
+            .contains("without consulting audit_and_governance")
+    );
+    let res = ig
+        .post(&app, publish, &by("council", "Audit and Governance"))
+        .await;
+    assert_eq!(res.status(), 303, "the route followed");
+
+    let ig = app.sign_in("mid", "p-ig").await;
+    let publish = "/c/mid/policies/members-ict/publish";
+    let fields = [
+        ("version", "2026"),
+        ("body", "council"),
+        ("consulted", "corporate_management_team, members_services"),
+        ("text", "# Members ICT Policy 2026"),
+        ("confirm", "yes"),
+    ];
+    assert_eq!(ig.post(&app, publish, &fields).await.status(), 303);
+    let informed = || {
+        let view = app.council("mid").view(app.state.now());
+        view.findings
+            .iter()
+            .filter(|f| &*f.rule == "redditch.councillors-informed")
+            .map(|f| f.status.name())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(informed(), ["open"]);
+    let told = "/c/mid/policies/members-ict/communicated";
+    assert_eq!(
+        ig.post(&app, told, &[("to", "all_councillors")])
+            .await
+            .status(),
+        303
+    );
+    assert_eq!(informed(), ["met"]);
+}

@@ -85,6 +85,11 @@ impl<'a> Evaluation<'a> {
         event: &Event,
         tense: Tense,
     ) -> Option<String> {
+        if let (Some(route), EventKind::PolicyApproved(e)) = (&require.route, &event.kind) {
+            let consulted = e.consulted.as_deref().unwrap_or_default();
+            let minor = e.minor.unwrap_or(false);
+            return route.breach(&e.body, minor, consulted);
+        }
         let (has, then) = match tense {
             Tense::Present => ("has", ""),
             Tense::Past => ("had", " then"),

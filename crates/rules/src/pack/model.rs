@@ -28,6 +28,23 @@ pub struct PolicyPack {
 }
 
 impl PolicyPack {
+    /// The approval route a precondition of the pack sets for `policy`.
+    pub fn route(&self, policy: &PolicyId) -> Option<&Route> {
+        self.rules.iter().find_map(|r| match &r.kind {
+            RuleKind::Precondition(p)
+                if p.on.event == EventType::PolicyApproved
+                    && p.on
+                        .filter
+                        .policy
+                        .as_ref()
+                        .is_none_or(|ps| ps.contains(policy)) =>
+            {
+                p.require.route.as_ref()
+            }
+            _ => None,
+        })
+    }
+
     /// The rule with this id, if the pack has one.
     pub fn rule(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
@@ -243,13 +260,68 @@ pub struct Recurrence {
     pub when: Filter,
 }
 
-/// What must hold of the event's person before the event.
+/// What must hold of the event's person before the event, or, for a
+/// `policy_approved`, of the approval itself (its route).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Requirement {
     pub mfa: bool,
     pub accepted: Option<PolicyId>,
     pub agreement: Option<Agreement>,
     pub training: Option<Course>,
+    pub route: Option<Route>,
+}
+
+/// A policy's approval route: the body that approves a new version and who
+/// is consulted first; and where a council has delegated minor amendments
+/// (Mid Devon), who may approve a version marked minor and whom they
+/// consult.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Route {
+    /// Bodies that approve a new version; empty: any body.
+    pub approved_by: Vec<String>,
+    /// Every one of these is among the approval's `consulted`.
+    pub consulted: Vec<String>,
+    /// A version marked minor may be approved by one of these instead...
+    pub minor_approved_by: Vec<String>,
+    /// ...who must then have consulted every one of these.
+    pub minor_consulted: Vec<String>,
+}
+
+impl Route {
+    /// Why an approval by `body`, of a version minor or not, after
+    /// consulting `consulted`, does not follow the route; None if it does.
+    pub fn breach(&self, body: &str, minor: bool, consulted: &[String]) -> Option<String> {
+        let delegated = minor && self.minor_approved_by.iter().any(|b| b == body);
+        if !delegated && !self.approved_by.is_empty() && !self.approved_by.iter().any(|b| b == body)
+        {
+            let mut who = self.approved_by.join(" or ");
+            if !self.minor_approved_by.is_empty() {
+                who = format!(
+                    "{who} (a minor amendment: {})",
+                    self.minor_approved_by.join(" or ")
+                );
+            }
+            return Some(format!(
+                "approved by {body}: a new version is approved by {who}"
+            ));
+        }
+        let needed = if delegated {
+            &self.minor_consulted
+        } else {
+            &self.consulted
+        };
+        let missing: Vec<&str> = needed
+            .iter()
+            .filter(|n| !consulted.contains(n))
+            .map(String::as_str)
+            .collect();
+        (!missing.is_empty()).then(|| {
+            format!(
+                "approved by {body} without consulting {}",
+                missing.join(" and ")
+            )
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -126,6 +126,17 @@ pub struct RawRequire {
     pub accepted: Option<Spanned<String>>,
     pub agreement: Option<String>,
     pub training: Option<String>,
+    pub route: Option<RawRoute>,
+}
+
+/// A policy's approval route, as a pack writes it (see `Route`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RawRoute {
+    pub approved_by: Vec<String>,
+    pub consulted: Vec<String>,
+    pub minor_approved_by: Vec<String>,
+    pub minor_consulted: Vec<String>,
 }
 
 /// An event in a list: a bare name, or a table with `event` and conditions.

@@ -24,6 +24,7 @@ pub fn field_schema(base: &str) -> Option<Value> {
         "EventRef" => json!({"type": "string", "description": "The event's own id, or #SEQ"}),
         "String" => json!({"type": "string", "maxLength": 10000}),
         "bool" => json!({"type": "boolean"}),
+        "Vec<String>" => json!({"type": "array", "items": {"type": "string", "pattern": NAME}}),
         "u32" => json!({"type": "integer", "minimum": 0, "maximum": 4_294_967_295u64}),
         "Timestamp" => json!({"type": "string", "format": "date-time"}),
         "Date" => json!({"type": "string", "format": "date"}),

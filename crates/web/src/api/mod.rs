@@ -512,7 +512,7 @@ fn action_for(ctx: &Ctx, kind: &EventKind) -> Action {
         AccessGranted(_) | AccessRevoked(_) | AccessReviewed(_) | EmailForwardingDetected(_) => {
             Action::ManageAccess
         }
-        PolicyApproved(_) | PolicyReviewed(_) => Action::ManagePolicies,
+        PolicyApproved(_) | PolicyReviewed(_) | PolicyCommunicated(_) => Action::ManagePolicies,
         PolicyAccepted(e) if &e.person == me => Action::SelfService,
         PolicyAccepted(_) => Action::ManagePolicies,
         ExpenseClaimed(e) if &e.person == me => Action::SelfService,

@@ -137,6 +137,11 @@ pub fn routes(r: Routes) -> Routes {
             policies::publish,
         )
         .post(
+            "/c/{council}/policies/{policy}/communicated",
+            ManagePolicies,
+            policies::communicated,
+        )
+        .post(
             "/c/{council}/policies/{policy}/review",
             ManagePolicies,
             policies::review,

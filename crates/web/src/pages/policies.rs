@@ -124,6 +124,34 @@ fn policy_page_typed(
             no,
         )
     });
+    // What the pack's approval route asks of a new version, as a hint.
+    let route_hint = ctx.council.pack.route(&policy.id).map(|r| {
+        let mut hint = String::from("Comma-separated, for example audit_and_governance.");
+        if !r.approved_by.is_empty() {
+            hint.push_str(&format!(
+                " This policy is approved by {}",
+                r.approved_by.join(" or ")
+            ));
+            if !r.consulted.is_empty() {
+                hint.push_str(&format!(" after consulting {}", r.consulted.join(" and ")));
+            }
+            hint.push('.');
+        } else if !r.consulted.is_empty() {
+            hint.push_str(&format!(" Consult {} first.", r.consulted.join(" and ")));
+        }
+        if !r.minor_approved_by.is_empty() {
+            hint.push_str(&format!(
+                " A minor amendment may be approved by {} after consulting {}.",
+                r.minor_approved_by.join(" or "),
+                r.minor_consulted.join(" and ")
+            ));
+        }
+        hint
+    });
+    let informs = ctx.council.pack.rules.iter().any(|r| {
+        matches!(&r.kind, rules::pack::RuleKind::Obligation(o)
+            if o.discharged_by.iter().any(|m| m.event == domain::EventType::PolicyCommunicated))
+    });
     let people = |list: &[(String, String)]| {
         html! {
             @if list.is_empty() { p class="govuk-body" { "No one." } }
@@ -187,6 +215,15 @@ fn policy_page_typed(
                 (text_input("version", "New version", typed("version"), Some("A number not used before, for example 1.1"), errors))
                 (text_input("body", "Approved by", typed("body").is_empty().then(|| policy.approving_body.clone().unwrap_or_default()).as_deref().unwrap_or(typed("body")), Some("For example council, cabinet, audit_and_governance"), errors))
                 (text_area("text", "The text of this version", typed("text"), Some("Markdown. This is what people are shown when they accept it; Warden keeps it by its SHA-256 beside the log."), errors))
+                (text_input("consulted", "Consulted before approval", typed("consulted"), route_hint.as_deref(), errors))
+                div class="govuk-form-group" {
+                    div class="govuk-checkboxes govuk-checkboxes--small" data-module="govuk-checkboxes" {
+                        div class="govuk-checkboxes__item" {
+                            input class="govuk-checkboxes__input" id="minor" name="minor" type="checkbox" value="yes";
+                            label class="govuk-label govuk-checkboxes__label" for="minor" { "This is a minor amendment" }
+                        }
+                    }
+                }
                 @if !yes.is_empty() {
                     div class={ "govuk-form-group" @if errors.of("confirm").is_some() { " govuk-form-group--error" } } {
                         @if let Some(e) = errors.of("confirm") { p class="govuk-error-message" id="confirm-error" { span class="govuk-visually-hidden" { "Error: " } (e) } }
@@ -202,6 +239,15 @@ fn policy_page_typed(
                 }
                 (when_input(ctx, "publish-when", &When::default(), "When was it approved?", errors))
                 (button("Publish"))
+            }
+            @if informs {
+                h2 class="govuk-heading-m" { "Record that version " (version) " was made known" }
+                form method="post" action=(format!("/c/{c}/policies/{id}/communicated")) novalidate {
+                    (csrf(ctx))
+                    (text_input("to", "Made known to", "all_councillors", Some("Who the policy's RACI names as Informed"), errors))
+                    (when_input(ctx, "communicated-when", &When::default(), "When was it made known?", errors))
+                    (button("Record it"))
+                }
             }
             h2 class="govuk-heading-m" { "Record a review" }
             p class="govuk-body" { "A review that changes nothing keeps everyone's acceptance." }
@@ -225,6 +271,8 @@ pub struct PublishForm {
     body: String,
     text: String,
     confirm: String,
+    minor: String,
+    consulted: String,
     #[serde(flatten)]
     when: When,
 }
@@ -247,6 +295,7 @@ pub async fn publish(
         ("version", f.version.as_str()),
         ("body", f.body.as_str()),
         ("text", f.text.as_str()),
+        ("consulted", f.consulted.as_str()),
     ];
     let refuse =
         |errors: &Errors| refused(policy_page_typed(&ctx, &state, &id, errors, "", &typed));
@@ -312,11 +361,19 @@ pub async fn publish(
             return crate::forms::unavailable("The text could not be saved");
         }
     };
+    let consulted: Vec<String> = f
+        .consulted
+        .split(',')
+        .map(|c| c.trim().to_lowercase().replace([' ', '-'], "_"))
+        .filter(|c| !c.is_empty())
+        .collect();
     let kind = EventKind::PolicyApproved(PolicyApproved {
         policy: policy.id.clone(),
         version: version.to_owned(),
         body,
         text_sha256: Some(sha),
+        minor: (f.minor == "yes").then_some(true),
+        consulted: (!consulted.is_empty()).then_some(consulted),
     });
     let at = At::Form(&f.when, "publish-when");
     let next = format!("policies/{id}");
@@ -384,4 +441,53 @@ pub async fn version(
         a class="govuk-link" href=(format!("/c/{c}/policies/{id}")) { "Back to " (policy.title) }
     })
     .into_response()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CommunicatedForm {
+    to: String,
+    #[serde(flatten)]
+    when: When,
+}
+
+/// The current version made known to those the policy's RACI names as
+/// Informed: what discharges a pack's "inform" clock.
+pub async fn communicated(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Path((_, id)): Path<(String, String)>,
+    Form(f): Form<CommunicatedForm>,
+) -> Response {
+    let Some(policy) = ctx
+        .council
+        .pack
+        .policy(&PolicyId::from(id.as_str()))
+        .cloned()
+    else {
+        return not_found_page("No such policy");
+    };
+    let Some(to) = optional(&f.to) else {
+        let errors = Errors::one(
+            "to",
+            "Say who it was made known to, for example all_councillors",
+        );
+        return refused(policy_page(&ctx, &state, &id, &errors, ""));
+    };
+    let version = ctx
+        .council
+        .with_estate(|e| ctx.council.pack.current_version(e, &policy.id).to_owned());
+    let kind = EventKind::PolicyCommunicated(domain::event::PolicyCommunicated {
+        policy: policy.id.clone(),
+        version,
+        to,
+    });
+    record(
+        &state,
+        &ctx,
+        &id,
+        kind,
+        At::Form(&f.when, "communicated-when"),
+    )
+    .await
 }

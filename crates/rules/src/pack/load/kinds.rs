@@ -148,7 +148,15 @@ impl Ctx<'_> {
 
     pub(super) fn precondition(&mut self, raw: &RawRule) -> Option<Precondition> {
         let on = self.trigger(raw, false)?;
-        if !on.event.subjects().person {
+        let req = self.required(raw, &raw.require, "require")?;
+        let r = req.get_ref();
+        // An approval route is about the approval; anything else about the
+        // event's person.
+        let about_person = r.mfa.is_some()
+            || r.accepted.is_some()
+            || r.agreement.is_some()
+            || r.training.is_some();
+        if about_person && !on.event.subjects().person {
             self.error(
                 raw.on.as_ref().map_or(0..0, Spanned::span),
                 format!(
@@ -157,8 +165,15 @@ impl Ctx<'_> {
                 ),
             );
         }
-        let req = self.required(raw, &raw.require, "require")?;
-        let r = req.get_ref();
+        if r.route.is_some() && on.event != EventType::PolicyApproved {
+            self.error(
+                req.span(),
+                format!(
+                    "`route` is an approval route: it applies to `policy_approved`, not `{}`",
+                    on.event
+                ),
+            );
+        }
         if let Some(p) = &r.accepted {
             self.declared_policy(p);
         }
@@ -170,11 +185,17 @@ impl Ctx<'_> {
                 .map(|p| PolicyId::from(p.get_ref().as_str())),
             agreement: r.agreement.clone().map(Agreement::from),
             training: r.training.clone().map(Course::from),
+            route: r.route.as_ref().map(|route| Route {
+                approved_by: route.approved_by.clone(),
+                consulted: route.consulted.clone(),
+                minor_approved_by: route.minor_approved_by.clone(),
+                minor_consulted: route.minor_consulted.clone(),
+            }),
         };
         if require == Requirement::default() {
             self.error(
                 req.span(),
-                "`require` asks for nothing: give mfa, accepted, agreement or training",
+                "`require` asks for nothing: give mfa, accepted, agreement, training or route",
             );
         }
         Some(Precondition { on, require })
