@@ -95,9 +95,8 @@ test("a councillor reports a lost device, which starts its clock", async () => {
   const page = await signIn(browser, demo, "member");
   await page.waitForURL(`${demo.url}/c/${demo.council}/me`);
   await audit(page);
-  // Devices not yet reported lost or stolen (those are not offered again).
-  const held = await page.locator("#my-devices li").evaluateAll((items) =>
-    items.filter((li) => !li.textContent.includes("reported")).map((li) => li.dataset.device));
+  // Devices held; those reported lost or stolen are listed apart and not offered again.
+  const held = await page.locator("#my-devices li").evaluateAll((items) => items.map((li) => li.dataset.device));
   assert.ok(held.length > 0, "the demo councillor holds a device");
   await page.getByRole("link", { name: "Report a lost or stolen device" }).click();
   await audit(page);
@@ -105,6 +104,11 @@ test("a councillor reports a lost device, which starts its clock", async () => {
   await page.getByRole("button", { name: "Report the loss" }).click();
   await page.waitForURL(/recorded=device_lost/);
   await page.locator(".govuk-notification-banner--success").waitFor();
+  // No longer held: listed as reported lost or stolen.
+  await page.goto(`${demo.url}/c/${demo.council}/me`);
+  assert.equal(await page.locator(`#my-devices li[data-device="${held[0]}"]`).count(), 0);
+  assert.match(await page.locator(`#my-lost-devices li[data-device="${held[0]}"]`).innerText(), /reported (lost|stolen)/);
+  await audit(page);
   // A member may not see the registers.
   const res = await page.goto(`${demo.url}/c/${demo.council}/devices`);
   assert.equal(res.status(), 403);

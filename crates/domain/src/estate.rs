@@ -229,6 +229,8 @@ pub enum Refusal {
     },
     #[error("`{0}` is not a SHA-256 digest: expected 64 lower-case hexadecimal characters")]
     NotADigest(String),
+    #[error("`{field}` {why}")]
+    BadText { field: &'static str, why: String },
     #[error(
         "device `{device}` is held by `{holder}`: record its return, or its loss, before disposing of it"
     )]
@@ -305,6 +307,11 @@ impl Estate {
             && e.amount.0 <= 0
         {
             refusals.push(Refusal::AmountNotPositive(e.amount));
+        }
+        for (field, text) in kind.texts() {
+            if let Some(why) = text_fault(field, text) {
+                refusals.push(Refusal::BadText { field, why });
+            }
         }
         let digest = match kind {
             EventKind::PolicyApproved(e) => e.text_sha256.as_deref(),
@@ -782,4 +789,29 @@ impl Person {
 /// hexadecimal characters.
 pub fn is_sha256_hex(text: &str) -> bool {
     text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// What is wrong with a field's free text, if anything: the one rule for
+/// names, reasons and descriptions on every way in, so that whatever is
+/// recorded can be shown on a page. Text is not blank, has no control
+/// characters (a description may break lines), and is at most 500
+/// characters (a description, or a policy's text digest, 10,000).
+pub fn text_fault(field: &str, text: &str) -> Option<String> {
+    let long = field == "description";
+    let limit = if long { 10_000 } else { 500 };
+    if text.trim().is_empty() {
+        return Some("is empty: give the text, or leave the field out where it is optional".into());
+    }
+    let count = text.chars().count();
+    if count > limit {
+        return Some(format!("is {count} characters long: at most {limit}"));
+    }
+    let allowed = |c: char| !c.is_control() || (long && matches!(c, '\n' | '\r' | '\t'));
+    if let Some(c) = text.chars().find(|c| !allowed(*c)) {
+        return Some(format!(
+            "holds the control character U+{:04X}: text is letters, digits, punctuation and spaces",
+            u32::from(c)
+        ));
+    }
+    None
 }

@@ -119,6 +119,67 @@ impl Field {
     }
 }
 
+/// The free text a field holds, if it is text (a name, a reason, a
+/// description), for the one rule every way in applies (`Text::check`).
+/// Ids, times, dates, money and choices hold none: they are read by rules
+/// of their own.
+pub trait FieldText {
+    fn texts<'a>(&'a self, field: &'static str, out: &mut Vec<(&'static str, &'a str)>);
+}
+
+impl FieldText for String {
+    fn texts<'a>(&'a self, field: &'static str, out: &mut Vec<(&'static str, &'a str)>) {
+        out.push((field, self));
+    }
+}
+
+impl<T: FieldText> FieldText for Option<T> {
+    fn texts<'a>(&'a self, field: &'static str, out: &mut Vec<(&'static str, &'a str)>) {
+        if let Some(value) = self {
+            value.texts(field, out);
+        }
+    }
+}
+
+impl<T: FieldText> FieldText for Vec<T> {
+    fn texts<'a>(&'a self, field: &'static str, out: &mut Vec<(&'static str, &'a str)>) {
+        for value in self {
+            value.texts(field, out);
+        }
+    }
+}
+
+macro_rules! no_text {
+    ($($ty:ty),*) => {
+        $(impl FieldText for $ty {
+            fn texts<'a>(&'a self, _: &'static str, _: &mut Vec<(&'static str, &'a str)>) {}
+        })*
+    };
+}
+
+no_text!(
+    PersonId,
+    DeviceId,
+    IncidentId,
+    PolicyId,
+    ResourceId,
+    Role,
+    Agreement,
+    Course,
+    HouseholdId,
+    EventRef,
+    bool,
+    u32,
+    Timestamp,
+    Date,
+    Pence,
+    PersonKind,
+    DeviceOwner,
+    MfaMethod,
+    Severity,
+    DeviceKind
+);
+
 macro_rules! fields {
     ($(#[$doc:meta])* $name:ident { $($(#[$fdoc:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$doc])*
@@ -134,6 +195,13 @@ macro_rules! fields {
                 name: stringify!($field),
                 ty: stringify!($ty),
             },)*];
+
+            /// Its free text, field by field.
+            pub fn texts(&self) -> Vec<(&'static str, &str)> {
+                let mut out = Vec::new();
+                $(FieldText::texts(&self.$field, stringify!($field), &mut out);)*
+                out
+            }
         }
     };
 }
@@ -404,6 +472,13 @@ macro_rules! vocabulary {
                 Ok(match event_type {
                     $(EventType::$variant => EventKind::$variant(<$payload as serde::Deserialize>::deserialize(d)?),)*
                 })
+            }
+
+            /// The event's free text, field by field (`FieldText`).
+            pub fn texts(&self) -> Vec<(&'static str, &str)> {
+                match self {
+                    $(EventKind::$variant(p) => p.texts(),)*
+                }
             }
 
             /// The fields of this event, without `at`, `type` and `by`.

@@ -224,3 +224,32 @@ fn a_policy_version_is_approved_once_and_names_its_text_by_digest() {
         [Refusal::NotADigest("not-a-digest".into())]
     );
 }
+
+/// One rule for free text on every way in (regression: the API and import
+/// took a blank name, 5,000 characters and control characters the pages
+/// cannot show): not blank, no control characters (a description may break
+/// lines), at most 500 characters (a description 10,000).
+#[test]
+fn free_text_is_held_to_one_rule_on_every_way_in() {
+    let policies = std::collections::BTreeSet::<domain::PolicyId>::new();
+    let joined = |name: &str| {
+        let mut e = event(
+            r#"{"at":"2026-01-05T09:00:00Z","type":"person_joined","person":"p1","name":"x","kind":"employee"}"#,
+        );
+        if let domain::EventKind::PersonJoined(j) = &mut e.kind {
+            j.name = name.to_owned();
+        }
+        fold::<Event>(&[]).check(&e, &policies)
+    };
+    assert!(joined("Ada Lovelace").is_empty());
+    for bad in [" ".to_owned(), "x".repeat(501), "Ada\u{7}".to_owned()] {
+        let refused = joined(&bad);
+        assert!(
+            matches!(refused.as_slice(), [Refusal::BadText { field: "name", .. }]),
+            "{bad:?}: {refused:?}"
+        );
+    }
+    assert!(domain::estate::text_fault("description", "Line one\nline two").is_none());
+    assert!(domain::estate::text_fault("reason", "Line one\nline two").is_some());
+    assert!(domain::estate::text_fault("description", &"x".repeat(10_001)).is_some());
+}

@@ -470,6 +470,7 @@ fn field_of(refusal: &domain::Refusal) -> Option<&'static str> {
         UnknownIncident(_) | IncidentAlreadyReported(_) => Some("incident"),
         VersionAlreadyUsed { .. } => Some("version"),
         NotADigest(_) => Some("text"),
+        BadText { field, .. } => Some(field),
         IncidentUndecided(_) | IncidentNotNotified(_) | IncidentAlreadyClosed(_) => {
             Some("notifiable")
         }

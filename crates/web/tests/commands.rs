@@ -298,6 +298,26 @@ async fn pages_say_what_was_recorded_in_the_councils_words() {
         page.contains("LAP-1 (reported stolen"),
         "My devices says so"
     );
+    // No longer held: listed apart (regression: a stolen device stayed
+    // under the devices held, here and on the person's page).
+    let held = page
+        .split(r#"id="my-devices""#)
+        .nth(1)
+        .and_then(|rest| rest.split("</ul>").next())
+        .unwrap_or_default();
+    assert!(!held.contains("LAP-1"), "not among the devices held");
+    assert!(page.contains(r#"id="my-lost-devices""#));
+    let siro = app.sign_in(NORTH, "p-siro").await;
+    let person = siro
+        .get(&app, "/c/north/people/p-member")
+        .await
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        person.contains(r#"id="devices-lost""#),
+        "apart on the person's page"
+    );
     let form = member
         .get(&app, "/c/north/me/lost")
         .await

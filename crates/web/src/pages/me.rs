@@ -103,10 +103,20 @@ pub async fn home(
             }
         }
         h2 class="govuk-heading-m" { "My devices" }
-        @if person.devices_held.is_empty() { p class="govuk-body" { "You hold no devices." } }
+        @if my_devices.iter().all(|(_, _, lost)| lost.is_some()) { p class="govuk-body" { "You hold no devices." } }
         ul class="govuk-list" id="my-devices" {
-            @for (d, kind, lost) in &my_devices {
-                li data-device=(d) { (kind) " " (d) @if let Some(lost) = lost { " (" (lost) ")" } }
+            @for (d, kind, _) in my_devices.iter().filter(|(_, _, lost)| lost.is_none()) {
+                li data-device=(d) { (kind) " " (d) }
+            }
+        }
+        // A device reported lost or stolen is no longer held: listed apart,
+        // with when it was reported, until it is found and handed back.
+        @if my_devices.iter().any(|(_, _, lost)| lost.is_some()) {
+            h3 class="govuk-heading-s" { "Reported lost or stolen" }
+            ul class="govuk-list" id="my-lost-devices" {
+                @for (d, kind, lost) in my_devices.iter().filter(|(_, _, lost)| lost.is_some()) {
+                    li data-device=(d) { (kind) " " (d) " (" (lost.as_deref().unwrap_or_default()) ")" }
+                }
             }
         }
         div class="warden-actions" {

@@ -595,6 +595,14 @@ pub fn person_page(
     let Some(p) = ctx.council.with_estate(|e| e.people.get(&id).cloned()) else {
         return not_found_page("No such person");
     };
+    // A device reported lost or stolen is no longer held: shown apart.
+    let (lost, held): (Vec<String>, Vec<String>) = ctx.council.with_estate(|e| {
+        p.devices_held.iter().map(|d| d.to_string()).partition(|d| {
+            e.devices
+                .get(&domain::DeviceId::from(d.as_str()))
+                .is_some_and(|x| x.lost.is_some())
+        })
+    });
     let mut findings: Vec<&rules::Finding> = view.about(person).collect();
     findings.sort_by_key(|f| (!f.status.is_failure(), f.status != Status::Open));
     let row = |k: &str, v: Markup| {
@@ -640,9 +648,14 @@ pub fn person_page(
                 (row("Left", html! { @if let Some(l) = p.left { (when(ctx, l)) } @else { "Still here" } }))
                 (row("Roles", list(p.roles.iter().map(|r| r.to_string()).collect())))
                 (row("Devices held", html! {
-                    @if p.devices_held.is_empty() { "None" }
-                    ul class="govuk-list" { @for d in p.devices_held.iter() { li { a class="govuk-link" href=(format!("/c/{c}/devices/{d}")) { (d) } } } }
+                    @if held.is_empty() { "None" }
+                    ul class="govuk-list" id="devices-held" { @for d in &held { li { a class="govuk-link" href=(format!("/c/{c}/devices/{d}")) { (d) } } } }
                 }))
+                @if !lost.is_empty() {
+                    (row("Reported lost or stolen", html! {
+                        ul class="govuk-list" id="devices-lost" { @for d in &lost { li { a class="govuk-link" href=(format!("/c/{c}/devices/{d}")) { (d) } } } }
+                    }))
+                }
                 (row("Access", list(p.access.iter().map(|(r, g)| format!("{r} (since {})", when(ctx, g.granted))).collect())))
                 (row("Policies accepted", list(p.acceptances.iter().flat_map(|(pol, versions)| versions.iter().map(move |(v, at)| (pol, v, at))).map(|(pol, v, at)| format!("{pol} version {v} on {}", when(ctx, *at))).collect())))
                 (row("Training", list(p.training.iter().map(|(course, at)| format!("{course}, {}", when(ctx, *at))).collect())))
