@@ -110,6 +110,15 @@ pub fn text_input(
     })
 }
 
+/// What a refused form had typed in `field`, to show in it again ("" if
+/// nothing).
+pub fn typed<'a>(typed: &[(&str, &'a str)], field: &str) -> &'a str {
+    typed
+        .iter()
+        .find(|(f, _)| *f == field)
+        .map_or("", |(_, v)| *v)
+}
+
 /// A multi-line text field (GOV.UK textarea).
 pub fn text_area(
     name: &str,

@@ -582,12 +582,7 @@ pub fn person_page(
     typed: &[(&str, &str)],
 ) -> Response {
     // What a refused form had typed, shown in it again.
-    let typed = |field: &str| {
-        typed
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map_or("", |(_, v)| *v)
-    };
+    let typed = |field: &str| crate::forms::typed(typed, field);
     let now = ctx.now;
     let view = ctx.council.view(now);
     let c = &ctx.council.id;

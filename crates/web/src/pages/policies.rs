@@ -103,12 +103,7 @@ fn policy_page_typed(
     recorded: &str,
     typed: &[(&str, &str)],
 ) -> Response {
-    let typed = |field: &str| {
-        typed
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map_or("", |(_, v)| *v)
-    };
+    let typed = |field: &str| crate::forms::typed(typed, field);
     let c = &ctx.council.id;
     let Some(policy) = ctx.council.pack.policy(&PolicyId::from(id)).cloned() else {
         return not_found_page("No such policy");
