@@ -28,6 +28,15 @@ impl Ctx {
         }
     }
 
+    /// The council's policy with this id (from a path), if its pack
+    /// declares one.
+    pub fn policy(&self, id: &str) -> Option<rules::pack::Policy> {
+        self.council
+            .pack
+            .policy(&domain::PolicyId::from(id))
+            .cloned()
+    }
+
     /// Whether the user may also take `action` (to show or hide a button).
     pub fn may(&self, state: &AppState, action: Action) -> bool {
         state.authz.allows(&self.user, action, &self.council.id)

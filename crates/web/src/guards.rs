@@ -156,6 +156,18 @@ impl Routes {
     }
 }
 
+/// A table of guarded routes, one a line: method (`get`, `post`, `api_get`,
+/// `api_post`), path, the `Action` that guards it, handler. Each line is a
+/// call on the `Routes` the table starts from.
+macro_rules! table {
+    ($r:expr; $($method:ident $path:literal $action:ident => $handler:path;)*) => {{
+        let r = $r;
+        $(let r = r.$method($path, $crate::authz::Action::$action, $handler);)*
+        r
+    }};
+}
+pub(crate) use table;
+
 /// The session id from the request's cookie.
 pub fn session_id(headers: &HeaderMap) -> Option<String> {
     headers

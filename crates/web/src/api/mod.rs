@@ -25,67 +25,23 @@ mod event_schema;
 mod registers;
 
 pub fn routes(r: Routes) -> Routes {
-    use Action::*;
-    r.public_get("/api/v1/openapi.json", openapi)
-        .api_get("/api/v1/councils/{council}/summary", ViewRegisters, summary)
-        .api_get(
-            "/api/v1/councils/{council}/findings",
-            ViewFindings,
-            findings,
-        )
-        .api_get("/api/v1/councils/{council}/people", ViewRegisters, people)
-        .api_get(
-            "/api/v1/councils/{council}/people/{person}",
-            ViewRegisters,
-            person,
-        )
-        .api_get("/api/v1/councils/{council}/me", SelfService, me)
-        .api_get(
-            "/api/v1/councils/{council}/devices",
-            ViewRegisters,
-            registers::devices,
-        )
-        .api_get(
-            "/api/v1/councils/{council}/devices/{device}",
-            ViewRegisters,
-            registers::device,
-        )
-        .api_get(
-            "/api/v1/councils/{council}/policies",
-            ViewRegisters,
-            registers::policies,
-        )
-        .api_get(
-            "/api/v1/councils/{council}/policies/{policy}",
-            ViewRegisters,
-            registers::policy,
-        )
-        .api_get(
-            "/api/v1/councils/{council}/incidents",
-            ViewRegisters,
-            registers::incidents,
-        )
-        .api_get(
-            "/api/v1/councils/{council}/incidents/{incident}",
-            ViewRegisters,
-            registers::incident,
-        )
-        .api_get(
-            "/api/v1/councils/{council}/claims",
-            ViewRegisters,
-            registers::claims,
-        )
-        .api_get(
-            "/api/v1/councils/{council}/acceptances",
-            ViewRegisters,
-            registers::acceptances,
-        )
-        .api_get(
-            "/api/v1/councils/{council}/events",
-            ViewRegisters,
-            registers::events,
-        )
-        .api_post("/api/v1/councils/{council}/events", SelfService, record)
+    crate::guards::table! { r.public_get("/api/v1/openapi.json", openapi);
+        api_get  "/api/v1/councils/{council}/summary" ViewRegisters => summary;
+        api_get  "/api/v1/councils/{council}/findings" ViewFindings => findings;
+        api_get  "/api/v1/councils/{council}/people" ViewRegisters => people;
+        api_get  "/api/v1/councils/{council}/people/{person}" ViewRegisters => person;
+        api_get  "/api/v1/councils/{council}/me" SelfService => me;
+        api_get  "/api/v1/councils/{council}/devices" ViewRegisters => registers::devices;
+        api_get  "/api/v1/councils/{council}/devices/{device}" ViewRegisters => registers::device;
+        api_get  "/api/v1/councils/{council}/policies" ViewRegisters => registers::policies;
+        api_get  "/api/v1/councils/{council}/policies/{policy}" ViewRegisters => registers::policy;
+        api_get  "/api/v1/councils/{council}/incidents" ViewRegisters => registers::incidents;
+        api_get  "/api/v1/councils/{council}/incidents/{incident}" ViewRegisters => registers::incident;
+        api_get  "/api/v1/councils/{council}/claims" ViewRegisters => registers::claims;
+        api_get  "/api/v1/councils/{council}/acceptances" ViewRegisters => registers::acceptances;
+        api_get  "/api/v1/councils/{council}/events" ViewRegisters => registers::events;
+        api_post "/api/v1/councils/{council}/events" SelfService => record;
+    }
 }
 
 #[derive(OpenApi)]
@@ -465,17 +421,7 @@ fn person_out(ctx: &Ctx, id: &str) -> Option<PersonOut> {
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 async fn person(Extension(ctx): Extension<Ctx>, Path(path): Path<(String, String)>) -> Response {
-    let id = path.1;
-    match person_out(&ctx, &id) {
-        Some(p) => json(StatusCode::OK, &p),
-        None => problem(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            "No such person",
-            format!("No person `{id}` in this council"),
-            Vec::new(),
-        ),
-    }
+    person_answer(&ctx, &path.1)
 }
 
 /// The token holder's own record and findings.
@@ -487,16 +433,14 @@ async fn person(Extension(ctx): Extension<Ctx>, Path(path): Path<(String, String
         (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 async fn me(Extension(ctx): Extension<Ctx>) -> Response {
-    let id = ctx.user.person.to_string();
-    match person_out(&ctx, &id) {
+    person_answer(&ctx, ctx.user.person.as_str())
+}
+
+/// One person as the API answers: their record and findings, or 404.
+fn person_answer(ctx: &Ctx, id: &str) -> Response {
+    match person_out(ctx, id) {
         Some(p) => json(StatusCode::OK, &p),
-        None => problem(
-            StatusCode::NOT_FOUND,
-            "not-found",
-            "No such person",
-            "The token's holder is not in the estate",
-            Vec::new(),
-        ),
+        None => not_found("person", id),
     }
 }
 

@@ -17,7 +17,7 @@ use axum::Extension;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use domain::event::{DeviceLost, ExpenseClaimed, PolicyAccepted};
-use domain::{DeviceId, EventKind, Pence, PolicyId};
+use domain::{DeviceId, EventKind, Pence};
 use maud::{Markup, html};
 use rules::Status;
 use serde::Deserialize;
@@ -146,7 +146,7 @@ pub async fn home(
 type Current = (rules::pack::Policy, String, Option<(String, String)>);
 
 async fn current(ctx: &Ctx, state: &AppState, id: &str) -> Result<Option<Current>, Response> {
-    let Some(policy) = ctx.council.pack.policy(&PolicyId::from(id)).cloned() else {
+    let Some(policy) = ctx.policy(id) else {
         return Ok(None);
     };
     let version = ctx

@@ -105,7 +105,7 @@ fn policy_page_typed(
 ) -> Response {
     let typed = |field: &str| crate::forms::typed(typed, field);
     let c = &ctx.council.id;
-    let Some(policy) = ctx.council.pack.policy(&PolicyId::from(id)).cloned() else {
+    let Some(policy) = ctx.policy(id) else {
         return not_found_page("No such policy");
     };
     let view = ctx.council.view(ctx.now);
@@ -278,12 +278,7 @@ pub async fn publish(
     Path((_, id)): Path<(String, String)>,
     Form(f): Form<PublishForm>,
 ) -> Response {
-    let Some(policy) = ctx
-        .council
-        .pack
-        .policy(&PolicyId::from(id.as_str()))
-        .cloned()
-    else {
+    let Some(policy) = ctx.policy(&id) else {
         return not_found_page("No such policy");
     };
     let typed = [
@@ -406,12 +401,7 @@ pub async fn version(
     Extension(ctx): Extension<Ctx>,
     Path((_, id, version)): Path<(String, String, String)>,
 ) -> Response {
-    let Some(policy) = ctx
-        .council
-        .pack
-        .policy(&PolicyId::from(id.as_str()))
-        .cloned()
-    else {
+    let Some(policy) = ctx.policy(&id) else {
         return not_found_page("No such policy");
     };
     let text = match state.version_text(&ctx.council, &policy, &version).await {
@@ -454,12 +444,7 @@ pub async fn communicated(
     Path((_, id)): Path<(String, String)>,
     Form(f): Form<CommunicatedForm>,
 ) -> Response {
-    let Some(policy) = ctx
-        .council
-        .pack
-        .policy(&PolicyId::from(id.as_str()))
-        .cloned()
-    else {
+    let Some(policy) = ctx.policy(&id) else {
         return not_found_page("No such policy");
     };
     let Some(to) = optional(&f.to) else {
