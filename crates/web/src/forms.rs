@@ -102,10 +102,25 @@ pub fn text_input(
     hint: Option<&str>,
     errors: &Errors,
 ) -> Markup {
+    text_control(false, (name, label, value, hint), errors)
+}
+
+/// A labelled one-line input or (`lines`) textarea: GOV.UK's markup for
+/// either, with its hint and error.
+fn text_control(
+    lines: bool,
+    (name, label, value, hint): (&str, &str, &str, Option<&str>),
+    errors: &Errors,
+) -> Markup {
     field(name, label, hint, errors, |described, has_error| {
         html! {
-            input class={ "govuk-input" @if has_error { " govuk-input--error" } } id=(name) name=(name) type="text"
-                value=(value) aria-describedby=[described];
+            @if lines {
+                textarea class={ "govuk-textarea" @if has_error { " govuk-textarea--error" } } id=(name) name=(name) rows="5"
+                    aria-describedby=[described] { (value) }
+            } @else {
+                input class={ "govuk-input" @if has_error { " govuk-input--error" } } id=(name) name=(name) type="text"
+                    value=(value) aria-describedby=[described];
+            }
         }
     })
 }
@@ -119,20 +134,9 @@ pub fn typed<'a>(typed: &[(&str, &'a str)], field: &str) -> &'a str {
         .map_or("", |(_, v)| *v)
 }
 
-/// A multi-line text field (GOV.UK textarea).
-pub fn text_area(
-    name: &str,
-    label: &str,
-    value: &str,
-    hint: Option<&str>,
-    errors: &Errors,
-) -> Markup {
-    field(name, label, hint, errors, |described, has_error| {
-        html! {
-            textarea class={ "govuk-textarea" @if has_error { " govuk-textarea--error" } } id=(name) name=(name) rows="5"
-                aria-describedby=[described] { (value) }
-        }
-    })
+/// A multi-line text field (GOV.UK textarea): name, label, value and hint.
+pub fn text_area(field: (&str, &str, &str, Option<&str>), errors: &Errors) -> Markup {
+    text_control(true, field, errors)
 }
 
 pub fn password_input(name: &str, label: &str, autocomplete: &str, errors: &Errors) -> Markup {

@@ -112,7 +112,7 @@ fn report_page(ctx: &Ctx, state: &AppState, form: &ReportForm, errors: &Errors) 
                 }
                 (text_input("person", "Person involved (id)", &form.person, Some("Optional"), errors))
                 (text_input("device", "Device involved (id)", &form.device, Some("Optional"), errors))
-                (text_area("description", "Description", &form.description, Some("Optional: what happened, in your words"), errors))
+                (text_area(("description", "Description", &form.description, Some("Optional: what happened, in your words")), errors))
                 (select("severity", "Severity", &severities(), &form.severity, errors))
                 (text_input("people_affected", "People affected", &form.people_affected, Some("Optional: how many people's data it touched, as far as you know"), errors))
                 (when_input(ctx, "when", &form.when, "When was it reported to you?", errors))

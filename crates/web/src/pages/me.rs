@@ -225,9 +225,13 @@ pub async fn policy_form(
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct AcceptForm {
+    /// The version the page showed.
     version: String,
+    /// The SHA-256 of the text the page showed: if the policy changed
+    /// while it was read, the acceptance is refused, not recorded unread.
     text_sha256: String,
-    confirm: String,
+    /// "yes" when the box is ticked; absent when it is not.
+    confirm: Option<String>,
 }
 
 pub async fn accept(
@@ -243,7 +247,7 @@ pub async fn accept(
     };
     let (policy, version, text) = &current;
     let mut errors = Errors::default();
-    if f.confirm != "yes" {
+    if f.confirm.as_deref() != Some("yes") {
         errors.add(
             "confirm",
             "Tick the box to confirm you have read and accept the policy",

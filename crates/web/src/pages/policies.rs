@@ -209,7 +209,7 @@ fn policy_page_typed(
                 (csrf(ctx))
                 (text_input("version", "New version", typed("version"), Some("A number not used before, for example 1.1"), errors))
                 (text_input("body", "Approved by", typed("body").is_empty().then(|| policy.approving_body.clone().unwrap_or_default()).as_deref().unwrap_or(typed("body")), Some("For example council, cabinet, audit_and_governance"), errors))
-                (text_area("text", "The text of this version", typed("text"), Some("Markdown. This is what people are shown when they accept it; Warden keeps it by its SHA-256 beside the log."), errors))
+                (text_area(("text", "The text of this version", typed("text"), Some("Markdown. This is what people are shown when they accept it; Warden keeps it by its SHA-256 beside the log.")), errors))
                 (text_input("consulted", "Consulted before approval", typed("consulted"), route_hint.as_deref(), errors))
                 div class="govuk-form-group" {
                     div class="govuk-checkboxes govuk-checkboxes--small" data-module="govuk-checkboxes" {

@@ -99,6 +99,31 @@ pub struct Next {
     next: String,
 }
 
+/// A visit to a sign-in step's page: the request's session (begun if it
+/// has none) and where to go once signed in.
+struct Visit {
+    session: (String, Session, Option<HeaderValue>),
+    next: String,
+}
+
+impl axum::extract::FromRequestParts<AppState> for Visit {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        // A `next` that does not read is no `next`: the step's page still shows.
+        let next = Query::<Next>::try_from_uri(&parts.uri)
+            .map(|q| q.0.next)
+            .unwrap_or_default();
+        Ok(Visit {
+            session: session(state, &parts.headers),
+            next,
+        })
+    }
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct SignInForm {
@@ -115,36 +140,49 @@ fn sign_in_page(state: &AppState, csrf: &str, form: &SignInForm, errors: &Errors
         .values()
         .map(|c| (c.id.clone(), c.pack.council.clone()))
         .collect();
+    let fields = html! {
+        @if councils.len() > 1 {
+            (select("council", "Council", &councils, &form.council, errors))
+        } @else if let Some((id, name)) = councils.first() {
+            input type="hidden" name="council" value=(id);
+            p class="govuk-body" { (name) }
+        }
+        (text_input("username", "Person id or email address", &form.username, None, errors))
+        (password_input("password", "Password", "current-password", errors))
+        (button("Continue"))
+    };
+    let heading = ("Sign in", "Sign in to Warden");
+    step_page(heading, ("/sign-in", csrf, &form.next), errors, fields)
+}
+
+/// A sign-in step's page: its title and heading, and a form posting to
+/// its address with the session's CSRF token and where to go once signed
+/// in, around the step's own fields.
+fn step_page(
+    (title, heading): (&str, &str),
+    (action, csrf, next): (&str, &str, &str),
+    errors: &Errors,
+    fields: Markup,
+) -> Markup {
     page(
-        "Sign in",
+        title,
         None,
         None,
         html! {
             (error_summary(errors))
-            h1 class="govuk-heading-l" { "Sign in to Warden" }
-            form method="post" action="/sign-in" novalidate {
+            h1 class="govuk-heading-l" { (heading) }
+            form method="post" action=(action) novalidate {
                 input type="hidden" name="csrf" value=(csrf);
-                input type="hidden" name="next" value=(form.next);
-                @if councils.len() > 1 {
-                    (select("council", "Council", &councils, &form.council, errors))
-                } @else if let Some((id, name)) = councils.first() {
-                    input type="hidden" name="council" value=(id);
-                    p class="govuk-body" { (name) }
-                }
-                (text_input("username", "Person id or email address", &form.username, None, errors))
-                (password_input("password", "Password", "current-password", errors))
-                (button("Continue"))
+                input type="hidden" name="next" value=(next);
+                (fields)
             }
         },
     )
 }
 
-async fn sign_in_form(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(next): Query<Next>,
-) -> Response {
-    let (_, s, set) = session(&state, &headers);
+async fn sign_in_form(State(state): State<AppState>, visit: Visit) -> Response {
+    let (_, s, set) = visit.session;
+    let next = Next { next: visit.next };
     let form = SignInForm {
         next: next.next,
         ..Default::default()
@@ -305,64 +343,60 @@ pub struct CodeForm {
     next: String,
 }
 
-fn code_page(csrf: &str, next: &str, errors: &Errors) -> Markup {
-    page(
-        "Enter your code",
-        None,
-        None,
-        html! {
-            (error_summary(errors))
-            h1 class="govuk-heading-l" { "Enter the code from your authenticator app" }
-            form method="post" action="/sign-in/code" novalidate {
-                input type="hidden" name="csrf" value=(csrf);
-                input type="hidden" name="next" value=(next);
-                (text_input("code", "Six-digit code", "", Some("Or one of your recovery codes, such as 1a2b3-c4d5e"), errors))
-                (button("Sign in"))
-            }
-        },
-    )
-}
-
-async fn code_form(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(next): Query<Next>,
-) -> Response {
-    let (_, s, _) = session(&state, &headers);
+async fn code_form(visit: Visit) -> Response {
+    let (_, s, _) = visit.session;
+    let next = Next { next: visit.next };
     if !matches!(s.stage, Stage::Password { .. }) {
         return Redirect::to("/sign-in").into_response();
     }
     code_page(&s.csrf, &next.next, &Errors::default()).into_response()
 }
 
-/// The session's pending sign-in, checked against the form's CSRF token.
-fn pending(
-    state: &AppState,
-    headers: &HeaderMap,
-    csrf: &str,
-) -> Result<(String, Session), Box<Response>> {
-    let sid = session_id(headers)
-        .ok_or_else(|| Box::new(crate::layout::csrf_refused().into_response()))?;
-    let s = state
-        .sessions
-        .get(&sid, state.now())
-        .ok_or_else(|| Box::new(Redirect::to("/sign-in").into_response()))?;
-    if !constant_time_eq(csrf.as_bytes(), s.csrf.as_bytes()) {
-        return Err(Box::new(crate::layout::csrf_refused().into_response()));
-    }
-    Ok((sid, s))
+fn code_page(csrf: &str, next: &str, errors: &Errors) -> Markup {
+    let fields = html! {
+        (text_input("code", "Six-digit code", "", Some("Or one of your recovery codes, such as 1a2b3-c4d5e"), errors))
+        (button("Sign in"))
+    };
+    let heading = (
+        "Enter your code",
+        "Enter the code from your authenticator app",
+    );
+    step_page(heading, ("/sign-in/code", csrf, next), errors, fields)
 }
 
-async fn code(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<CodeForm>,
-) -> Response {
-    let now = state.now();
-    let (sid, s) = match pending(&state, &headers, &form.csrf) {
-        Ok(x) => x,
-        Err(res) => return *res,
-    };
+/// A code posted to a pending sign-in step (the second factor, or setting
+/// one up): the session it continues, checked against the form's CSRF
+/// token, and the form. A request without one is answered before the
+/// handler runs.
+struct Pending {
+    sid: String,
+    session: Session,
+    form: CodeForm,
+}
+
+impl axum::extract::FromRequest<AppState> for Pending {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+        let headers = req.headers().clone();
+        let Form(form) = Form::<CodeForm>::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let sid =
+            session_id(&headers).ok_or_else(|| crate::layout::csrf_refused().into_response())?;
+        let session = state
+            .sessions
+            .get(&sid, state.now())
+            .ok_or_else(|| Redirect::to("/sign-in").into_response())?;
+        if !constant_time_eq(form.csrf.as_bytes(), session.csrf.as_bytes()) {
+            return Err(crate::layout::csrf_refused().into_response());
+        }
+        Ok(Pending { sid, session, form })
+    }
+}
+
+async fn code(State(state): State<AppState>, step: Pending) -> Response {
+    let (sid, s, form, now) = (step.sid, step.session, step.form, state.now());
     let Stage::Password { council, person } = s.stage.clone() else {
         return Redirect::to("/sign-in").into_response();
     };
@@ -459,12 +493,9 @@ fn setup_page(csrf: &str, secret: &str, label: &str, next: &str, errors: &Errors
     )
 }
 
-async fn setup_form(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(next): Query<Next>,
-) -> Response {
-    let (_, s, _) = session(&state, &headers);
+async fn setup_form(visit: Visit) -> Response {
+    let (_, s, _) = visit.session;
+    let next = Next { next: visit.next };
     let Stage::Enrol { person, secret, .. } = &s.stage else {
         return Redirect::to("/sign-in").into_response();
     };
@@ -478,16 +509,8 @@ async fn setup_form(
     .into_response()
 }
 
-async fn setup(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Form(form): Form<CodeForm>,
-) -> Response {
-    let now = state.now();
-    let (sid, s) = match pending(&state, &headers, &form.csrf) {
-        Ok(x) => x,
-        Err(res) => return *res,
-    };
+async fn setup(State(state): State<AppState>, step: Pending) -> Response {
+    let (sid, s, form, now) = (step.sid, step.session, step.form, state.now());
     let Stage::Enrol {
         council,
         person,
