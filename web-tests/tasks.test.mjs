@@ -166,6 +166,9 @@ test("the SIRO assesses a breach against the 72-hour clock", async () => {
   await audit(page);
   await page.getByLabel("What happened").fill("Email with case notes sent to the wrong person");
   await page.getByLabel("Yes").check();
+  await page.getByLabel("Description").fill("Case notes for one family emailed to another team.");
+  await page.getByLabel("Severity").selectOption("high");
+  await page.getByLabel("People affected").fill("4");
   await page.getByRole("button", { name: "Report" }).click();
   await page.waitForURL(/recorded=incident_reported/);
   assert.match(await page.locator("#clock").innerText(), /regulator must be told by/);
@@ -175,11 +178,64 @@ test("the SIRO assesses a breach against the 72-hour clock", async () => {
   await page.getByRole("button", { name: "Record the assessment" }).click();
   await page.waitForURL(/recorded=incident_assessed/);
   assert.equal(await page.locator("#notifiable-state").innerText(), "Yes");
+  await page.getByLabel("The regulator's reference").fill("IC-123456-A1B2");
   await page.getByRole("button", { name: "Record the regulator told" }).click();
   await page.waitForURL(/recorded=incident_regulator_notified/);
+  const summary = await page.locator("dl").innerText();
+  assert.match(summary, /Case notes for one family/);
+  assert.match(summary, /high/);
+  assert.match(summary, /reference IC-123456-A1B2/);
   assert.match(await page.locator("#clock").innerText(), /met/);
   await page.getByRole("button", { name: "Close the incident" }).click();
   await page.waitForURL(/recorded=incident_closed/);
+  await page.close();
+});
+
+test("ICT records a starter with their job, department and manager, then their MFA and training", async () => {
+  const page = await signIn(browser, demo, "ict_admin");
+  await page.goto(`${demo.url}/c/${demo.council}/starters`);
+  await audit(page);
+  await page.getByLabel("Person id", { exact: true }).fill("e-browser-1");
+  await page.getByLabel("Full name").fill("Brenda Browser");
+  await page.getByLabel("Kind").selectOption("employee");
+  await page.getByLabel("Job title").fill("Planning officer");
+  await page.getByLabel("Department").fill("Planning");
+  await page.getByLabel("Manager's person id").fill(demo.account("manager").person);
+  await page.getByRole("button", { name: "Record the starter" }).click();
+  await page.waitForURL(/\/people\/e-browser-1\?recorded=person_joined/);
+  const summary = await page.locator("dl").innerText();
+  assert.match(summary, /Planning officer/);
+  assert.match(summary, new RegExp(demo.account("manager").person));
+  await page.getByText("Record a second factor (MFA) set up").click();
+  await page.getByRole("button", { name: "Record the second factor" }).click();
+  await page.waitForURL(/recorded=mfa_enrolled/);
+  await page.getByText("Record training completed").click();
+  await page.getByLabel("Course").fill("data_protection");
+  await page.getByRole("button", { name: "Record the training" }).click();
+  await page.waitForURL(/recorded=training_completed/);
+  assert.match(await page.locator("dl").innerText(), /data_protection/);
+  await audit(page);
+  await page.close();
+});
+
+test("ICT registers a device with its make, model and serial number", async () => {
+  const page = await signIn(browser, demo, "ict_admin");
+  await page.goto(`${demo.url}/c/${demo.council}/devices`);
+  // The register's own form, not the filters above it.
+  const form = page.locator("form", { has: page.getByRole("button", { name: "Register the device" }) });
+  await form.getByLabel("Device id").fill("LAP-BROWSER-1");
+  await form.getByLabel("Kind").fill("laptop");
+  await form.getByLabel("Owner").selectOption("council");
+  await form.getByLabel("Make").fill("Dell");
+  await form.getByLabel("Model").fill("Latitude 5440");
+  await form.getByLabel("Serial number").fill("5CD1234XYZ");
+  await form.getByRole("button", { name: "Register the device" }).click();
+  await page.waitForURL(/\/devices\/LAP-BROWSER-1\?recorded=device_registered/);
+  const summary = await page.locator("dl").innerText();
+  assert.match(summary, /Dell/);
+  assert.match(summary, /Latitude 5440/);
+  assert.match(summary, /5CD1234XYZ/);
+  await audit(page);
   await page.close();
 });
 

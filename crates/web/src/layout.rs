@@ -381,10 +381,14 @@ pub fn filter<'a>(
     options: impl IntoIterator<Item = (&'a str, &'a str)>,
     chosen: &str,
 ) -> Markup {
+    // Its own id: a page may also hold a form with a field of this name
+    // (the device register's `kind` and `owner`), and two ids alike tie a
+    // label to the wrong control.
+    let id = format!("filter-{name}");
     html! {
         div class="govuk-grid-column-one-third" { div class="govuk-form-group" {
-            label class="govuk-label" for=(name) { (label) }
-            select class="govuk-select" id=(name) name=(name) {
+            label class="govuk-label" for=(id) { (label) }
+            select class="govuk-select" id=(id) name=(name) {
                 @for (value, text) in options { option value=(value) selected[chosen == value] { (text) } }
             }
         } }
