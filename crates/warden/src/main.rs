@@ -21,6 +21,7 @@ mod backup;
 mod check;
 mod failure;
 mod generated;
+mod import_csv;
 mod packs;
 mod report;
 mod serve;
@@ -72,6 +73,27 @@ enum Command {
         /// for history that was written down as it happened.
         #[arg(long)]
         recorded_as_happened: bool,
+    },
+    /// Compare an export of a system the council runs (an HR file, Entra
+    /// ID's users) with the stored estate and print the events that would
+    /// bring it up to date; with --apply, record them. See docs/imports.md.
+    ImportCsv {
+        #[command(flatten)]
+        db: DbArgs,
+        file: PathBuf,
+        /// hr-people or entra-users; without it, the header says which.
+        #[arg(long)]
+        format: Option<String>,
+        /// When the file's state held (RFC 3339), for changes it gives no
+        /// date for: a move, a disabled account, someone missing.
+        #[arg(long)]
+        as_of: Option<Timestamp>,
+        /// The file lists everyone: a present person it leaves out has left.
+        #[arg(long)]
+        complete: bool,
+        /// Record the plan (all or nothing); without it nothing is written.
+        #[arg(long)]
+        apply: bool,
     },
     /// Print a council's stored log as JSONL (canonical form); importing it
     /// into an empty council reproduces the same chain.
@@ -247,6 +269,22 @@ fn main() -> ExitCode {
             file,
             recorded_as_happened,
         } => stored::import(&db.db, &db.council, &file, recorded_as_happened),
+        Command::ImportCsv {
+            db,
+            file,
+            format,
+            as_of,
+            complete,
+            apply,
+        } => import_csv::import_csv(&import_csv::Request {
+            db: &db.db,
+            council: &db.council,
+            file: &file,
+            format: format.as_deref(),
+            as_of,
+            complete,
+            apply,
+        }),
         Command::Export { db } => stored::export(&db.db, &db.council),
         Command::Snapshot { db } => stored::snapshot(&db.db, &db.council),
         Command::Verify {

@@ -1,0 +1,14 @@
+//! CSV exports of the systems councils already run, turned into the events
+//! that bring a council's estate up to date: read a file ([`read`]), then
+//! compare it with the estate ([`plan`]). Nothing here writes; the caller
+//! admits the plan through the one way in, or prints it.
+//!
+//! Formats built so far: `hr-people` (Warden's own documented layout for an
+//! HR system's starters, movers and leavers) and `entra-users` (the Entra
+//! admin center's "Download users" CSV). See docs/imports.md.
+
+mod plan;
+mod read;
+
+pub use plan::{Options, Plan, plan};
+pub use read::{Format, Person, ReadError, read};

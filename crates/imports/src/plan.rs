@@ -1,0 +1,185 @@
+//! The difference between a file and the estate, as events: who joined,
+//! moved or left since the estate last heard. Running the same file again
+//! plans nothing, since the estate then says what the file says.
+
+use crate::read::{Person, ReadError};
+use domain::event::{PersonJoined, PersonLeft, PersonMoved};
+use domain::{Estate, Event, EventKind, PersonId};
+use jiff::Timestamp;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use std::collections::HashSet;
+
+/// What the caller knows that the file does not say.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// When the file's state held, for changes it gives no date for (a
+    /// move, a disabled account, someone missing from a complete file).
+    pub as_of: Option<Timestamp>,
+    /// The file lists everyone: a present person it leaves out has left.
+    pub complete: bool,
+    /// The council's time zone: a file's dates are its days.
+    pub tz: TimeZone,
+    /// Now, by the caller's clock: a leaving date after it is not yet.
+    pub now: Timestamp,
+}
+
+/// The events that bring the estate up to the file, in time order, and
+/// what was read but not acted on, by line.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Plan {
+    pub events: Vec<(u64, Event)>,
+    pub notes: Vec<(u64, String)>,
+}
+
+impl Plan {
+    /// How many events of each type, in the vocabulary's names.
+    pub fn counts(&self) -> Vec<(&'static str, usize)> {
+        let mut counts: Vec<(&'static str, usize)> = Vec::new();
+        for (_, e) in &self.events {
+            let name = e.kind.event_type().name();
+            match counts.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, c)) => *c += 1,
+                None => counts.push((name, 1)),
+            }
+        }
+        counts
+    }
+}
+
+/// The plan for `people` against `estate`; or, for each row whose change
+/// has no date of its own when `as_of` was not given, why not.
+pub fn plan(estate: &Estate, people: &[Person], options: &Options) -> Result<Plan, Vec<ReadError>> {
+    let mut plan = Plan::default();
+    let mut errors = Vec::new();
+    let at_day = |d: Date, hour: i8| {
+        d.at(hour, 0, 0, 0)
+            .to_zoned(options.tz.clone())
+            .map(|z| z.timestamp())
+            .unwrap_or(options.now)
+    };
+    // A change the file dates no day for happened at `as_of`, if given.
+    let mut undated = |line: u64, what: &str| match options.as_of {
+        Some(at) => Some(at),
+        None => {
+            errors.push(ReadError::Line {
+                line,
+                message: format!("{what}, and the file gives no date for it: give --as-of (when the file's state held)"),
+            });
+            None
+        }
+    };
+    for p in people {
+        let known = estate.people.get(&p.id);
+        let left_by_file = match p.leaving {
+            Some(d) if at_day(d, 17) > options.now => {
+                plan.notes
+                    .push((p.line, format!("{} leaves on {d}: not yet", p.id)));
+                None
+            }
+            Some(d) => Some(Left::On(at_day(d, 17))),
+            None if !p.active => Some(Left::Disabled),
+            None => None,
+        };
+        match known.filter(|k| k.is_present()) {
+            None if known.is_some() && left_by_file.is_some() => {}
+            None => {
+                let at = match p.start {
+                    Some(d) => Some(at_day(d, 9)),
+                    None => undated(p.line, &format!("{} is new", p.id)),
+                };
+                let Some(at) = at else { continue };
+                plan.events.push((p.line, Event::new(at, joined(p))));
+                if let Some(left) = left_by_file {
+                    let left = match left {
+                        Left::On(t) => t,
+                        Left::Disabled => options.as_of.unwrap_or(at),
+                    };
+                    plan.events
+                        .push((p.line, Event::new(left.max(at), leaving(&p.id))));
+                }
+            }
+            Some(k) => {
+                let changed = |new: &Option<String>, old: &Option<String>| {
+                    new.as_ref().filter(|n| Some(*n) != old.as_ref()).cloned()
+                };
+                let department = changed(&p.department, &k.department);
+                let job = changed(&p.job, &k.job);
+                let manager = p.manager.clone().filter(|m| Some(m) != k.manager.as_ref());
+                let moves = department.is_some() || job.is_some() || manager.is_some();
+                if moves && let Some(at) = undated(p.line, &format!("{} moved", p.id)) {
+                    let moved = EventKind::PersonMoved(PersonMoved {
+                        person: p.id.clone(),
+                        department,
+                        job,
+                        manager,
+                    });
+                    plan.events.push((p.line, Event::new(at, moved)));
+                }
+                match left_by_file {
+                    Some(Left::Disabled) => {
+                        if let Some(at) =
+                            undated(p.line, &format!("{}'s account is disabled", p.id))
+                        {
+                            plan.events.push((p.line, Event::new(at, leaving(&p.id))));
+                        }
+                    }
+                    Some(Left::On(at)) => {
+                        plan.events.push((p.line, Event::new(at, leaving(&p.id))))
+                    }
+                    None => {}
+                }
+            }
+        }
+    }
+    if options.complete {
+        let listed: HashSet<&PersonId> = people.iter().map(|p| &p.id).collect();
+        let mut missing: Vec<&PersonId> = estate
+            .people
+            .iter()
+            .filter(|(id, p)| p.is_present() && !listed.contains(id))
+            .map(|(id, _)| id)
+            .collect();
+        missing.sort();
+        for id in missing {
+            if let Some(at) = undated(0, &format!("{id} is not in the complete file")) {
+                plan.events.push((0, Event::new(at, leaving(id))));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    // In time order; at one instant, as the file had them (a join before a
+    // move that names the newcomer as manager).
+    plan.events.sort_by_key(|(line, e)| (e.at, *line));
+    Ok(plan)
+}
+
+/// How the file says someone left: on a day, or by a disabled account.
+#[derive(Clone, Copy)]
+enum Left {
+    On(Timestamp),
+    Disabled,
+}
+
+fn joined(p: &Person) -> EventKind {
+    EventKind::PersonJoined(PersonJoined {
+        person: p.id.clone(),
+        name: p.name.clone(),
+        kind: p.kind,
+        email: p.email.clone(),
+        household: p.household.clone(),
+        term_ends: p.term_ends,
+        job: p.job.clone(),
+        department: p.department.clone(),
+        manager: p.manager.clone(),
+    })
+}
+
+fn leaving(person: &PersonId) -> EventKind {
+    EventKind::PersonLeft(PersonLeft {
+        person: person.clone(),
+        reason: Some("left, as the import file says".into()),
+    })
+}

@@ -1,0 +1,346 @@
+//! Reading a file: the format from its header, then each row as a person,
+//! every bad row and column named. A file with any error gives no rows.
+
+use domain::{HouseholdId, IdShape, PersonId, PersonKind};
+use jiff::civil::Date;
+use std::io::Read;
+
+/// The layouts Warden reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Warden's own: id, name, email, kind, department, job, manager,
+    /// start_date, leaving_date, household, term_end.
+    HrPeople,
+    /// The Entra admin center's "Download users": id or objectId,
+    /// userPrincipalName, displayName, mail, userType, jobTitle,
+    /// department, accountEnabled.
+    EntraUsers,
+}
+
+impl Format {
+    pub const ALL: [Format; 2] = [Format::HrPeople, Format::EntraUsers];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::HrPeople => "hr-people",
+            Format::EntraUsers => "entra-users",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The columns a file of this format must have (case-insensitive), for
+    /// each the names it may go by.
+    fn required(self) -> &'static [&'static [&'static str]] {
+        match self {
+            Format::HrPeople => &[&["id"], &["name"], &["kind"]],
+            Format::EntraUsers => &[
+                &["id", "objectid"],
+                &["userprincipalname"],
+                &["displayname"],
+                &["accountenabled"],
+            ],
+        }
+    }
+
+    /// The format whose required columns the header has, if one does.
+    pub fn detect(header: &[String]) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| {
+            f.required()
+                .iter()
+                .all(|names| column(header, names).is_some())
+        })
+    }
+}
+
+/// One person as the file gives them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Person {
+    /// The line of the file.
+    pub line: u64,
+    pub id: PersonId,
+    pub name: String,
+    pub email: Option<String>,
+    pub kind: PersonKind,
+    pub department: Option<String>,
+    pub job: Option<String>,
+    pub manager: Option<PersonId>,
+    pub start: Option<Date>,
+    pub leaving: Option<Date>,
+    pub household: Option<HouseholdId>,
+    pub term_ends: Option<Date>,
+    /// False when the source says the account is disabled.
+    pub active: bool,
+}
+
+/// What is wrong with a file, where.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    #[error("line {line}: {message}")]
+    Line { line: u64, message: String },
+    #[error("line {line}, column `{column}`: {message}")]
+    Cell {
+        line: u64,
+        column: String,
+        message: String,
+    },
+}
+
+fn column(header: &[String], names: &[&str]) -> Option<usize> {
+    header
+        .iter()
+        .position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)))
+}
+
+/// Reads the whole file as `format` (or the one its header shows), every
+/// row a person; or every error, and no rows.
+pub fn read(
+    input: impl Read,
+    format: Option<Format>,
+) -> Result<(Format, Vec<Person>), Vec<ReadError>> {
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
+    let header: Vec<String> = match reader.headers() {
+        // A byte-order mark is not part of the first column's name.
+        Ok(h) => h
+            .iter()
+            .map(|c| c.trim_start_matches('\u{feff}').to_owned())
+            .collect(),
+        Err(e) => return Err(vec![csv_error(&e, 1)]),
+    };
+    if header.len() == 1 && header[0].contains(';') {
+        return Err(vec![ReadError::Line {
+            line: 1,
+            message: "the header is one column holding `;`: Warden reads comma-separated files (save the export as CSV with commas)".into(),
+        }]);
+    }
+    let Some(format) = format.or_else(|| Format::detect(&header)) else {
+        // Say what each format lacks, so the nearest one shows.
+        let lacks = Format::ALL.map(|f| {
+            let missing: Vec<&str> = f
+                .required()
+                .iter()
+                .filter(|names| column(&header, names).is_none())
+                .map(|names| names[0])
+                .collect();
+            format!("{} lacks {}", f.name(), missing.join(", "))
+        });
+        return Err(vec![ReadError::Line {
+            line: 1,
+            message: format!(
+                "the header ({}) is not one of Warden's formats: {}",
+                header.join(", "),
+                lacks.join("; ")
+            ),
+        }]);
+    };
+    let mut errors = Vec::new();
+    for names in format.required() {
+        if column(&header, names).is_none() {
+            errors.push(ReadError::Line {
+                line: 1,
+                message: format!("the {} file has no `{}` column", format.name(), names[0]),
+            });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut people: Vec<Person> = Vec::new();
+    let mut seen: std::collections::HashMap<PersonId, u64> = std::collections::HashMap::new();
+    for result in reader.records() {
+        let record = match result {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(csv_error(&e, 0));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        match row(format, &header, &record, line) {
+            Ok(person) => {
+                if let Some(first) = seen.insert(person.id.clone(), line) {
+                    errors.push(ReadError::Line {
+                        line,
+                        message: format!(
+                            "`{}` is also on line {first}: an id is one person",
+                            person.id
+                        ),
+                    });
+                } else {
+                    people.push(person);
+                }
+            }
+            Err(mut cell_errors) => errors.append(&mut cell_errors),
+        }
+    }
+    if errors.is_empty() {
+        Ok((format, people))
+    } else {
+        Err(errors)
+    }
+}
+
+fn csv_error(e: &csv::Error, fallback: u64) -> ReadError {
+    let line = e.position().map_or(fallback, |p| p.line());
+    let message = match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "is not UTF-8 text: save the export as CSV UTF-8".to_owned(),
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("has {len} columns, where the header has {expected_len}"),
+        _ => e.to_string(),
+    };
+    ReadError::Line { line, message }
+}
+
+/// One row as a person of `format`, or what is wrong with its cells.
+fn row(
+    format: Format,
+    header: &[String],
+    record: &csv::StringRecord,
+    line: u64,
+) -> Result<Person, Vec<ReadError>> {
+    let mut errors = Vec::new();
+    let cell = |names: &[&str]| -> Option<String> {
+        column(header, names)
+            .and_then(|i| record.get(i))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let mut bad = |column: &str, message: String| {
+        errors.push(ReadError::Cell {
+            line,
+            column: column.to_owned(),
+            message,
+        })
+    };
+    let id_of = |text: Option<String>, column: &str, bad: &mut dyn FnMut(&str, String)| {
+        let text = text?;
+        if IdShape::Name.admits(&text) {
+            Some(PersonId::from(text.as_str()))
+        } else {
+            bad(
+                column,
+                format!("`{text}` is not an id: 1 to 64 letters, digits, '.', '_' or '-'"),
+            );
+            None
+        }
+    };
+    let date = |text: Option<String>, column: &str, bad: &mut dyn FnMut(&str, String)| {
+        let text = text?;
+        match text.parse::<Date>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                bad(
+                    column,
+                    format!(
+                        "`{text}` is not a date written YYYY-MM-DD (a date such as 31/03/2026 is ambiguous between countries)"
+                    ),
+                );
+                None
+            }
+        }
+    };
+    let (id, name, kind, active) = match format {
+        Format::HrPeople => {
+            let kind = match cell(&["kind"]).as_deref() {
+                Some("councillor") => Some(PersonKind::Councillor),
+                Some("employee") => Some(PersonKind::Employee),
+                Some("third_party") => Some(PersonKind::ThirdParty),
+                other => {
+                    bad(
+                        "kind",
+                        format!(
+                            "`{}` is not councillor, employee or third_party",
+                            other.unwrap_or("")
+                        ),
+                    );
+                    None
+                }
+            };
+            (
+                id_of(cell(&["id"]), "id", &mut bad),
+                cell(&["name"]),
+                kind,
+                true,
+            )
+        }
+        Format::EntraUsers => {
+            let kind = match cell(&["usertype"]).as_deref() {
+                Some(t) if t.eq_ignore_ascii_case("guest") => PersonKind::ThirdParty,
+                _ => PersonKind::Employee,
+            };
+            let active = match cell(&["accountenabled"])
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                Some("true") => true,
+                Some("false") => false,
+                other => {
+                    bad(
+                        "accountEnabled",
+                        format!("`{}` is not True or False", other.unwrap_or("")),
+                    );
+                    true
+                }
+            };
+            (
+                id_of(cell(&["id", "objectid"]), "id", &mut bad),
+                cell(&["displayname"]),
+                Some(kind),
+                active,
+            )
+        }
+    };
+    if name.is_none() {
+        bad("name", "is empty: every person has a name".into());
+    }
+    let email = match format {
+        Format::HrPeople => cell(&["email"]),
+        Format::EntraUsers => cell(&["mail"]).or_else(|| cell(&["userprincipalname"])),
+    };
+    let manager = id_of(cell(&["manager"]), "manager", &mut bad);
+    let household = cell(&["household"]).and_then(|h| {
+        if IdShape::Name.admits(&h) {
+            Some(HouseholdId::from(h.as_str()))
+        } else {
+            bad("household", format!("`{h}` is not an id"));
+            None
+        }
+    });
+    let start = date(cell(&["start_date"]), "start_date", &mut bad);
+    let leaving = date(cell(&["leaving_date"]), "leaving_date", &mut bad);
+    let term_ends = date(cell(&["term_end"]), "term_end", &mut bad);
+    let department = cell(&["department"]);
+    let job = cell(&["job", "jobtitle"]);
+    match (id, name, kind) {
+        (Some(id), Some(name), Some(kind)) if errors.is_empty() => Ok(Person {
+            line,
+            id,
+            name,
+            email,
+            kind,
+            department,
+            job,
+            manager,
+            start,
+            leaving,
+            household,
+            term_ends,
+            active,
+        }),
+        _ => {
+            if errors.is_empty() {
+                errors.push(ReadError::Cell {
+                    line,
+                    column: "id".into(),
+                    message: "is empty: every person has an id".into(),
+                });
+            }
+            Err(errors)
+        }
+    }
+}

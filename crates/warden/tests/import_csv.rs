@@ -1,0 +1,209 @@
+//! `warden import-csv`: the sample exports in `examples/imports/` planned,
+//! applied, and applied again (nothing the second time); and every bad file
+//! named at its line and column, with nothing written.
+
+use test_utils::cli::{ok, root, warden};
+
+struct Db {
+    _dir: tempfile::TempDir,
+    url: String,
+}
+
+/// A council on Sefton's pack (no rule refuses a starter), empty.
+fn council() -> Db {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite:{}", dir.path().join("warden.db").display());
+    ok(&[
+        "init",
+        "--db",
+        &url,
+        "--council",
+        "east",
+        "--pack",
+        "sefton",
+    ]);
+    Db { _dir: dir, url }
+}
+
+fn sample(name: &str) -> String {
+    root()
+        .join("examples/imports")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn import(db: &Db, file: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["import-csv", "--db", &db.url, "--council", "east", file];
+    args.extend_from_slice(extra);
+    warden(&args)
+}
+
+fn head(db: &Db) -> String {
+    ok(&["head", "--db", &db.url, "--council", "east"])
+}
+
+#[test]
+fn an_hr_file_is_planned_applied_and_applied_again_to_no_effect() {
+    let db = council();
+    let file = sample("hr-people.csv");
+    let before = head(&db);
+    let out = import(&db, &file, &[]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("read as hr-people (4 rows)"),
+        "the format is detected: {said}"
+    );
+    assert!(said.contains("plan: 4 person_joined"), "{said}");
+    assert!(said.contains("plan: 1 person_left"), "{said}");
+    assert!(said.contains("nothing was written"), "{said}");
+    assert_eq!(head(&db), before, "a dry run writes nothing");
+
+    let said = String::from_utf8_lossy(&import(&db, &file, &["--apply"]).stdout).into_owned();
+    assert!(said.contains("appended 5 events to east"), "{said}");
+    let again = String::from_utf8_lossy(&import(&db, &file, &["--apply"]).stdout).into_owned();
+    assert!(again.contains("plan: nothing to record"), "{again}");
+    assert!(
+        again.contains("nothing to record: the estate already says"),
+        "{again}"
+    );
+    // The manager and the quoted name came through; the leaver left on their day.
+    let log = ok(&["export", "--db", &db.url, "--council", "east"]);
+    assert!(log.contains(r#""manager":"e-1001""#), "{log}");
+    assert!(log.contains(r#""name":"Morgan, Alex""#), "{log}");
+    let left = log
+        .lines()
+        .find(|l| l.contains("person_left"))
+        .unwrap_or_default();
+    assert!(
+        left.contains(r#""at":"2025-11-28T17:00:00Z""#) && left.contains("e-1003"),
+        "{left}"
+    );
+}
+
+#[test]
+fn an_entra_export_needs_a_date_for_what_it_does_not_date_and_disables_as_leaving() {
+    let db = council();
+    let file = sample("entra-users.csv");
+    let out = import(&db, &file, &["--apply"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("entra-users.csv: line 2: "), "{err}");
+    assert!(err.contains("give --as-of"), "{err}");
+    let said = ok(&[
+        "import-csv",
+        "--db",
+        &db.url,
+        "--council",
+        "east",
+        &file,
+        "--as-of",
+        "2026-01-05T09:00:00Z",
+        "--apply",
+    ]);
+    assert!(said.contains("read as entra-users"), "{said}");
+    assert!(
+        said.contains("plan: 4 person_joined") && said.contains("plan: 1 person_left"),
+        "{said}"
+    );
+    let log = ok(&["export", "--db", &db.url, "--council", "east"]);
+    assert!(
+        log.contains(r#""kind":"third_party""#),
+        "a guest is a third party: {log}"
+    );
+    // Priya is left out of a complete file: she has left.
+    let dir = tempfile::tempdir().expect("temp");
+    let fewer = dir.path().join("fewer.csv");
+    let text = std::fs::read_to_string(&file).expect("sample");
+    let kept: Vec<&str> = text.lines().filter(|l| !l.contains("priya")).collect();
+    std::fs::write(&fewer, kept.join("\n")).expect("write");
+    let fewer = fewer.to_string_lossy().into_owned();
+    let args = [
+        "import-csv",
+        "--db",
+        &db.url,
+        "--council",
+        "east",
+        &fewer,
+        "--as-of",
+        "2026-02-02T09:00:00Z",
+    ];
+    let without = ok(&args);
+    assert!(
+        without.contains("plan: nothing to record"),
+        "not complete: {without}"
+    );
+    let with = ok(&[&args[..], &["--complete"]].concat());
+    assert!(
+        with.contains("plan: 1 person_left") && with.contains("6f1c2a9e"),
+        "{with}"
+    );
+}
+
+#[test]
+fn a_bad_file_is_named_at_its_line_and_column_and_nothing_is_written() {
+    let db = council();
+    let dir = tempfile::tempdir().expect("temp");
+    let good = std::fs::read_to_string(sample("hr-people.csv")).expect("sample");
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "semicolons",
+            good.replace(',', ";").into_bytes(),
+            "line 1: the header is one column holding `;`",
+        ),
+        (
+            "missing column",
+            good.replacen("kind,", "sort,", 1).into_bytes(),
+            "hr-people lacks kind",
+        ),
+        (
+            "duplicate id",
+            format!("{good}e-1001,Twin,,employee,,,,,,,\n").into_bytes(),
+            "line 6: `e-1001` is also on line 2",
+        ),
+        (
+            "day first",
+            good.replace("2025-01-06", "06/01/2025").into_bytes(),
+            "line 3, column `start_date`: `06/01/2025` is not a date written YYYY-MM-DD",
+        ),
+        (
+            "not UTF-8",
+            [good.as_bytes(), b"e-9,Bad \xff name,,employee,,,,,,,\n"].concat(),
+            "line 6: is not UTF-8",
+        ),
+        (
+            "short row",
+            format!("{good}e-9,Short\n").into_bytes(),
+            "line 6: has 2 columns, where the header has 11",
+        ),
+        (
+            "bad kind",
+            good.replace("councillor,Members", "member,Members")
+                .into_bytes(),
+            "line 5, column `kind`",
+        ),
+    ];
+    let before = head(&db);
+    for (name, bytes, expected) in cases {
+        let path = dir.path().join(format!("{}.csv", name.replace(' ', "-")));
+        std::fs::write(&path, bytes).expect("write");
+        let out = import(&db, &path.to_string_lossy(), &["--apply"]);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expected), "{name}: {err}");
+        assert!(err.contains("nothing was written"), "{name}: {err}");
+        assert_eq!(head(&db), before, "{name}: nothing written");
+    }
+    // A byte-order mark is not a problem.
+    let bom = dir.path().join("bom.csv");
+    std::fs::write(&bom, [b"\xef\xbb\xbf".as_slice(), good.as_bytes()].concat()).expect("write");
+    let said =
+        String::from_utf8_lossy(&import(&db, &bom.to_string_lossy(), &[]).stdout).into_owned();
+    assert!(said.contains("read as hr-people (4 rows)"), "{said}");
+}
