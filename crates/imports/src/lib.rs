@@ -4,11 +4,12 @@
 //! admits the plan through the one way in, or prints it.
 //!
 //! Formats built so far: `hr-people` (Warden's own documented layout for an
-//! HR system's starters, movers and leavers) and `entra-users` (the Entra
-//! admin center's "Download users" CSV). See docs/imports.md.
+//! HR system's starters, movers and leavers), `entra-users` (the Entra
+//! admin center's "Download users" CSV) and `intune-devices` (Intune's
+//! device export). See docs/imports.md.
 
 mod plan;
 mod read;
 
 pub use plan::{Options, Plan, plan};
-pub use read::{Format, Person, ReadError, read};
+pub use read::{Device, Format, Person, ReadError, Rows, read};

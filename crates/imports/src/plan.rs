@@ -2,8 +2,10 @@
 //! moved or left since the estate last heard. Running the same file again
 //! plans nothing, since the estate then says what the file says.
 
-use crate::read::{Person, ReadError};
-use domain::event::{PersonJoined, PersonLeft, PersonMoved};
+use crate::read::{Device, Person, ReadError, Rows};
+use domain::event::{
+    DeviceIssued, DeviceRegistered, DeviceReturned, PersonJoined, PersonLeft, PersonMoved,
+};
 use domain::{Estate, Event, EventKind, PersonId};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -47,17 +49,124 @@ impl Plan {
     }
 }
 
-/// The plan for `people` against `estate`; or, for each row whose change
-/// has no date of its own when `as_of` was not given, why not.
-pub fn plan(estate: &Estate, people: &[Person], options: &Options) -> Result<Plan, Vec<ReadError>> {
+/// The plan for a file's rows against `estate`; or, for each row whose
+/// change has no date of its own when `as_of` was not given, why not.
+pub fn plan(estate: &Estate, rows: &Rows, options: &Options) -> Result<Plan, Vec<ReadError>> {
+    match rows {
+        Rows::People(people) => plan_people(estate, people, options),
+        Rows::Devices(devices) => plan_devices(estate, devices, options),
+    }
+}
+
+/// The day `d` at `hour` in the council's time zone.
+fn at_day(options: &Options, d: Date, hour: i8) -> Timestamp {
+    d.at(hour, 0, 0, 0)
+        .to_zoned(options.tz.clone())
+        .map(|z| z.timestamp())
+        .unwrap_or(options.now)
+}
+
+/// Devices: new ones registered (and issued to their primary user, when
+/// Warden knows that person by their email), and a device whose primary
+/// user changed handed back and issued again. A device with no primary
+/// user, or one disposed of or lost, is left as the estate has it.
+fn plan_devices(
+    estate: &Estate,
+    devices: &[Device],
+    options: &Options,
+) -> Result<Plan, Vec<ReadError>> {
     let mut plan = Plan::default();
     let mut errors = Vec::new();
-    let at_day = |d: Date, hour: i8| {
-        d.at(hour, 0, 0, 0)
-            .to_zoned(options.tz.clone())
-            .map(|z| z.timestamp())
-            .unwrap_or(options.now)
-    };
+    let by_email: std::collections::HashMap<String, PersonId> = estate
+        .people
+        .iter()
+        .filter(|(_, p)| p.is_present())
+        .filter_map(|(id, p)| {
+            p.email
+                .as_ref()
+                .map(|e| (e.to_ascii_lowercase(), id.clone()))
+        })
+        .collect();
+    for d in devices {
+        let user = d.user.as_ref().and_then(|u| {
+            let found = by_email.get(&u.to_ascii_lowercase()).cloned();
+            if found.is_none() {
+                plan.notes.push((d.line, format!("primary user {u} is not someone Warden knows by that email: {} is left unissued", d.id)));
+            }
+            found
+        });
+        let issue = |person: PersonId| {
+            EventKind::DeviceIssued(DeviceIssued {
+                device: d.id.clone(),
+                person,
+            })
+        };
+        match estate.devices.get(&d.id) {
+            None => {
+                let at = match (d.enrolled, options.as_of) {
+                    (Some(day), _) => at_day(options, day, 9),
+                    (None, Some(at)) => at,
+                    (None, None) => {
+                        errors.push(ReadError::Line {
+                            line: d.line,
+                            message: format!("{} is new, and the file gives no enrollment date for it: give --as-of", d.id),
+                        });
+                        continue;
+                    }
+                };
+                let registered = EventKind::DeviceRegistered(DeviceRegistered {
+                    device: d.id.clone(),
+                    kind: d.kind.clone(),
+                    owner: d.owner,
+                    acquired: None,
+                    make: d.make.clone(),
+                    model: d.model.clone(),
+                    serial: d.serial.clone(),
+                });
+                plan.events.push((d.line, Event::new(at, registered)));
+                if let Some(person) = user {
+                    plan.events.push((d.line, Event::new(at, issue(person))));
+                }
+            }
+            Some(known) if known.disposed.is_some() || known.lost.is_some() => {}
+            Some(known) => {
+                let Some(person) = user.filter(|p| known.holder.as_ref() != Some(p)) else {
+                    continue;
+                };
+                let Some(at) = options.as_of else {
+                    errors.push(ReadError::Line {
+                        line: d.line,
+                        message: format!("{}'s primary user changed, and the file gives no date for it: give --as-of", d.id),
+                    });
+                    continue;
+                };
+                if let Some(holder) = &known.holder {
+                    let back = EventKind::DeviceReturned(DeviceReturned {
+                        device: d.id.clone(),
+                        person: Some(holder.clone()),
+                    });
+                    plan.events.push((d.line, Event::new(at, back)));
+                }
+                plan.events.push((d.line, Event::new(at, issue(person))));
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    plan.events.sort_by_key(|(line, e)| (e.at, *line));
+    Ok(plan)
+}
+
+/// People: who joined, moved or left.
+fn plan_people(
+    estate: &Estate,
+    people: &[Person],
+    options: &Options,
+) -> Result<Plan, Vec<ReadError>> {
+    let mut plan = Plan::default();
+    let mut errors = Vec::new();
+    let at_day = |d: Date, hour: i8| at_day(options, d, hour);
     // A change the file dates no day for happened at `as_of`, if given.
     let mut undated = |line: u64, what: &str| match options.as_of {
         Some(at) => Some(at),

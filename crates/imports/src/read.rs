@@ -1,7 +1,7 @@
 //! Reading a file: the format from its header, then each row as a person,
 //! every bad row and column named. A file with any error gives no rows.
 
-use domain::{HouseholdId, IdShape, PersonId, PersonKind};
+use domain::{DeviceId, DeviceKind, DeviceOwner, HouseholdId, IdShape, PersonId, PersonKind};
 use jiff::civil::Date;
 use std::io::Read;
 
@@ -15,15 +15,20 @@ pub enum Format {
     /// userPrincipalName, displayName, mail, userType, jobTitle,
     /// department, accountEnabled.
     EntraUsers,
+    /// Intune's device export, by the portal's column names or Graph's:
+    /// Device ID, Device name, Enrollment date, OS, Serial number,
+    /// Manufacturer, Model, Ownership, Primary user UPN or email address.
+    IntuneDevices,
 }
 
 impl Format {
-    pub const ALL: [Format; 2] = [Format::HrPeople, Format::EntraUsers];
+    pub const ALL: [Format; 3] = [Format::HrPeople, Format::EntraUsers, Format::IntuneDevices];
 
     pub fn name(self) -> &'static str {
         match self {
             Format::HrPeople => "hr-people",
             Format::EntraUsers => "entra-users",
+            Format::IntuneDevices => "intune-devices",
         }
     }
 
@@ -42,6 +47,7 @@ impl Format {
                 &["displayname"],
                 &["accountenabled"],
             ],
+            Format::IntuneDevices => &[&["device id", "deviceid"], &["device name", "devicename"]],
         }
     }
 
@@ -75,6 +81,42 @@ pub struct Person {
     pub active: bool,
 }
 
+/// One device as the file gives it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Device {
+    pub line: u64,
+    pub id: DeviceId,
+    pub kind: DeviceKind,
+    pub owner: DeviceOwner,
+    pub enrolled: Option<Date>,
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub serial: Option<String>,
+    /// The primary user's UPN or email address, matched to a person by
+    /// their recorded email.
+    pub user: Option<String>,
+}
+
+/// A file's rows: people, or devices.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Rows {
+    People(Vec<Person>),
+    Devices(Vec<Device>),
+}
+
+impl Rows {
+    pub fn len(&self) -> usize {
+        match self {
+            Rows::People(p) => p.len(),
+            Rows::Devices(d) => d.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// What is wrong with a file, where.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum ReadError {
@@ -96,10 +138,7 @@ fn column(header: &[String], names: &[&str]) -> Option<usize> {
 
 /// Reads the whole file as `format` (or the one its header shows), every
 /// row a person; or every error, and no rows.
-pub fn read(
-    input: impl Read,
-    format: Option<Format>,
-) -> Result<(Format, Vec<Person>), Vec<ReadError>> {
+pub fn read(input: impl Read, format: Option<Format>) -> Result<(Format, Rows), Vec<ReadError>> {
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
     let header: Vec<String> = match reader.headers() {
         // A byte-order mark is not part of the first column's name.
@@ -148,7 +187,8 @@ pub fn read(
         return Err(errors);
     }
     let mut people: Vec<Person> = Vec::new();
-    let mut seen: std::collections::HashMap<PersonId, u64> = std::collections::HashMap::new();
+    let mut devices: Vec<Device> = Vec::new();
+    let mut seen: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     for result in reader.records() {
         let record = match result {
             Ok(r) => r,
@@ -158,27 +198,121 @@ pub fn read(
             }
         };
         let line = record.position().map_or(0, |p| p.line());
-        match row(format, &header, &record, line) {
-            Ok(person) => {
-                if let Some(first) = seen.insert(person.id.clone(), line) {
+        let id = match format {
+            Format::IntuneDevices => device_row(&header, &record, line).map(|d| {
+                let id = d.id.to_string();
+                devices.push(d);
+                id
+            }),
+            _ => row(format, &header, &record, line).map(|p| {
+                let id = p.id.to_string();
+                people.push(p);
+                id
+            }),
+        };
+        match id {
+            Ok(id) => {
+                if let Some(first) = seen.insert(id.clone(), line) {
                     errors.push(ReadError::Line {
                         line,
                         message: format!(
-                            "`{}` is also on line {first}: an id is one person",
-                            person.id
+                            "`{id}` is also on line {first}: an id is one person or device"
                         ),
                     });
-                } else {
-                    people.push(person);
                 }
             }
             Err(mut cell_errors) => errors.append(&mut cell_errors),
         }
     }
-    if errors.is_empty() {
-        Ok((format, people))
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(match format {
+        Format::IntuneDevices => (format, Rows::Devices(devices)),
+        _ => (format, Rows::People(people)),
+    })
+}
+
+/// One row of an Intune export as a device.
+fn device_row(
+    header: &[String],
+    record: &csv::StringRecord,
+    line: u64,
+) -> Result<Device, Vec<ReadError>> {
+    let cell = |names: &[&str]| -> Option<String> {
+        column(header, names)
+            .and_then(|i| record.get(i))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let mut errors = Vec::new();
+    let id = match cell(&["device id", "deviceid"]) {
+        Some(t) if IdShape::Name.admits(&t) => Some(DeviceId::from(t.as_str())),
+        other => {
+            errors.push(ReadError::Cell {
+                line,
+                column: "Device ID".into(),
+                message: format!(
+                    "`{}` is not an id: 1 to 64 letters, digits, '.', '_' or '-'",
+                    other.unwrap_or_default()
+                ),
+            });
+            None
+        }
+    };
+    let os = cell(&["os", "operatingsystem"])
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let model = cell(&["model"]);
+    // What the register calls it: Intune knows the operating system.
+    let ipad = model
+        .as_deref()
+        .is_some_and(|m| m.to_ascii_lowercase().contains("ipad"));
+    let kind = if ipad || os.contains("ipados") {
+        "tablet"
+    } else if os.contains("ios") || os.contains("android") {
+        "smartphone"
     } else {
-        Err(errors)
+        "laptop"
+    };
+    let owner = match cell(&["ownership", "ownertype"])
+        .map(|o| o.to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("personal") => DeviceOwner::Personal,
+        _ => DeviceOwner::Council,
+    };
+    // ISO dates only (`2024-03-05 10:12:00` or `2024-03-05T10:12:00Z`): a
+    // US-style date is ambiguous.
+    let enrolled = match cell(&["enrollment date", "enrolleddatetime"]) {
+        None => None,
+        Some(text) => match text.get(..10).and_then(|d| d.parse::<Date>().ok()) {
+            Some(d) => Some(d),
+            None => {
+                errors.push(ReadError::Cell {
+                    line,
+                    column: "Enrollment date".into(),
+                    message: format!("`{text}` does not start with a date written YYYY-MM-DD"),
+                });
+                None
+            }
+        },
+    };
+    let user = cell(&["primary user email address", "primary user upn", "upn"]);
+    match id {
+        Some(id) if errors.is_empty() => Ok(Device {
+            line,
+            id,
+            kind: DeviceKind(kind.into()),
+            owner,
+            enrolled,
+            make: cell(&["manufacturer"]),
+            model,
+            serial: cell(&["serial number", "serialnumber"]),
+            user,
+        }),
+        _ => Err(errors),
     }
 }
 
@@ -267,7 +401,8 @@ fn row(
                 true,
             )
         }
-        Format::EntraUsers => {
+        // Entra ID (a people format other than Warden's own).
+        _ => {
             let kind = match cell(&["usertype"]).as_deref() {
                 Some(t) if t.eq_ignore_ascii_case("guest") => PersonKind::ThirdParty,
                 _ => PersonKind::Employee,
@@ -300,7 +435,7 @@ fn row(
     }
     let email = match format {
         Format::HrPeople => cell(&["email"]),
-        Format::EntraUsers => cell(&["mail"]).or_else(|| cell(&["userprincipalname"])),
+        _ => cell(&["mail"]).or_else(|| cell(&["userprincipalname"])),
     };
     let manager = id_of(cell(&["manager"]), "manager", &mut bad);
     let household = cell(&["household"]).and_then(|h| {

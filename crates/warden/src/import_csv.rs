@@ -30,7 +30,7 @@ pub fn import_csv(r: &Request<'_>) -> Result<Outcome, Failure> {
     };
     let file = std::fs::File::open(r.file).map_err(|e| Failure::read(r.file, e))?;
     let shown = r.file.display();
-    let (format, people) = imports::read(std::io::BufReader::new(file), format)
+    let (format, rows) = imports::read(std::io::BufReader::new(file), format)
         .map_err(|errors| said_all(&shown.to_string(), &errors))?;
     let mut log = open(r.db)?;
     let pack = load_pack(&log.council_pack(r.council).map_err(|e| fail(r.db, e))?)?;
@@ -45,9 +45,9 @@ pub fn import_csv(r: &Request<'_>) -> Result<Outcome, Failure> {
         tz: pack.time_zone.clone(),
         now,
     };
-    let plan = imports::plan(ledger.estate(), &people, &options)
+    let plan = imports::plan(ledger.estate(), &rows, &options)
         .map_err(|errors| said_all(&shown.to_string(), &errors))?;
-    say!("{shown}: read as {} ({} rows)", format.name(), people.len());
+    say!("{shown}: read as {} ({} rows)", format.name(), rows.len());
     print_plan(&plan);
     if !r.apply {
         say!("nothing was written: run again with --apply to record these events");
@@ -103,8 +103,9 @@ fn print_plan(plan: &imports::Plan) {
             let at = event.at;
             let who = event
                 .kind
-                .person()
-                .map(|p| p.to_string())
+                .device()
+                .map(|d| d.to_string())
+                .or_else(|| event.kind.person().map(|p| p.to_string()))
                 .unwrap_or_default();
             match line {
                 0 => say!("  {who} at {at} (not in the complete file)"),

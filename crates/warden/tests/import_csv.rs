@@ -207,3 +207,86 @@ fn a_bad_file_is_named_at_its_line_and_column_and_nothing_is_written() {
         String::from_utf8_lossy(&import(&db, &bom.to_string_lossy(), &[]).stdout).into_owned();
     assert!(said.contains("read as hr-people (4 rows)"), "{said}");
 }
+
+#[test]
+fn an_intune_export_registers_devices_and_issues_them_to_the_people_it_names() {
+    let db = council();
+    ok(&[
+        "import-csv",
+        "--db",
+        &db.url,
+        "--council",
+        "east",
+        &sample("hr-people.csv"),
+        "--apply",
+    ]);
+    let file = sample("intune-devices.csv");
+    let said = ok(&[
+        "import-csv",
+        "--db",
+        &db.url,
+        "--council",
+        "east",
+        &file,
+        "--apply",
+    ]);
+    assert!(said.contains("read as intune-devices (3 rows)"), "{said}");
+    assert!(said.contains("plan: 3 device_registered"), "{said}");
+    assert!(said.contains("plan: 2 device_issued"), "{said}");
+    assert!(
+        said.contains("visitor@elsewhere.example is not someone Warden knows"),
+        "{said}"
+    );
+    let log = ok(&["export", "--db", &db.url, "--council", "east"]);
+    assert!(
+        log.contains(r#""kind":"tablet""#) && log.contains(r#""kind":"smartphone""#),
+        "{log}"
+    );
+    assert!(
+        log.contains(r#""owner":"personal""#) && log.contains(r#""serial":"5CD1234XYZ""#),
+        "{log}"
+    );
+    let again = ok(&[
+        "import-csv",
+        "--db",
+        &db.url,
+        "--council",
+        "east",
+        &file,
+        "--apply",
+    ]);
+    assert!(again.contains("plan: nothing to record"), "{again}");
+    // Priya's laptop goes to Alex: handed back, then issued, on the day given.
+    let dir = tempfile::tempdir().expect("temp");
+    let moved = dir.path().join("moved.csv");
+    let text = std::fs::read_to_string(&file).expect("sample");
+    std::fs::write(
+        &moved,
+        text.replace(
+            "priya.shah@example.gov.uk,priya.shah@example.gov.uk",
+            "alex.morgan@example.gov.uk,alex.morgan@example.gov.uk",
+        ),
+    )
+    .expect("write");
+    let moved = moved.to_string_lossy().into_owned();
+    let out = import(&db, &moved, &["--apply"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("give --as-of"),
+        "a change needs a date"
+    );
+    let said = ok(&[
+        "import-csv",
+        "--db",
+        &db.url,
+        "--council",
+        "east",
+        &moved,
+        "--as-of",
+        "2026-06-01T09:00:00Z",
+        "--apply",
+    ]);
+    assert!(
+        said.contains("plan: 1 device_returned") && said.contains("plan: 1 device_issued"),
+        "{said}"
+    );
+}
