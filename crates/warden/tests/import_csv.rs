@@ -39,6 +39,18 @@ fn import(db: &Db, file: &str, extra: &[&str]) -> std::process::Output {
     warden(&args)
 }
 
+/// `import-csv` of `file` with `extra`, which must succeed: what it said.
+fn imported(db: &Db, file: &str, extra: &[&str]) -> String {
+    let out = import(db, file, extra);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn head(db: &Db) -> String {
     ok(&["head", "--db", &db.url, "--council", "east"])
 }
@@ -96,17 +108,7 @@ fn an_entra_export_needs_a_date_for_what_it_does_not_date_and_disables_as_leavin
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("entra-users.csv: line 2: "), "{err}");
     assert!(err.contains("give --as-of"), "{err}");
-    let said = ok(&[
-        "import-csv",
-        "--db",
-        &db.url,
-        "--council",
-        "east",
-        &file,
-        "--as-of",
-        "2026-01-05T09:00:00Z",
-        "--apply",
-    ]);
+    let said = imported(&db, &file, &["--as-of", "2026-01-05T09:00:00Z", "--apply"]);
     assert!(said.contains("read as entra-users"), "{said}");
     assert!(
         said.contains("plan: 4 person_joined") && said.contains("plan: 1 person_left"),
@@ -211,25 +213,9 @@ fn a_bad_file_is_named_at_its_line_and_column_and_nothing_is_written() {
 #[test]
 fn an_intune_export_registers_devices_and_issues_them_to_the_people_it_names() {
     let db = council();
-    ok(&[
-        "import-csv",
-        "--db",
-        &db.url,
-        "--council",
-        "east",
-        &sample("hr-people.csv"),
-        "--apply",
-    ]);
+    imported(&db, &sample("hr-people.csv"), &["--apply"]);
     let file = sample("intune-devices.csv");
-    let said = ok(&[
-        "import-csv",
-        "--db",
-        &db.url,
-        "--council",
-        "east",
-        &file,
-        "--apply",
-    ]);
+    let said = imported(&db, &file, &["--apply"]);
     assert!(said.contains("read as intune-devices (3 rows)"), "{said}");
     assert!(said.contains("plan: 3 device_registered"), "{said}");
     assert!(said.contains("plan: 2 device_issued"), "{said}");
@@ -246,15 +232,7 @@ fn an_intune_export_registers_devices_and_issues_them_to_the_people_it_names() {
         log.contains(r#""owner":"personal""#) && log.contains(r#""serial":"5CD1234XYZ""#),
         "{log}"
     );
-    let again = ok(&[
-        "import-csv",
-        "--db",
-        &db.url,
-        "--council",
-        "east",
-        &file,
-        "--apply",
-    ]);
+    let again = imported(&db, &file, &["--apply"]);
     assert!(again.contains("plan: nothing to record"), "{again}");
     // Priya's laptop goes to Alex: handed back, then issued, on the day given.
     let dir = tempfile::tempdir().expect("temp");
@@ -274,17 +252,7 @@ fn an_intune_export_registers_devices_and_issues_them_to_the_people_it_names() {
         String::from_utf8_lossy(&out.stderr).contains("give --as-of"),
         "a change needs a date"
     );
-    let said = ok(&[
-        "import-csv",
-        "--db",
-        &db.url,
-        "--council",
-        "east",
-        &moved,
-        "--as-of",
-        "2026-06-01T09:00:00Z",
-        "--apply",
-    ]);
+    let said = imported(&db, &moved, &["--as-of", "2026-06-01T09:00:00Z", "--apply"]);
     assert!(
         said.contains("plan: 1 device_returned") && said.contains("plan: 1 device_issued"),
         "{said}"
