@@ -253,3 +253,95 @@ fn free_text_is_held_to_one_rule_on_every_way_in() {
     assert!(domain::estate::text_fault("reason", "Line one\nline two").is_some());
     assert!(domain::estate::text_fault("description", &"x".repeat(10_001)).is_some());
 }
+
+/// Every reason the estate refuses an event, each from the smallest history
+/// that gives it: a unit test per refusal.
+#[test]
+fn each_refusal_of_the_estate_is_given_where_it_applies() {
+    use domain::Refusal::*;
+    let joined = r#"{"at":"2026-01-05T09:00:00Z","type":"person_joined","person":"p1","name":"P","kind":"employee"}"#;
+    let left = r#"{"at":"2026-01-06T09:00:00Z","type":"person_left","person":"p1"}"#;
+    let laptop = r#"{"at":"2026-01-05T10:00:00Z","type":"device_registered","device":"d1","kind":"laptop","owner":"council"}"#;
+    let issued =
+        r#"{"at":"2026-01-05T11:00:00Z","type":"device_issued","device":"d1","person":"p1"}"#;
+    let disposed =
+        r#"{"at":"2026-01-05T12:00:00Z","type":"device_disposed","device":"d1","wiped":true}"#;
+    let joined2 = r#"{"at":"2026-01-05T09:00:00Z","type":"person_joined","person":"p2","name":"Q","kind":"employee"}"#;
+    let report = r#"{"at":"2026-01-05T09:00:00Z","type":"incident_reported","incident":"i9","kind":"phishing","discovered":"2026-01-05T08:00:00Z","personal_data":false}"#;
+    let later = |text: &str| {
+        text.replace("2026-01-05", "2026-01-07")
+            .replace("2026-01-06", "2026-01-07")
+    };
+    let cases: Vec<(&str, Vec<&str>, String, fn(&domain::Refusal) -> bool)> = vec![
+        ("a person not introduced", vec![], later(left), |r| {
+            matches!(r, UnknownPerson { .. })
+        }),
+        (
+            "a device not registered",
+            vec![joined],
+            later(issued),
+            |r| matches!(r, UnknownDevice(_)),
+        ),
+        (
+            "an incident not reported",
+            vec![],
+            later(r#"{"at":"2026-01-05T09:00:00Z","type":"incident_closed","incident":"i1"}"#),
+            |r| matches!(r, UnknownIncident(_)),
+        ),
+        (
+            "a policy the pack lacks",
+            vec![joined],
+            later(
+                r#"{"at":"2026-01-05T09:00:00Z","type":"policy_accepted","person":"p1","policy":"nope","version":"1"}"#,
+            ),
+            |r| matches!(r, UndeclaredPolicy(..)),
+        ),
+        ("joining twice", vec![joined], later(joined), |r| {
+            matches!(r, AlreadyJoined(_))
+        }),
+        ("registering twice", vec![laptop], later(laptop), |r| {
+            matches!(r, DeviceAlreadyRegistered(_))
+        }),
+        ("reporting twice", vec![report], later(report), |r| {
+            matches!(r, IncidentAlreadyReported(_))
+        }),
+        (
+            "issuing a held device",
+            vec![joined, joined2, laptop, issued],
+            later(&issued.replace("p1", "p2")),
+            |r| matches!(r, DeviceHeld { .. }),
+        ),
+        (
+            "returning a device nobody holds",
+            vec![laptop],
+            later(r#"{"at":"2026-01-05T09:00:00Z","type":"device_returned","device":"d1"}"#),
+            |r| matches!(r, DeviceNotHeld(_)),
+        ),
+        (
+            "returned by someone else",
+            vec![joined, joined2, laptop, issued],
+            later(
+                r#"{"at":"2026-01-05T13:00:00Z","type":"device_returned","device":"d1","person":"p2"}"#,
+            ),
+            |r| matches!(r, WrongHolder { .. }),
+        ),
+        (
+            "issuing a disposed device",
+            vec![joined, laptop, disposed],
+            later(issued),
+            |r| matches!(r, DeviceDisposed(_)),
+        ),
+        (
+            "issuing to a leaver",
+            vec![joined, laptop, left],
+            later(issued),
+            |r| matches!(r, PersonHasLeft { .. }),
+        ),
+    ];
+    let policies = std::collections::BTreeSet::<domain::PolicyId>::new();
+    for (name, history, command, expected) in cases {
+        let events: Vec<Event> = history.iter().map(|l| event(l)).collect();
+        let refused = fold(&events).check(&event(&command), &policies);
+        assert!(refused.iter().any(expected), "{name}: {refused:?}");
+    }
+}
