@@ -272,7 +272,9 @@ fn each_refusal_of_the_estate_is_given_where_it_applies() {
         text.replace("2026-01-05", "2026-01-07")
             .replace("2026-01-06", "2026-01-07")
     };
-    let cases: Vec<(&str, Vec<&str>, String, fn(&domain::Refusal) -> bool)> = vec![
+    // What was done, the history before it, the command, and the refusal.
+    type Case<'a> = (&'a str, Vec<&'a str>, String, fn(&domain::Refusal) -> bool);
+    let cases: Vec<Case> = vec![
         ("a person not introduced", vec![], later(left), |r| {
             matches!(r, UnknownPerson { .. })
         }),
