@@ -130,6 +130,16 @@ pub enum ReadError {
     },
 }
 
+/// The row's value in the column that goes by one of `names`, trimmed;
+/// None when the column is absent or the cell empty.
+fn cell(header: &[String], record: &csv::StringRecord, names: &[&str]) -> Option<String> {
+    column(header, names)
+        .and_then(|i| record.get(i))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
 fn column(header: &[String], names: &[&str]) -> Option<usize> {
     header
         .iter()
@@ -239,13 +249,7 @@ fn device_row(
     record: &csv::StringRecord,
     line: u64,
 ) -> Result<Device, Vec<ReadError>> {
-    let cell = |names: &[&str]| -> Option<String> {
-        column(header, names)
-            .and_then(|i| record.get(i))
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
+    let cell = |names: &[&str]| cell(header, record, names);
     let mut errors = Vec::new();
     let id = match cell(&["device id", "deviceid"]) {
         Some(t) if IdShape::Name.admits(&t) => Some(DeviceId::from(t.as_str())),
@@ -336,13 +340,7 @@ fn row(
     line: u64,
 ) -> Result<Person, Vec<ReadError>> {
     let mut errors = Vec::new();
-    let cell = |names: &[&str]| -> Option<String> {
-        column(header, names)
-            .and_then(|i| record.get(i))
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
+    let cell = |names: &[&str]| cell(header, record, names);
     let mut bad = |column: &str, message: String| {
         errors.push(ReadError::Cell {
             line,
