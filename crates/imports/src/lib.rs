@@ -3,10 +3,11 @@
 //! compare it with the estate ([`plan`]). Nothing here writes; the caller
 //! admits the plan through the one way in, or prints it.
 //!
-//! Formats built so far: `hr-people` (Warden's own documented layout for an
-//! HR system's starters, movers and leavers), `entra-users` (the Entra
-//! admin center's "Download users" CSV) and `intune-devices` (Intune's
-//! device export). See docs/imports.md.
+//! Formats: `hr-people` (Warden's own documented layout for an HR
+//! system's starters, movers and leavers), `entra-users` (the Entra admin
+//! center's "Download users" CSV), `intune-devices` (Intune's device
+//! export), `snipeit-users` and `snipeit-assets` (Snipe-IT's). See
+//! docs/imports.md.
 
 mod plan;
 mod read;

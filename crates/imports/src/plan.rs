@@ -4,7 +4,8 @@
 
 use crate::read::{Device, Person, ReadError, Rows};
 use domain::event::{
-    DeviceIssued, DeviceRegistered, DeviceReturned, PersonJoined, PersonLeft, PersonMoved,
+    DeviceDisposed, DeviceIssued, DeviceRegistered, DeviceReturned, PersonJoined, PersonLeft,
+    PersonMoved,
 };
 use domain::{Estate, Event, EventKind, PersonId};
 use jiff::Timestamp;
@@ -67,9 +68,10 @@ fn at_day(options: &Options, d: Date, hour: i8) -> Timestamp {
 }
 
 /// Devices: new ones registered (and issued to their primary user, when
-/// Warden knows that person by their email), and a device whose primary
-/// user changed handed back and issued again. A device with no primary
-/// user, or one disposed of or lost, is left as the estate has it.
+/// Warden knows that person by their email or id), a device whose primary
+/// user changed handed back and issued again, and one the source has
+/// retired, wiped or archived handed back and disposed of. A device with no
+/// primary user, or one disposed of or lost, is left as the estate has it.
 fn plan_devices(
     estate: &Estate,
     devices: &[Device],
@@ -89,7 +91,14 @@ fn plan_devices(
         .collect();
     for d in devices {
         let user = d.user.as_ref().and_then(|u| {
-            let found = by_email.get(&u.to_ascii_lowercase()).cloned();
+            let found = by_email.get(&u.to_ascii_lowercase()).cloned().or_else(|| {
+                let id = PersonId::from(u.as_str());
+                estate
+                    .people
+                    .get(&id)
+                    .filter(|p| p.is_present())
+                    .map(|_| id)
+            });
             if found.is_none() {
                 plan.notes.push((d.line, format!("primary user {u} is not someone Warden knows by that email: {} is left unissued", d.id)));
             }
@@ -102,6 +111,10 @@ fn plan_devices(
             })
         };
         match estate.devices.get(&d.id) {
+            None if d.disposal.is_some() => plan.notes.push((
+                d.line,
+                format!("{} is gone by the source's account, and Warden never registered it: not recorded", d.id),
+            )),
             None => {
                 let at = match (d.enrolled, options.as_of) {
                     (Some(day), _) => at_day(options, day, 9),
@@ -118,17 +131,44 @@ fn plan_devices(
                     device: d.id.clone(),
                     kind: d.kind.clone(),
                     owner: d.owner,
-                    acquired: None,
+                    acquired: d.acquired,
                     make: d.make.clone(),
                     model: d.model.clone(),
                     serial: d.serial.clone(),
                 });
                 plan.events.push((d.line, Event::new(at, registered)));
                 if let Some(person) = user {
+                    // Bought before Warden heard of its user (who came in
+                    // from another file, dated later): issued when both were.
+                    let joined = estate.people.get(&person).map(|p| p.joined);
+                    let at = joined.map_or(at, |joined| joined.max(at));
                     plan.events.push((d.line, Event::new(at, issue(person))));
                 }
             }
             Some(known) if known.disposed.is_some() || known.lost.is_some() => {}
+            Some(known) if let Some(disposal) = d.disposal => {
+                let Some(at) = options.as_of else {
+                    errors.push(ReadError::Line {
+                        line: d.line,
+                        message: format!("{} is retired, wiped or archived, and the file gives no date for it: give --as-of", d.id),
+                    });
+                    continue;
+                };
+                // A device is handed back before it goes.
+                if let Some(holder) = &known.holder {
+                    let back = EventKind::DeviceReturned(DeviceReturned {
+                        device: d.id.clone(),
+                        person: Some(holder.clone()),
+                    });
+                    plan.events.push((d.line, Event::new(at, back)));
+                }
+                let gone = EventKind::DeviceDisposed(DeviceDisposed {
+                    device: d.id.clone(),
+                    wiped: disposal.wiped,
+                    certificate: None,
+                });
+                plan.events.push((d.line, Event::new(at, gone)));
+            }
             Some(known) => {
                 let Some(person) = user.filter(|p| known.holder.as_ref() != Some(p)) else {
                     continue;

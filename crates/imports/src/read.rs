@@ -19,16 +19,31 @@ pub enum Format {
     /// Device ID, Device name, Enrollment date, OS, Serial number,
     /// Manufacturer, Model, Ownership, Primary user UPN or email address.
     IntuneDevices,
+    /// Snipe-IT's asset export (or its importer's layout): Asset Tag,
+    /// Category, Manufacturer, Model, Serial, Status, Checked Out To,
+    /// Purchase Date.
+    SnipeitAssets,
+    /// Snipe-IT's user export: First Name, Last Name, Email, Username,
+    /// Employee Number, Job Title, Department.
+    SnipeitUsers,
 }
 
 impl Format {
-    pub const ALL: [Format; 3] = [Format::HrPeople, Format::EntraUsers, Format::IntuneDevices];
+    pub const ALL: [Format; 5] = [
+        Format::HrPeople,
+        Format::EntraUsers,
+        Format::IntuneDevices,
+        Format::SnipeitAssets,
+        Format::SnipeitUsers,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Format::HrPeople => "hr-people",
             Format::EntraUsers => "entra-users",
             Format::IntuneDevices => "intune-devices",
+            Format::SnipeitAssets => "snipeit-assets",
+            Format::SnipeitUsers => "snipeit-users",
         }
     }
 
@@ -48,7 +63,14 @@ impl Format {
                 &["accountenabled"],
             ],
             Format::IntuneDevices => &[&["device id", "deviceid"], &["device name", "devicename"]],
+            Format::SnipeitAssets => &[&["asset tag"], &["category"]],
+            Format::SnipeitUsers => &[&["username", "user name"], &["first name"], &["last name"]],
         }
+    }
+
+    /// Whether each row is a device (else a person).
+    fn devices(self) -> bool {
+        matches!(self, Format::IntuneDevices | Format::SnipeitAssets)
     }
 
     /// The format whose required columns the header has, if one does.
@@ -89,12 +111,25 @@ pub struct Device {
     pub kind: DeviceKind,
     pub owner: DeviceOwner,
     pub enrolled: Option<Date>,
+    /// When the council bought it (Snipe-IT's purchase date).
+    pub acquired: Option<Date>,
     pub make: Option<String>,
     pub model: Option<String>,
     pub serial: Option<String>,
-    /// The primary user's UPN or email address, matched to a person by
-    /// their recorded email.
+    /// Who holds it: Intune's primary user (UPN or email address) or
+    /// Snipe-IT's "checked out to", matched to a person by their recorded
+    /// email or their id.
     pub user: Option<String>,
+    /// The source says the device is gone: Intune retired or wiped it, or
+    /// Snipe-IT archived it.
+    pub disposal: Option<Disposal>,
+}
+
+/// How the source says a device went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Disposal {
+    /// Wiped (Intune's wipe), not only retired or archived.
+    pub wiped: bool,
 }
 
 /// A file's rows: people, or devices.
@@ -140,10 +175,12 @@ fn cell(header: &[String], record: &csv::StringRecord, names: &[&str]) -> Option
         .map(str::to_owned)
 }
 
+/// The first of `names` the header has: where a file has two columns that
+/// say the same (an email and a username), the earlier name is preferred.
 fn column(header: &[String], names: &[&str]) -> Option<usize> {
-    header
+    names
         .iter()
-        .position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)))
+        .find_map(|n| header.iter().position(|h| h.trim().eq_ignore_ascii_case(n)))
 }
 
 /// Reads the whole file as `format` (or the one its header shows), every
@@ -209,7 +246,7 @@ pub fn read(input: impl Read, format: Option<Format>) -> Result<(Format, Rows), 
         };
         let line = record.position().map_or(0, |p| p.line());
         let id = match format {
-            Format::IntuneDevices => device_row(&header, &record, line).map(|d| {
+            f if f.devices() => device_row(f, &header, &record, line).map(|d| {
                 let id = d.id.to_string();
                 devices.push(d);
                 id
@@ -237,26 +274,34 @@ pub fn read(input: impl Read, format: Option<Format>) -> Result<(Format, Rows), 
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(match format {
-        Format::IntuneDevices => (format, Rows::Devices(devices)),
-        _ => (format, Rows::People(people)),
+    Ok(if format.devices() {
+        (format, Rows::Devices(devices))
+    } else {
+        (format, Rows::People(people))
     })
 }
 
-/// One row of an Intune export as a device.
+/// One row of an Intune or Snipe-IT export as a device.
 fn device_row(
+    format: Format,
     header: &[String],
     record: &csv::StringRecord,
     line: u64,
 ) -> Result<Device, Vec<ReadError>> {
     let cell = |names: &[&str]| cell(header, record, names);
     let mut errors = Vec::new();
-    let id = match cell(&["device id", "deviceid"]) {
+    let snipeit = format == Format::SnipeitAssets;
+    let (id_names, id_column): (&[&str], &str) = if snipeit {
+        (&["asset tag"], "Asset Tag")
+    } else {
+        (&["device id", "deviceid"], "Device ID")
+    };
+    let id = match cell(id_names) {
         Some(t) if IdShape::Name.admits(&t) => Some(DeviceId::from(t.as_str())),
         other => {
             errors.push(ReadError::Cell {
                 line,
-                column: "Device ID".into(),
+                column: id_column.into(),
                 message: format!(
                     "`{}` is not an id: 1 to 64 letters, digits, '.', '_' or '-'",
                     other.unwrap_or_default()
@@ -265,20 +310,14 @@ fn device_row(
             None
         }
     };
-    let os = cell(&["os", "operatingsystem"])
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let model = cell(&["model"]);
-    // What the register calls it: Intune knows the operating system.
-    let ipad = model
-        .as_deref()
-        .is_some_and(|m| m.to_ascii_lowercase().contains("ipad"));
-    let kind = if ipad || os.contains("ipados") {
-        "tablet"
-    } else if os.contains("ios") || os.contains("android") {
-        "smartphone"
+    let model = cell(&["model", "model name"]);
+    let kind = if snipeit {
+        kind_of_category(&cell(&["category"]).unwrap_or_default())
     } else {
-        "laptop"
+        kind_of_os(
+            &cell(&["os", "operatingsystem"]).unwrap_or_default(),
+            model.as_deref(),
+        )
     };
     let owner = match cell(&["ownership", "ownertype"])
         .map(|o| o.to_ascii_lowercase())
@@ -289,21 +328,45 @@ fn device_row(
     };
     // ISO dates only (`2024-03-05 10:12:00` or `2024-03-05T10:12:00Z`): a
     // US-style date is ambiguous.
-    let enrolled = match cell(&["enrollment date", "enrolleddatetime"]) {
+    let (date_names, date_column): (&[&str], &str) = if snipeit {
+        (&["purchase date", "purchase_date"], "Purchase Date")
+    } else {
+        (&["enrollment date", "enrolleddatetime"], "Enrollment date")
+    };
+    let enrolled = match cell(date_names) {
         None => None,
         Some(text) => match text.get(..10).and_then(|d| d.parse::<Date>().ok()) {
             Some(d) => Some(d),
             None => {
                 errors.push(ReadError::Cell {
                     line,
-                    column: "Enrollment date".into(),
+                    column: date_column.into(),
                     message: format!("`{text}` does not start with a date written YYYY-MM-DD"),
                 });
                 None
             }
         },
     };
-    let user = cell(&["primary user email address", "primary user upn", "upn"]);
+    let user = if snipeit {
+        cell(&[
+            "checked out to: email",
+            "checked out to: username",
+            "checked out to",
+            "assigned to",
+        ])
+    } else {
+        cell(&["primary user email address", "primary user upn", "upn"])
+    };
+    let state = cell(&[
+        "device state",
+        "management state",
+        "managementstate",
+        "status",
+    ])
+    .unwrap_or_default()
+    .to_ascii_lowercase()
+    .replace(' ', "");
+    let disposal = disposal(&state);
     match id {
         Some(id) if errors.is_empty() => Ok(Device {
             line,
@@ -311,12 +374,59 @@ fn device_row(
             kind: DeviceKind(kind.into()),
             owner,
             enrolled,
+            acquired: enrolled.filter(|_| snipeit),
             make: cell(&["manufacturer"]),
             model,
-            serial: cell(&["serial number", "serialnumber"]),
+            serial: cell(&["serial number", "serialnumber", "serial"]),
             user,
+            disposal,
         }),
         _ => Err(errors),
+    }
+}
+
+/// What the register calls a device Intune knows the operating system of.
+fn kind_of_os(os: &str, model: Option<&str>) -> &'static str {
+    let os = os.to_ascii_lowercase();
+    let ipad = model.is_some_and(|m| m.to_ascii_lowercase().contains("ipad"));
+    if ipad || os.contains("ipados") {
+        "tablet"
+    } else if os.contains("ios") || os.contains("android") {
+        "smartphone"
+    } else {
+        "laptop"
+    }
+}
+
+/// What the register calls a device of a Snipe-IT category (`Laptops`,
+/// `Mobile Phones`, `Tablets`, `Desktops`).
+fn kind_of_category(category: &str) -> &'static str {
+    let c = category.to_ascii_lowercase();
+    if c.contains("tablet") || c.contains("ipad") {
+        "tablet"
+    } else if c.contains("phone") || c.contains("mobile") {
+        "smartphone"
+    } else if c.contains("desktop") {
+        "desktop"
+    } else {
+        "laptop"
+    }
+}
+
+/// Whether a device state says the device is gone: Intune's management
+/// states for a retire or wipe in hand or done (`retirePending`,
+/// `wipeIssued`, `Retired`...), not one that failed or was cancelled; or
+/// Snipe-IT's `Archived` status.
+fn disposal(state: &str) -> Option<Disposal> {
+    if state.contains("failed") || state.contains("cancel") {
+        return None;
+    }
+    if state.starts_with("wipe") {
+        Some(Disposal { wiped: true })
+    } else if state.starts_with("retire") || state.starts_with("archived") {
+        Some(Disposal { wiped: false })
+    } else {
+        None
     }
 }
 
@@ -399,7 +509,23 @@ fn row(
                 true,
             )
         }
-        // Entra ID (a people format other than Warden's own).
+        // Snipe-IT keys a user by username, often an email address: the
+        // employee number is the id where there is one.
+        Format::SnipeitUsers => {
+            let id = cell(&["employee number", "employee_num"])
+                .or_else(|| cell(&["username", "user name"]));
+            let name = match (cell(&["first name"]), cell(&["last name"])) {
+                (Some(first), Some(last)) => Some(format!("{first} {last}")),
+                (first, last) => first.or(last),
+            };
+            (
+                id_of(id, "Employee Number or Username", &mut bad),
+                name,
+                Some(PersonKind::Employee),
+                true,
+            )
+        }
+        // Entra ID.
         _ => {
             let kind = match cell(&["usertype"]).as_deref() {
                 Some(t) if t.eq_ignore_ascii_case("guest") => PersonKind::ThirdParty,
@@ -432,10 +558,15 @@ fn row(
         bad("name", "is empty: every person has a name".into());
     }
     let email = match format {
-        Format::HrPeople => cell(&["email"]),
+        Format::HrPeople | Format::SnipeitUsers => cell(&["email"]),
         _ => cell(&["mail"]).or_else(|| cell(&["userprincipalname"])),
     };
-    let manager = id_of(cell(&["manager"]), "manager", &mut bad);
+    // Only Warden's own layout names a manager by id (Snipe-IT's export
+    // gives a name).
+    let manager = match format {
+        Format::HrPeople => id_of(cell(&["manager"]), "manager", &mut bad),
+        _ => None,
+    };
     let household = cell(&["household"]).and_then(|h| {
         if IdShape::Name.admits(&h) {
             Some(HouseholdId::from(h.as_str()))
@@ -448,7 +579,13 @@ fn row(
     let leaving = date(cell(&["leaving_date"]), "leaving_date", &mut bad);
     let term_ends = date(cell(&["term_end"]), "term_end", &mut bad);
     let department = cell(&["department"]);
-    let job = cell(&["job", "jobtitle"]);
+    let job = cell(&[
+        "job",
+        "jobtitle",
+        "job title",
+        "job title for user",
+        "title",
+    ]);
     match (id, name, kind) {
         (Some(id), Some(name), Some(kind)) if errors.is_empty() => Ok(Person {
             line,

@@ -81,7 +81,8 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
         file: PathBuf,
-        /// hr-people or entra-users; without it, the header says which.
+        /// hr-people, entra-users, intune-devices, snipeit-users or snipeit-assets;
+        /// without it, the header says which.
         #[arg(long)]
         format: Option<String>,
         /// When the file's state held (RFC 3339), for changes it gives no

@@ -247,8 +247,107 @@ fn an_intune_export_registers_devices_and_issues_them_to_the_people_it_names() {
         "a change needs a date"
     );
     let said = imported(&db, &moved, &["--as-of", "2026-06-01T09:00:00Z", "--apply"]);
+    let text = std::fs::read_to_string(&moved).expect("moved");
     assert!(
         said.contains("plan: 1 device_returned") && said.contains("plan: 1 device_issued"),
+        "{said}"
+    );
+    // Jo's iPad is retired in Intune: handed back, then disposed of.
+    let retired = dir.path().join("retired.csv");
+    std::fs::write(
+        &retired,
+        text.replace(
+            "Compliant,Corporate,Active,jo.evans",
+            "Compliant,Corporate,Retired,jo.evans",
+        ),
+    )
+    .expect("write");
+    let said = imported(
+        &db,
+        &retired.to_string_lossy(),
+        &["--as-of", "2026-07-01T09:00:00Z", "--apply"],
+    );
+    assert!(
+        said.contains("plan: 1 device_returned") && said.contains("plan: 1 device_disposed"),
+        "{said}"
+    );
+    let log = ok(&["export", "--db", &db.url, "--council", "east"]);
+    assert!(
+        log.contains(r#""wiped":false"#),
+        "retired, not wiped: {log}"
+    );
+}
+
+#[test]
+fn snipeit_users_and_assets_come_in_keyed_by_employee_number_and_asset_tag() {
+    let db = council();
+    let users = sample("snipeit-users.csv");
+    let said = imported(&db, &users, &["--as-of", "2026-03-02T09:00:00Z", "--apply"]);
+    assert!(said.contains("read as snipeit-users (3 rows)"), "{said}");
+    assert!(said.contains("plan: 3 person_joined"), "{said}");
+    let log = ok(&["export", "--db", &db.url, "--council", "east"]);
+    // The employee number is the id where there is one, else the username.
+    assert!(
+        log.contains(r#""person":"e-1001""#) && log.contains(r#""person":"chris.lee""#),
+        "{log}"
+    );
+    assert!(log.contains(r#""name":"Priya Shah""#), "{log}");
+    assert!(log.contains(r#""job":"Fleet supervisor""#), "{log}");
+
+    let assets = sample("snipeit-assets.csv");
+    let said = imported(&db, &assets, &["--apply"]);
+    assert!(said.contains("read as snipeit-assets (4 rows)"), "{said}");
+    assert!(said.contains("plan: 3 device_registered"), "{said}");
+    assert!(said.contains("plan: 2 device_issued"), "{said}");
+    assert!(
+        said.contains("LAP-0101 is gone by the source's account, and Warden never registered it"),
+        "an archived asset is not registered: {said}"
+    );
+    let log = ok(&["export", "--db", &db.url, "--council", "east"]);
+    let registered = |tag: &str| {
+        log.lines()
+            .find(|l| l.contains("device_registered") && l.contains(tag))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // The category gives the kind; the purchase date is when it was acquired.
+    assert!(
+        registered("PH-0044").contains(r#""kind":"smartphone""#),
+        "{log}"
+    );
+    assert!(
+        registered("TAB-0007").contains(r#""kind":"tablet""#),
+        "{log}"
+    );
+    assert!(
+        registered("LAP-0193").contains(r#""acquired":"2025-04-02""#),
+        "{log}"
+    );
+    let again = imported(&db, &assets, &["--apply"]);
+    assert!(again.contains("plan: nothing to record"), "{again}");
+    // Priya's laptop is archived: handed back, then disposed of.
+    let dir = tempfile::tempdir().expect("temp");
+    let archived = dir.path().join("archived.csv");
+    let text = std::fs::read_to_string(&assets).expect("sample");
+    std::fs::write(
+        &archived,
+        text.replace("5CD1234XYZ,Deployed", "5CD1234XYZ,Archived"),
+    )
+    .expect("write");
+    let archived = archived.to_string_lossy().into_owned();
+    let out = import(&db, &archived, &["--apply"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 2: LAP-0193 is retired, wiped or archived"),
+        "{err}"
+    );
+    let said = imported(
+        &db,
+        &archived,
+        &["--as-of", "2026-08-03T09:00:00Z", "--apply"],
+    );
+    assert!(
+        said.contains("plan: 1 device_returned") && said.contains("plan: 1 device_disposed"),
         "{said}"
     );
 }
