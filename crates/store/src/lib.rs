@@ -150,17 +150,51 @@ pub trait Texts {
     fn texts(&mut self, council: &str) -> Result<Vec<(String, String)>, StoreError>;
 }
 
+/// What an identity provider pushed over SCIM: each resource (`User`,
+/// `Group`) as the JSON it last set, kept beside the log (see
+/// `migrations/*/0007_provisioned.sql`). The events a change means are in
+/// the log; this is the provider's mirror, so a GET returns what was sent.
+pub trait Provisioned {
+    /// Replaces the resource `resource`/`id`.
+    fn save_resource(
+        &mut self,
+        council: &str,
+        resource: &str,
+        id: &str,
+        body: &str,
+    ) -> Result<(), StoreError>;
+    fn resource(
+        &mut self,
+        council: &str,
+        resource: &str,
+        id: &str,
+    ) -> Result<Option<String>, StoreError>;
+    /// Every resource of that type, (id, body), by id.
+    fn resources(
+        &mut self,
+        council: &str,
+        resource: &str,
+    ) -> Result<Vec<(String, String)>, StoreError>;
+    /// Whether there was one to delete.
+    fn delete_resource(
+        &mut self,
+        council: &str,
+        resource: &str,
+        id: &str,
+    ) -> Result<bool, StoreError>;
+}
+
 /// The SHA-256 of a text, in lower-case hex: its address in `Texts`.
 pub fn text_sha256(text: &str) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// A database holding all four: what `open` and the service's pool hand
+/// A database holding all five: what `open` and the service's pool hand
 /// out. Code that needs only the log takes `&mut dyn EventLog`.
-pub trait Store: EventLog + Snapshots + Accounts + Texts {}
+pub trait Store: EventLog + Snapshots + Accounts + Texts + Provisioned {}
 
-impl<T: EventLog + Snapshots + Accounts + Texts + ?Sized> Store for T {}
+impl<T: EventLog + Snapshots + Accounts + Texts + Provisioned + ?Sized> Store for T {}
 
 /// What `append_following` asks of its caller: the rows others appended,
 /// in; the events to append after them (or None), out.

@@ -13,8 +13,8 @@
 use crate::chain::{self, Digest32, Head, Row};
 use crate::read::Chunker;
 use crate::{
-    Accounts, Chunk, Columns, EventLog, Snapshot, Snapshots, StoreError, Texts, require_head,
-    text_sha256,
+    Accounts, Chunk, Columns, EventLog, Provisioned, Snapshot, Snapshots, StoreError, Texts,
+    require_head, text_sha256,
 };
 use domain::Event;
 use postgres::error::SqlState;
@@ -31,6 +31,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/postgres/0005_snapshot_digest.sql"),
     ),
     (6, include_str!("../migrations/postgres/0006_texts.sql")),
+    (
+        7,
+        include_str!("../migrations/postgres/0007_provisioned.sql"),
+    ),
 ];
 
 /// A key for `pg_advisory_xact_lock`, so that two processes starting at once
@@ -412,6 +416,65 @@ impl Texts for PostgresLog {
             &[&council],
         )?;
         Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+}
+
+impl Provisioned for PostgresLog {
+    fn save_resource(
+        &mut self,
+        council: &str,
+        resource: &str,
+        id: &str,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        require_council(&mut *self.client, council, false)?;
+        self.client.execute(
+            "INSERT INTO provisioned (council, resource, id, body) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (council, resource, id) DO UPDATE SET body = excluded.body",
+            &[&council, &resource, &id, &body],
+        )?;
+        Ok(())
+    }
+
+    fn resource(
+        &mut self,
+        council: &str,
+        resource: &str,
+        id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        require_council(&mut *self.client, council, false)?;
+        let row = self.client.query_opt(
+            "SELECT body FROM provisioned WHERE council = $1 AND resource = $2 AND id = $3",
+            &[&council, &resource, &id],
+        )?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    fn resources(
+        &mut self,
+        council: &str,
+        resource: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        require_council(&mut *self.client, council, false)?;
+        let rows = self.client.query(
+            "SELECT id, body FROM provisioned WHERE council = $1 AND resource = $2 ORDER BY id",
+            &[&council, &resource],
+        )?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn delete_resource(
+        &mut self,
+        council: &str,
+        resource: &str,
+        id: &str,
+    ) -> Result<bool, StoreError> {
+        require_council(&mut *self.client, council, false)?;
+        let n = self.client.execute(
+            "DELETE FROM provisioned WHERE council = $1 AND resource = $2 AND id = $3",
+            &[&council, &resource, &id],
+        )?;
+        Ok(n > 0)
     }
 }
 

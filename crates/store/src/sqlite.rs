@@ -10,8 +10,8 @@
 use crate::chain::{self, Digest32, Head, Row};
 use crate::read::Chunker;
 use crate::{
-    Accounts, Chunk, Columns, EventLog, Snapshot, Snapshots, StoreError, Texts, require_head,
-    text_sha256,
+    Accounts, Chunk, Columns, EventLog, Provisioned, Snapshot, Snapshots, StoreError, Texts,
+    require_head, text_sha256,
 };
 use domain::Event;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
         include_str!("../migrations/sqlite/0005_snapshot_digest.sql"),
     ),
     (6, include_str!("../migrations/sqlite/0006_texts.sql")),
+    (7, include_str!("../migrations/sqlite/0007_provisioned.sql")),
 ];
 
 impl From<rusqlite::Error> for StoreError {
@@ -369,6 +370,68 @@ impl Texts for SqliteLog {
             .prepare("SELECT sha256, text FROM texts WHERE council = ?1 ORDER BY sha256")?;
         let rows = statement.query_map([council], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+impl Provisioned for SqliteLog {
+    fn save_resource(
+        &mut self,
+        council: &str,
+        resource: &str,
+        id: &str,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        require_council(&self.conn, council)?;
+        self.conn.execute(
+            "INSERT INTO provisioned (council, resource, id, body) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (council, resource, id) DO UPDATE SET body = excluded.body",
+            params![council, resource, id, body],
+        )?;
+        Ok(())
+    }
+
+    fn resource(
+        &mut self,
+        council: &str,
+        resource: &str,
+        id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        require_council(&self.conn, council)?;
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT body FROM provisioned WHERE council = ?1 AND resource = ?2 AND id = ?3",
+                [council, resource, id],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    fn resources(
+        &mut self,
+        council: &str,
+        resource: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        require_council(&self.conn, council)?;
+        let mut statement = self.conn.prepare(
+            "SELECT id, body FROM provisioned WHERE council = ?1 AND resource = ?2 ORDER BY id",
+        )?;
+        let rows = statement.query_map([council, resource], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn delete_resource(
+        &mut self,
+        council: &str,
+        resource: &str,
+        id: &str,
+    ) -> Result<bool, StoreError> {
+        require_council(&self.conn, council)?;
+        let n = self.conn.execute(
+            "DELETE FROM provisioned WHERE council = ?1 AND resource = ?2 AND id = ?3",
+            [council, resource, id],
+        )?;
+        Ok(n > 0)
     }
 }
 

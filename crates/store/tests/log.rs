@@ -53,6 +53,10 @@ const CASES: &[(&str, Case)] = &[
         "policy texts are kept by their SHA-256, per council, outside the log",
         texts,
     ),
+    (
+        "provisioned resources are per council and type, replaced, deleted, outside the log",
+        provisioned,
+    ),
     ("an edited event is found", |db| {
         tamper(
             db,
@@ -296,6 +300,40 @@ fn texts(db: &Db) {
         StoreError::NoSuchCouncil(_)
     ));
     assert_eq!(log.head("a").expect("head").seq, 2, "texts are not events");
+}
+
+fn provisioned(db: &Db) {
+    let mut log = log_with(db, 2);
+    log.init_council("b", "redditch").expect("init b");
+    log.save_resource("a", "User", "u1", r#"{"userName":"jo"}"#)
+        .expect("save");
+    log.save_resource("a", "User", "u1", r#"{"userName":"jo.e"}"#)
+        .expect("replace");
+    log.save_resource("a", "Group", "u1", r#"{"displayName":"ICT"}"#)
+        .expect("a group of the same id");
+    assert_eq!(
+        log.resource("a", "User", "u1").expect("read").as_deref(),
+        Some(r#"{"userName":"jo.e"}"#)
+    );
+    assert_eq!(
+        log.resource("b", "User", "u1").expect("other council"),
+        None
+    );
+    assert_eq!(log.resources("a", "User").expect("list").len(), 1);
+    assert!(log.delete_resource("a", "User", "u1").expect("delete"));
+    assert!(!log.delete_resource("a", "User", "u1").expect("again"));
+    assert_eq!(log.resources("a", "User").expect("list").len(), 0);
+    assert_eq!(log.resources("a", "Group").expect("list").len(), 1);
+    assert!(matches!(
+        log.save_resource("c", "User", "u1", "{}")
+            .expect_err("no such council"),
+        StoreError::NoSuchCouncil(_)
+    ));
+    assert_eq!(
+        log.head("a").expect("head").seq,
+        2,
+        "resources are not events"
+    );
 }
 
 fn init_again(db: &Db) {
