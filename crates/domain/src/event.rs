@@ -239,6 +239,13 @@ fields!(PersonLeft {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
 });
+
+impl PersonLeft {
+    /// The reason recorded when a person leaves because their account was
+    /// disabled at the source (an identity provider, an import of its
+    /// users): the same words whichever way it came in.
+    pub const ACCOUNT_DISABLED: &'static str = "account disabled";
+}
 fields!(RoleChange {
     person: PersonId,
     role: Role

@@ -240,12 +240,14 @@ fn plan_people(
                 let Some(at) = at else { continue };
                 plan.events.push((p.line, Event::new(at, joined(p))));
                 if let Some(left) = left_by_file {
-                    let left = match left {
-                        Left::On(t) => t,
-                        Left::Disabled => options.as_of.unwrap_or(at),
+                    let (left, why) = match left {
+                        Left::On(t) => (t, LEFT),
+                        Left::Disabled => {
+                            (options.as_of.unwrap_or(at), PersonLeft::ACCOUNT_DISABLED)
+                        }
                     };
                     plan.events
-                        .push((p.line, Event::new(left.max(at), leaving(&p.id))));
+                        .push((p.line, Event::new(left.max(at), leaving(&p.id, why))));
                 }
             }
             Some(k) => {
@@ -270,12 +272,13 @@ fn plan_people(
                         if let Some(at) =
                             undated(p.line, &format!("{}'s account is disabled", p.id))
                         {
-                            plan.events.push((p.line, Event::new(at, leaving(&p.id))));
+                            let left = leaving(&p.id, PersonLeft::ACCOUNT_DISABLED);
+                            plan.events.push((p.line, Event::new(at, left)));
                         }
                     }
-                    Some(Left::On(at)) => {
-                        plan.events.push((p.line, Event::new(at, leaving(&p.id))))
-                    }
+                    Some(Left::On(at)) => plan
+                        .events
+                        .push((p.line, Event::new(at, leaving(&p.id, LEFT)))),
                     None => {}
                 }
             }
@@ -292,7 +295,7 @@ fn plan_people(
         missing.sort();
         for id in missing {
             if let Some(at) = undated(0, &format!("{id} is not in the complete file")) {
-                plan.events.push((0, Event::new(at, leaving(id))));
+                plan.events.push((0, Event::new(at, leaving(id, LEFT))));
             }
         }
     }
@@ -326,9 +329,12 @@ fn joined(p: &Person) -> EventKind {
     })
 }
 
-fn leaving(person: &PersonId) -> EventKind {
+/// Why someone the file says has left left, when it gives no more.
+const LEFT: &str = "left, as the import file says";
+
+fn leaving(person: &PersonId, why: &str) -> EventKind {
     EventKind::PersonLeft(PersonLeft {
         person: person.clone(),
-        reason: Some("left, as the import file says".into()),
+        reason: Some(why.into()),
     })
 }

@@ -72,6 +72,7 @@ pub struct TestAppBuilder {
     councils: Vec<CouncilSpec>,
     now: Option<Timestamp>,
     trusted_proxies: Vec<std::net::IpAddr>,
+    scim_groups: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
 }
 
 fn fixture_time(minute: i64) -> Timestamp {
@@ -216,6 +217,7 @@ impl TestApp {
             councils,
             now: None,
             trusted_proxies: Vec::new(),
+            scim_groups: Default::default(),
         }
     }
 
@@ -259,6 +261,16 @@ impl TestAppBuilder {
     /// fixture's, which end on 5 January 2026).
     pub fn with_event(mut self, council: &str, event: Event) -> Self {
         self.council_mut(council).events.push(event);
+        self
+    }
+
+    /// Maps a SCIM group's display name to an estate role in `council`, as
+    /// `[scim_groups.COUNCIL]` in `warden serve`'s configuration does.
+    pub fn with_scim_group(mut self, council: &str, group: &str, role: &str) -> Self {
+        self.scim_groups
+            .entry(council.to_owned())
+            .or_default()
+            .insert(group.to_owned(), role.to_owned());
         self
     }
 
@@ -323,6 +335,7 @@ impl TestAppBuilder {
             totp_keys: test_keys(),
             metrics_token: Some(METRICS_TOKEN.to_owned()),
             trusted_proxies: self.trusted_proxies,
+            scim_groups: self.scim_groups,
         };
         let state = web::state(pool, packs, &HolidayFile::bundled(), settings).expect("state");
         if let Some(now) = self.now {

@@ -55,6 +55,10 @@ pub struct Config {
     metrics_token: Option<String>,
     #[serde(default)]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// `[scim_groups.COUNCIL]`: SCIM group display names and the roles
+    /// their members hold.
+    #[serde(default)]
+    scim_groups: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
 }
 
 impl Config {
@@ -153,6 +157,7 @@ pub fn serve(args: ServeArgs) -> Result<Outcome, Failure> {
         } else {
             args.trusted_proxy
         },
+        scim_groups: file.scim_groups,
     };
     let state = web::state(pool, packs, &HolidayFile::bundled(), settings)
         .map_err(|e| Failure::said(e.to_string()))?;
@@ -206,6 +211,7 @@ pub fn demo(args: DemoArgs) -> Result<Outcome, Failure> {
             totp_keys: keys,
             metrics_token: args.metrics_token.clone(),
             trusted_proxies: Vec::new(),
+            scim_groups: Default::default(),
         },
     )
     .map_err(|e| Failure::said(e.to_string()))?;
@@ -225,6 +231,7 @@ pub fn demo(args: DemoArgs) -> Result<Outcome, Failure> {
                     "accounts": accounts(demo),
                     "leaver": demo.leaver.as_ref().map(|p| p.as_str()),
                     "api_token": demo.api_token,
+                    "scim_token": demo.scim_token,
                 })
             })
             .collect();

@@ -59,6 +59,9 @@ pub struct ApiToken {
 pub enum Scope {
     Read,
     Write,
+    /// Only the SCIM server (`/scim/v2`), for an identity provider: it
+    /// reads and records people and groups, and nothing else.
+    Provisioning,
 }
 
 pub fn random_bytes<const N: usize>() -> [u8; N] {

@@ -17,6 +17,7 @@ pub fn app(state: AppState) -> (Router, Vec<RouteInfo>) {
     let routes = ops::routes(routes);
     let routes = pages::routes(routes);
     let routes = api::routes(routes);
+    let routes = crate::scim::routes(routes);
     let (router, table) = routes.finish();
     let router = router
         .fallback(layout::not_found)

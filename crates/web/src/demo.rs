@@ -143,6 +143,8 @@ pub struct Demo {
     pub leaver: Option<PersonId>,
     /// A write token of the ICT administrator, for trying the API.
     pub api_token: Option<String>,
+    /// A provisioning token of the ICT administrator, for trying SCIM.
+    pub scim_token: Option<String>,
 }
 
 /// Fills `log` (which must not hold `council` yet) with a demo council on
@@ -241,20 +243,25 @@ pub fn load(
     log.append(council, head, &events)?;
     let mut accounts = Vec::new();
     let mut api_token = None;
+    let mut scim_token = None;
     for (role, person) in chosen {
         let (mut account, secret, _) =
             Account::enrolled(PASSWORD, keys).map_err(DemoError::Account)?;
         if role == "ict_admin" {
-            let token_secret = random_hex::<32>();
-            account.tokens.push(ApiToken {
-                id: random_hex::<8>(),
-                name: "demo".to_owned(),
-                sha256: sha256_hex(&token_secret),
-                scope: Scope::Write,
-                created: now,
-                revoked: None,
-            });
-            api_token = Some(token_text(council, person.as_str(), &token_secret));
+            let mut token = |scope: Scope| {
+                let token_secret = random_hex::<32>();
+                account.tokens.push(ApiToken {
+                    id: random_hex::<8>(),
+                    name: "demo".to_owned(),
+                    sha256: sha256_hex(&token_secret),
+                    scope,
+                    created: now,
+                    revoked: None,
+                });
+                Some(token_text(council, person.as_str(), &token_secret))
+            };
+            api_token = token(Scope::Write);
+            scim_token = token(Scope::Provisioning);
         }
         let json =
             serde_json::to_string(&account).map_err(|e| DemoError::Account(e.to_string()))?;
@@ -275,5 +282,6 @@ pub fn load(
         accounts,
         leaver,
         api_token,
+        scim_token,
     })
 }

@@ -36,6 +36,9 @@ pub enum Guard {
     /// A metrics scraper holding the service's metrics token (`/metrics`
     /// names every council, so it is not public).
     Scraper,
+    /// An identity provider holding a provisioning token, whose holder may
+    /// still manage accounts: the SCIM server of the token's council.
+    Provisioning,
 }
 
 #[derive(Clone, Debug)]
@@ -82,6 +85,9 @@ impl Routes {
             )),
             Guard::Scraper => {
                 route.route_layer(middleware::from_fn_with_state(state, guard_scraper))
+            }
+            Guard::Provisioning => {
+                route.route_layer(middleware::from_fn_with_state(state, guard_scim))
             }
         };
         self.router = self.router.route(path, route);
@@ -140,6 +146,11 @@ impl Routes {
         T: 'static,
     {
         self.add(Method::GET, path, Guard::Api(action), get(h))
+    }
+
+    /// A SCIM route (`/scim/v2/...`), for a provisioning token.
+    pub fn scim(self, method: Method, path: &'static str, route: MethodRouter<AppState>) -> Self {
+        self.add(method, path, Guard::Provisioning, route)
     }
 
     /// The router and the route table, once every route is added.
@@ -426,7 +437,10 @@ async fn guard_api(
             ));
         }
     };
-    let Some(token) = account.token(&secret) else {
+    let Some(token) = account
+        .token(&secret)
+        .filter(|t| t.scope != Scope::Provisioning)
+    else {
         return unauthorised("The token is not valid, or has been revoked");
     };
     let Some(user) = user_of(&c, &PersonId::from(person.as_str())) else {
@@ -454,6 +468,64 @@ async fn guard_api(
         session: None,
         now,
     });
+    next.run(req).await
+}
+
+/// The SCIM guard: a live provisioning token whose holder is present and
+/// may still manage accounts; the council is the token's. Refusals are
+/// SCIM errors, which is what a provider's log shows.
+async fn guard_scim(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    use crate::scim::ScimError;
+    let refuse = |detail: &str| {
+        let mut res = ScimError {
+            status: StatusCode::UNAUTHORIZED,
+            scim_type: None,
+            detail: detail.to_owned(),
+        }
+        .into_response();
+        res.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
+        res
+    };
+    let Some((council, person, secret)) = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .and_then(|t| parse_token(t.trim()))
+    else {
+        return refuse("send a provisioning token as `Authorization: Bearer TOKEN`");
+    };
+    let Some(c) = state.council(&council) else {
+        return refuse("the token is not valid");
+    };
+    let account = match state.account(&council, &person).await {
+        Ok(Some(a)) => a,
+        Ok(None) => return refuse("the token is not valid"),
+        Err(e) => {
+            tracing::error!(error = %e, "account read failed");
+            return ScimError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                scim_type: None,
+                detail: "the store could not be read: try again".into(),
+            }
+            .into_response();
+        }
+    };
+    if account.token(&secret).map(|t| t.scope) != Some(Scope::Provisioning) {
+        return refuse("the token is not a live provisioning token");
+    }
+    let Some(user) = user_of(&c, &PersonId::from(person.as_str())) else {
+        return refuse("the token's holder has left the council");
+    };
+    if !state.authz.allows(&user, Action::ManageAccounts, &c.id) {
+        return refuse("the token's holder may no longer manage accounts");
+    }
+    let now = state.now();
+    req.extensions_mut()
+        .insert(crate::scim::Scim { council: c, now });
     next.run(req).await
 }
 

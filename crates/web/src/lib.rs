@@ -20,6 +20,7 @@ mod ops;
 mod outage;
 mod pages;
 mod problem;
+pub mod scim;
 pub mod sessions;
 pub mod state;
 
@@ -63,6 +64,9 @@ pub struct Settings {
     /// The reverse proxies in front of the service, whose `X-Forwarded-For`
     /// names the client (sign-in throttling counts clients, not the proxy).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// For each council, the SCIM group display names whose members hold a
+    /// role, and the role (docs/imports.md#scim).
+    pub scim_groups: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// Loads every council of the store (each with its pack, already loaded
@@ -94,6 +98,7 @@ pub fn state(
         metrics_token: settings.metrics_token,
         trusted_proxies: settings.trusted_proxies,
         clock: Default::default(),
+        scim_groups: settings.scim_groups,
     });
     state::follow(&state);
     Ok(state)

@@ -30,6 +30,8 @@ pub struct Shared {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The service's time; tests set it.
     pub clock: crate::clock::Clock,
+    /// Each council's SCIM group names and the roles they give.
+    pub scim_groups: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 impl Shared {

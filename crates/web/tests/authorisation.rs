@@ -63,7 +63,9 @@ async fn every_route_allows_exactly_the_roles_the_table_names_on_their_own_counc
     let mut wrong = Vec::new();
     for route in &app.routes {
         let (action, api) = match route.guard {
-            Guard::Public | Guard::Scraper => continue,
+            // Provisioning tokens are not sessions or API tokens: the SCIM
+            // tests cover who may use them (tests/scim.rs).
+            Guard::Public | Guard::Scraper | Guard::Provisioning => continue,
             Guard::Page(a) => (a, false),
             Guard::Api(a) => (a, true),
         };
@@ -126,14 +128,21 @@ async fn public_routes_need_no_sign_in_and_guarded_ones_do() {
     let app = TestApp::start().await;
     for route in &app.routes {
         let path = concrete(route.path, NORTH);
-        let res = if route.method == axum::http::Method::GET {
-            app.client.get(format!("{}{path}", app.url)).send().await
-        } else {
-            app.client
-                .post(format!("{}{path}", app.url))
-                .form(&[("csrf", "x")])
-                .send()
-                .await
+        let res = match route.method {
+            axum::http::Method::GET => app.client.get(format!("{}{path}", app.url)).send().await,
+            axum::http::Method::POST => {
+                app.client
+                    .post(format!("{}{path}", app.url))
+                    .form(&[("csrf", "x")])
+                    .send()
+                    .await
+            }
+            ref other => {
+                app.client
+                    .request(other.clone(), format!("{}{path}", app.url))
+                    .send()
+                    .await
+            }
         }
         .expect("request");
         let status = res.status();
@@ -161,7 +170,7 @@ async fn public_routes_need_no_sign_in_and_guarded_ones_do() {
                         .starts_with("/sign-in?next=")
                 );
             }
-            Guard::Api(_) => {
+            Guard::Api(_) | Guard::Provisioning => {
                 assert_eq!(status, StatusCode::UNAUTHORIZED, "{} {path}", route.method)
             }
         }

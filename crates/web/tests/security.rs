@@ -48,7 +48,7 @@ async fn a_form_without_the_right_csrf_token_is_refused_and_writes_nothing() {
                     "{path} with csrf {csrf:?}"
                 ),
                 // Bearer tokens, not sessions: no form to forge.
-                Guard::Api(_) | Guard::Scraper => {}
+                Guard::Api(_) | Guard::Scraper | Guard::Provisioning => {}
             }
         }
         forms += 1;

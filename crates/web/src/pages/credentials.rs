@@ -123,10 +123,16 @@ fn tokens_page(
     errors: &Errors,
 ) -> Markup {
     let c = &ctx.council.id;
-    let scopes = vec![
+    let mut scopes = vec![
         ("read".to_string(), "Read only".to_string()),
         ("write".to_string(), "Read and record events".to_string()),
     ];
+    if may_provision(state, ctx) {
+        scopes.push((
+            "provisioning".to_string(),
+            "Provisioning: SCIM for Entra ID or Okta".to_string(),
+        ));
+    }
     titled(
         "My API tokens",
         ctx,
@@ -141,6 +147,9 @@ fn tokens_page(
                 p class="govuk-body" { "Copy it now: Warden keeps only a fingerprint of it and cannot show it again. Send it as " code { "Authorization: Bearer TOKEN" } "." }
             }
             p class="govuk-body" { "A token acts as you, within what you may do, on " a class="govuk-link" href="/api/v1/openapi.json" { "the API" } "." }
+            @if may_provision(state, ctx) {
+                p class="govuk-body" { "A provisioning token is for your identity provider: give it with the tenant URL " code { "/scim/v2" } " on this site, and people and groups come in as they change there. It works only while you may manage accounts." }
+            }
             table class="govuk-table" {
                 caption class="govuk-visually-hidden" { "Tokens" }
                 (table_head(&["Name", "Scope", "Created", "State"], &[]))
@@ -148,7 +157,7 @@ fn tokens_page(
                     @for t in tokens {
                         tr class="govuk-table__row" {
                             td class="govuk-table__cell" { (t.name) }
-                            td class="govuk-table__cell" { @match t.scope { Scope::Read => "read", Scope::Write => "write" } }
+                            td class="govuk-table__cell" { @match t.scope { Scope::Read => "read", Scope::Write => "write", Scope::Provisioning => "provisioning (SCIM)" } }
                             td class="govuk-table__cell" { (crate::layout::when(ctx, t.created)) }
                             td class="govuk-table__cell" {
                                 @if t.revoked.is_some() { "Revoked" }
@@ -201,6 +210,7 @@ pub async fn new_token(
     let scope = match f.scope.as_str() {
         "read" => Some(Scope::Read),
         "write" => Some(Scope::Write),
+        "provisioning" if may_provision(&state, &ctx) => Some(Scope::Provisioning),
         _ => {
             errors.add("scope", "Choose read only, or read and record events");
             None
@@ -254,4 +264,14 @@ pub async fn revoke_token(
         return unavailable("The token could not be revoked");
     }
     done(format!("/c/{c}/me/tokens"))
+}
+
+/// Whether the signed-in person may make a provisioning (SCIM) token: an
+/// identity provider's changes are accounts and roles.
+fn may_provision(state: &AppState, ctx: &Ctx) -> bool {
+    state.authz.allows(
+        &ctx.user,
+        crate::authz::Action::ManageAccounts,
+        &ctx.council.id,
+    )
 }
