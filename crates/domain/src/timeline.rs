@@ -18,7 +18,7 @@ use crate::estate::{Estate, PolicyCatalogue, Refusal, Undo};
 use crate::event::{Event, EventKind, EventType};
 use crate::ids::{EventId, EventRef, IdMap};
 use jiff::{SignedDuration, Timestamp};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 /// How far `at` may run ahead of `recorded`: clocks of the machines that
 /// stamp the two disagree a little, but nothing is recorded before it happens.
@@ -375,6 +375,98 @@ impl<'p, F: Follower> Timeline<'p, F> {
             });
         }
         Ok(seq)
+    }
+
+    /// Admits records of the past all at once (none of them a void): each
+    /// is placed where it happened, the timeline is folded once from the
+    /// earliest place any of them takes, and every event from there is
+    /// checked: the batch's own against the estate at their place, the
+    /// later ones that they still fit. A history that goes in before much of
+    /// the log (devices enrolled last year, imported after this year's
+    /// people) then costs one fold, not one per record. All or none: on any
+    /// objection, each by its index in `events` (a later event that no
+    /// longer fits is charged to the last of the batch before it), and
+    /// nothing changed.
+    pub fn admit_all(&mut self, events: Vec<Event>) -> Result<Vec<Seq>, Vec<(usize, Objection)>> {
+        let savepoint = self.savepoint();
+        let first = self.next_seq();
+        let mut objections: Vec<(usize, Objection)> = Vec::new();
+        for (i, mut event) in events.into_iter().enumerate() {
+            let seq = self.next_seq();
+            objections.extend(self.envelope(&mut event, seq).into_iter().map(|o| (i, o)));
+            self.enter(Logged {
+                seq,
+                event,
+                voided_by: None,
+            });
+        }
+        let mut batch: Vec<Seq> = (first..self.next_seq()).collect();
+        if batch.is_empty() {
+            return Ok(batch);
+        }
+        batch.sort_by_key(|seq| self.key(*seq));
+        let earliest = self.place_of(batch[0]);
+        // The order from `earliest` on, merged with the batch by (at, seq):
+        // one pass, where inserting each would move the tail each time.
+        let tail = self.order.split_off(earliest);
+        let mut merged = Vec::with_capacity(tail.len() + batch.len());
+        let (mut a, mut b) = (
+            tail.into_iter().peekable(),
+            batch.iter().copied().peekable(),
+        );
+        loop {
+            let next = match (a.peek(), b.peek()) {
+                (Some(x), Some(y)) if self.key(*x) <= self.key(*y) => a.next(),
+                (Some(_), Some(_)) | (None, Some(_)) => b.next(),
+                (Some(_), None) => a.next(),
+                (None, None) => break,
+            };
+            merged.extend(next);
+        }
+        self.order.extend(merged);
+        self.rewind(earliest);
+        let misfits = self.advance_checking(self.order.len(), earliest);
+        if !misfits.is_empty() {
+            let index_of = |seq: Seq| usize::try_from(seq - first).unwrap_or(0);
+            let places: HashMap<Seq, usize> = self.order[earliest..]
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (*s, earliest + i))
+                .collect();
+            for (seq, refusal) in misfits {
+                if seq >= first {
+                    objections.push((index_of(seq), Objection::Estate(refusal)));
+                    continue;
+                }
+                let place = places.get(&seq).copied().unwrap_or(earliest);
+                let blamed = self.order[earliest..place]
+                    .iter()
+                    .rev()
+                    .find(|s| **s >= first)
+                    .map_or(0, |s| index_of(*s));
+                objections.push((
+                    blamed,
+                    Objection::Conflict {
+                        other: self.other(seq),
+                        refusal,
+                    },
+                ));
+            }
+        }
+        if objections.is_empty() {
+            return Ok((first..self.next_seq()).collect());
+        }
+        objections.sort_by_key(|(i, _)| *i);
+        // Take the batch back: fold to before it, drop it from the order
+        // and the log, and fold the rest again.
+        self.rewind(earliest);
+        self.order.retain(|s| *s < first);
+        while self.log.len() > savepoint.len {
+            self.forget_last();
+        }
+        self.last_recorded = savepoint.last_recorded;
+        self.advance(self.order.len(), false);
+        Err(objections)
     }
 
     /// Puts an event in the log without asking whether it fits: for a reader

@@ -271,3 +271,114 @@ fn undo_gives_back_a_device_taken_from_its_holder() {
         assert_eq!(estate, before, "{line}");
     }
 }
+
+/// Counts the steps folded: how much work a placement took.
+#[derive(Default)]
+struct Steps(usize);
+
+impl domain::Follower for Steps {
+    type Undo = ();
+    fn before(&mut self, _: &domain::Estate, _: &domain::Logged) {
+        self.0 += 1;
+    }
+    fn after(&mut self, _: &domain::Estate, _: &domain::Logged) {}
+    fn keep_undo(&mut self, _: bool) {}
+    fn take_undo(&mut self) -> Option<()> {
+        Some(())
+    }
+    fn undo(&mut self, _: ()) {}
+    fn reset(&mut self) {}
+}
+
+fn password_changed(day: u32, minute: u32) -> Event {
+    event(&format!(
+        r#"{{"at":"2025-05-{day:02}T{:02}:{:02}:00Z","recorded":"2025-06-30T09:00:00Z","type":"password_changed","person":"p1"}}"#,
+        minute / 60,
+        minute % 60
+    ))
+}
+
+/// Issue 13's benchmark found this: devices enrolled last year, imported
+/// after this year's people, each went in before the whole log, and one by
+/// one each folded it again (100,000 rows: over ten minutes).
+#[test]
+fn a_history_that_goes_in_before_the_log_is_folded_once() {
+    let pols = policies();
+    let mut timeline = Timeline::new(&pols, Steps::default());
+    timeline
+        .admit(event(JOIN), |_, _, _| Vec::<()>::new())
+        .expect("join");
+    // 6,000 records on the 20th, beyond the journal's 4,096 steps.
+    let late: Vec<Event> = (0..6_000)
+        .map(|i| password_changed(20, i % 1_440))
+        .collect();
+    let log_len = late.len();
+    timeline.admit_all(late).expect("the later log");
+    // Then 1,000 records of the 10th, each before all of it.
+    let history: Vec<Event> = (0..1_000).map(|i| password_changed(10, i)).collect();
+    let before = timeline.follower().0;
+    let seqs = timeline.admit_all(history.clone()).expect("admitted");
+    let steps = timeline.follower().0 - before;
+    assert_eq!(seqs.len(), 1_000);
+    assert!(
+        steps <= 2 * (log_len + 1_000 + 1),
+        "one fold from the start: {steps} steps"
+    );
+    // The same estate and order as admitting them one at a time.
+    let mut one_by_one = Timeline::new(&pols, ());
+    one_by_one
+        .admit(event(JOIN), |_, _, _| Vec::<()>::new())
+        .expect("join");
+    one_by_one
+        .admit_all(
+            (0..6_000)
+                .map(|i| password_changed(20, i % 1_440))
+                .collect(),
+        )
+        .expect("the later log");
+    for e in history.into_iter().take(50) {
+        one_by_one
+            .admit(e, |_, _, _| Vec::<()>::new())
+            .expect("one");
+    }
+    let first_50: Vec<u64> = one_by_one.live().take(51).map(|l| l.seq).collect();
+    let at_once: Vec<u64> = timeline.live().take(51).map(|l| l.seq).collect();
+    assert_eq!(first_50, at_once, "placed in the same order");
+}
+
+#[test]
+fn a_history_at_once_is_all_or_none_and_charges_a_conflict_to_the_record_before_it() {
+    let pols = policies();
+    let mut timeline = Timeline::new(&pols, ());
+    for line in [JOIN, DEVICE, ISSUE] {
+        timeline
+            .admit(event(line), |_, _, _| Vec::<()>::new())
+            .expect("sound");
+    }
+    let estate = timeline.estate().clone();
+    let order: Vec<u64> = timeline.live().map(|l| l.seq).collect();
+    let changed = |minute: u32| {
+        event(&format!(
+            r#"{{"at":"2025-04-04T09:{minute:02}:00Z","recorded":"2025-06-30T09:00:00Z","type":"password_changed","person":"p1"}}"#
+        ))
+    };
+    let batch = vec![
+        changed(1),
+        // Left before the laptop was issued to them: the issue no longer fits.
+        event(
+            r#"{"at":"2025-04-04T09:05:30Z","recorded":"2025-06-30T09:00:00Z","type":"person_left","person":"p1"}"#,
+        ),
+        changed(2),
+    ];
+    let refused = timeline.admit_all(batch).expect_err("refused");
+    assert!(
+        matches!(
+            &refused[..],
+            [(1, Objection::Conflict { other, .. })] if other.reference == EventRef::Seq(3)
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(timeline.estate(), &estate, "nothing changed");
+    assert_eq!(timeline.log().len(), 3);
+    assert_eq!(timeline.live().map(|l| l.seq).collect::<Vec<_>>(), order);
+}
