@@ -9,8 +9,10 @@
 //! export), `snipeit-users` and `snipeit-assets` (Snipe-IT's). See
 //! docs/imports.md.
 
+mod mapping;
 mod plan;
 mod read;
 
+pub use mapping::{Mapping, MappingError, Target};
 pub use plan::{Options, Plan, plan};
-pub use read::{Device, Format, Person, ReadError, Rows, read};
+pub use read::{Device, Format, Person, ReadError, Rows, read, read_mapped};

@@ -1,6 +1,7 @@
 //! Reading a file: the format from its header, then each row as a person,
 //! every bad row and column named. A file with any error gives no rows.
 
+use crate::mapping::Mapping;
 use domain::{DeviceId, DeviceKind, DeviceOwner, HouseholdId, IdShape, PersonId, PersonKind};
 use jiff::civil::Date;
 use std::io::Read;
@@ -75,10 +76,11 @@ impl Format {
 
     /// The format whose required columns the header has, if one does.
     pub fn detect(header: &[String]) -> Option<Format> {
+        let header = lowered(header);
         Format::ALL.into_iter().find(|f| {
             f.required()
                 .iter()
-                .all(|names| column(header, names).is_some())
+                .all(|names| column(&header, names).is_some())
         })
     }
 }
@@ -177,15 +179,26 @@ fn cell(header: &[String], record: &csv::StringRecord, names: &[&str]) -> Option
 
 /// The first of `names` the header has: where a file has two columns that
 /// say the same (an email and a username), the earlier name is preferred.
+/// `header` is lower-cased and trimmed (`lowered`), the names lower-case:
+/// this runs for every cell of every row.
 fn column(header: &[String], names: &[&str]) -> Option<usize> {
     names
         .iter()
-        .find_map(|n| header.iter().position(|h| h.trim().eq_ignore_ascii_case(n)))
+        .find_map(|n| header.iter().position(|h| h == n))
 }
 
-/// Reads the whole file as `format` (or the one its header shows), every
-/// row a person; or every error, and no rows.
-pub fn read(input: impl Read, format: Option<Format>) -> Result<(Format, Rows), Vec<ReadError>> {
+/// A header as `column` looks names up in it.
+fn lowered(header: &[String]) -> Vec<String> {
+    header
+        .iter()
+        .map(|h| h.trim().to_ascii_lowercase())
+        .collect()
+}
+
+/// A reader past its header, and the header (a byte-order mark dropped).
+type Opened<R> = (csv::Reader<R>, Vec<String>);
+
+fn open<R: Read>(input: R) -> Result<Opened<R>, Vec<ReadError>> {
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
     let header: Vec<String> = match reader.headers() {
         // A byte-order mark is not part of the first column's name.
@@ -201,6 +214,15 @@ pub fn read(input: impl Read, format: Option<Format>) -> Result<(Format, Rows), 
             message: "the header is one column holding `;`: Warden reads comma-separated files (save the export as CSV with commas)".into(),
         }]);
     }
+    Ok((reader, header))
+}
+
+/// Reads the whole file as `format` (or the one its header shows), every
+/// row a person or a device; or every error, and no rows.
+pub fn read(input: impl Read, format: Option<Format>) -> Result<(Format, Rows), Vec<ReadError>> {
+    let (reader, header) = open(input)?;
+    let shown = header.join(", ");
+    let header = lowered(&header);
     let Some(format) = format.or_else(|| Format::detect(&header)) else {
         // Say what each format lacks, so the nearest one shows.
         let lacks = Format::ALL.map(|f| {
@@ -215,24 +237,67 @@ pub fn read(input: impl Read, format: Option<Format>) -> Result<(Format, Rows), 
         return Err(vec![ReadError::Line {
             line: 1,
             message: format!(
-                "the header ({}) is not one of Warden's formats: {}",
-                header.join(", "),
+                "the header ({shown}) is not one of Warden's formats: {}",
                 lacks.join("; ")
             ),
         }]);
     };
-    let mut errors = Vec::new();
-    for names in format.required() {
-        if column(&header, names).is_none() {
-            errors.push(ReadError::Line {
-                line: 1,
-                message: format!("the {} file has no `{}` column", format.name(), names[0]),
-            });
-        }
-    }
+    let errors: Vec<ReadError> = format
+        .required()
+        .iter()
+        .filter(|names| column(&header, names).is_none())
+        .map(|names| ReadError::Line {
+            line: 1,
+            message: format!("the {} file has no `{}` column", format.name(), names[0]),
+        })
+        .collect();
     if !errors.is_empty() {
         return Err(errors);
     }
+    let rows = read_rows(reader, format, &header, |record, _| Ok(record))?;
+    Ok((format, rows))
+}
+
+/// Reads the whole file with a mapping: each row turned into a row of
+/// Warden's own layout and read as one, errors naming the file's columns.
+pub fn read_mapped(input: impl Read, mapping: &Mapping) -> Result<Rows, Vec<ReadError>> {
+    let (reader, header) = open(input)?;
+    let header = lowered(&header);
+    let missing = mapping.missing(&header);
+    if !missing.is_empty() {
+        return Err(missing);
+    }
+    let layout = mapping.header();
+    read_rows(reader, mapping.target.format(), &layout, |record, line| {
+        mapping.translate(&header, &record, line)
+    })
+    .map_err(|errors| {
+        errors
+            .into_iter()
+            .map(|e| match e {
+                ReadError::Cell {
+                    line,
+                    column,
+                    message,
+                } => ReadError::Cell {
+                    line,
+                    column: mapping.source_of_column(&column),
+                    message,
+                },
+                other => other,
+            })
+            .collect()
+    })
+}
+
+/// Every record as `format` reads it (after `translate`), every id once.
+fn read_rows<R: Read>(
+    mut reader: csv::Reader<R>,
+    format: Format,
+    header: &[String],
+    mut translate: impl FnMut(csv::StringRecord, u64) -> Result<csv::StringRecord, Vec<ReadError>>,
+) -> Result<Rows, Vec<ReadError>> {
+    let mut errors = Vec::new();
     let mut people: Vec<Person> = Vec::new();
     let mut devices: Vec<Device> = Vec::new();
     let mut seen: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
@@ -245,27 +310,37 @@ pub fn read(input: impl Read, format: Option<Format>) -> Result<(Format, Rows), 
             }
         };
         let line = record.position().map_or(0, |p| p.line());
-        let id = match format {
-            f if f.devices() => device_row(f, &header, &record, line).map(|d| {
+        let record = match translate(record, line) {
+            Ok(r) => r,
+            Err(mut e) => {
+                errors.append(&mut e);
+                continue;
+            }
+        };
+        let id = if format.devices() {
+            device_row(format, header, &record, line).map(|d| {
                 let id = d.id.to_string();
                 devices.push(d);
                 id
-            }),
-            _ => row(format, &header, &record, line).map(|p| {
+            })
+        } else {
+            row(format, header, &record, line).map(|p| {
                 let id = p.id.to_string();
                 people.push(p);
                 id
-            }),
+            })
         };
         match id {
             Ok(id) => {
-                if let Some(first) = seen.insert(id.clone(), line) {
+                if let Some(first) = seen.get(&id) {
                     errors.push(ReadError::Line {
                         line,
                         message: format!(
                             "`{id}` is also on line {first}: an id is one person or device"
                         ),
                     });
+                } else {
+                    seen.insert(id, line);
                 }
             }
             Err(mut cell_errors) => errors.append(&mut cell_errors),
@@ -275,9 +350,9 @@ pub fn read(input: impl Read, format: Option<Format>) -> Result<(Format, Rows), 
         return Err(errors);
     }
     Ok(if format.devices() {
-        (format, Rows::Devices(devices))
+        Rows::Devices(devices)
     } else {
-        (format, Rows::People(people))
+        Rows::People(people)
     })
 }
 
@@ -311,13 +386,17 @@ fn device_row(
         }
     };
     let model = cell(&["model", "model name"]);
-    let kind = if snipeit {
-        kind_of_category(&cell(&["category"]).unwrap_or_default())
+    // A mapped file says the kind itself.
+    let kind = if let Some(kind) = cell(&["kind"]) {
+        kind.to_ascii_lowercase()
+    } else if snipeit {
+        kind_of_category(&cell(&["category"]).unwrap_or_default()).to_owned()
     } else {
         kind_of_os(
             &cell(&["os", "operatingsystem"]).unwrap_or_default(),
             model.as_deref(),
         )
+        .to_owned()
     };
     let owner = match cell(&["ownership", "ownertype"])
         .map(|o| o.to_ascii_lowercase())
@@ -371,7 +450,7 @@ fn device_row(
         Some(id) if errors.is_empty() => Ok(Device {
             line,
             id,
-            kind: DeviceKind(kind.into()),
+            kind: DeviceKind(kind),
             owner,
             enrolled,
             acquired: enrolled.filter(|_| snipeit),

@@ -15,6 +15,7 @@ pub struct Request<'a> {
     pub council: &'a str,
     pub file: &'a Path,
     pub format: Option<&'a str>,
+    pub mapping: Option<&'a Path>,
     pub as_of: Option<Timestamp>,
     pub complete: bool,
     pub apply: bool,
@@ -28,10 +29,32 @@ pub fn import_csv(r: &Request<'_>) -> Result<Outcome, Failure> {
             Failure::said(format!("--format {name}: Warden reads {known}"))
         })?),
     };
+    let mapping = match r.mapping {
+        None => None,
+        Some(path) => {
+            let text = crate::read(path)?;
+            Some(imports::Mapping::parse(&text).map_err(|errors| {
+                let shown = path.display();
+                let lines: Vec<String> = errors.iter().map(|e| format!("{shown}: {e}")).collect();
+                Failure::said(format!("{}\nnothing was written", lines.join("\n")))
+            })?)
+        }
+    };
     let file = std::fs::File::open(r.file).map_err(|e| Failure::read(r.file, e))?;
     let shown = r.file.display();
-    let (format, rows) = imports::read(std::io::BufReader::new(file), format)
-        .map_err(|errors| said_all(&shown.to_string(), &errors))?;
+    let input = std::io::BufReader::new(file);
+    let (read_as, rows) = match (&mapping, r.mapping) {
+        (Some(m), Some(path)) => {
+            let rows = imports::read_mapped(input, m)
+                .map_err(|errors| said_all(&shown.to_string(), &errors))?;
+            (format!("read with the mapping {}", path.display()), rows)
+        }
+        _ => {
+            let (format, rows) = imports::read(input, format)
+                .map_err(|errors| said_all(&shown.to_string(), &errors))?;
+            (format!("read as {}", format.name()), rows)
+        }
+    };
     let mut log = open(r.db)?;
     let pack = load_pack(&log.council_pack(r.council).map_err(|e| fail(r.db, e))?)?;
     let head = log.head(r.council).map_err(|e| fail(r.db, e))?;
@@ -47,7 +70,7 @@ pub fn import_csv(r: &Request<'_>) -> Result<Outcome, Failure> {
     };
     let plan = imports::plan(ledger.estate(), &rows, &options)
         .map_err(|errors| said_all(&shown.to_string(), &errors))?;
-    say!("{shown}: read as {} ({} rows)", format.name(), rows.len());
+    say!("{shown}: {read_as} ({} rows)", rows.len());
     print_plan(&plan);
     if !r.apply {
         say!("nothing was written: run again with --apply to record these events");

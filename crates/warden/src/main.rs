@@ -83,8 +83,12 @@ enum Command {
         file: PathBuf,
         /// hr-people, entra-users, intune-devices, snipeit-users or snipeit-assets;
         /// without it, the header says which.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "mapping")]
         format: Option<String>,
+        /// A TOML file saying which of the file's columns holds each field,
+        /// how it writes values and dates: for any other CSV.
+        #[arg(long)]
+        mapping: Option<PathBuf>,
         /// When the file's state held (RFC 3339), for changes it gives no
         /// date for: a move, a disabled account, someone missing.
         #[arg(long)]
@@ -274,6 +278,7 @@ fn main() -> ExitCode {
             db,
             file,
             format,
+            mapping,
             as_of,
             complete,
             apply,
@@ -282,6 +287,7 @@ fn main() -> ExitCode {
             council: &db.council,
             file: &file,
             format: format.as_deref(),
+            mapping: mapping.as_deref(),
             as_of,
             complete,
             apply,

@@ -351,3 +351,112 @@ fn snipeit_users_and_assets_come_in_keyed_by_employee_number_and_asset_tag() {
         "{said}"
     );
 }
+
+#[test]
+fn any_other_csv_comes_in_through_a_mapping_of_columns_values_and_dates() {
+    let db = council();
+    let people = sample("itrent-people.csv");
+    let mapping = sample("itrent-people.toml");
+    let said = imported(&db, &people, &["--mapping", &mapping, "--apply"]);
+    assert!(said.contains("read with the mapping"), "{said}");
+    assert!(
+        said.contains("plan: 4 person_joined") && said.contains("plan: 1 person_left"),
+        "{said}"
+    );
+    let log = ok(&["export", "--db", &db.url, "--council", "east"]);
+    let joined = |id: &str| {
+        log.lines()
+            .find(|l| l.contains("person_joined") && l.contains(&format!(r#""person":"{id}""#)))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // Two columns joined; a day-first date read as the mapping says; a
+    // value mapped.
+    assert!(joined("T1002").contains(r#""name":"Alex Morgan""#), "{log}");
+    assert!(
+        joined("T1002").contains(r#""at":"2025-01-06T09:00:00Z""#),
+        "{log}"
+    );
+    assert!(joined("T2001").contains(r#""kind":"councillor""#), "{log}");
+    let again = imported(&db, &people, &["--mapping", &mapping, "--apply"]);
+    assert!(again.contains("plan: nothing to record"), "{again}");
+
+    let said = imported(
+        &db,
+        &sample("asset-register.csv"),
+        &["--mapping", &sample("asset-register.toml"), "--apply"],
+    );
+    assert!(
+        said.contains("plan: 3 device_registered") && said.contains("plan: 2 device_issued"),
+        "{said}"
+    );
+    let log = ok(&["export", "--db", &db.url, "--council", "east"]);
+    assert!(
+        log.lines()
+            .any(|l| l.contains(r#""device":"A-0007""#) && l.contains(r#""owner":"personal""#)),
+        "BYOD is the owner's own: {log}"
+    );
+}
+
+#[test]
+fn a_bad_mapping_or_a_file_it_does_not_fit_is_named_and_nothing_is_written() {
+    let db = council();
+    let dir = tempfile::tempdir().expect("temp");
+    let people = sample("itrent-people.csv");
+    let good = std::fs::read_to_string(sample("itrent-people.toml")).expect("mapping");
+    let before = head(&db);
+    let cases: Vec<(&str, String, String, &str)> = vec![
+        (
+            "a field Warden lacks",
+            good.replace("job = ", "colour = "),
+            std::fs::read_to_string(&people).expect("people"),
+            "[columns] colour: not a field of people rows",
+        ),
+        (
+            "TOML that does not parse",
+            good.replace("rows = \"people\"", "rows = people"),
+            std::fs::read_to_string(&people).expect("people"),
+            "itrent.toml: line 3:",
+        ),
+        (
+            "a column the file lacks",
+            good.clone(),
+            std::fs::read_to_string(&people)
+                .expect("people")
+                .replace("Org Unit", "Directorate"),
+            "line 1: the mapping reads department from a column `Org Unit`",
+        ),
+        (
+            "a date not as the mapping says",
+            good.clone(),
+            std::fs::read_to_string(&people)
+                .expect("people")
+                .replace("06/01/2025", "2025-01-06"),
+            "line 3, column `Joining Date`: `2025-01-06` is not a date written as the mapping's date_format, %d/%m/%Y",
+        ),
+        (
+            "a value the mapping does not map",
+            good.clone(),
+            std::fs::read_to_string(&people)
+                .expect("people")
+                .replace("Elected Member", "Mayor"),
+            "line 5, column `Staff Group`",
+        ),
+    ];
+    for (name, toml, csv, expected) in cases {
+        let mapping = dir.path().join("itrent.toml");
+        let file = dir.path().join("people.csv");
+        std::fs::write(&mapping, toml).expect("write");
+        std::fs::write(&file, csv).expect("write");
+        let out = import(
+            &db,
+            &file.to_string_lossy(),
+            &["--mapping", &mapping.to_string_lossy(), "--apply"],
+        );
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expected), "{name}: {err}");
+        assert!(err.contains("nothing was written"), "{name}: {err}");
+        assert_eq!(head(&db), before, "{name}: nothing written");
+    }
+}
