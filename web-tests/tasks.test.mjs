@@ -239,6 +239,25 @@ test("ICT registers a device with its make, model and serial number", async () =
   await page.close();
 });
 
+test("ICT uploads an HR export, checks what it would record, and records it", async () => {
+  const page = await signIn(browser, demo, "ict_admin");
+  await page.getByRole("link", { name: "People", exact: true }).first().click();
+  await page.getByRole("link", { name: "Import from a file" }).click();
+  await page.getByRole("heading", { name: "Import an export" }).waitFor();
+  await audit(page);
+  await page.locator("#file").setInputFiles(path.join(root, "examples/imports/hr-people.csv"));
+  await page.getByRole("button", { name: "Check the file" }).click();
+  await page.getByRole("heading", { name: "What it would record" }).waitFor();
+  assert.match(await page.locator("#import-read").innerText(), /read as hr-people, 4 rows/);
+  await audit(page);
+  await shot(page, "import-plan");
+  await page.getByRole("button", { name: "Record these 5 events" }).click();
+  await page.locator("#import-recorded").waitFor();
+  assert.match(await page.locator("#import-recorded").innerText(), /Recorded 5 events/);
+  await audit(page);
+  await page.close();
+});
+
 test("with JavaScript off, a manager finds their team and records a move, and sees no one else", async () => {
   const page = await signIn(browser, demo, "manager", { javaScriptEnabled: false });
   // A manager's reach is their team, not the council's registers.

@@ -541,6 +541,51 @@ impl Session {
         self.post(app, "/sign-in", &fields).await
     }
 
+    /// A file upload (`multipart/form-data`) carrying the session's CSRF
+    /// token: `fields` as text parts, `file` as (field, file name, bytes).
+    pub async fn upload(
+        &self,
+        app: &TestApp,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &str, &[u8])>,
+    ) -> reqwest::Response {
+        const BOUNDARY: &str = "warden-test-boundary-7d1f";
+        let mut body: Vec<u8> = Vec::new();
+        let mut part = |name: &str, file_name: Option<&str>, value: &[u8]| {
+            body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+            match file_name {
+                Some(f) => body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\nContent-Type: text/csv\r\n\r\n").as_bytes(),
+                ),
+                None => body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+                ),
+            }
+            body.extend_from_slice(value);
+            body.extend_from_slice(b"\r\n");
+        };
+        part("csrf", None, self.csrf.as_bytes());
+        for (name, value) in fields {
+            part(name, None, value.as_bytes());
+        }
+        if let Some((name, file_name, bytes)) = file {
+            part(name, Some(file_name), bytes);
+        }
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        app.client
+            .post(format!("{}{path}", app.url))
+            .header(COOKIE, &self.cookie)
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .expect("upload")
+    }
+
     pub async fn post_raw(
         &self,
         app: &TestApp,

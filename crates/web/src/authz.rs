@@ -33,10 +33,11 @@ pub enum Action {
     ManageAccounts,
     CorrectRecords,
     ViewTeam,
+    ImportRecords,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::SelfService,
         Action::ReportIncident,
         Action::ViewRegisters,
@@ -51,6 +52,7 @@ impl Action {
         Action::ManageAccounts,
         Action::CorrectRecords,
         Action::ViewTeam,
+        Action::ImportRecords,
     ];
 
     pub fn name(self) -> &'static str {
@@ -69,6 +71,7 @@ impl Action {
             Action::ManageAccounts => "manage_accounts",
             Action::CorrectRecords => "correct_records",
             Action::ViewTeam => "view_team",
+            Action::ImportRecords => "import_records",
         }
     }
 }

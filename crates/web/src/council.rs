@@ -6,7 +6,9 @@
 
 use domain::{Estate, Event, EventKind, Logged, Objection, PersonId, Seq};
 use jiff::Timestamp;
-use rules::{Admission, Calendar, Change, Finding, Ledger, PolicyPack, Reason as Admit, Status};
+use rules::{
+    Admission, Calendar, Change, Finding, Ledger, Mode, PolicyPack, Reason as Admit, Status,
+};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use store::{EventLog, Head, StoreError};
@@ -117,6 +119,8 @@ impl Reason {
 pub struct Recorded {
     pub seqs: Vec<Seq>,
     pub change: Change,
+    /// How many of a history's events broke a rule when they happened.
+    pub violations: usize,
 }
 
 /// Findings as of one instant, indexed for the pages. It stays valid until
@@ -303,6 +307,27 @@ impl Council {
         events: Vec<Event>,
         now: Timestamp,
     ) -> Result<Recorded, CommandError> {
+        self.record_as(store, events, Admission::command(now))
+    }
+
+    /// `record` for records of what already happened (an uploaded export):
+    /// admitted in bulk as history, so a rule broken at the time becomes a
+    /// finding rather than a refusal.
+    pub fn record_history(
+        &self,
+        store: &store::Pool,
+        events: Vec<Event>,
+        now: Timestamp,
+    ) -> Result<Recorded, CommandError> {
+        self.record_as(store, events, Admission::history(now))
+    }
+
+    fn record_as(
+        &self,
+        store: &store::Pool,
+        events: Vec<Event>,
+        admission: Admission,
+    ) -> Result<Recorded, CommandError> {
         let mut log = store.get()?;
         let mut state = self.lock();
         let mut admitted = None;
@@ -311,7 +336,11 @@ impl Council {
         let written = log.append_following(&self.id, known, &mut |missed| {
             self.follow_rows(&mut state, missed)?;
             let savepoint = state.ledger.savepoint();
-            match state.ledger.admit(events.clone(), Admission::command(now)) {
+            let result = match admission.mode {
+                Mode::Command => state.ledger.admit(events.clone(), admission),
+                Mode::History => state.ledger.admit_in_bulk(events.clone(), admission),
+            };
+            match result {
                 Ok(done) => {
                     // What is stored is what was admitted: stamped, its
                     // implied id dropped.
@@ -344,6 +373,7 @@ impl Council {
                 Ok(Recorded {
                     seqs: done.seqs,
                     change: done.change,
+                    violations: done.violations,
                 })
             }
             (Ok(_), _) => Err(CommandError::Refused(

@@ -140,6 +140,16 @@ impl Routes {
         self.add(Method::POST, path, Guard::Page(action), post(h))
     }
 
+    /// A POST of a file upload (multipart), up to `UPLOAD_LIMIT`.
+    pub fn upload<H, T>(self, path: &'static str, action: Action, h: H) -> Self
+    where
+        H: axum::handler::Handler<T, AppState>,
+        T: 'static,
+    {
+        let route = post(h).layer(axum::extract::DefaultBodyLimit::max(UPLOAD_LIMIT));
+        self.add(Method::POST, path, Guard::Page(action), route)
+    }
+
     pub fn api_get<H, T>(self, path: &'static str, action: Action, h: H) -> Self
     where
         H: axum::handler::Handler<T, AppState>,
@@ -381,14 +391,51 @@ pub fn url_component(s: &str) -> String {
 /// token, and hands the request on with the same body.
 async fn check_csrf(req: Request, expected: &str) -> Result<Request, Response> {
     let (parts, body) = req.into_parts();
-    let bytes: Bytes = axum::body::to_bytes(body, 256 * 1024)
+    let multipart = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.starts_with("multipart/form-data"))
+        .map(str::to_owned);
+    // An upload (the imports page) may be larger than a typed form.
+    let limit = if multipart.is_some() {
+        UPLOAD_LIMIT
+    } else {
+        256 * 1024
+    };
+    let bytes: Bytes = axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| (StatusCode::PAYLOAD_TOO_LARGE, "The form was too large").into_response())?;
-    let given: Option<String> = serde_urlencoded_field(&bytes, "csrf");
+    let given: Option<String> = match &multipart {
+        Some(content_type) => multipart_field(content_type, bytes.clone(), "csrf").await,
+        None => serde_urlencoded_field(&bytes, "csrf"),
+    };
     if !given.is_some_and(|g| constant_time_eq(g.as_bytes(), expected.as_bytes())) {
         return Err(layout::csrf_refused().into_response());
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// The most an uploaded form may hold: a council's export of people or
+/// devices is far smaller (a million rows go through `warden import-csv`).
+pub const UPLOAD_LIMIT: usize = 16 * 1024 * 1024;
+
+/// A text field of a multipart form.
+async fn multipart_field(content_type: &str, body: Bytes, name: &str) -> Option<String> {
+    use axum::extract::FromRequest;
+    let req = Request::builder()
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body))
+        .ok()?;
+    let mut form = axum::extract::Multipart::from_request(req, &())
+        .await
+        .ok()?;
+    while let Ok(Some(field)) = form.next_field().await {
+        if field.name() == Some(name) {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 fn serde_urlencoded_field(body: &[u8], name: &str) -> Option<String> {

@@ -25,6 +25,7 @@ pub fn page(title: &str, ctx: Option<&Ctx>, state: Option<&AppState>, body: Mark
                 items.push(("Incidents", format!("/c/{c}/incidents")));
                 items.push(("Findings", format!("/c/{c}/findings")));
             }
+
             items.push(("My Warden", format!("/c/{c}/me")));
             items
         }

@@ -172,6 +172,27 @@ impl Shared {
     }
 }
 
+impl Shared {
+    /// Records a history (an uploaded export) for a council on the blocking
+    /// pool: `Council::record_history`.
+    pub async fn record_history(
+        &self,
+        council: &Arc<Council>,
+        events: Vec<domain::Event>,
+    ) -> Result<crate::council::Recorded, crate::council::CommandError> {
+        let council = council.clone();
+        let store = self.store.clone();
+        let now = self.now();
+        tokio::task::spawn_blocking(move || council.record_history(&store, events, now))
+            .await
+            .unwrap_or_else(|e| {
+                Err(crate::council::CommandError::Store(
+                    StoreError::Unavailable(format!("import task failed: {e}")),
+                ))
+            })
+    }
+}
+
 /// Keeps every council of the service current with its stored log, on a
 /// thread of its own: woken by an append anywhere (PostgreSQL's
 /// notifications), and in any case every second, so that a notification

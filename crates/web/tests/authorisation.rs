@@ -28,7 +28,10 @@ fn allowed(action: Action, person: bool) -> &'static [&'static str] {
         Action::ManagePeople if person => &["ict_admin"],
         Action::ManagePeople | Action::ApproveRemoval => &["ict_admin", "manager"],
         Action::ViewTeam => &["manager"],
-        Action::ManageDevices | Action::ManageAccess | Action::ManageAccounts => &["ict_admin"],
+        Action::ManageDevices
+        | Action::ManageAccess
+        | Action::ManageAccounts
+        | Action::ImportRecords => &["ict_admin"],
         Action::ManagePolicies => &["information_governance"],
         Action::AssessIncident => &["siro"],
         Action::HandleIncident => &["siro", "information_governance"],

@@ -137,6 +137,9 @@ fn register_page(
         html! {
             @if !q.recorded.is_empty() { (success_banner(crate::history::recorded_banner(&q.recorded))) }
             (error_summary(errors))
+            @if ctx.may(state, Action::ImportRecords) {
+                a class="govuk-button govuk-button--secondary" href=(format!("/c/{c}/imports")) { "Import from a file" }
+            }
             form method="get" action=(format!("/c/{c}/devices")) role="search" {
                 div class="govuk-form-group" {
                     label class="govuk-label" for="q" { "Search by device id or holder" }

@@ -8,6 +8,7 @@
 mod credentials;
 mod devices;
 pub mod events;
+mod importing;
 mod incidents;
 mod me;
 mod people;
@@ -36,6 +37,8 @@ pub fn routes(r: Routes) -> Routes {
         post "/c/{council}/people/{person}/agreement" ManagePeople => people::record_agreement;
         post "/c/{council}/people/{person}/role" ManageAccounts => people::change_role;
         post "/c/{council}/people/{person}/account" ManageAccounts => people::set_up_account;
+        get  "/c/{council}/imports" ImportRecords => importing::form;
+        upload "/c/{council}/imports" ImportRecords => importing::upload;
         get  "/c/{council}/devices" ViewRegisters => devices::register;
         post "/c/{council}/devices" ManageDevices => devices::add;
         get  "/c/{council}/devices/{device}" ViewRegisters => devices::device;

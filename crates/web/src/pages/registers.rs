@@ -301,8 +301,13 @@ pub async fn people(
         &ctx,
         &state,
         html! {
-            @if ctx.may(&state, Action::ManagePeople) {
-                a class="govuk-button govuk-button--secondary" href=(format!("/c/{c}/starters")) { "Record a starter" }
+            div class="govuk-button-group" {
+                @if ctx.may(&state, Action::ManagePeople) {
+                    a class="govuk-button govuk-button--secondary" href=(format!("/c/{c}/starters")) { "Record a starter" }
+                }
+                @if ctx.may(&state, Action::ImportRecords) {
+                    a class="govuk-button govuk-button--secondary" href=(format!("/c/{c}/imports")) { "Import from a file" }
+                }
             }
             form method="get" action=(format!("/c/{c}/people")) role="search"
                 hx-get=(format!("/c/{c}/people")) hx-trigger="input changed delay:300ms from:#q, change" hx-target="#people-results" hx-select="#people-results" hx-push-url="true" {
