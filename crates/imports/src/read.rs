@@ -195,6 +195,77 @@ fn lowered(header: &[String]) -> Vec<String> {
         .collect()
 }
 
+impl Person {
+    /// The free text a row gives, by Warden's field.
+    fn texts(&self) -> Vec<(&'static str, &str)> {
+        let mut texts = vec![("name", self.name.as_str())];
+        for (field, text) in [
+            ("email", &self.email),
+            ("job", &self.job),
+            ("department", &self.department),
+        ] {
+            if let Some(t) = text {
+                texts.push((field, t.as_str()));
+            }
+        }
+        texts
+    }
+}
+
+impl Device {
+    fn texts(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("make", &self.make),
+            ("model", &self.model),
+            ("serial", &self.serial),
+        ]
+        .into_iter()
+        .filter_map(|(field, text)| text.as_deref().map(|t| (field, t)))
+        .collect()
+    }
+}
+
+/// The file's own name for a field of Warden's, for errors.
+fn label(format: Format, field: &'static str) -> &'static str {
+    match (format, field) {
+        (Format::EntraUsers, "name") => "displayName",
+        (Format::EntraUsers, "email") => "mail",
+        (Format::EntraUsers, "job") => "jobTitle",
+        (Format::SnipeitUsers, "name") => "First Name + Last Name",
+        (Format::SnipeitUsers, "job") => "Job Title",
+        (Format::IntuneDevices | Format::SnipeitAssets, "make") => "Manufacturer",
+        (Format::IntuneDevices | Format::SnipeitAssets, "model") => "Model",
+        (Format::IntuneDevices, "serial") => "Serial number",
+        (Format::SnipeitAssets, "serial") => "Serial",
+        (_, field) => field,
+    }
+}
+
+/// Free text held to the rule every way in holds it to (not blank, no
+/// control characters, at most 500 characters), checked as the file is
+/// read so that a dry run shows it: a line break in a quoted name, say.
+fn texts_fit(
+    format: Format,
+    line: u64,
+    texts: &[(&'static str, &str)],
+) -> Result<(), Vec<ReadError>> {
+    let errors: Vec<ReadError> = texts
+        .iter()
+        .filter_map(|(field, text)| {
+            domain::estate::text_fault(field, text).map(|message| ReadError::Cell {
+                line,
+                column: label(format, field).to_owned(),
+                message,
+            })
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
 /// A reader past its header, and the header (a byte-order mark dropped).
 type Opened<R> = (csv::Reader<R>, Vec<String>);
 
@@ -318,17 +389,21 @@ fn read_rows<R: Read>(
             }
         };
         let id = if format.devices() {
-            device_row(format, header, &record, line).map(|d| {
-                let id = d.id.to_string();
-                devices.push(d);
-                id
-            })
+            device_row(format, header, &record, line)
+                .and_then(|d| texts_fit(format, line, &d.texts()).map(|()| d))
+                .map(|d| {
+                    let id = d.id.to_string();
+                    devices.push(d);
+                    id
+                })
         } else {
-            row(format, header, &record, line).map(|p| {
-                let id = p.id.to_string();
-                people.push(p);
-                id
-            })
+            row(format, header, &record, line)
+                .and_then(|p| texts_fit(format, line, &p.texts()).map(|()| p))
+                .map(|p| {
+                    let id = p.id.to_string();
+                    people.push(p);
+                    id
+                })
         };
         match id {
             Ok(id) => {

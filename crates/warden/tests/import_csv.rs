@@ -179,6 +179,11 @@ fn a_bad_file_is_named_at_its_line_and_column_and_nothing_is_written() {
             "line 6: has 2 columns, where the header has 11",
         ),
         (
+            "quoted newline",
+            format!("{good}e-9,\"Two\nLines\",,employee,,,,,,,\n").into_bytes(),
+            "line 6, column `name`: holds the control character U+000A",
+        ),
+        (
             "bad kind",
             good.replace("councillor,Members", "member,Members")
                 .into_bytes(),
