@@ -147,21 +147,10 @@ fn plan_devices(
             }
             Some(known) if known.disposed.is_some() || known.lost.is_some() => {}
             Some(known) if let Some(disposal) = d.disposal => {
-                let Some(at) = options.as_of else {
-                    errors.push(ReadError::Line {
-                        line: d.line,
-                        message: format!("{} is retired, wiped or archived, and the file gives no date for it: give --as-of", d.id),
-                    });
+                let what = "is retired, wiped or archived";
+                let Some(at) = handed_back(d, known, what, options, &mut plan, &mut errors) else {
                     continue;
                 };
-                // A device is handed back before it goes.
-                if let Some(holder) = &known.holder {
-                    let back = EventKind::DeviceReturned(DeviceReturned {
-                        device: d.id.clone(),
-                        person: Some(holder.clone()),
-                    });
-                    plan.events.push((d.line, Event::new(at, back)));
-                }
                 let gone = EventKind::DeviceDisposed(DeviceDisposed {
                     device: d.id.clone(),
                     wiped: disposal.wiped,
@@ -173,20 +162,10 @@ fn plan_devices(
                 let Some(person) = user.filter(|p| known.holder.as_ref() != Some(p)) else {
                     continue;
                 };
-                let Some(at) = options.as_of else {
-                    errors.push(ReadError::Line {
-                        line: d.line,
-                        message: format!("{}'s primary user changed, and the file gives no date for it: give --as-of", d.id),
-                    });
+                let what = "has a new primary user";
+                let Some(at) = handed_back(d, known, what, options, &mut plan, &mut errors) else {
                     continue;
                 };
-                if let Some(holder) = &known.holder {
-                    let back = EventKind::DeviceReturned(DeviceReturned {
-                        device: d.id.clone(),
-                        person: Some(holder.clone()),
-                    });
-                    plan.events.push((d.line, Event::new(at, back)));
-                }
                 plan.events.push((d.line, Event::new(at, issue(person))));
             }
         }
@@ -196,6 +175,37 @@ fn plan_devices(
     }
     plan.events.sort_by_key(|(line, e)| (e.at, *line));
     Ok(plan)
+}
+
+/// A known device that changes hands or goes is first handed back by its
+/// holder, on the day the file's state held (`--as-of`): that day, or, when
+/// the file gives none, an error saying so.
+fn handed_back(
+    d: &Device,
+    known: &domain::estate::Device,
+    what: &str,
+    options: &Options,
+    plan: &mut Plan,
+    errors: &mut Vec<ReadError>,
+) -> Option<Timestamp> {
+    let Some(at) = options.as_of else {
+        errors.push(ReadError::Line {
+            line: d.line,
+            message: format!(
+                "{} {what}, and the file gives no date for it: give --as-of",
+                d.id
+            ),
+        });
+        return None;
+    };
+    if let Some(holder) = &known.holder {
+        let back = EventKind::DeviceReturned(DeviceReturned {
+            device: d.id.clone(),
+            person: Some(holder.clone()),
+        });
+        plan.events.push((d.line, Event::new(at, back)));
+    }
+    Some(at)
 }
 
 /// People: who joined, moved or left.

@@ -103,6 +103,24 @@ pub struct Admitted {
     pub violations: usize,
 }
 
+/// Stamps an event that does not say when it was recorded with the
+/// admission's time (never before the last recording), and says why not if
+/// it then claims to be recorded later than now.
+fn stamp(event: &mut Event, last: Option<Timestamp>, admission: Admission) -> Option<Reason> {
+    if admission.stamp == Stamp::Now && event.recorded.is_none() {
+        event.recorded = Some(last.map_or(admission.now, |last| last.max(admission.now)));
+    }
+    let recorded = event.recorded_or_at();
+    let latest = admission
+        .now
+        .saturating_add(CLOCK_SKEW)
+        .unwrap_or(Timestamp::MAX);
+    (recorded > latest).then_some(Reason::RecordedInFuture {
+        recorded,
+        now: admission.now,
+    })
+}
+
 /// A council's log as admitted, with its findings kept current.
 pub struct Ledger<'a> {
     timeline: Timeline<'a, Evaluation<'a>>,
@@ -180,24 +198,8 @@ impl<'a> Ledger<'a> {
         let mut seqs = Vec::with_capacity(events.len());
         let mut refused = Vec::new();
         for (i, mut event) in events.into_iter().enumerate() {
-            if admission.stamp == Stamp::Now && event.recorded.is_none() {
-                let last = self.timeline.last_recorded();
-                event.recorded = Some(last.map_or(admission.now, |last| last.max(admission.now)));
-            }
-            let recorded = event.recorded_or_at();
-            if recorded
-                > admission
-                    .now
-                    .saturating_add(CLOCK_SKEW)
-                    .unwrap_or(Timestamp::MAX)
-            {
-                refused.push((
-                    i,
-                    Reason::RecordedInFuture {
-                        recorded,
-                        now: admission.now,
-                    },
-                ));
+            if let Some(reason) = stamp(&mut event, self.timeline.last_recorded(), admission) {
+                refused.push((i, reason));
                 self.timeline.admit_unchecked(event);
                 continue;
             }
@@ -250,24 +252,10 @@ impl<'a> Ledger<'a> {
         let mut refused = Vec::new();
         let mut last = self.timeline.last_recorded();
         for (i, event) in events.iter_mut().enumerate() {
-            if admission.stamp == Stamp::Now && event.recorded.is_none() {
-                event.recorded = Some(last.map_or(admission.now, |last| last.max(admission.now)));
+            if let Some(reason) = stamp(event, last, admission) {
+                refused.push((i, reason));
             }
             let recorded = event.recorded_or_at();
-            if recorded
-                > admission
-                    .now
-                    .saturating_add(CLOCK_SKEW)
-                    .unwrap_or(Timestamp::MAX)
-            {
-                refused.push((
-                    i,
-                    Reason::RecordedInFuture {
-                        recorded,
-                        now: admission.now,
-                    },
-                ));
-            }
             last = Some(last.map_or(recorded, |l| l.max(recorded)));
         }
         if !refused.is_empty() {

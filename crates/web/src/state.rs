@@ -159,20 +159,10 @@ impl Shared {
         council: &Arc<Council>,
         events: Vec<domain::Event>,
     ) -> Result<crate::council::Recorded, crate::council::CommandError> {
-        let council = council.clone();
-        let store = self.store.clone();
-        let now = self.now();
-        tokio::task::spawn_blocking(move || council.record(&store, events, now))
+        self.on_council(council, move |c, store, now| c.record(store, events, now))
             .await
-            .unwrap_or_else(|e| {
-                Err(crate::council::CommandError::Store(
-                    StoreError::Unavailable(format!("command task failed: {e}")),
-                ))
-            })
     }
-}
 
-impl Shared {
     /// Records a history (an uploaded export) for a council on the blocking
     /// pool: `Council::record_history`.
     pub async fn record_history(
@@ -180,14 +170,32 @@ impl Shared {
         council: &Arc<Council>,
         events: Vec<domain::Event>,
     ) -> Result<crate::council::Recorded, crate::council::CommandError> {
+        self.on_council(council, move |c, store, now| {
+            c.record_history(store, events, now)
+        })
+        .await
+    }
+
+    /// Runs a recording on the blocking pool, with the store and the time.
+    async fn on_council(
+        &self,
+        council: &Arc<Council>,
+        run: impl FnOnce(
+            &Council,
+            &store::Pool,
+            jiff::Timestamp,
+        ) -> Result<crate::council::Recorded, crate::council::CommandError>
+        + Send
+        + 'static,
+    ) -> Result<crate::council::Recorded, crate::council::CommandError> {
         let council = council.clone();
         let store = self.store.clone();
         let now = self.now();
-        tokio::task::spawn_blocking(move || council.record_history(&store, events, now))
+        tokio::task::spawn_blocking(move || run(&council, &store, now))
             .await
             .unwrap_or_else(|e| {
                 Err(crate::council::CommandError::Store(
-                    StoreError::Unavailable(format!("import task failed: {e}")),
+                    StoreError::Unavailable(format!("recording task failed: {e}")),
                 ))
             })
     }
