@@ -71,10 +71,9 @@ impl Head {
 /// and the chain's new head. Backends store these rows as they are.
 pub fn extend(head: Head, events: &[Event]) -> (Vec<Row>, Head) {
     let mut head = head;
-    let rows = events
-        .iter()
-        .map(|event| {
-            let text = canonical(event);
+    let rows = canonical_all(events)
+        .into_iter()
+        .map(|text| {
             let hash = link(&head.hash, &text);
             head = Head {
                 seq: head.seq + 1,
@@ -88,6 +87,28 @@ pub fn extend(head: Head, events: &[Event]) -> (Vec<Row>, Head) {
         })
         .collect();
     (rows, head)
+}
+
+/// Each event's canonical JSON, in order. Each is independent of the
+/// others (only the hashes chain), so a large batch (an import) is written
+/// out on every core; a small one, on this thread.
+fn canonical_all(events: &[Event]) -> Vec<String> {
+    const ALONE: usize = 4_096;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if events.len() < ALONE || threads < 2 {
+        return events.iter().map(canonical).collect();
+    }
+    let chunk = events.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = events
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(canonical).collect::<Vec<String>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
 }
 
 /// One stored event as the database holds it.
@@ -281,6 +302,30 @@ mod tests {
 
     fn event(line: &str) -> Event {
         domain::parse_event(line).expect("valid event")
+    }
+
+    #[test]
+    fn a_large_batch_written_out_on_every_core_chains_as_one_event_at_a_time() {
+        let events: Vec<Event> = (0..10_000)
+            .map(|i| {
+                event(&format!(
+                    r#"{{"type":"password_changed","at":"2025-04-01T09:00:00Z","person":"p{i}"}}"#
+                ))
+            })
+            .collect();
+        let (rows, head) = extend(Head::EMPTY, &events);
+        let mut hash = GENESIS;
+        for (row, e) in rows.iter().zip(&events) {
+            let text = canonical(e);
+            hash = link(&hash, &text);
+            assert_eq!(
+                (&row.event, &row.hash),
+                (&text, &hash.to_string()),
+                "row {}",
+                row.seq
+            );
+        }
+        assert_eq!((head.seq, head.hash), (10_000, hash));
     }
 
     #[test]

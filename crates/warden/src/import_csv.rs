@@ -71,6 +71,9 @@ pub fn import_csv(r: &Request<'_>) -> Result<Outcome, Failure> {
     let plan = imports::plan(ledger.estate(), &rows, &options)
         .map_err(|errors| said_all(&shown.to_string(), &errors))?;
     say!("{shown}: {read_as} ({} rows)", rows.len());
+    // The plan is what goes on; a large file's rows are a large part of
+    // the memory the admission would otherwise be given fresh.
+    drop(rows);
     print_plan(&plan);
     if !r.apply {
         say!("nothing was written: run again with --apply to record these events");
@@ -80,8 +83,7 @@ pub fn import_csv(r: &Request<'_>) -> Result<Outcome, Failure> {
         say!("nothing to record: the estate already says what the file says");
         return Ok(Outcome::Clean);
     }
-    let lines: Vec<u64> = plan.events.iter().map(|(line, _)| *line).collect();
-    let events = plan.events.into_iter().map(|(_, e)| e).collect();
+    let (lines, events): (Vec<u64>, Vec<domain::Event>) = plan.events.into_iter().unzip();
     let admitted = ledger
         .admit_in_bulk(events, Admission::history(now))
         .map_err(|refused| {
