@@ -108,6 +108,11 @@ fn an_entra_export_needs_a_date_for_what_it_does_not_date_and_disables_as_leavin
         said.contains("plan: 4 person_joined") && said.contains("plan: 1 person_left"),
         "{said}"
     );
+    let again = imported(&db, &file, &["--as-of", "2026-01-12T09:00:00Z", "--apply"]);
+    assert!(
+        again.contains("plan: nothing to record"),
+        "a disabled leaver stays left: {again}"
+    );
     let log = ok(&["export", "--db", &db.url, "--council", "east"]);
     assert!(
         log.contains(r#""kind":"third_party""#),
@@ -290,6 +295,8 @@ fn snipeit_users_and_assets_come_in_keyed_by_employee_number_and_asset_tag() {
     let said = imported(&db, &users, &["--as-of", "2026-03-02T09:00:00Z", "--apply"]);
     assert!(said.contains("read as snipeit-users (3 rows)"), "{said}");
     assert!(said.contains("plan: 3 person_joined"), "{said}");
+    let again = imported(&db, &users, &["--as-of", "2026-03-09T09:00:00Z", "--apply"]);
+    assert!(again.contains("plan: nothing to record"), "{again}");
     let log = ok(&["export", "--db", &db.url, "--council", "east"]);
     // The employee number is the id where there is one, else the username.
     assert!(
