@@ -5,7 +5,7 @@
 
 use super::filter::get_ci;
 use super::{
-    GROUP, Scim, ScimError, body_json, created, forget, found, keep, new_id, record, stamp, stored,
+    GROUP, Scim, ScimError, body_json, created, forget, keep, new_id, record, stamp, stored,
     stored_all,
 };
 use crate::state::AppState;
@@ -24,6 +24,17 @@ pub struct Groups;
 
 impl super::Kind for Groups {
     const NAME: &'static str = "Group";
+    const EXTENSIONS: &'static [&'static str] = &[];
+
+    fn set(
+        state: &AppState,
+        scim: &Scim,
+        id: &str,
+        old: &Value,
+        new: Value,
+    ) -> impl Future<Output = Result<Value, ScimError>> + Send {
+        set(state, scim, id, Some(old), new)
+    }
 }
 
 const GROUPS: &str = <Groups as super::Kind>::NAME;
@@ -179,31 +190,6 @@ pub async fn create(
         .unwrap_or_default()
         .to_owned();
     Ok(created(&group, &location))
-}
-
-pub async fn replace(
-    State(state): State<AppState>,
-    Extension(scim): Extension<Scim>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, ScimError> {
-    let old = stored(&state, &scim, GROUPS, &id).await?;
-    let group = body_json(&body)?;
-    Ok(found(&set(&state, &scim, &id, Some(&old), group).await?))
-}
-
-pub async fn modify(
-    State(state): State<AppState>,
-    Extension(scim): Extension<Scim>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, ScimError> {
-    let old = stored(&state, &scim, GROUPS, &id).await?;
-    let operations = body_json(&body)?;
-    let mut group = old.clone();
-    super::patch::apply(&mut group, &operations, &[])
-        .map_err(|e| ScimError::bad(e.scim_type, e.detail))?;
-    Ok(found(&set(&state, &scim, &id, Some(&old), group).await?))
 }
 
 pub async fn remove(

@@ -62,17 +62,25 @@ pub fn routes(r: Routes) -> Routes {
     .scim(M::GET, "/scim/v2/Users", get(list::<users::Users>))
     .scim(M::POST, "/scim/v2/Users", post(users::create))
     .scim(M::GET, "/scim/v2/Users/{id}", get(one::<users::Users>))
-    .scim(M::PUT, "/scim/v2/Users/{id}", put(users::replace))
-    .scim(M::PATCH, "/scim/v2/Users/{id}", patch_route(users::modify))
+    .scim(M::PUT, "/scim/v2/Users/{id}", put(replace::<users::Users>))
+    .scim(
+        M::PATCH,
+        "/scim/v2/Users/{id}",
+        patch_route(modify::<users::Users>),
+    )
     .scim(M::DELETE, "/scim/v2/Users/{id}", delete(users::remove))
     .scim(M::GET, "/scim/v2/Groups", get(list::<groups::Groups>))
     .scim(M::POST, "/scim/v2/Groups", post(groups::create))
     .scim(M::GET, "/scim/v2/Groups/{id}", get(one::<groups::Groups>))
-    .scim(M::PUT, "/scim/v2/Groups/{id}", put(groups::replace))
+    .scim(
+        M::PUT,
+        "/scim/v2/Groups/{id}",
+        put(replace::<groups::Groups>),
+    )
     .scim(
         M::PATCH,
         "/scim/v2/Groups/{id}",
-        patch_route(groups::modify),
+        patch_route(modify::<groups::Groups>),
     )
     .scim(M::DELETE, "/scim/v2/Groups/{id}", delete(groups::remove))
     .scim(
@@ -93,6 +101,44 @@ pub fn routes(r: Routes) -> Routes {
 /// `meta.resourceType`.
 pub trait Kind {
     const NAME: &'static str;
+    /// The schema extensions a PATCH path may name.
+    const EXTENSIONS: &'static [&'static str];
+    /// Records what putting `new` in place of `old` means, and keeps it:
+    /// the resource as kept.
+    fn set(
+        state: &AppState,
+        scim: &Scim,
+        id: &str,
+        old: &Value,
+        new: Value,
+    ) -> impl Future<Output = Result<Value, ScimError>> + Send;
+}
+
+/// PUT: the resource replaced by the body.
+async fn replace<K: Kind>(
+    State(state): State<AppState>,
+    Extension(scim): Extension<Scim>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    let old = stored(&state, &scim, K::NAME, &id).await?;
+    let new = body_json(&body)?;
+    Ok(found(&K::set(&state, &scim, &id, &old, new).await?))
+}
+
+/// PATCH: the body's operations applied to the resource, all or none.
+async fn modify<K: Kind>(
+    State(state): State<AppState>,
+    Extension(scim): Extension<Scim>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ScimError> {
+    let old = stored(&state, &scim, K::NAME, &id).await?;
+    let operations = body_json(&body)?;
+    let mut new = old.clone();
+    patch::apply(&mut new, &operations, K::EXTENSIONS)
+        .map_err(|e| ScimError::bad(e.scim_type, e.detail))?;
+    Ok(found(&K::set(&state, &scim, &id, &old, new).await?))
 }
 
 async fn list<K: Kind>(

@@ -5,8 +5,8 @@
 
 use super::filter::get_ci;
 use super::{
-    ENTERPRISE, Scim, ScimError, USER, body_json, created, forget, found, keep, new_id, record,
-    stamp, stored, stored_all,
+    ENTERPRISE, Scim, ScimError, USER, body_json, created, forget, keep, new_id, record, stamp,
+    stored, stored_all,
 };
 use crate::state::AppState;
 use axum::Extension;
@@ -23,6 +23,17 @@ pub struct Users;
 
 impl super::Kind for Users {
     const NAME: &'static str = "User";
+    const EXTENSIONS: &'static [&'static str] = &[ENTERPRISE];
+
+    fn set(
+        state: &AppState,
+        scim: &Scim,
+        id: &str,
+        old: &Value,
+        new: Value,
+    ) -> impl Future<Output = Result<Value, ScimError>> + Send {
+        set(state, scim, id, old, new)
+    }
 }
 
 const USERS: &str = <Users as super::Kind>::NAME;
@@ -246,14 +257,14 @@ pub async fn create(
     Ok(created(&user, &location))
 }
 
-/// Sets a stored user to `user`, recording what changed.
+/// Sets a stored user to `user`, recording what changed; the user kept.
 async fn set(
     state: &AppState,
     scim: &Scim,
     id: &str,
     old: &Value,
     user: Value,
-) -> Result<Response, ScimError> {
+) -> Result<Value, ScimError> {
     if text(get_ci(&user, "userName")).is_none() {
         return Err(ScimError::bad("invalidValue", "a User has a `userName`"));
     }
@@ -287,32 +298,7 @@ async fn set(
         old.get("meta").and_then(|m| m.get("created")).cloned(),
     );
     keep(state, scim, USERS, id, &user).await?;
-    Ok(found(&user))
-}
-
-pub async fn replace(
-    State(state): State<AppState>,
-    Extension(scim): Extension<Scim>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, ScimError> {
-    let old = stored(&state, &scim, USERS, &id).await?;
-    let user = body_json(&body)?;
-    set(&state, &scim, &id, &old, user).await
-}
-
-pub async fn modify(
-    State(state): State<AppState>,
-    Extension(scim): Extension<Scim>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Result<Response, ScimError> {
-    let old = stored(&state, &scim, USERS, &id).await?;
-    let operations = body_json(&body)?;
-    let mut user = old.clone();
-    super::patch::apply(&mut user, &operations, &[ENTERPRISE])
-        .map_err(|e| ScimError::bad(e.scim_type, e.detail))?;
-    set(&state, &scim, &id, &old, user).await
+    Ok(user)
 }
 
 pub async fn remove(
