@@ -542,13 +542,13 @@ impl Session {
     }
 
     /// A file upload (`multipart/form-data`) carrying the session's CSRF
-    /// token: `fields` as text parts, `file` as (field, file name, bytes).
+    /// token: `fields` as text parts, `files` as (field, file name, bytes).
     pub async fn upload(
         &self,
         app: &TestApp,
         path: &str,
         fields: &[(&str, &str)],
-        file: Option<(&str, &str, &[u8])>,
+        files: &[(&str, &str, &[u8])],
     ) -> reqwest::Response {
         const BOUNDARY: &str = "warden-test-boundary-7d1f";
         let mut body: Vec<u8> = Vec::new();
@@ -569,7 +569,7 @@ impl Session {
         for (name, value) in fields {
             part(name, None, value.as_bytes());
         }
-        if let Some((name, file_name, bytes)) = file {
+        for (name, file_name, bytes) in files {
             part(name, Some(file_name), bytes);
         }
         body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());

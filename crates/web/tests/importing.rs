@@ -37,7 +37,7 @@ async fn an_export_is_checked_then_recorded_and_again_records_nothing() {
             &app,
             "/c/north/imports",
             &[("format", "")],
-            Some(("file", "hr-people.csv", &file)),
+            &[("file", "hr-people.csv", &file)],
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -63,7 +63,7 @@ async fn an_export_is_checked_then_recorded_and_again_records_nothing() {
         ("format", "hr-people"),
         ("apply", "yes"),
     ];
-    let res = ict.upload(&app, "/c/north/imports", &fields, None).await;
+    let res = ict.upload(&app, "/c/north/imports", &fields, &[]).await;
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.expect("page");
     assert!(html.contains("Recorded 5 events"), "{html}");
@@ -75,7 +75,7 @@ async fn an_export_is_checked_then_recorded_and_again_records_nothing() {
     });
     assert_eq!(left, Some("2025-11-28T17:00:00Z".parse().expect("time")));
 
-    let res = ict.upload(&app, "/c/north/imports", &fields, None).await;
+    let res = ict.upload(&app, "/c/north/imports", &fields, &[]).await;
     let html = res.text().await.expect("page");
     assert!(html.contains("Nothing to record"), "{html}");
     assert_eq!(
@@ -99,7 +99,7 @@ async fn a_bad_file_is_shown_line_by_line_and_nothing_is_written() {
             &app,
             "/c/north/imports",
             &[],
-            Some(("file", "bad.csv", bad.as_bytes())),
+            &[("file", "bad.csv", bad.as_bytes())],
         )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -119,16 +119,16 @@ async fn a_bad_file_is_shown_line_by_line_and_nothing_is_written() {
             &app,
             "/c/north/imports",
             &[],
-            Some((
+            &[(
                 "file",
                 "latin1.csv",
-                b"id,name,kind\ne-1,Jos\xe9,employee\n",
-            )),
+                b"id,name,kind\ne-1,Jos\xe9,employee\n".as_slice(),
+            )],
         )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.expect("page").contains("not UTF-8"));
-    let res = ict.upload(&app, "/c/north/imports", &[], None).await;
+    let res = ict.upload(&app, "/c/north/imports", &[], &[]).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         res.text()
@@ -147,7 +147,7 @@ async fn a_bad_file_is_shown_line_by_line_and_nothing_is_written() {
             &app,
             "/c/north/imports",
             &[],
-            Some(("file", "x.csv", good.as_bytes())),
+            &[("file", "x.csv", good.as_bytes())],
         )
         .await;
     assert_eq!(
@@ -162,7 +162,7 @@ async fn a_bad_file_is_shown_line_by_line_and_nothing_is_written() {
             &app,
             "/c/north/imports",
             &[],
-            Some(("file", "x.csv", good.as_bytes())),
+            &[("file", "x.csv", good.as_bytes())],
         )
         .await;
     assert_eq!(
@@ -170,4 +170,74 @@ async fn a_bad_file_is_shown_line_by_line_and_nothing_is_written() {
         StatusCode::FORBIDDEN,
         "a member may not import"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn any_other_csv_is_uploaded_with_its_mapping_file() {
+    let app = TestApp::start().await;
+    let ict = app.sign_in(NORTH, "p-ict").await;
+    let head = app.head(NORTH);
+    let people = sample("itrent-people.csv");
+    let mapping = String::from_utf8(sample("itrent-people.toml")).expect("utf-8");
+    let res = ict
+        .upload(
+            &app,
+            "/c/north/imports",
+            &[],
+            &[("file", "itrent.csv", &people)],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "without its mapping the file is no format Warden knows"
+    );
+    // The mapping goes as a second file; the record form carries both back.
+    let res = upload_with_mapping(&app, &ict, &people, &mapping).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.expect("page");
+    assert!(
+        html.contains("itrent.csv: read with the mapping file, 4 rows"),
+        "{html}"
+    );
+    assert!(html.contains("Record these 5 events"), "{html}");
+    assert_eq!(hidden(&html, "mapping"), mapping);
+    let fields = [
+        ("content", hidden(&html, "content")),
+        ("file_name", "itrent.csv".to_owned()),
+        ("mapping", hidden(&html, "mapping")),
+        ("apply", "yes".to_owned()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let html = ict
+        .upload(&app, "/c/north/imports", &fields, &[])
+        .await
+        .text()
+        .await
+        .expect("page");
+    assert!(html.contains("Recorded 5 events"), "{html}");
+    assert_eq!(app.head(NORTH), head + 5);
+    // A bad mapping is named, and nothing is written.
+    let bad = mapping.replace("job = ", "colour = ");
+    let res = upload_with_mapping(&app, &ict, &people, &bad).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.expect("page");
+    assert!(
+        html.contains("The mapping file: [columns] colour: not a field of people rows"),
+        "{html}"
+    );
+    assert_eq!(app.head(NORTH), head + 5);
+}
+
+async fn upload_with_mapping(
+    app: &TestApp,
+    session: &test_utils::app::Session,
+    people: &[u8],
+    mapping: &str,
+) -> reqwest::Response {
+    let files: [(&str, &str, &[u8]); 2] = [
+        ("file", "itrent.csv", people),
+        ("mapping_file", "itrent.toml", mapping.as_bytes()),
+    ];
+    session.upload(app, "/c/north/imports", &[], &files).await
 }

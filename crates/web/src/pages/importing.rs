@@ -22,6 +22,8 @@ struct Sent {
     name: String,
     content: String,
     format: String,
+    /// A mapping file's TOML, for any other CSV.
+    mapping: String,
     as_of: When,
     complete: bool,
     /// The second press: record what was shown.
@@ -61,6 +63,19 @@ async fn read_form(mut form: Multipart) -> Result<Sent, String> {
                 }
             }
             "format" => sent.format = field.text().await.map_err(bad)?,
+            "mapping_file" => {
+                let bytes = field.bytes().await.map_err(bad)?;
+                if !bytes.is_empty() {
+                    sent.mapping = String::from_utf8(bytes.to_vec())
+                        .map_err(|_| "The mapping file is not UTF-8 text".to_owned())?;
+                }
+            }
+            "mapping" => {
+                let text = field.text().await.map_err(bad)?;
+                if sent.mapping.is_empty() {
+                    sent.mapping = text;
+                }
+            }
             "when_date" => sent.as_of.when_date = field.text().await.map_err(bad)?,
             "when_time" => sent.as_of.when_time = field.text().await.map_err(bad)?,
             "when_default" => sent.as_of.when_default = field.text().await.map_err(bad)?,
@@ -95,6 +110,17 @@ fn upload_form(ctx: &Ctx, sent: &Sent, errors: &Errors) -> Markup {
                     aria-describedby={ "file-hint" @if errors.of("file").is_some() { " file-error" } };
             }
             (crate::forms::select("format", "Format", &formats(), &sent.format, errors))
+            div class={ "govuk-form-group" @if errors.of("mapping_file").is_some() { " govuk-form-group--error" } } {
+                label class="govuk-label" for="mapping_file" { "Mapping file (optional, for any other CSV)" }
+                div class="govuk-hint" id="mapping_file-hint" {
+                    "A TOML file naming which column holds each field, how the file writes its values and dates. With one, the format above is not used. See docs/imports.md."
+                }
+                @if let Some(e) = errors.of("mapping_file") {
+                    p class="govuk-error-message" id="mapping_file-error" { span class="govuk-visually-hidden" { "Error: " } (e) }
+                }
+                input class="govuk-file-upload" id="mapping_file" name="mapping_file" type="file" accept=".toml,text/plain"
+                    aria-describedby={ "mapping_file-hint" @if errors.of("mapping_file").is_some() { " mapping_file-error" } };
+            }
             (when_input(ctx, "as_of", &sent.as_of, "When the file's state held (what it does not date is dated then)", errors))
             div class="govuk-form-group" {
                 div class="govuk-checkboxes govuk-checkboxes--small" data-module="govuk-checkboxes" {
@@ -198,6 +224,7 @@ fn record_form(ctx: &Ctx, sent: &Sent, count: usize) -> Markup {
             input type="hidden" name="content" value=(sent.content);
             input type="hidden" name="file_name" value=(sent.name);
             input type="hidden" name="format" value=(sent.format);
+            input type="hidden" name="mapping" value=(sent.mapping);
             input type="hidden" name="when_date" value=(sent.as_of.when_date);
             input type="hidden" name="when_time" value=(sent.as_of.when_time);
             input type="hidden" name="when_default" value=(sent.as_of.when_default);
@@ -254,9 +281,28 @@ pub async fn upload(
         );
         again(&summary, problems(&errors))
     };
-    let (format, rows) = match imports::read(sent.content.as_bytes(), format) {
-        Ok(read) => read,
-        Err(errors) => return file_errors(errors),
+    let (format, read_as, rows) = if sent.mapping.trim().is_empty() {
+        match imports::read(sent.content.as_bytes(), format) {
+            Ok((format, rows)) => (
+                format.name().to_owned(),
+                format!("read as {}", format.name()),
+                rows,
+            ),
+            Err(errors) => return file_errors(errors),
+        }
+    } else {
+        let mapping = match imports::Mapping::parse(&sent.mapping) {
+            Ok(m) => m,
+            Err(errors) => {
+                let said: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                let message = format!("The mapping file: {}", said.join("; "));
+                return again(&Errors::one("mapping_file", message), html! {});
+            }
+        };
+        match imports::read_mapped(sent.content.as_bytes(), &mapping) {
+            Ok(rows) => (String::new(), "read with the mapping file".to_owned(), rows),
+            Err(errors) => return file_errors(errors),
+        }
     };
     let options = imports::Options {
         as_of: Some(as_of),
@@ -273,7 +319,7 @@ pub async fn upload(
     };
     let read = html! {
         p class="govuk-body" id="import-read" {
-            (name_of(&sent)) ": read as " strong { (format.name()) } ", " (rows.len()) " rows."
+            (name_of(&sent)) ": " (read_as) ", " (rows.len()) " rows."
         }
     };
     if !sent.apply || plan.events.is_empty() {
@@ -282,7 +328,7 @@ pub async fn upload(
             (read)
             h2 class="govuk-heading-m" { "What it would record" }
             (plan_table(&ctx, &plan))
-            @if count > 0 { (record_form(&ctx, &Sent { format: format.name().to_owned(), ..sent_copy(&sent) }, count)) }
+            @if count > 0 { (record_form(&ctx, &Sent { format: format.clone(), ..sent_copy(&sent) }, count)) }
             h2 class="govuk-heading-m" { "Check another file" }
         };
         return page(&ctx, &state, &Sent::default(), &Errors::default(), body).into_response();
@@ -326,6 +372,7 @@ fn sent_copy(sent: &Sent) -> Sent {
         name: sent.name.clone(),
         content: sent.content.clone(),
         format: sent.format.clone(),
+        mapping: sent.mapping.clone(),
         as_of: sent.as_of.clone(),
         complete: sent.complete,
         apply: false,
