@@ -148,6 +148,16 @@ pub fn password_input(name: &str, label: &str, autocomplete: &str, errors: &Erro
     })
 }
 
+/// A labelled file input with its hint and error (a multipart form's).
+pub fn file_input(name: &str, label: &str, hint: &str, accept: &str, errors: &Errors) -> Markup {
+    field(name, label, Some(hint), errors, |described, has_error| {
+        html! {
+            input class={ "govuk-file-upload" @if has_error { " govuk-file-upload--error" } } id=(name) name=(name)
+                type="file" accept=(accept) aria-describedby=[described];
+        }
+    })
+}
+
 pub fn select(
     name: &str,
     label: &str,

@@ -6,7 +6,7 @@
 //! second press, and planned again against the estate as it then stands.
 
 use crate::ctx::Ctx;
-use crate::forms::{Errors, When, button, csrf, error_summary, refused, when_input};
+use crate::forms::{Errors, When, button, csrf, error_summary, file_input, refused, when_input};
 use crate::layout::{table_head, titled, when};
 use crate::state::AppState;
 use axum::Extension;
@@ -98,29 +98,9 @@ fn upload_form(ctx: &Ctx, sent: &Sent, errors: &Errors) -> Markup {
     html! {
         form method="post" action=(format!("/c/{c}/imports")) enctype="multipart/form-data" novalidate {
             (csrf(ctx))
-            div class={ "govuk-form-group" @if errors.of("file").is_some() { " govuk-form-group--error" } } {
-                label class="govuk-label" for="file" { "Export file (CSV)" }
-                div class="govuk-hint" id="file-hint" {
-                    "An HR starters, movers and leavers file, Entra ID's \"Download users\", Intune's device export, or Snipe-IT's users or assets. See the formats in docs/imports.md."
-                }
-                @if let Some(e) = errors.of("file") {
-                    p class="govuk-error-message" id="file-error" { span class="govuk-visually-hidden" { "Error: " } (e) }
-                }
-                input class="govuk-file-upload" id="file" name="file" type="file" accept=".csv,text/csv"
-                    aria-describedby={ "file-hint" @if errors.of("file").is_some() { " file-error" } };
-            }
+            (file_input("file", "Export file (CSV)", "An HR starters, movers and leavers file, Entra ID's \"Download users\", Intune's device export, or Snipe-IT's users or assets. See the formats in docs/imports.md.", ".csv,text/csv", errors))
             (crate::forms::select("format", "Format", &formats(), &sent.format, errors))
-            div class={ "govuk-form-group" @if errors.of("mapping_file").is_some() { " govuk-form-group--error" } } {
-                label class="govuk-label" for="mapping_file" { "Mapping file (optional, for any other CSV)" }
-                div class="govuk-hint" id="mapping_file-hint" {
-                    "A TOML file naming which column holds each field, how the file writes its values and dates. With one, the format above is not used. See docs/imports.md."
-                }
-                @if let Some(e) = errors.of("mapping_file") {
-                    p class="govuk-error-message" id="mapping_file-error" { span class="govuk-visually-hidden" { "Error: " } (e) }
-                }
-                input class="govuk-file-upload" id="mapping_file" name="mapping_file" type="file" accept=".toml,text/plain"
-                    aria-describedby={ "mapping_file-hint" @if errors.of("mapping_file").is_some() { " mapping_file-error" } };
-            }
+            (file_input("mapping_file", "Mapping file (optional, for any other CSV)", "A TOML file naming which column holds each field, how the file writes its values and dates. With one, the format above is not used. See docs/imports.md.", ".toml,text/plain", errors))
             (when_input(ctx, "as_of", &sent.as_of, "When the file's state held (what it does not date is dated then)", errors))
             div class="govuk-form-group" {
                 div class="govuk-checkboxes govuk-checkboxes--small" data-module="govuk-checkboxes" {
