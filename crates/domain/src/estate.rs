@@ -38,6 +38,14 @@ pub struct Person {
     pub access: SmallMap<ResourceId, AccessGrant>,
     pub access_reviewed: Option<Timestamp>,
     pub devices_held: SmallSet<DeviceId>,
+    /// Each finding's reminder stage they have been told of, or are being
+    /// told of (queued and not failed): a person is told each once.
+    #[serde(default)]
+    pub told: SmallSet<Told>,
+    /// Reminders queued to them with no outcome yet, by the queued
+    /// event's id, with what each covers.
+    #[serde(default)]
+    pub reminders_pending: SmallMap<EventId, Vec<Told>>,
 }
 
 impl Person {
@@ -243,6 +251,16 @@ pub enum Refusal {
         acquired: Date,
         registered: Date,
     },
+    #[error("a queued reminder needs an id of its own, which its outcome names")]
+    ReminderWithoutId,
+    #[error("a reminder must cover at least one finding")]
+    ReminderCoversNothing,
+    #[error("`{person}` has already been told `{told}`: a reminder is sent once")]
+    AlreadyTold { person: String, told: String },
+    #[error(
+        "`{reminder}` is not a reminder queued to `{person}` and still waiting (expected the id of a `reminder_queued` with no outcome yet)"
+    )]
+    UnknownReminder { person: String, reminder: String },
 }
 
 /// Which policies exist: the pack declares them, the domain only asks.
@@ -321,6 +339,7 @@ impl Estate {
         if let Some(digest) = digest.filter(|d| !is_sha256_hex(d)) {
             refusals.push(Refusal::NotADigest(digest.to_owned()));
         }
+        self.check_reminder(event, &mut refusals);
         if let Some(policy) = kind.policy()
             && !policies.declares(policy)
         {
@@ -411,6 +430,46 @@ impl Estate {
         refusals
     }
 
+    /// A reminder is queued once per finding's stage and person, and its
+    /// outcome names a reminder still waiting: how two senders at once
+    /// send each reminder once, decided by the log.
+    fn check_reminder(&self, event: &Event, refusals: &mut Vec<Refusal>) {
+        let pending = |person: &PersonId, reminder: &EventRef| {
+            let waiting = match reminder {
+                EventRef::Id(id) => self
+                    .people
+                    .get(person)
+                    .is_some_and(|p| p.reminders_pending.contains_key(id)),
+                EventRef::Seq(_) => false,
+            };
+            (!waiting).then(|| Refusal::UnknownReminder {
+                person: person.to_string(),
+                reminder: reminder.to_string(),
+            })
+        };
+        match &event.kind {
+            EventKind::ReminderQueued(e) => {
+                if event.own_id().is_none() {
+                    refusals.push(Refusal::ReminderWithoutId);
+                }
+                if e.told.is_empty() {
+                    refusals.push(Refusal::ReminderCoversNothing);
+                }
+                if let Some(p) = self.people.get(&e.person) {
+                    for told in e.told.iter().filter(|t| p.told.contains(*t)) {
+                        refusals.push(Refusal::AlreadyTold {
+                            person: e.person.to_string(),
+                            told: told.to_string(),
+                        });
+                    }
+                }
+            }
+            EventKind::ReminderSent(e) => refusals.extend(pending(&e.person, &e.reminder)),
+            EventKind::ReminderFailed(e) => refusals.extend(pending(&e.person, &e.reminder)),
+            _ => {}
+        }
+    }
+
     fn check_people(&self, event: &Event, refusals: &mut Vec<Refusal>) {
         let kind = &event.kind;
         let unknown = |field: &'static str, id: &PersonId| Refusal::UnknownPerson {
@@ -490,6 +549,8 @@ impl Estate {
                 // A leaver who rejoins may still hold a device they never returned.
                 if let Some(before) = self.people.remove(&e.person) {
                     person.devices_held = before.devices_held;
+                    person.told = before.told;
+                    person.reminders_pending = before.reminders_pending;
                 }
                 self.people.insert(e.person.clone(), person);
             }
@@ -537,6 +598,32 @@ impl Estate {
                     policy.version.clone_from(&e.version);
                 }
             }
+            ReminderQueued(e) => {
+                let id = event.own_id().cloned();
+                self.with_person(&e.person, |p| {
+                    for told in &e.told {
+                        p.told.insert(told.clone());
+                    }
+                    if let Some(id) = id {
+                        p.reminders_pending.insert(id, e.told.clone());
+                    }
+                })
+            }
+            ReminderSent(e) => self.with_person(&e.person, |p| {
+                if let EventRef::Id(id) = &e.reminder {
+                    p.reminders_pending.remove(id);
+                }
+            }),
+            // What it covered may be sent again.
+            ReminderFailed(e) => self.with_person(&e.person, |p| {
+                if let EventRef::Id(id) = &e.reminder
+                    && let Some(told) = p.reminders_pending.remove(id)
+                {
+                    for t in &told {
+                        p.told.remove(t);
+                    }
+                }
+            }),
             PolicyAccepted(e) => self.with_person(&e.person, |p| {
                 p.acceptances
                     .get_or_default(e.policy.clone())
@@ -781,6 +868,8 @@ impl Person {
             access: SmallMap::default(),
             access_reviewed: None,
             devices_held: SmallSet::default(),
+            told: SmallSet::default(),
+            reminders_pending: SmallMap::default(),
         }
     }
 }

@@ -119,6 +119,81 @@ impl Field {
     }
 }
 
+/// How a reminder reached someone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Email,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+        }
+    }
+}
+
+/// One finding and the stage of its reminder that a reminder covered:
+/// `RULE/SUBJECT/SEQ/STAGE` (`uk.breach-notified-72h/INC-1/12/before-24h`).
+/// A person is told each once; the rules make them (`rules::reminders`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Told(std::sync::Arc<str>);
+
+/// Why a text is not a [`Told`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is not a finding's reminder: expected RULE/SUBJECT/SEQ/STAGE, each part letters, digits, `.`, `_` or `-`, 300 characters at most"
+)]
+pub struct BadTold(pub String);
+
+impl Told {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The finding's part, without the stage: `RULE/SUBJECT/SEQ`.
+    pub fn finding(&self) -> &str {
+        self.0.rsplit_once('/').map_or(&self.0, |(f, _)| f)
+    }
+
+    /// The stage: `before-24h`, `overdue-2`.
+    pub fn stage(&self) -> &str {
+        self.0.rsplit_once('/').map_or("", |(_, s)| s)
+    }
+}
+
+impl TryFrom<String> for Told {
+    type Error = BadTold;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        let part = |p: &str| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | ':'))
+        };
+        let parts: Vec<&str> = text.split('/').collect();
+        if text.len() <= 300 && parts.len() >= 4 && parts.iter().all(|p| part(p)) {
+            Ok(Told(text.into()))
+        } else {
+            Err(BadTold(text))
+        }
+    }
+}
+
+impl From<Told> for String {
+    fn from(told: Told) -> String {
+        told.0.to_string()
+    }
+}
+
+impl std::fmt::Display for Told {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// The free text a field holds, if it is text (a name, a reason, a
 /// description), for the one rule every way in applies (`Text::check`).
 /// Ids, times, dates, money and choices hold none: they are read by rules
@@ -177,7 +252,9 @@ no_text!(
     DeviceOwner,
     MfaMethod,
     Severity,
-    DeviceKind
+    DeviceKind,
+    Channel,
+    Told
 );
 
 macro_rules! fields {
@@ -246,6 +323,36 @@ impl PersonLeft {
     /// users): the same words whichever way it came in.
     pub const ACCOUNT_DISABLED: &'static str = "account disabled";
 }
+fields!(
+    /// A reminder decided on and queued to go to `person` at `address`: the
+    /// council's record that it set out to tell them, made before the mail
+    /// is handed over, so no second sender sends it again.
+    ReminderQueued {
+        person: PersonId,
+        channel: Channel,
+        address: String,
+        told: Vec<Told>,
+    }
+);
+fields!(
+    /// The proof: the reminder `reminder` was handed to the mail server.
+    ReminderSent {
+        person: PersonId,
+        reminder: EventRef,
+        channel: Channel,
+        told: Vec<Told>,
+    }
+);
+fields!(
+    /// The reminder `reminder` could not be sent after `attempts` tries;
+    /// what it covered is free to be sent again.
+    ReminderFailed {
+        person: PersonId,
+        reminder: EventRef,
+        reason: String,
+        attempts: u32,
+    }
+);
 fields!(RoleChange {
     person: PersonId,
     role: Role
@@ -530,6 +637,9 @@ vocabulary! {
     IncidentClosed(IncidentOnly) = "incident_closed" / "closure",
     ExpenseClaimed(ExpenseClaimed) = "expense_claimed" / "a claim",
     EmailForwardingDetected(EmailForwardingDetected) = "email_forwarding_detected" / "mail forwarding found",
+    ReminderQueued(ReminderQueued) = "reminder_queued" / "a reminder queued",
+    ReminderSent(ReminderSent) = "reminder_sent" / "a reminder sent",
+    ReminderFailed(ReminderFailed) = "reminder_failed" / "a reminder that could not be sent",
     EventVoided(EventVoided) = "event_voided" / "a correction",
 }
 
@@ -622,6 +732,9 @@ impl EventKind {
             IncidentReported(e) => e.person.as_ref(),
             ExpenseClaimed(e) => Some(&e.person),
             EmailForwardingDetected(e) => Some(&e.person),
+            ReminderQueued(e) => Some(&e.person),
+            ReminderSent(e) => Some(&e.person),
+            ReminderFailed(e) => Some(&e.person),
             PolicyApproved(_)
             | PolicyReviewed(_)
             | PolicyCommunicated(_)
@@ -749,7 +862,10 @@ impl EventType {
             | PasswordChanged
             | AccessReviewed
             | ExpenseClaimed
-            | EmailForwardingDetected => person,
+            | EmailForwardingDetected
+            | ReminderQueued
+            | ReminderSent
+            | ReminderFailed => person,
             PolicyAccepted => Subjects {
                 policy: true,
                 ..person

@@ -15,8 +15,8 @@ pub mod timeline;
 
 pub use estate::{Estate, PolicyCatalogue, Refusal, Undo};
 pub use event::{
-    DeviceKind, DeviceOwner, Event, EventKind, EventType, EventVoided, MfaMethod, PersonKind,
-    Severity, Subjects,
+    Channel, DeviceKind, DeviceOwner, Event, EventKind, EventType, EventVoided, MfaMethod,
+    PersonKind, Severity, Subjects, Told,
 };
 pub use ids::*;
 pub use log::{

@@ -12,6 +12,7 @@ pub mod eval;
 pub mod ledger;
 pub mod pack;
 mod reads;
+pub mod reminders;
 pub mod stream;
 
 pub use calendar::{Calendar, Division, HolidayFile};

@@ -60,6 +60,10 @@ fn writes(event: EventType) -> &'static [Part] {
         | IncidentClosed
         | ExpenseClaimed
         | EmailForwardingDetected
+        // Reminders are read by the reminder planner, not by rules.
+        | ReminderQueued
+        | ReminderSent
+        | ReminderFailed
         | EventVoided => &[],
     }
 }

@@ -356,3 +356,34 @@ fn each_event_field_condition_applies_to_its_own_event_only() {
         );
     }
 }
+
+/// A `[[reminder]]` with every kind of mistake: each is named at its line
+/// and column, none hides another, and the pack is refused whole.
+#[test]
+fn every_bad_reminder_setting_is_named_where_it_is_written() {
+    let text = format!(
+        "{HEADER}\n[[rule]]\nid = \"r\"\ncite = \"s.1\"\nkind = \"prohibition\"\non = \"device_lost\"\n\n\
+         [[reminder]]\nrules = [\"no-such-rule\", \"r\"]\ntell = [\"subject\", \"Chief Exec\"]\n\
+         before = [\"-7 days\", \"3 months\"]\nbefore_share = 120\nescalate_after = 2\n"
+    );
+    let errors = errors(&text);
+    let expect = [
+        (14, 10, "unknown rule `no-such-rule`"),
+        (14, 26, "rule `r` is a prohibition"),
+        (15, 20, "`Chief Exec` is not someone to tell"),
+        (16, 11, "`-7 days` is negative"),
+        (16, 22, "`3 months` is not an offset"),
+        (17, 16, "`before_share` is 120"),
+        (18, 18, "`escalate_after` without `escalate_to`"),
+    ];
+    let shown: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+    for (line, column, words) in expect {
+        assert!(
+            shown.iter().any(
+                |e| e.starts_with(&format!("test.toml:{line}:{column}: ")) && e.contains(words)
+            ),
+            "expected test.toml:{line}:{column} `{words}` among {shown:#?}"
+        );
+    }
+    assert_eq!(errors.len(), expect.len(), "{shown:#?}");
+}

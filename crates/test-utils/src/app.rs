@@ -336,6 +336,7 @@ impl TestAppBuilder {
             metrics_token: Some(METRICS_TOKEN.to_owned()),
             trusted_proxies: self.trusted_proxies,
             scim_groups: self.scim_groups,
+            mail: None,
         };
         let state = web::state(pool, packs, &HolidayFile::bundled(), settings).expect("state");
         if let Some(now) = self.now {

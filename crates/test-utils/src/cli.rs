@@ -118,6 +118,11 @@ pub struct Node {
 
 impl Node {
     pub fn start(db: &str) -> Node {
+        Node::start_with(db, &[])
+    }
+
+    /// `warden serve` with more flags (`--config FILE`).
+    pub fn start_with(db: &str, extra: &[&str]) -> Node {
         let mut child = Command::new(warden_bin())
             .args([
                 "serve",
@@ -128,6 +133,7 @@ impl Node {
                 "--secure-cookies",
                 "false",
             ])
+            .args(extra)
             .env("WARDEN_TOTP_KEY", TOTP_KEY)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

@@ -23,6 +23,7 @@ mod failure;
 mod generated;
 mod import_csv;
 mod packs;
+mod remind;
 mod report;
 mod serve;
 mod stored;
@@ -153,6 +154,14 @@ enum Command {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Tell people what is due and overdue: one mail per person, each
+    /// reminder recorded in the log (`reminder_queued`, then
+    /// `reminder_sent` or `reminder_failed`) and never sent twice, even by
+    /// two runs at once. See docs/reminders.md.
+    Remind(remind::RemindArgs),
+    /// Write open deadlines as an iCalendar file (RFC 5545): a council's,
+    /// or one person's with --person.
+    Calendar(remind::CalendarArgs),
     /// List the policy packs compiled into this binary.
     Packs,
     /// Write realistic, deterministic logs for many councils (same seed,
@@ -303,6 +312,8 @@ fn main() -> ExitCode {
         Command::Backup { db, out } => backup::backup(&db, &out),
         Command::Restore { db, from } => backup::restore(&db, &from),
         Command::Generate(args) => generate(args),
+        Command::Remind(args) => remind::remind(&args),
+        Command::Calendar(args) => remind::calendar_file(&args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

@@ -59,6 +59,9 @@ pub struct Config {
     /// their members hold.
     #[serde(default)]
     scim_groups: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+    /// `[mail]`: the mail server and the reminder schedule
+    /// (docs/reminders.md).
+    pub mail: Option<notify::MailSettings>,
 }
 
 impl Config {
@@ -70,6 +73,23 @@ impl Config {
         };
         let text = crate::read(path)?;
         toml::from_str(&text).map_err(|e| Failure::said(format!("{}: {e}", path.display())))
+    }
+}
+
+impl Config {
+    /// `[mail]` checked, if the file has one: every mistake, the file named.
+    pub fn mail_checked(
+        &self,
+        path: Option<&std::path::Path>,
+    ) -> Result<Option<notify::Mail>, Failure> {
+        let Some(settings) = &self.mail else {
+            return Ok(None);
+        };
+        let place = path.map_or_else(|| "--config".to_owned(), |p| p.display().to_string());
+        settings
+            .check(&place)
+            .map(Some)
+            .map_err(|errors| Failure::said(errors.join("\n")))
     }
 }
 
@@ -122,6 +142,7 @@ fn log_format(text: Option<&str>) -> Result<web::LogFormat, Failure> {
 pub fn serve(args: ServeArgs) -> Result<Outcome, Failure> {
     let file = Config::read(args.config.as_deref())?;
     let totp_keys = totp_keys(args.totp_key.as_deref(), &file)?;
+    let mail = file.mail_checked(args.config.as_deref())?;
     let Some(db) = args.db.or(file.db) else {
         return Err(Failure::said(
             "say which database to serve: --db, WARDEN_DB, or db in the --config file",
@@ -158,6 +179,7 @@ pub fn serve(args: ServeArgs) -> Result<Outcome, Failure> {
             args.trusted_proxy
         },
         scim_groups: file.scim_groups,
+        mail,
     };
     let state = web::state(pool, packs, &HolidayFile::bundled(), settings)
         .map_err(|e| Failure::said(e.to_string()))?;
@@ -212,6 +234,7 @@ pub fn demo(args: DemoArgs) -> Result<Outcome, Failure> {
             metrics_token: args.metrics_token.clone(),
             trusted_proxies: Vec::new(),
             scim_groups: Default::default(),
+            mail: None,
         },
     )
     .map_err(|e| Failure::said(e.to_string()))?;

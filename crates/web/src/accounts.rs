@@ -62,6 +62,9 @@ pub enum Scope {
     /// Only the SCIM server (`/scim/v2`), for an identity provider: it
     /// reads and records people and groups, and nothing else.
     Provisioning,
+    /// Only the holder's calendar feeds (`/feeds/...`): a calendar
+    /// program holds it in the feed's address.
+    Calendar,
 }
 
 pub fn random_bytes<const N: usize>() -> [u8; N] {

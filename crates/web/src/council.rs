@@ -42,6 +42,9 @@ pub enum Subject {
     Device(Arc<str>),
     Incident(Arc<str>),
     Policy(Arc<str>),
+    /// The reminders sent of the findings an entry started: who was told
+    /// of what it began, and when.
+    Reminded(Seq),
 }
 
 impl Subject {
@@ -59,6 +62,17 @@ impl Subject {
         }
         if let Some(p) = kind.policy() {
             subjects.push(Subject::Policy(p.0.clone()));
+        }
+        if let EventKind::ReminderSent(sent) = kind {
+            let mut seqs: Vec<Seq> = sent
+                .told
+                .iter()
+                .filter_map(|t| t.finding().rsplit('/').next()?.parse().ok())
+                .filter(|seq| *seq > 0)
+                .collect();
+            seqs.sort_unstable();
+            seqs.dedup();
+            subjects.extend(seqs.into_iter().map(Subject::Reminded));
         }
         subjects
     }
@@ -507,5 +521,8 @@ fn field_of(refusal: &domain::Refusal) -> Option<&'static str> {
         UndeclaredPolicy(..) => Some("policy"),
         AmountNotPositive(_) | NotTheirHousehold { .. } => Some("amount"),
         PersonHasLeft { .. } => Some("person"),
+        ReminderWithoutId | ReminderCoversNothing | AlreadyTold { .. } | UnknownReminder { .. } => {
+            None
+        }
     }
 }

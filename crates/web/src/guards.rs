@@ -486,7 +486,7 @@ async fn guard_api(
     };
     let Some(token) = account
         .token(&secret)
-        .filter(|t| t.scope != Scope::Provisioning)
+        .filter(|t| !matches!(t.scope, Scope::Provisioning | Scope::Calendar))
     else {
         return unauthorised("The token is not valid, or has been revoked");
     };

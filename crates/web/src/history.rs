@@ -17,6 +17,22 @@ pub fn describe(kind: &EventKind) -> String {
     use EventKind::*;
     match kind {
         PersonJoined(e) => format!("{} joined ({})", e.name, kind_words(&e.kind)),
+        ReminderQueued(e) => format!(
+            "a reminder to {} at {} queued, covering {}",
+            e.person,
+            e.address,
+            findings_words(e.told.len())
+        ),
+        ReminderSent(e) => format!(
+            "a reminder sent to {} by {}, covering {}",
+            e.person,
+            e.channel.as_str(),
+            findings_words(e.told.len())
+        ),
+        ReminderFailed(e) => format!(
+            "a reminder to {} could not be sent after {} attempts: {}",
+            e.person, e.attempts, e.reason
+        ),
         PersonMoved(e) => {
             let mut to = Vec::new();
             if let Some(d) = &e.department {
@@ -110,6 +126,86 @@ pub fn kind_words(kind: &domain::PersonKind) -> &'static str {
     }
 }
 
+/// A reminder's stage in words: "24 hours before it was due".
+fn stage_words(stage: &str) -> String {
+    if let Some(hours) = stage
+        .strip_prefix("before-")
+        .and_then(|h| h.strip_suffix('h'))
+        .and_then(|h| h.parse::<i64>().ok())
+    {
+        return match hours {
+            h if h % 24 == 0 && h >= 48 => format!("{} days before it was due", h / 24),
+            24 => "a day before it was due".to_owned(),
+            h => format!("{h} hours before it was due"),
+        };
+    }
+    match stage.strip_prefix("overdue-") {
+        Some("1") => "when it fell overdue".to_owned(),
+        Some(n) => format!("overdue, reminder {n}"),
+        None if stage == "daily" => "the day's summary".to_owned(),
+        None => stage.to_owned(),
+    }
+}
+
+/// The reminders sent (or that could not be sent) about `subject`: a
+/// person's, or those of the findings an entry started.
+pub fn reminders(ctx: &Ctx, subject: &Subject, heading: &str) -> Markup {
+    let sent: Vec<Logged> = ctx
+        .council
+        .history(subject)
+        .into_iter()
+        .filter(|l| {
+            l.is_live()
+                && matches!(
+                    l.event.kind,
+                    EventKind::ReminderSent(_) | EventKind::ReminderFailed(_)
+                )
+        })
+        .collect();
+    let pack = ctx.council.pack;
+    html! {
+        h2 class="govuk-heading-m" id="reminders" { (heading) }
+        @if sent.is_empty() { p class="govuk-body" { "No reminders have been sent." } }
+        @else {
+            table class="govuk-table" {
+                caption class="govuk-visually-hidden" { (heading) ", oldest first" }
+                (table_head(&["Sent", "To", "Of", "How"], &[]))
+                tbody class="govuk-table__body" {
+                    @for logged in &sent {
+                        tr class="govuk-table__row" {
+                            td class="govuk-table__cell" { (when(ctx, logged.event.recorded_or_at())) }
+                            @match &logged.event.kind {
+                                EventKind::ReminderSent(e) => {
+                                    td class="govuk-table__cell" { a class="govuk-link" href=(format!("/c/{}/people/{}", ctx.council.id, e.person)) { (e.person) } }
+                                    td class="govuk-table__cell" {
+                                        ul class="govuk-list" {
+                                            @for told in &e.told {
+                                                @let rule = told.as_str().split('/').next().unwrap_or_default();
+                                                li {
+                                                    @if rule == "digest" { "The council's open deadlines" }
+                                                    @else { (pack.rule_sentence(rule)) }
+                                                    " (" (stage_words(told.stage())) ")"
+                                                }
+                                            }
+                                        }
+                                    }
+                                    td class="govuk-table__cell" { "By " (e.channel.as_str()) }
+                                }
+                                EventKind::ReminderFailed(e) => {
+                                    td class="govuk-table__cell" { (e.person) }
+                                    td class="govuk-table__cell" { "Not sent: " (e.reason) }
+                                    td class="govuk-table__cell" { "Failed after " (e.attempts) " tries" }
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The address of an entry's page.
 pub fn event_path(ctx: &Ctx, seq: Seq) -> String {
     format!("/c/{}/events/{seq}", ctx.council.id)
@@ -167,6 +263,11 @@ pub fn history(ctx: &Ctx, state: &AppState, subject: &Subject) -> Markup {
     }
 }
 
+/// "1 finding", "3 findings".
+fn findings_words(n: usize) -> String {
+    format!("{n} finding{}", if n == 1 { "" } else { "s" })
+}
+
 /// What the success banner says after a form recorded an event of the type
 /// named `?recorded=` gives, in the council's words ("Recorded" for a name
 /// it does not know).
@@ -205,5 +306,8 @@ pub fn recorded_banner(name: &str) -> &'static str {
         ExpenseClaimed => "The claim is recorded",
         EmailForwardingDetected => "The forwarding is recorded",
         EventVoided => "The entry is voided",
+        ReminderQueued => "The reminder is queued",
+        ReminderSent => "The reminder is recorded as sent",
+        ReminderFailed => "The failed reminder is recorded",
     }
 }

@@ -20,6 +20,7 @@ mod ops;
 mod outage;
 mod pages;
 mod problem;
+pub mod reminders;
 pub mod scim;
 pub mod sessions;
 pub mod state;
@@ -67,6 +68,9 @@ pub struct Settings {
     /// For each council, the SCIM group display names whose members hold a
     /// role, and the role (docs/imports.md#scim).
     pub scim_groups: BTreeMap<String, BTreeMap<String, String>>,
+    /// The mail settings; with `remind_every`, the service runs the
+    /// reminders on that schedule (docs/reminders.md).
+    pub mail: Option<notify::Mail>,
 }
 
 /// Loads every council of the store (each with its pack, already loaded
@@ -99,8 +103,14 @@ pub fn state(
         trusted_proxies: settings.trusted_proxies,
         clock: Default::default(),
         scim_groups: settings.scim_groups,
+        link: settings.mail.as_ref().map(|m| m.link.clone()),
     });
     state::follow(&state);
+    if let Some(mail) = settings.mail
+        && let Some(every) = mail.remind_every
+    {
+        reminders::schedule(&state, mail, every);
+    }
     Ok(state)
 }
 

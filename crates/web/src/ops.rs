@@ -15,6 +15,10 @@ pub fn routes(r: Routes) -> Routes {
         .public_get("/readyz", readyz)
         .scraper_get("/metrics", metrics)
         .public_get("/assets/{file}", asset)
+        .public_get(
+            "/feeds/{council}/{person}/{token}/{file}",
+            crate::reminders::feed,
+        )
 }
 
 /// The process is up and serving.

@@ -32,9 +32,26 @@ pub struct Shared {
     pub clock: crate::clock::Clock,
     /// Each council's SCIM group names and the roles they give.
     pub scim_groups: BTreeMap<String, BTreeMap<String, String>>,
+    /// Where the service is reached, for links in mail and calendars
+    /// (`[mail] link`); without it, the address a request came to.
+    pub link: Option<String>,
 }
 
 impl Shared {
+    /// Where the service is reached: `[mail] link`, else the `Host` a
+    /// request came to.
+    pub fn link_for(&self, headers: &axum::http::HeaderMap) -> String {
+        if let Some(link) = &self.link {
+            return link.clone();
+        }
+        let host = headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1:8080");
+        let scheme = if self.secure_cookies { "https" } else { "http" };
+        format!("{scheme}://{host}")
+    }
+
     /// The time now, by the service's clock.
     pub fn now(&self) -> jiff::Timestamp {
         self.clock.now()

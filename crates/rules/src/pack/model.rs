@@ -25,6 +25,55 @@ pub struct PolicyPack {
     pub mail_domains: Vec<String>,
     pub policies: Vec<Policy>,
     pub rules: Vec<Rule>,
+    /// Who is told of what, and when: included packs' first, so a
+    /// council's own entries, read later, win (`rules::reminders`).
+    pub reminders: Vec<ReminderPolicy>,
+}
+
+/// One `[[reminder]]`: who is told of which findings, and when.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReminderPolicy {
+    pub applies: Applies,
+    pub tell: Vec<Recipient>,
+    /// Who is told instead when a finding concerns no person (a policy's
+    /// review, an incident).
+    pub otherwise: Vec<Recipient>,
+    /// How long before the due time, longest first.
+    pub before: Vec<jiff::SignedDuration>,
+    /// Also when this share (per cent) of a short clock is left: one
+    /// shorter than a week (`reminders::SHORT_CLOCK`).
+    pub before_share: Option<u8>,
+    /// How often while overdue; once, at the due time, if None.
+    pub overdue_every: Option<jiff::SignedDuration>,
+    /// From the overdue reminder after this many, `escalate_to` is told too.
+    pub escalate_after: u32,
+    pub escalate_to: Vec<Recipient>,
+    /// The pack that declared it.
+    pub pack: String,
+}
+
+/// Which findings a `[[reminder]]` is for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Applies {
+    /// Findings of these rules.
+    Rules(Vec<String>),
+    /// Findings of rules of these kinds (`obligation`, `recurrence`).
+    Kinds(Vec<String>),
+    /// Every finding with a clock.
+    Every,
+    /// A daily summary of every open and overdue finding.
+    DailyDigest,
+}
+
+/// Who a reminder goes to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recipient {
+    /// The person the finding is about.
+    Subject,
+    /// That person's manager.
+    Manager,
+    /// Everyone present who holds the role.
+    Role(Role),
 }
 
 impl PolicyPack {

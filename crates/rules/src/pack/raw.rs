@@ -98,6 +98,26 @@ impl RawRule {
     }
 }
 
+/// Who is told of which findings, and when (`[[reminder]]`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReminder {
+    /// The rules it is for, by id; else `kinds`; else every clock.
+    pub rules: Option<Spanned<Vec<Spanned<String>>>>,
+    pub kinds: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `"daily"`: a summary of every open and overdue finding instead.
+    pub digest: Option<Spanned<String>>,
+    pub tell: Spanned<Vec<Spanned<String>>>,
+    /// Who is told when a finding concerns no person.
+    pub otherwise: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(default)]
+    pub before: Vec<Spanned<String>>,
+    pub before_share: Option<Spanned<i64>>,
+    pub overdue_every: Option<Spanned<String>>,
+    pub escalate_after: Option<Spanned<i64>>,
+    pub escalate_to: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
 /// Conditions on an event; in a list of events it also names the `event`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -25,6 +25,11 @@ pub fn field_schema(base: &str) -> Option<Value> {
         "String" => json!({"type": "string", "maxLength": 10000}),
         "bool" => json!({"type": "boolean"}),
         "Vec<String>" => json!({"type": "array", "items": {"type": "string", "pattern": NAME}}),
+        "Vec<Told>" => {
+            json!({"type": "array", "minItems": 1, "items": {"type": "string", "maxLength": 300,
+            "pattern": "^[A-Za-z0-9._:-]+(/[A-Za-z0-9._:-]+){3,}$"}})
+        }
+        "Channel" => json!({"type": "string", "enum": ["email"]}),
         "u32" => json!({"type": "integer", "minimum": 0, "maximum": 4_294_967_295u64}),
         "Timestamp" => json!({"type": "string", "format": "date-time"}),
         "Date" => json!({"type": "string", "format": "date"}),

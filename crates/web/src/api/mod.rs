@@ -477,6 +477,9 @@ fn action_for(ctx: &Ctx, kind: &EventKind) -> Action {
         IncidentAssessed(_) => Action::AssessIncident,
         IncidentRegulatorNotified(_) | IncidentClosed(_) => Action::HandleIncident,
         EventVoided(_) => Action::CorrectRecords,
+        // Warden's own record of what it told people; an integration that
+        // sends reminders itself records them as the ICT team would.
+        ReminderQueued(_) | ReminderSent(_) | ReminderFailed(_) => Action::ManageAccounts,
     }
 }
 

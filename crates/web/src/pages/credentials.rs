@@ -126,6 +126,10 @@ fn tokens_page(
     let mut scopes = vec![
         ("read".to_string(), "Read only".to_string()),
         ("write".to_string(), "Read and record events".to_string()),
+        (
+            "calendar".to_string(),
+            "Calendar feed: my deadlines in Outlook or Google Calendar".to_string(),
+        ),
     ];
     if may_provision(state, ctx) {
         scopes.push((
@@ -134,7 +138,7 @@ fn tokens_page(
         ));
     }
     titled(
-        "My API tokens",
+        "My API tokens and calendar feed",
         ctx,
         state,
         html! {
@@ -144,7 +148,11 @@ fn tokens_page(
                     h2 class="govuk-panel__title" { "Your new token" }
                     div class="govuk-panel__body" { code id="new-token" { (token) } }
                 }
-                p class="govuk-body" { "Copy it now: Warden keeps only a fingerprint of it and cannot show it again. Send it as " code { "Authorization: Bearer TOKEN" } "." }
+                @if token.contains("/feeds/") {
+                    p class="govuk-body" { "Copy this address now and subscribe to it in Outlook (Add calendar, From internet) or Google Calendar (Other calendars, From URL): Warden keeps only a fingerprint of it and cannot show it again. It lists your own deadlines; ending it in " code { "council.ics" } " instead of " code { "mine.ics" } " lists every open deadline of the council, if you may see them all. Revoke it here to stop it working." }
+                } @else {
+                    p class="govuk-body" { "Copy it now: Warden keeps only a fingerprint of it and cannot show it again. Send it as " code { "Authorization: Bearer TOKEN" } "." }
+                }
             }
             p class="govuk-body" { "A token acts as you, within what you may do, on " a class="govuk-link" href="/api/v1/openapi.json" { "the API" } "." }
             @if may_provision(state, ctx) {
@@ -157,7 +165,7 @@ fn tokens_page(
                     @for t in tokens {
                         tr class="govuk-table__row" {
                             td class="govuk-table__cell" { (t.name) }
-                            td class="govuk-table__cell" { @match t.scope { Scope::Read => "read", Scope::Write => "write", Scope::Provisioning => "provisioning (SCIM)" } }
+                            td class="govuk-table__cell" { @match t.scope { Scope::Read => "read", Scope::Write => "write", Scope::Provisioning => "provisioning (SCIM)", Scope::Calendar => "calendar feed" } }
                             td class="govuk-table__cell" { (crate::layout::when(ctx, t.created)) }
                             td class="govuk-table__cell" {
                                 @if t.revoked.is_some() { "Revoked" }
@@ -193,6 +201,7 @@ pub async fn tokens(State(state): State<AppState>, Extension(ctx): Extension<Ctx
 pub async fn new_token(
     State(state): State<AppState>,
     Extension(ctx): Extension<Ctx>,
+    headers: axum::http::HeaderMap,
     Form(f): Form<TokenForm>,
 ) -> Response {
     let (c, p) = (ctx.council.id.clone(), ctx.user.person.to_string());
@@ -211,6 +220,7 @@ pub async fn new_token(
         "read" => Some(Scope::Read),
         "write" => Some(Scope::Write),
         "provisioning" if may_provision(&state, &ctx) => Some(Scope::Provisioning),
+        "calendar" => Some(Scope::Calendar),
         _ => {
             errors.add("scope", "Choose read only, or read and record events");
             None
@@ -220,7 +230,14 @@ pub async fn new_token(
         return refused(tokens_page(&ctx, &state, &account.tokens, None, &errors));
     };
     let secret = random_hex::<32>();
-    let text = crate::accounts::token_text(&c, &p, &secret);
+    let text = match scope {
+        // A calendar program cannot send a header: the feed's address holds it.
+        Scope::Calendar => format!(
+            "{}/feeds/{c}/{p}/{secret}/mine.ics",
+            state.link_for(&headers)
+        ),
+        _ => crate::accounts::token_text(&c, &p, &secret),
+    };
     account.tokens.push(ApiToken {
         id: random_hex::<8>(),
         name: name.to_owned(),

@@ -132,6 +132,9 @@ fn event_page(
                     }))
                 }
             }
+            @if !ctx.council.history(&crate::council::Subject::Reminded(logged.seq)).is_empty() {
+                (crate::history::reminders(ctx, &crate::council::Subject::Reminded(logged.seq), "Who was told"))
+            }
             @if live && ctx.may(state, Action::CorrectRecords) {
                 h2 class="govuk-heading-m" { "Correct this entry" }
                 p class="govuk-body" { "Nothing is rewritten: the entry is voided (it stays in the log, struck through, with your reason) and, if you change anything below, the corrected entry is recorded in its place. Both happen together or not at all." }

@@ -135,8 +135,10 @@ pub async fn home(
         h2 class="govuk-heading-m" { "My account" }
         ul class="govuk-list" {
             li { a class="govuk-link" href=(format!("/c/{c}/me/password")) { "Change my password" } }
-            @if uses_api { li { a class="govuk-link" href=(format!("/c/{c}/me/tokens")) { "My API tokens" } } }
+            @if uses_api { li { a class="govuk-link" href=(format!("/c/{c}/me/tokens")) { "My API tokens and calendar feed" } } }
+            @else { li { a class="govuk-link" href=(format!("/c/{c}/me/tokens")) { "My deadlines in my calendar" } } }
         }
+        (crate::history::reminders(&ctx, &crate::council::Subject::Person(ctx.user.person.0.clone()), "Reminders sent to me"))
     })
     .into_response()
 }

@@ -752,6 +752,7 @@ pub fn person_page(
             (findings_table(ctx, &findings, "Findings about this person"))
             h2 class="govuk-heading-m" { "Claims" }
             (claims_table(ctx, &claims, "Expense claims by this person"))
+            (crate::history::reminders(ctx, &crate::council::Subject::Person(id.0.clone()), "Reminders sent to them"))
             (history(ctx, state, &crate::council::Subject::Person(id.0.clone())))
         },
     )

@@ -8,6 +8,7 @@
 mod filter;
 mod kinds;
 mod read;
+mod reminders;
 
 pub use kinds::{ClockKey, clock_key};
 use read::{ParsedFile, Reader};
@@ -112,13 +113,9 @@ fn compile(files: Vec<ParsedFile>, source: &dyn PackSource) -> Result<PolicyPack
     }
     let declared: BTreeSet<String> = policies.iter().map(|p| p.id.to_string()).collect();
     let mut rules: Vec<Rule> = Vec::new();
+    let has_mail_domains = !header.mail_domains.is_empty();
     for parsed in &files {
-        let mut ctx = Ctx {
-            file: &parsed.file,
-            errors: &mut errors,
-            declared: &declared,
-            has_mail_domains: !header.mail_domains.is_empty(),
-        };
+        let mut ctx = Ctx::new(&parsed.file, &mut errors, &declared, has_mail_domains);
         for raw in &parsed.rules {
             if let Some(first) = rules.iter().find(|r| r.id == *raw.id.get_ref()) {
                 let message = format!(
@@ -133,6 +130,15 @@ fn compile(files: Vec<ParsedFile>, source: &dyn PackSource) -> Result<PolicyPack
             }
         }
     }
+    let mut reminders = Vec::new();
+    for parsed in &files {
+        let mut ctx = Ctx::new(&parsed.file, &mut errors, &declared, has_mail_domains);
+        for raw in &parsed.reminders {
+            if let Some(reminder) = ctx.reminder(raw, &rules, &pack_id(parsed)) {
+                reminders.push(reminder);
+            }
+        }
+    }
     match (tz, division) {
         (Some(time_zone), Some(division)) if errors.is_empty() => Ok(PolicyPack {
             id: header.id.get_ref().clone(),
@@ -144,6 +150,7 @@ fn compile(files: Vec<ParsedFile>, source: &dyn PackSource) -> Result<PolicyPack
             mail_domains: header.mail_domains.clone(),
             policies,
             rules,
+            reminders,
         }),
         _ => Err(errors),
     }
@@ -172,7 +179,21 @@ struct Ctx<'a> {
     has_mail_domains: bool,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn new(
+        file: &'a SourceFile,
+        errors: &'a mut Vec<PackError>,
+        declared: &'a BTreeSet<String>,
+        has_mail_domains: bool,
+    ) -> Self {
+        Ctx {
+            file,
+            errors,
+            declared,
+            has_mail_domains,
+        }
+    }
+
     fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
         self.errors.push(PackError::at(self.file, span, message));
     }

@@ -9,6 +9,7 @@ pub(super) struct ParsedFile {
     pub(super) header: Option<RawHeader>,
     pub(super) policies: Vec<RawPolicy>,
     pub(super) rules: Vec<RawRule>,
+    pub(super) reminders: Vec<RawReminder>,
 }
 
 pub(super) struct Reader<'a> {
@@ -66,6 +67,7 @@ impl Reader<'_> {
             header: None,
             policies: Vec::new(),
             rules: Vec::new(),
+            reminders: Vec::new(),
         };
         let (root, syntax) = DeTable::parse_recoverable(&text);
         if !syntax.is_empty() {
@@ -88,9 +90,10 @@ impl Reader<'_> {
                 }
                 "policy" => parsed.policies = self.parts(&parsed.file, "policy", value),
                 "rule" => parsed.rules = self.parts(&parsed.file, "rule", value),
+                "reminder" => parsed.reminders = self.parts(&parsed.file, "reminder", value),
                 other => {
                     let message = format!(
-                        "unknown section `{other}`: a pack has [pack], [[policy]] and [[rule]]"
+                        "unknown section `{other}`: a pack has [pack], [[policy]], [[rule]] and [[reminder]]"
                     );
                     self.errors
                         .push(PackError::at(&parsed.file, key.span(), message));
