@@ -45,7 +45,12 @@ pub struct Feed<'a> {
 pub fn ics(feed: &Feed<'_>, findings: &[Finding]) -> String {
     let zone = feed.pack.time_zone_name.as_str();
     let london = zone == "Europe/London";
-    let mut calendar = Calendar::new();
+    let mut calendar = Calendar::empty();
+    calendar
+        .append_property(Property::new("VERSION", "2.0"))
+        .append_property(Property::new("PRODID", "-//Warden//Council deadlines//EN"))
+        .append_property(Property::new("CALSCALE", "GREGORIAN"))
+        .append_property(Property::new("METHOD", "PUBLISH"));
     calendar.name(&feed.name);
     if london {
         calendar.timezone(zone);

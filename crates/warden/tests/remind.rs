@@ -506,6 +506,7 @@ fn calendar_files_are_valid_with_stable_uids_and_the_findings_due_times() {
     ]);
     let ics = read_ics(&file);
     assert_eq!(ics["version"], "2.0");
+    assert_eq!(ics["prodid"], "-//Warden//Council deadlines//EN");
     assert_eq!(ics["timezones"], serde_json::json!(["Europe/London"]));
     let events = ics["events"].as_array().expect("events").clone();
     // Every open or overdue finding with a due time is an event at it.

@@ -16,6 +16,17 @@ import icalendar
 def main():
     with open(sys.argv[1], "rb") as f:
         cal = icalendar.Calendar.from_ical(f.read())
+    problems = [f"{c.name}: {e}" for c in cal.walk() for e in getattr(c, "errors", [])]
+    for need in ("VERSION", "PRODID"):
+        if need not in cal:
+            problems.append(f"VCALENDAR has no {need}")
+    for event in cal.walk("VEVENT"):
+        for need in ("UID", "DTSTAMP", "DTSTART"):
+            if need not in event:
+                problems.append(f"a VEVENT has no {need}")
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        sys.exit(1)
     events = []
     for event in cal.walk("VEVENT"):
         start = event.decoded("DTSTART")
@@ -35,7 +46,8 @@ def main():
             }
         )
     zones = [str(z["TZID"]) for z in cal.walk("VTIMEZONE")]
-    print(json.dumps({"version": str(cal.get("VERSION")), "events": events, "timezones": zones}))
+    print(json.dumps({"version": str(cal.get("VERSION")), "prodid": str(cal.get("PRODID")),
+                      "events": events, "timezones": zones}))
 
 
 if __name__ == "__main__":
