@@ -211,6 +211,9 @@ pub struct Rule {
     pub kind: RuleKind,
     /// Which pack declared it.
     pub pack: String,
+    /// The controls it evidences, by framework; None when the pack does
+    /// not say (an empty list says it evidences none: a financial limit).
+    pub controls: Option<Vec<super::Control>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -46,6 +46,8 @@ pub struct RawRule {
     pub cite: Option<Spanned<String>>,
     pub note: Option<String>,
     pub sentence: Option<String>,
+    /// The controls of each framework the rule evidences.
+    pub controls: Option<Spanned<RawControls>>,
     pub on: Option<Spanned<String>>,
     pub when: Option<Spanned<RawFilter>>,
     pub each: Option<Spanned<String>>,
@@ -96,6 +98,18 @@ impl RawRule {
         );
         present
     }
+}
+
+/// `controls = { iso27001 = [...], caf = [...], cyber_essentials = [...] }`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawControls {
+    #[serde(default)]
+    pub iso27001: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub caf: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub cyber_essentials: Vec<Spanned<String>>,
 }
 
 /// Who is told of which findings, and when (`[[reminder]]`).

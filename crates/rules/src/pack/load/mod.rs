@@ -14,6 +14,7 @@ pub use kinds::{ClockKey, clock_key};
 use read::{ParsedFile, Reader};
 
 use super::conditions::{EventFlag, EventText};
+use super::controls::{Control, Framework};
 use super::error::{PackError, SourceFile};
 use super::model::*;
 use super::raw::*;
@@ -253,8 +254,10 @@ impl<'a> Ctx<'a> {
             "limit" => self.limit(raw).map(RuleKind::Limit),
             _ => self.prohibition(raw).map(RuleKind::Prohibition),
         };
+        let controls = raw.controls.as_ref().map(|c| self.controls(c.get_ref()));
         let kind = kind.filter(|_| self.errors.len() == before)?;
         Some(Rule {
+            controls,
             id: raw.id.get_ref().clone(),
             cite,
             note: raw.note.clone(),
@@ -262,6 +265,36 @@ impl<'a> Ctx<'a> {
             kind,
             pack: pack.to_owned(),
         })
+    }
+
+    /// Each control id checked against its framework's catalogue.
+    fn controls(&mut self, raw: &RawControls) -> Vec<Control> {
+        let mut out = Vec::new();
+        for (framework, ids) in [
+            (Framework::Iso27001, &raw.iso27001),
+            (Framework::Caf, &raw.caf),
+            (Framework::CyberEssentials, &raw.cyber_essentials),
+        ] {
+            for id in ids {
+                if framework.title(id.get_ref()).is_none() {
+                    self.error(
+                        id.span(),
+                        format!(
+                            "unknown {} control `{}`: expected an identifier such as {}",
+                            framework.name(),
+                            id.get_ref(),
+                            framework.example()
+                        ),
+                    );
+                    continue;
+                }
+                out.push(Control {
+                    framework,
+                    id: id.get_ref().clone(),
+                });
+            }
+        }
+        out
     }
 
     fn required<'r, T>(
