@@ -19,6 +19,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod account;
 mod backup;
 mod check;
+mod exports;
 mod failure;
 mod generated;
 mod import_csv;
@@ -101,11 +102,25 @@ enum Command {
         #[arg(long)]
         apply: bool,
     },
-    /// Print a council's stored log as JSONL (canonical form); importing it
-    /// into an empty council reproduces the same chain.
+    /// Print a council's stored log as JSONL (canonical form; importing it
+    /// into an empty council reproduces the same chain), its findings as an
+    /// OSCAL 1.1.2 assessment-results document (--format oscal-ar), or one
+    /// of its lists as CSV (--format csv --what findings).
     Export {
         #[command(flatten)]
         db: DbArgs,
+        /// jsonl, oscal-ar or csv.
+        #[arg(long, default_value = "jsonl")]
+        format: String,
+        /// With csv: findings, people, devices, incidents, claims or acceptances.
+        #[arg(long)]
+        what: Option<String>,
+        /// The findings as of this instant (RFC 3339) [default: now].
+        #[arg(long)]
+        at: Option<Timestamp>,
+        /// From what had been recorded by this instant [default: everything].
+        #[arg(long)]
+        known_at: Option<Timestamp>,
     },
     /// Save the council's current state, so later startups replay only the
     /// events after it. A snapshot that no longer matches the log is
@@ -301,7 +316,20 @@ fn main() -> ExitCode {
             complete,
             apply,
         }),
-        Command::Export { db } => stored::export(&db.db, &db.council),
+        Command::Export {
+            db,
+            format,
+            what,
+            at,
+            known_at,
+        } => exports::export(&exports::Request {
+            db: &db.db,
+            council: &db.council,
+            format: &format,
+            what: what.as_deref(),
+            at,
+            known_at,
+        }),
         Command::Snapshot { db } => stored::snapshot(&db.db, &db.council),
         Command::Verify {
             db,

@@ -402,3 +402,32 @@ pub fn any<'a>(
 ) -> impl Iterator<Item = (&'a str, &'a str)> {
     std::iter::once(("", "Any")).chain(options)
 }
+
+/// A list as a CSV download named for the council and the list, or 500
+/// with the reason if it could not be written.
+pub fn csv_download(
+    ctx: &Ctx,
+    list: crate::lists::List,
+    text: Result<String, reports::csv::CsvError>,
+) -> axum::response::Response {
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse;
+    match text {
+        Ok(text) => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"{}-{}.csv\"",
+                        ctx.council.id,
+                        list.name()
+                    ),
+                ),
+            ],
+            text,
+        )
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}

@@ -16,6 +16,7 @@ mod forms;
 pub mod guards;
 mod history;
 mod layout;
+pub mod lists;
 mod ops;
 mod outage;
 mod pages;
@@ -24,10 +25,12 @@ pub mod reminders;
 pub mod scim;
 pub mod sessions;
 pub mod state;
+pub mod wire;
 
 pub use app::app;
 pub use clock::now;
 pub use guards::{Guard, RouteInfo};
+pub use history::describe;
 
 use authz::Authorizer;
 use council::Council;

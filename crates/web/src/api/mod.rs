@@ -24,6 +24,9 @@ use utoipa::{OpenApi, ToSchema};
 mod event_schema;
 mod registers;
 
+use crate::wire::kind_name;
+pub use crate::wire::{FindingOut, local_rfc3339};
+
 pub fn routes(r: Routes) -> Routes {
     crate::guards::table! { r.public_get("/api/v1/openapi.json", openapi);
         api_get  "/api/v1/councils/{council}/summary" ViewRegisters => summary;
@@ -51,8 +54,8 @@ pub fn routes(r: Routes) -> Routes {
         registers::policies, registers::policy, registers::incidents, registers::incident,
         registers::claims, registers::acceptances, registers::events),
     components(schemas(Problem, FieldError, Summary, FindingOut, PersonSummary, PersonOut, Recorded,
-        registers::DeviceOut, registers::PolicyOut, registers::VersionOut, registers::IncidentOut,
-        registers::ClaimOut, registers::AcceptanceOut, registers::EntryOut, registers::LogOut)),
+        crate::wire::DeviceOut, registers::PolicyOut, registers::VersionOut, crate::wire::IncidentOut,
+        crate::wire::ClaimOut, crate::wire::AcceptanceOut, registers::EntryOut, registers::LogOut)),
     modifiers(&Bearer)
 )]
 struct ApiDoc;
@@ -97,78 +100,9 @@ pub struct Summary {
     pub counts: HashMap<String, usize>,
 }
 
-/// A finding on the wire: the one shape of the API's findings and of
-/// `warden check --format json` (docs/findings.md). Every field is present,
-/// null where it does not apply; times are RFC 3339 with the council's UTC
-/// offset at that instant, as its officers read them.
-#[derive(Serialize, ToSchema)]
-pub struct FindingOut {
-    /// The rule's id in the pack, e.g. `southend.devices-returned-48h`.
-    pub rule: String,
-    /// overdue, violated, open, late or met.
-    pub status: String,
-    /// The deadline, where a clock applies.
-    pub due: Option<String>,
-    /// The clause of the council's policy that requires it.
-    pub cite: String,
-    pub person: Option<String>,
-    pub device: Option<String>,
-    pub policy: Option<String>,
-    pub incident: Option<String>,
-    pub resource: Option<String>,
-    /// When the event that settled it happened (a discharge, or a breach).
-    pub settled: Option<String>,
-    /// When that event was recorded: the same as `settled` unless it was
-    /// recorded later ("returned on time, recorded 3 days later").
-    pub recorded: Option<String>,
-    /// Why, in a sentence.
-    pub detail: String,
-    /// The events behind it, as the log names them (their own id, or
-    /// `#SEQ`): what started its clock or broke the rule, and what settled it.
-    pub events: Vec<String>,
-}
-
-/// RFC 3339 with the council's UTC offset at that instant.
-pub fn local_rfc3339(at: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> String {
-    at.to_zoned(tz.clone())
-        .strftime("%Y-%m-%dT%H:%M:%S%:z")
-        .to_string()
-}
-
-impl FindingOut {
-    /// The finding in the council's time zone, its events named by `name`.
-    pub fn new(f: &Finding, tz: &jiff::tz::TimeZone, name: &dyn Fn(u64) -> String) -> Self {
-        let s = |x: &Option<std::sync::Arc<str>>| x.as_deref().map(str::to_owned);
-        let time = |t: jiff::Timestamp| local_rfc3339(t, tz);
-        FindingOut {
-            rule: f.rule.to_string(),
-            status: f.status.name().to_owned(),
-            due: f.due.map(time),
-            cite: f.cite.to_string(),
-            person: s(&f.concerns.person),
-            device: s(&f.concerns.device),
-            policy: s(&f.concerns.policy),
-            incident: s(&f.concerns.incident),
-            resource: s(&f.concerns.resource),
-            settled: f.settled.map(time),
-            recorded: f.settled.map(|d| time(f.recorded().unwrap_or(d))),
-            detail: f.sentence(),
-            events: f.events.seqs().map(name).collect(),
-        }
-    }
-
-    /// Findings for the wire, their events named by the council's ledger.
-    fn all<'f>(ctx: &Ctx, findings: impl Iterator<Item = &'f Finding>) -> Vec<FindingOut> {
-        let tz = &ctx.council.pack.time_zone;
-        ctx.council.with_ledger(|ledger| {
-            let name = |seq: u64| {
-                ledger
-                    .get(seq)
-                    .map_or_else(|| format!("#{seq}"), |l| l.reference().to_string())
-            };
-            findings.map(|f| FindingOut::new(f, tz, &name)).collect()
-        })
-    }
+/// Findings for the wire, their events named by the council's ledger.
+fn all<'f>(ctx: &Ctx, findings: impl Iterator<Item = &'f Finding>) -> Vec<FindingOut> {
+    FindingOut::of(&ctx.council, findings)
 }
 
 /// `at` and `known_at` (RFC 3339): the findings as of `at`, from what had
@@ -292,13 +226,6 @@ fn not_found(what: &str, id: &str) -> Response {
     )
 }
 
-fn kind_name(kind: domain::PersonKind) -> String {
-    serde_json::to_value(kind)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 /// Counts of findings by status, as of now (or as of `at`, as known at `known_at`).
 #[utoipa::path(get, path = "/api/v1/councils/{council}/summary",
     params(("council" = String, Path, description = "The council's id"),
@@ -357,7 +284,7 @@ async fn findings(
     };
     let status = q.get("status").filter(|s| !s.is_empty());
     let person = q.get("person").filter(|s| !s.is_empty());
-    let out = FindingOut::all(
+    let out = all(
         &ctx,
         view.findings
             .iter()
@@ -407,7 +334,7 @@ fn person_out(ctx: &Ctx, id: &str) -> Option<PersonOut> {
         roles: p.roles.iter().map(|r| r.to_string()).collect(),
         devices_held: p.devices_held.iter().map(|d| d.to_string()).collect(),
         access: p.access.iter().map(|(r, _)| r.to_string()).collect(),
-        findings: FindingOut::all(ctx, view.about(id)),
+        findings: all(ctx, view.about(id)),
     })
 }
 

@@ -2,63 +2,18 @@
 //! with every version, incidents, claims, acceptances, and the log itself,
 //! page by page, with each entry's id, recording time and hash.
 
-use super::{FindingOut, json, local_rfc3339, not_found};
+use super::{json, local_rfc3339, not_found};
 use crate::ctx::Ctx;
 use crate::problem::{Problem, problem};
 use crate::state::AppState;
+use crate::wire::{AcceptanceOut, ClaimOut, DeviceOut, IncidentOut, device_out, incident_out};
 use axum::Extension;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use domain::estate::{Device, Incident};
 use domain::{DeviceId, IncidentId, PolicyId};
 use serde::Serialize;
 use utoipa::ToSchema;
-
-#[derive(Serialize, ToSchema)]
-pub struct DeviceOut {
-    pub id: String,
-    /// laptop, tablet, smartphone, or the council's own word.
-    pub kind: String,
-    /// council or personal.
-    pub owner: String,
-    /// held, store, lost or disposed.
-    pub state: String,
-    pub holder: Option<String>,
-    /// When it was bought (YYYY-MM-DD), if recorded.
-    pub acquired: Option<String>,
-    pub make: Option<String>,
-    pub model: Option<String>,
-    pub serial: Option<String>,
-    /// Whether a loss was reported as a theft.
-    pub stolen: Option<bool>,
-    /// Findings about it (only in one device's answer).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub findings: Option<Vec<FindingOut>>,
-}
-
-fn device_out(id: &DeviceId, d: &Device) -> DeviceOut {
-    let details = d.details.as_deref();
-    let detail = |f: fn(&domain::estate::DeviceDetails) -> &Option<String>| {
-        details.and_then(|x| f(x).clone())
-    };
-    DeviceOut {
-        id: id.to_string(),
-        kind: d.kind.as_str().to_owned(),
-        owner: serde_json::to_value(d.owner)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
-        state: d.state().to_owned(),
-        holder: d.holder.as_ref().map(|h| h.to_string()),
-        acquired: d.acquired.map(|a| a.to_string()),
-        make: detail(|x| &x.make),
-        model: detail(|x| &x.model),
-        serial: detail(|x| &x.serial),
-        stolen: d.lost.as_ref().map(|l| l.stolen),
-        findings: None,
-    }
-}
 
 /// The asset register.
 #[utoipa::path(get, path = "/api/v1/councils/{council}/devices",
@@ -100,7 +55,7 @@ pub async fn device(
         .findings
         .iter()
         .filter(|f| f.concerns.device.as_deref() == Some(id.as_str()));
-    out.findings = Some(FindingOut::all(&ctx, about));
+    out.findings = Some(super::all(&ctx, about));
     json(StatusCode::OK, &out)
 }
 
@@ -208,52 +163,6 @@ pub async fn policy(
     }
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct IncidentOut {
-    pub id: String,
-    /// What happened, in a few words.
-    pub kind: String,
-    pub description: Option<String>,
-    /// low, medium or high.
-    pub severity: Option<String>,
-    pub people_affected: Option<u32>,
-    pub discovered: String,
-    pub reported: String,
-    pub personal_data: bool,
-    /// Whether it must be notified to the regulator; null until assessed.
-    pub notifiable: Option<bool>,
-    pub regulator_notified: Option<String>,
-    /// The regulator's reference, given when it was told.
-    pub regulator_reference: Option<String>,
-    pub closed: Option<String>,
-    pub person: Option<String>,
-    pub device: Option<String>,
-    /// Findings about it (only in one incident's answer).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub findings: Option<Vec<FindingOut>>,
-}
-
-fn incident_out(ctx: &Ctx, id: &IncidentId, i: &Incident) -> IncidentOut {
-    let time = |t| local_rfc3339(t, &ctx.council.pack.time_zone);
-    IncidentOut {
-        id: id.to_string(),
-        kind: i.kind.clone(),
-        description: i.description.clone(),
-        severity: i.severity.map(|s| s.as_str().to_owned()),
-        people_affected: i.people_affected,
-        discovered: time(i.discovered),
-        reported: time(i.reported),
-        personal_data: i.personal_data,
-        notifiable: i.notifiable,
-        regulator_notified: i.regulator_notified.map(time),
-        regulator_reference: i.regulator_reference.clone(),
-        closed: i.closed.map(time),
-        person: i.person.as_ref().map(|p| p.to_string()),
-        device: i.device.as_ref().map(|d| d.to_string()),
-        findings: None,
-    }
-}
-
 /// Every incident reported.
 #[utoipa::path(get, path = "/api/v1/councils/{council}/incidents",
     params(("council" = String, Path)),
@@ -266,7 +175,7 @@ pub async fn incidents(Extension(ctx): Extension<Ctx>) -> Response {
     let out: Vec<IncidentOut> = ctx.council.with_estate(|e| {
         e.incidents
             .iter()
-            .map(|(id, i)| incident_out(&ctx, id, i))
+            .map(|(id, i)| incident_out(&ctx.council.pack.time_zone, id, i))
             .collect()
     });
     json(StatusCode::OK, &out)
@@ -286,10 +195,11 @@ pub async fn incident(
     Path(path): Path<(String, String)>,
 ) -> Response {
     let id = IncidentId::from(path.1.as_str());
-    let Some(mut out) = ctx
-        .council
-        .with_estate(|e| e.incidents.get(&id).map(|i| incident_out(&ctx, &id, i)))
-    else {
+    let Some(mut out) = ctx.council.with_estate(|e| {
+        e.incidents
+            .get(&id)
+            .map(|i| incident_out(&ctx.council.pack.time_zone, &id, i))
+    }) else {
         return not_found("incident", id.as_str());
     };
     let view = ctx.council.view(ctx.now);
@@ -297,18 +207,8 @@ pub async fn incident(
         .findings
         .iter()
         .filter(|f| f.concerns.incident.as_deref() == Some(id.as_str()));
-    out.findings = Some(FindingOut::all(&ctx, about));
+    out.findings = Some(super::all(&ctx, about));
     json(StatusCode::OK, &out)
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ClaimOut {
-    pub at: String,
-    pub person: String,
-    pub category: String,
-    /// In pence: GBP 100 is 10000.
-    pub amount_pence: i64,
-    pub household: String,
 }
 
 /// Every expense claim, oldest first.
@@ -320,28 +220,7 @@ pub struct ClaimOut {
         (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn claims(Extension(ctx): Extension<Ctx>) -> Response {
-    let tz = &ctx.council.pack.time_zone;
-    let out: Vec<ClaimOut> = ctx.council.with_estate(|e| {
-        e.claims
-            .iter()
-            .map(|c| ClaimOut {
-                at: local_rfc3339(c.at, tz),
-                person: c.person.to_string(),
-                category: c.category.clone(),
-                amount_pence: c.amount.0,
-                household: c.household.to_string(),
-            })
-            .collect()
-    });
-    json(StatusCode::OK, &out)
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct AcceptanceOut {
-    pub person: String,
-    pub policy: String,
-    pub version: String,
-    pub at: String,
+    json(StatusCode::OK, &crate::lists::claims(&ctx.council))
 }
 
 /// Every acceptance of every policy version, by person.
@@ -353,24 +232,7 @@ pub struct AcceptanceOut {
         (status = 403, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 pub async fn acceptances(Extension(ctx): Extension<Ctx>) -> Response {
-    let tz = &ctx.council.pack.time_zone;
-    let mut out: Vec<AcceptanceOut> = ctx.council.with_estate(|e| {
-        e.people
-            .iter()
-            .flat_map(|(person, p)| {
-                p.acceptances.iter().flat_map(move |(policy, versions)| {
-                    versions.iter().map(move |(version, at)| AcceptanceOut {
-                        person: person.to_string(),
-                        policy: policy.to_string(),
-                        version: version.clone(),
-                        at: local_rfc3339(*at, tz),
-                    })
-                })
-            })
-            .collect()
-    });
-    out.sort_by(|a, b| (&a.person, &a.policy, &a.at).cmp(&(&b.person, &b.policy, &b.at)));
-    json(StatusCode::OK, &out)
+    json(StatusCode::OK, &crate::lists::acceptances(&ctx.council))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -69,6 +69,50 @@ pub struct ListQuery {
     recorded: String,
 }
 
+impl ListQuery {
+    /// Whether a device is among those the filters ask for (`needle` is
+    /// the search text, lower-cased).
+    fn matches(&self, needle: &str, id: &domain::DeviceId, d: &domain::estate::Device) -> bool {
+        let owner = match d.owner {
+            DeviceOwner::Council => "council",
+            DeviceOwner::Personal => "personal",
+        };
+        (needle.is_empty()
+            || id.as_str().to_lowercase().contains(needle)
+            || d.holder
+                .as_ref()
+                .is_some_and(|h| h.as_str().to_lowercase().contains(needle)))
+            && (self.state.is_empty() || d.state() == self.state)
+            && (self.kind.is_empty() || d.kind.as_str() == self.kind)
+            && (self.owner.is_empty() || owner == self.owner)
+    }
+}
+
+/// The devices the register's filters show, as CSV.
+pub async fn register_csv(
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<ListQuery>,
+) -> axum::response::Response {
+    use crate::lists::List;
+    let needle = q.q.trim().to_lowercase();
+    let shown: std::collections::HashSet<String> = ctx.council.with_estate(|e| {
+        e.devices
+            .iter()
+            .filter(|(id, d)| q.matches(&needle, id, d))
+            .map(|(id, _)| id.to_string())
+            .collect()
+    });
+    let rows: Vec<_> = crate::lists::devices(&ctx.council)
+        .into_iter()
+        .filter(|r| shown.contains(&r.id))
+        .collect();
+    crate::layout::csv_download(
+        &ctx,
+        List::Devices,
+        reports::csv::records(List::Devices.fields(), &rows),
+    )
+}
+
 fn register_page(
     ctx: &Ctx,
     state: &AppState,
@@ -89,22 +133,7 @@ fn register_page(
         let mut rows: Vec<(String, String, String, String)> = e
             .devices
             .iter()
-            .filter(|(id, d)| {
-                needle.is_empty()
-                    || id.as_str().to_lowercase().contains(&needle)
-                    || d.holder
-                        .as_ref()
-                        .is_some_and(|h| h.as_str().to_lowercase().contains(&needle))
-            })
-            .filter(|(_, d)| q.state.is_empty() || d.state() == q.state)
-            .filter(|(_, d)| q.kind.is_empty() || d.kind.as_str() == q.kind)
-            .filter(|(_, d)| {
-                let owner = match d.owner {
-                    DeviceOwner::Council => "council",
-                    DeviceOwner::Personal => "personal",
-                };
-                q.owner.is_empty() || owner == q.owner
-            })
+            .filter(|(id, d)| q.matches(&needle, id, d))
             .map(|(id, d)| {
                 let owner = match d.owner {
                     DeviceOwner::Council => "council",
@@ -152,7 +181,8 @@ fn register_page(
                 }
                 button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" { "Search" }
             }
-            p class="govuk-body" id="matching" { (paged.summary("devices")) " match." }
+            p class="govuk-body" id="matching" { (paged.summary("devices")) " match. "
+                a class="govuk-link" href=(format!("/c/{c}/devices.csv?{}", serde_html_form::to_string(q).unwrap_or_default())) { "Download these devices as CSV" } }
             table class="govuk-table" {
                 caption class="govuk-visually-hidden" { "Devices" }
                 (table_head(&["Device", "Kind", "Owner", "State"], &[]))

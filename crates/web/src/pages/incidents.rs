@@ -20,6 +20,18 @@ use domain::{DeviceId, EventKind, IncidentId, PersonId, Severity};
 use maud::{Markup, html};
 use serde::Deserialize;
 
+/// Every incident, as CSV.
+pub async fn list_csv(Extension(ctx): Extension<Ctx>) -> axum::response::Response {
+    use crate::lists::List;
+    crate::layout::csv_download(
+        &ctx,
+        List::Incidents,
+        List::Incidents
+            .csv(&ctx.council, &[])
+            .map_err(reports::csv::CsvError),
+    )
+}
+
 pub async fn list(State(state): State<AppState>, Extension(ctx): Extension<Ctx>) -> Markup {
     let c = &ctx.council.id;
     let mut rows = ctx.council.with_estate(|e| {
@@ -44,6 +56,7 @@ pub async fn list(State(state): State<AppState>, Extension(ctx): Extension<Ctx>)
         &state,
         html! {
             a class="govuk-button" href=(format!("/c/{c}/incidents/new")) { "Report an incident" }
+            p class="govuk-body" { a class="govuk-link" href=(format!("/c/{c}/incidents.csv")) { "Download every incident as CSV" } }
             table class="govuk-table" {
                 caption class="govuk-visually-hidden" { "Incidents, newest first" }
                 (table_head(&["Incident", "Reported", "Kind", "Personal data", "Notifiable", "State"], &[]))

@@ -22,9 +22,12 @@ pub fn routes(r: Routes) -> Routes {
     crate::guards::table! { signin::routes(r);
         get  "/c/{council}" ViewRegisters => registers::dashboard;
         get  "/c/{council}/people" ViewRegisters => registers::people;
+        get  "/c/{council}/people.csv" ViewRegisters => registers::people_csv;
         get  "/c/{council}/people/{person}" ViewRegisters => people::person;
         get  "/c/{council}/findings" ViewFindings => registers::findings;
+        get  "/c/{council}/findings.csv" ViewFindings => registers::findings_csv;
         get  "/c/{council}/claims" ViewRegisters => registers::claims;
+        get  "/c/{council}/claims.csv" ViewRegisters => registers::claims_csv;
         get  "/c/{council}/starters" ManagePeople => people::starter_form;
         post "/c/{council}/starters" ManagePeople => people::starter;
         post "/c/{council}/people/{person}/move" ManagePeople => people::mover;
@@ -40,6 +43,7 @@ pub fn routes(r: Routes) -> Routes {
         get  "/c/{council}/imports" ImportRecords => importing::form;
         upload "/c/{council}/imports" ImportRecords => importing::upload;
         get  "/c/{council}/devices" ViewRegisters => devices::register;
+        get  "/c/{council}/devices.csv" ViewRegisters => devices::register_csv;
         post "/c/{council}/devices" ManageDevices => devices::add;
         get  "/c/{council}/devices/{device}" ViewRegisters => devices::device;
         post "/c/{council}/devices/{device}/issue" ManageDevices => devices::issue;
@@ -56,6 +60,7 @@ pub fn routes(r: Routes) -> Routes {
         post "/c/{council}/policies/{policy}/communicated" ManagePolicies => policies::communicated;
         post "/c/{council}/policies/{policy}/review" ManagePolicies => policies::review;
         get  "/c/{council}/incidents" ViewRegisters => incidents::list;
+        get  "/c/{council}/incidents.csv" ViewRegisters => incidents::list_csv;
         get  "/c/{council}/incidents/new" ReportIncident => incidents::report_form;
         post "/c/{council}/incidents/new" ReportIncident => incidents::report;
         get  "/c/{council}/incidents/{incident}" ViewRegisters => incidents::incident;

@@ -2,12 +2,16 @@
 
 use crate::authz::Action;
 use crate::ctx::Ctx;
+use crate::layout::csv_download;
 use crate::layout::{
     Paged, any, claims_table, filter, findings_table, status_tag, table_head, titled, when,
 };
+use crate::lists::{self, List};
 use crate::state::AppState;
+use crate::wire::FindingOut;
 use axum::Extension;
 use axum::extract::{Query, State};
+use axum::response::Response;
 use domain::{PersonId, PersonKind};
 use jiff::SignedDuration;
 use maud::{Markup, html};
@@ -201,7 +205,10 @@ pub async fn claims(State(state): State<AppState>, Extension(ctx): Extension<Ctx
         "Expense claims",
         &ctx,
         &state,
-        html! { (claims_table(&ctx, &claims, "Claims, newest first")) },
+        html! {
+            p class="govuk-body" { a class="govuk-link" href=(format!("/c/{}/claims.csv", ctx.council.id)) { "Download every claim as CSV" } }
+            (claims_table(&ctx, &claims, "Claims, newest first"))
+        },
     )
 }
 
@@ -213,6 +220,82 @@ pub struct PeopleQuery {
     department: String,
     status: String,
     page: usize,
+}
+
+impl PeopleQuery {
+    /// Whether a person is among those the filters ask for (`needle` is
+    /// the search text, lower-cased).
+    fn matches(
+        &self,
+        needle: &str,
+        id: &domain::PersonId,
+        p: &domain::estate::Person,
+        view: &crate::council::View,
+    ) -> bool {
+        let failing = || view.about(id.as_str()).any(|f| f.status.is_failure());
+        (needle.is_empty()
+            || p.name.to_lowercase().contains(needle)
+            || id.as_str().to_lowercase().contains(needle)
+            || p.email
+                .as_deref()
+                .is_some_and(|m| m.to_lowercase().contains(needle)))
+            && (self.kind.is_empty() || kind_name(p.kind) == self.kind)
+            && (self.department.is_empty()
+                || p.department.as_deref() == Some(self.department.as_str()))
+            && match self.status.as_str() {
+                "present" => p.is_present(),
+                "left" => !p.is_present(),
+                "failing" => failing(),
+                _ => true,
+            }
+    }
+}
+
+/// The people the page's filters show, as CSV.
+pub async fn people_csv(Extension(ctx): Extension<Ctx>, Query(q): Query<PeopleQuery>) -> Response {
+    let view = ctx.council.view(ctx.now);
+    let needle = q.q.trim().to_lowercase();
+    let shown: std::collections::HashSet<String> = ctx.council.with_estate(|e| {
+        e.people
+            .iter()
+            .filter(|(id, p)| q.matches(&needle, id, p, &view))
+            .map(|(id, _)| id.to_string())
+            .collect()
+    });
+    let rows: Vec<_> = lists::people(&ctx.council)
+        .into_iter()
+        .filter(|r| shown.contains(&r.id))
+        .collect();
+    csv_download(
+        &ctx,
+        List::People,
+        reports::csv::records(List::People.fields(), &rows),
+    )
+}
+
+/// The findings the page's filters show, as CSV.
+pub async fn findings_csv(
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<FindingsQuery>,
+) -> Response {
+    let (view, _) = q.as_of.view(&ctx);
+    let rows = FindingOut::of(&ctx.council, view.findings.iter().filter(|f| q.matches(f)));
+    csv_download(
+        &ctx,
+        List::Findings,
+        reports::csv::records(List::Findings.fields(), &rows),
+    )
+}
+
+/// Every claim, as CSV.
+pub async fn claims_csv(Extension(ctx): Extension<Ctx>) -> Response {
+    csv_download(
+        &ctx,
+        List::Claims,
+        List::Claims
+            .csv(&ctx.council, &[])
+            .map_err(reports::csv::CsvError),
+    )
 }
 
 fn kind_name(kind: PersonKind) -> &'static str {
@@ -243,27 +326,7 @@ pub async fn people(
         let mut rows: Vec<(String, String, &'static str, String, bool, usize)> = e
             .people
             .iter()
-            .filter(|(id, p)| {
-                let failing = view
-                    .about(id.as_str())
-                    .filter(|f| f.status.is_failure())
-                    .count();
-                (needle.is_empty()
-                    || p.name.to_lowercase().contains(&needle)
-                    || id.as_str().to_lowercase().contains(&needle)
-                    || p.email
-                        .as_deref()
-                        .is_some_and(|m| m.to_lowercase().contains(&needle)))
-                    && (q.kind.is_empty() || kind_name(p.kind) == q.kind)
-                    && (q.department.is_empty()
-                        || p.department.as_deref() == Some(q.department.as_str()))
-                    && match q.status.as_str() {
-                        "present" => p.is_present(),
-                        "left" => !p.is_present(),
-                        "failing" => failing > 0,
-                        _ => true,
-                    }
-            })
+            .filter(|(id, p)| q.matches(&needle, id, p, &view))
             .map(|(id, p)| {
                 let failing = view
                     .about(id.as_str())
@@ -323,7 +386,8 @@ pub async fn people(
                 button type="submit" class="govuk-button" data-module="govuk-button" { "Filter" }
             }
             div id="people-results" {
-                p class="govuk-body" id="matching" { (paged.summary("people")) " match." }
+                p class="govuk-body" id="matching" { (paged.summary("people")) " match. "
+                    a class="govuk-link" href=(page_href(&format!("/c/{c}/people.csv"), &q)) { "Download these people as CSV" } }
                 table class="govuk-table" {
                     caption class="govuk-visually-hidden" { "People" }
                     (table_head(&["Name", "Id", "Kind", "Department", "Status", "Overdue or violated"], &["Overdue or violated"]))
@@ -365,21 +429,13 @@ pub struct FindingsQuery {
     page: usize,
 }
 
-pub async fn findings(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<Ctx>,
-    Query(q): Query<FindingsQuery>,
-) -> Markup {
-    let (view, date_error) = q.as_of.view(&ctx);
-    let c = &ctx.council.id;
-    let needle = q.q.trim();
-    let matching: Vec<&Finding> = view
-        .findings
-        .iter()
-        .filter(|f| q.status.is_empty() || f.status.name() == q.status)
-        .filter(|f| q.rule.is_empty() || *f.rule == *q.rule)
-        .filter(|f| {
-            needle.is_empty()
+impl FindingsQuery {
+    /// Whether a finding is among those the filters ask for.
+    fn matches(&self, f: &Finding) -> bool {
+        let needle = self.q.trim();
+        (self.status.is_empty() || f.status.name() == self.status)
+            && (self.rule.is_empty() || *f.rule == *self.rule)
+            && (needle.is_empty()
                 || [
                     &f.concerns.person,
                     &f.concerns.device,
@@ -387,9 +443,18 @@ pub async fn findings(
                     &f.concerns.policy,
                 ]
                 .iter()
-                .any(|x| x.as_deref() == Some(needle))
-        })
-        .collect();
+                .any(|x| x.as_deref() == Some(needle)))
+    }
+}
+
+pub async fn findings(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<Ctx>,
+    Query(q): Query<FindingsQuery>,
+) -> Markup {
+    let (view, date_error) = q.as_of.view(&ctx);
+    let c = &ctx.council.id;
+    let matching: Vec<&Finding> = view.findings.iter().filter(|f| q.matches(f)).collect();
     let mut rules: Vec<&str> = ctx
         .council
         .pack
@@ -419,7 +484,8 @@ pub async fn findings(
             (q.as_of.form(&ctx, &format!("/c/{c}/findings"), date_error.as_deref()))
             p class="govuk-body" { "As of " (when(&ctx, view.at)) "." }
             @let paged = Paged::of(matching.len(), q.page);
-            p class="govuk-body" id="matching" { (paged.summary("findings")) " match." }
+            p class="govuk-body" id="matching" { (paged.summary("findings")) " match. "
+                a class="govuk-link" href=(page_href(&format!("/c/{c}/findings.csv"), &q)) { "Download these findings as CSV" } }
             (findings_table(&ctx, &matching[paged.rows.clone()], "Findings"))
             (paged.links(|n| page_href(&format!("/c/{c}/findings"), &FindingsQuery { page: n, ..q.clone() })))
         },

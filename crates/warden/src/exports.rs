@@ -1,0 +1,86 @@
+//! `warden export --format oscal-ar | csv`: the findings as OSCAL
+//! assessment results, or a list as CSV. (`--format jsonl`, the log itself,
+//! is `stored::export`.)
+
+use crate::failure::{Failure, Outcome};
+use crate::stored::{calendar, fail};
+use crate::{load_pack, now};
+use jiff::Timestamp;
+use web::lists::List;
+
+/// What `export` was asked for.
+pub struct Request<'a> {
+    pub db: &'a str,
+    pub council: &'a str,
+    pub format: &'a str,
+    pub what: Option<&'a str>,
+    pub at: Option<Timestamp>,
+    pub known_at: Option<Timestamp>,
+}
+
+pub fn export(r: &Request<'_>) -> Result<Outcome, Failure> {
+    let list = match (r.format, r.what) {
+        ("jsonl", None) => return crate::stored::export(r.db, r.council),
+        ("oscal-ar", None) => None,
+        ("csv", Some(what)) => Some(List::from_name(what).ok_or_else(|| {
+            let known: Vec<&str> = List::ALL.iter().map(|l| l.name()).collect();
+            Failure::said(format!(
+                "--what {what}: expected one of {}",
+                known.join(", ")
+            ))
+        })?),
+        ("csv", None) => {
+            let known: Vec<&str> = List::ALL.iter().map(|l| l.name()).collect();
+            return Err(Failure::said(format!(
+                "--format csv needs --what: one of {}",
+                known.join(", ")
+            )));
+        }
+        ("jsonl" | "oscal-ar", Some(_)) => {
+            return Err(Failure::said("--what goes with --format csv"));
+        }
+        (other, _) => {
+            return Err(Failure::said(format!(
+                "--format {other}: expected jsonl, oscal-ar or csv"
+            )));
+        }
+    };
+    let made = now();
+    let at = r.at.unwrap_or(made);
+    let mut log = store::open(r.db).map_err(|e| fail(r.db, e))?;
+    let pack = load_pack(&log.council_pack(r.council).map_err(|e| fail(r.db, e))?)?;
+    let cal = calendar(&pack);
+    let council =
+        web::council::Council::load(&mut *log, r.council, pack, cal).map_err(|e| fail(r.db, e))?;
+    let view = council.view_as_known(at, r.known_at);
+    let text = match list {
+        Some(list) => list.csv(&council, &view.findings).map_err(Failure::said)?,
+        None => {
+            let event = |seq: u64| {
+                council.with_ledger(|l| {
+                    l.get(seq).map(|logged| reports::oscal::Evidence {
+                        id: logged.reference().to_string(),
+                        words: web::describe(&logged.event.kind),
+                        at: logged.event.at,
+                        recorded: logged.event.recorded_or_at(),
+                    })
+                })
+            };
+            let document = reports::oscal::assessment_results(&reports::oscal::Assessment {
+                council: r.council,
+                pack: council.pack,
+                at,
+                known_at: r.known_at,
+                made,
+                findings: &view.findings,
+                event: &event,
+            });
+            let mut text = serde_json::to_string_pretty(&document)
+                .map_err(|e| Failure::said(format!("the document could not be written: {e}")))?;
+            text.push('\n');
+            text
+        }
+    };
+    crate::out(&text);
+    Ok(Outcome::Clean)
+}
