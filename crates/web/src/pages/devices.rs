@@ -181,8 +181,7 @@ fn register_page(
                 }
                 button type="submit" class="govuk-button govuk-button--secondary" data-module="govuk-button" { "Search" }
             }
-            p class="govuk-body" id="matching" { (paged.summary("devices")) " match. "
-                a class="govuk-link" href=(format!("/c/{c}/devices.csv?{}", serde_html_form::to_string(q).unwrap_or_default())) { "Download these devices as CSV" } }
+            p class="govuk-body" id="matching" { (paged.summary("devices")) " match." }
             table class="govuk-table" {
                 caption class="govuk-visually-hidden" { "Devices" }
                 (table_head(&["Device", "Kind", "Owner", "State"], &[]))
@@ -198,6 +197,7 @@ fn register_page(
                 }
             }
             (paged.links(|n| format!("/c/{c}/devices?{}", serde_html_form::to_string(&ListQuery { page: n, ..q.clone() }).unwrap_or_default())))
+            p class="govuk-body" { a class="govuk-link" href=(format!("/c/{c}/devices.csv?{}", serde_html_form::to_string(q).unwrap_or_default())) { "Download these devices as CSV" } }
             @if ctx.may(state, Action::ManageDevices) {
                 h2 class="govuk-heading-m" id="register" { "Register a device" }
                 form method="post" action=(format!("/c/{c}/devices")) novalidate {

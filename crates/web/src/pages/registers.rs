@@ -386,8 +386,7 @@ pub async fn people(
                 button type="submit" class="govuk-button" data-module="govuk-button" { "Filter" }
             }
             div id="people-results" {
-                p class="govuk-body" id="matching" { (paged.summary("people")) " match. "
-                    a class="govuk-link" href=(page_href(&format!("/c/{c}/people.csv"), &q)) { "Download these people as CSV" } }
+                p class="govuk-body" id="matching" { (paged.summary("people")) " match." }
                 table class="govuk-table" {
                     caption class="govuk-visually-hidden" { "People" }
                     (table_head(&["Name", "Id", "Kind", "Department", "Status", "Overdue or violated"], &["Overdue or violated"]))
@@ -405,6 +404,7 @@ pub async fn people(
                     }
                 }
                 (paged.links(|n| page_href(&format!("/c/{c}/people"), &PeopleQuery { page: n, ..q.clone() })))
+                p class="govuk-body" { a class="govuk-link" href=(page_href(&format!("/c/{c}/people.csv"), &q)) { "Download these people as CSV" } }
             }
         },
     )
@@ -484,10 +484,10 @@ pub async fn findings(
             (q.as_of.form(&ctx, &format!("/c/{c}/findings"), date_error.as_deref()))
             p class="govuk-body" { "As of " (when(&ctx, view.at)) "." }
             @let paged = Paged::of(matching.len(), q.page);
-            p class="govuk-body" id="matching" { (paged.summary("findings")) " match. "
-                a class="govuk-link" href=(page_href(&format!("/c/{c}/findings.csv"), &q)) { "Download these findings as CSV" } }
+            p class="govuk-body" id="matching" { (paged.summary("findings")) " match." }
             (findings_table(&ctx, &matching[paged.rows.clone()], "Findings"))
             (paged.links(|n| page_href(&format!("/c/{c}/findings"), &FindingsQuery { page: n, ..q.clone() })))
+            p class="govuk-body" { a class="govuk-link" href=(page_href(&format!("/c/{c}/findings.csv"), &q)) { "Download these findings as CSV" } }
         },
     )
 }
