@@ -84,3 +84,76 @@ pub fn export(r: &Request<'_>) -> Result<Outcome, Failure> {
     crate::out(&text);
     Ok(Outcome::Clean)
 }
+
+/// What `report` was asked for.
+pub struct ReportRequest<'a> {
+    pub db: &'a str,
+    pub council: &'a str,
+    pub at: Option<Timestamp>,
+    pub known_at: Option<Timestamp>,
+    pub period: &'a str,
+    pub out: &'a std::path::Path,
+}
+
+/// `--period`: "12 months", "6 months", "2 years", as whole months.
+fn months(period: &str) -> Result<i32, Failure> {
+    let bad = || {
+        Failure::said(format!(
+            "--period {period}: expected months or years, such as \"12 months\" or \"2 years\""
+        ))
+    };
+    match period.parse::<rules::Duration>().map_err(|_| bad())? {
+        rules::Duration::Calendar {
+            amount,
+            unit: rules::duration::CalendarUnit::Months,
+        } => i32::try_from(amount).map_err(|_| bad()),
+        rules::Duration::Calendar {
+            amount,
+            unit: rules::duration::CalendarUnit::Years,
+        } => i32::try_from(amount)
+            .ok()
+            .and_then(|a| a.checked_mul(12))
+            .ok_or_else(bad),
+        _ => Err(bad()),
+    }
+}
+
+/// `warden report`: the committee's PDF.
+pub fn report(r: &ReportRequest<'_>) -> Result<Outcome, Failure> {
+    let months = months(r.period)?;
+    if r.out.extension().is_none_or(|e| e != "pdf") {
+        return Err(Failure::said(format!(
+            "--out {}: the report is a PDF; name the file FILE.pdf",
+            r.out.display()
+        )));
+    }
+    let made = now();
+    let at = r.at.unwrap_or(made);
+    let mut log = store::open(r.db).map_err(|e| fail(r.db, e))?;
+    let pack = load_pack(&log.council_pack(r.council).map_err(|e| fail(r.db, e))?)?;
+    let cal = calendar(&pack);
+    let council =
+        web::council::Council::load(&mut *log, r.council, pack, cal).map_err(|e| fail(r.db, e))?;
+    let figures = web::committee::gather(
+        &council,
+        &web::committee::Ask {
+            at,
+            known_at: r.known_at,
+            months,
+        },
+    );
+    let pdf = reports::committee::pdf(&figures)
+        .map_err(|e| Failure::said(format!("the report could not be typeset: {e}")))?;
+    std::fs::write(r.out, &pdf)
+        .map_err(|e| Failure::said(format!("cannot write {}: {e}", r.out.display())))?;
+    say!(
+        "{}: the committee report for {} as of {} ({} findings, {} overdue, {} violated)",
+        r.out.display(),
+        figures.council,
+        figures.as_of,
+        figures.counts.total(),
+        figures.counts.overdue,
+        figures.counts.violated
+    );
+    Ok(Outcome::Clean)
+}

@@ -177,6 +177,25 @@ enum Command {
     /// Write open deadlines as an iCalendar file (RFC 5545): a council's,
     /// or one person's with --person.
     Calendar(remind::CalendarArgs),
+    /// Write the committee's report: an accessible (tagged) PDF of where
+    /// the council stands, quarter by quarter, cited to its policies. See
+    /// docs/reports.md.
+    Report {
+        #[command(flatten)]
+        db: DbArgs,
+        /// As of this instant (RFC 3339) [default: now].
+        #[arg(long)]
+        at: Option<Timestamp>,
+        /// From what had been recorded by this instant [default: everything].
+        #[arg(long)]
+        known_at: Option<Timestamp>,
+        /// How far back the quarters reach.
+        #[arg(long, default_value = "12 months")]
+        period: String,
+        /// The PDF to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// List the policy packs compiled into this binary.
     Packs,
     /// Write realistic, deterministic logs for many councils (same seed,
@@ -341,6 +360,20 @@ fn main() -> ExitCode {
         Command::Restore { db, from } => backup::restore(&db, &from),
         Command::Generate(args) => generate(args),
         Command::Remind(args) => remind::remind(&args),
+        Command::Report {
+            db,
+            at,
+            known_at,
+            period,
+            out,
+        } => exports::report(&exports::ReportRequest {
+            db: &db.db,
+            council: &db.council,
+            at,
+            known_at,
+            period: &period,
+            out: &out,
+        }),
         Command::Calendar(args) => remind::calendar_file(&args),
     };
     match result {

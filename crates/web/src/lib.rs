@@ -9,6 +9,7 @@ pub mod api;
 mod app;
 pub mod authz;
 pub mod clock;
+pub mod committee;
 pub mod council;
 mod ctx;
 pub mod demo;

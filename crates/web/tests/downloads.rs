@@ -78,6 +78,19 @@ async fn list_pages_download_what_their_filters_show() {
         assert!(res.text().await.expect("csv").contains('\n'), "{list}");
     }
 
+    // The committee report, from the dashboard's link.
+    let dashboard = ict.get(&app, "/c/north").await.text().await.expect("page");
+    assert!(dashboard.contains("/c/north/report.pdf?"), "{dashboard}");
+    let res = ict.get(&app, "/c/north/report.pdf").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/pdf")
+    );
+    assert!(res.bytes().await.expect("pdf").starts_with(b"%PDF-"));
+
     // A member may not see the registers, nor download them.
     let member = app.sign_in(NORTH, "p-member").await;
     let res = member.get(&app, "/c/north/people.csv").await;

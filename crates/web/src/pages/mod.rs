@@ -26,6 +26,7 @@ pub fn routes(r: Routes) -> Routes {
         get  "/c/{council}/people/{person}" ViewRegisters => people::person;
         get  "/c/{council}/findings" ViewFindings => registers::findings;
         get  "/c/{council}/findings.csv" ViewFindings => registers::findings_csv;
+        get  "/c/{council}/report.pdf" ViewFindings => registers::committee_report;
         get  "/c/{council}/claims" ViewRegisters => registers::claims;
         get  "/c/{council}/claims.csv" ViewRegisters => registers::claims_csv;
         get  "/c/{council}/starters" ManagePeople => people::starter_form;

@@ -92,6 +92,56 @@ impl AsOf {
     }
 }
 
+/// The committee report as of the dashboard's day (now without one): a
+/// tagged PDF, typeset on the blocking pool.
+pub async fn committee_report(
+    Extension(ctx): Extension<Ctx>,
+    Query(as_of): Query<AsOf>,
+) -> Response {
+    use axum::http::{StatusCode, header};
+    use axum::response::IntoResponse;
+    let (Ok(at), Ok(known_at)) = (
+        AsOf::end_of(&ctx, &as_of.date),
+        AsOf::end_of(&ctx, &as_of.known),
+    ) else {
+        return (StatusCode::BAD_REQUEST, "enter dates as YYYY-MM-DD").into_response();
+    };
+    let ask = crate::committee::Ask {
+        at: at.unwrap_or(ctx.now),
+        known_at,
+        months: 12,
+    };
+    let council = ctx.council.clone();
+    let made = tokio::task::spawn_blocking(move || {
+        let figures = crate::committee::gather(&council, &ask);
+        reports::committee::pdf(&figures).map(|pdf| (pdf, figures.as_of))
+    })
+    .await;
+    match made {
+        Ok(Ok((pdf, as_of))) => (
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!(
+                        "attachment; filename=\"{}-committee-report-{}.pdf\"",
+                        ctx.council.id,
+                        as_of.replace(' ', "-")
+                    ),
+                ),
+            ],
+            pdf,
+        )
+            .into_response(),
+        Ok(Err(e)) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the report could not be typeset: {e}"),
+        )
+            .into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
 pub async fn dashboard(
     State(state): State<AppState>,
     Extension(ctx): Extension<Ctx>,
@@ -143,6 +193,9 @@ pub async fn dashboard(
         html! {
             p class="govuk-body" { "As of " (when(&ctx, view.at)) ", from " (view.head) " recorded events." }
             (as_of.form(&ctx, &format!("/c/{c}"), date_error.as_deref()))
+            @if ctx.may(&state, Action::ViewFindings) {
+                p class="govuk-body" { a class="govuk-link" href=(format!("/c/{c}/report.pdf?{}", serde_html_form::to_string(&as_of).unwrap_or_default())) { "Download the committee report (PDF)" } }
+            }
             div class="warden-counts" {
                 @for (i, status) in Status::ALL.iter().enumerate() {
                     div {
