@@ -33,9 +33,19 @@ impl Outbox for CouncilOutbox<'_> {
     }
 
     fn plan(&self, at: Timestamp) -> Plan {
-        let findings = self.council.view_as_known(at, None).findings;
-        self.council
-            .with_estate(|estate| rules::reminders::plan(self.council.pack, estate, &findings, at))
+        // The service's cached view when `at` is now (the schedule); an
+        // earlier instant (`remind --at`) is evaluated again from the log.
+        let live = self.council.view(at);
+        let plan = |findings: &[rules::Finding]| {
+            self.council.with_estate(|estate| {
+                rules::reminders::plan(self.council.pack, estate, findings, at)
+            })
+        };
+        if live.at == at {
+            plan(&live.findings)
+        } else {
+            plan(&self.council.view_as_known(at, None).findings)
+        }
     }
 
     fn pending(&self) -> Vec<Pending> {
