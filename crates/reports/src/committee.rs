@@ -162,7 +162,32 @@ pub struct Committee {
     pub controls: Vec<FrameworkRows>,
     pub rules: Vec<RuleRow>,
     pub appendix: Vec<AppendixRow>,
+    /// Failing findings beyond those the appendix lists.
+    pub appendix_more: usize,
+    /// Leavers beyond those listed.
+    pub leavers_more: usize,
+    /// Incidents beyond those listed.
+    pub incidents_more: usize,
+    /// Of the period's personal data breaches with a clock: how many were
+    /// decided or notified within 72 hours, how many after, how many not yet.
+    pub breaches: Breaches,
 }
+
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Breaches {
+    pub within: usize,
+    pub after: usize,
+    pub undecided: usize,
+}
+
+/// The most incidents the report lists (and charts), the latest first.
+pub const INCIDENT_ROWS: usize = 30;
+
+/// The most failing findings the appendix lists; a committee reads the
+/// rest in the CSV export.
+pub const APPENDIX_ROWS: usize = 200;
+/// The most leavers the report lists, the latest first.
+pub const LEAVER_ROWS: usize = 100;
 
 /// The report as a tagged PDF/UA-1 document, or what stopped it.
 pub fn pdf(report: &Committee) -> Result<Vec<u8>, String> {

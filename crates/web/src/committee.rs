@@ -77,11 +77,19 @@ fn policy_of(council: &Council, rule: &str) -> String {
 }
 
 fn shares(council: &Council, findings: &[Finding]) -> Vec<PolicyShare> {
+    let policy: std::collections::HashMap<&str, String> = council
+        .pack
+        .rules
+        .iter()
+        .map(|r| (r.id.as_str(), policy_of(council, &r.id)))
+        .collect();
     let mut by: BTreeMap<String, Counts> = BTreeMap::new();
     for f in findings {
-        by.entry(policy_of(council, &f.rule))
-            .or_default()
-            .add(f.status);
+        let name = policy
+            .get(f.rule.as_ref())
+            .cloned()
+            .unwrap_or_else(|| f.rule.to_string());
+        by.entry(name).or_default().add(f.status);
     }
     by.into_iter()
         .map(|(name, c)| PolicyShare {
@@ -100,13 +108,31 @@ pub fn gather(council: &Council, ask: &Ask) -> Committee {
     let from = at
         .checked_sub(ask.months.months())
         .unwrap_or_else(|_| at.clone());
-    let view = council.view_as_known(ask.at, ask.known_at);
-    let findings = &view.findings;
-    let quarters: Vec<(Zoned, Vec<Finding>)> = quarter_ends(from.timestamp(), ask.at, &tz)
+    // The instant asked for, and each quarter's end before it (the last
+    // quarter may end at the instant itself), evaluated side by side.
+    let ends = quarter_ends(from.timestamp(), ask.at, &tz);
+    let mut instants = vec![(ask.at, ask.known_at)];
+    instants.extend(
+        ends.iter()
+            .filter(|end| end.timestamp() != ask.at)
+            .map(|end| {
+                (
+                    end.timestamp(),
+                    ask.known_at.map(|k| k.min(end.timestamp())),
+                )
+            }),
+    );
+    let mut evaluated = council.findings_at_each(&instants).into_iter();
+    let now_findings = evaluated.next().unwrap_or_default();
+    let findings = &now_findings;
+    let quarters: Vec<(Zoned, Vec<Finding>)> = ends
         .into_iter()
         .map(|end| {
-            let known = ask.known_at.map(|k| k.min(end.timestamp()));
-            let f = council.view_as_known(end.timestamp(), known).findings;
+            let f = if end.timestamp() == ask.at {
+                findings.clone()
+            } else {
+                evaluated.next().unwrap_or_default()
+            };
             (end, f)
         })
         .collect();
@@ -119,6 +145,28 @@ pub fn gather(council: &Council, ask: &Ask) -> Committee {
             counts: Counts::of(f),
         });
     let long = |t: Timestamp| t.to_zoned(tz.clone()).strftime("%-d %B %Y").to_string();
+    let mut failing: Vec<&Finding> = findings.iter().filter(|f| f.status.is_failure()).collect();
+    failing.sort_by_key(|f| (f.status != Status::Overdue, f.due));
+    let mut incidents = incidents(council, findings, from.timestamp(), &long);
+    let breaches = Breaches {
+        within: incidents
+            .iter()
+            .filter(|i| i.hours.is_some_and(|h| h <= 72))
+            .count(),
+        after: incidents
+            .iter()
+            .filter(|i| i.hours.is_some_and(|h| h > 72))
+            .count(),
+        undecided: incidents
+            .iter()
+            .filter(|i| i.hours.is_none() && i.due != "-")
+            .count(),
+    };
+    let incidents_more = incidents.len().saturating_sub(INCIDENT_ROWS);
+    incidents.truncate(INCIDENT_ROWS);
+    let mut leavers = leavers(council, findings, from.timestamp(), ask.at, &long);
+    let leavers_more = leavers.len().saturating_sub(LEAVER_ROWS);
+    leavers.truncate(LEAVER_ROWS);
     Committee {
         title: format!(
             "{}: ICT security policies compliance report, {}",
@@ -145,9 +193,12 @@ pub fn gather(council: &Council, ask: &Ask) -> Committee {
             })
             .collect(),
         overdue_by_age: overdue_by_age(findings, ask.at),
-        incidents: incidents(council, findings, from.timestamp(), &long),
+        incidents,
+        incidents_more,
+        breaches,
         policies: policies(council, findings, &long),
-        leavers: leavers(council, findings, from.timestamp(), ask.at, &long),
+        leavers,
+        leavers_more,
         controls: controls(council, findings),
         rules: council
             .pack
@@ -159,9 +210,10 @@ pub fn gather(council: &Council, ask: &Ask) -> Committee {
                 counts: Counts::of(findings.iter().filter(|f| *f.rule == *r.id)),
             })
             .collect(),
-        appendix: findings
+        appendix_more: failing.len().saturating_sub(APPENDIX_ROWS),
+        appendix: failing
             .iter()
-            .filter(|f| f.status.is_failure())
+            .take(APPENDIX_ROWS)
             .map(|f| AppendixRow {
                 status: f.status.name().to_owned(),
                 detail: f.sentence_in_words(),
@@ -204,14 +256,17 @@ fn incidents(
     from: Timestamp,
     long: &dyn Fn(Timestamp) -> String,
 ) -> Vec<IncidentRow> {
+    let clocks: std::collections::HashMap<&str, &Finding> = findings
+        .iter()
+        .filter(|f| f.due.is_some())
+        .filter_map(|f| Some((f.concerns.incident.as_deref()?, f)))
+        .collect();
     let mut rows: Vec<(Timestamp, IncidentRow)> = council.with_estate(|e| {
         e.incidents
             .iter()
-            .filter(|(_, i)| i.discovered > from || i.closed.is_none())
+            .filter(|(_, i)| i.discovered > from)
             .map(|(id, i)| {
-                let clock = findings.iter().find(|f| {
-                    f.concerns.incident.as_deref() == Some(id.as_str()) && f.due.is_some()
-                });
+                let clock = clocks.get(id.as_str()).copied();
                 let hours = clock.and_then(|f| {
                     let settled = f.settled?;
                     let hours = settled.duration_since(i.discovered).as_hours();
@@ -241,7 +296,7 @@ fn incidents(
             })
             .collect()
     });
-    rows.sort_by_key(|(t, _)| *t);
+    rows.sort_by_key(|(t, _)| std::cmp::Reverse(*t));
     rows.into_iter().map(|(_, r)| r).collect()
 }
 
@@ -325,19 +380,21 @@ fn leavers(
         })
         .map(|r| r.id.as_str())
         .collect();
+    let mut by_person: std::collections::HashMap<&str, Counts> = std::collections::HashMap::new();
+    for f in findings
+        .iter()
+        .filter(|f| f.concerns.device.is_some() && returns.contains(&f.rule.as_ref()))
+    {
+        if let Some(p) = f.concerns.person.as_deref() {
+            by_person.entry(p).or_default().add(f.status);
+        }
+    }
     let mut rows: Vec<(Timestamp, LeaverRow)> = council.with_estate(|e| {
         e.people
             .iter()
             .filter_map(|(id, p)| {
                 let left = p.left.filter(|l| *l > from && *l <= to)?;
-                let mut c = Counts::default();
-                for f in findings.iter().filter(|f| {
-                    f.concerns.person.as_deref() == Some(id.as_str())
-                        && f.concerns.device.is_some()
-                        && returns.contains(&f.rule.as_ref())
-                }) {
-                    c.add(f.status);
-                }
+                let c = by_person.get(id.as_str()).copied().unwrap_or_default();
                 let returned = match c.total() {
                     0 => "Nothing to return".to_owned(),
                     _ => format!(
@@ -357,11 +414,15 @@ fn leavers(
             })
             .collect()
     });
-    rows.sort_by_key(|(t, _)| *t);
+    rows.sort_by_key(|(t, _)| std::cmp::Reverse(*t));
     rows.into_iter().map(|(_, r)| r).collect()
 }
 
 fn controls(council: &Council, findings: &[Finding]) -> Vec<FrameworkRows> {
+    let mut by_rule: std::collections::HashMap<&str, Counts> = std::collections::HashMap::new();
+    for f in findings {
+        by_rule.entry(f.rule.as_ref()).or_default().add(f.status);
+    }
     Framework::ALL
         .iter()
         .map(|framework| {
@@ -382,7 +443,15 @@ fn controls(council: &Council, findings: &[Finding]) -> Vec<FrameworkRows> {
                 if rules.is_empty() {
                     continue;
                 }
-                let c = Counts::of(findings.iter().filter(|f| rules.contains(&f.rule.as_ref())));
+                let mut c = Counts::default();
+                for r in &rules {
+                    let n = by_rule.get(r).copied().unwrap_or_default();
+                    c.met += n.met;
+                    c.open += n.open;
+                    c.late += n.late;
+                    c.overdue += n.overdue;
+                    c.violated += n.violated;
+                }
                 let status = if c.total() == 0 {
                     "not yet tested"
                 } else if c.ok() == c.total() {

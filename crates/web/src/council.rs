@@ -307,6 +307,27 @@ impl Council {
         View::new(state.ledger.findings_as_known(at, known_at), at, head)
     }
 
+    /// The findings at each of several instants (each as known at its
+    /// own `known_at`), evaluated again from the log on as many threads as
+    /// there are instants, while the council's log is held still.
+    pub fn findings_at_each(
+        &self,
+        instants: &[(Timestamp, Option<Timestamp>)],
+    ) -> Vec<Vec<Finding>> {
+        let state = self.lock();
+        let ledger = &state.ledger;
+        std::thread::scope(|scope| {
+            let running: Vec<_> = instants
+                .iter()
+                .map(|(at, known)| scope.spawn(move || ledger.findings_as_known(*at, *known)))
+                .collect();
+            running
+                .into_iter()
+                .map(|t| t.join().unwrap_or_default())
+                .collect()
+        })
+    }
+
     /// Admits `events` as one command done at `now` (each recorded now),
     /// appends them to the store, and keeps them. The store's write lock
     /// for the council is held from before the command is checked until
