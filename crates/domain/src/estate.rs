@@ -452,20 +452,20 @@ impl Estate {
                 if event.own_id().is_none() {
                     refusals.push(Refusal::ReminderWithoutId);
                 }
-                if e.told.is_empty() {
+                if e.findings.is_empty() {
                     refusals.push(Refusal::ReminderCoversNothing);
                 }
-                if let Some(p) = self.people.get(&e.person) {
-                    for told in e.told.iter().filter(|t| p.told.contains(*t)) {
+                if let Some(p) = self.people.get(&e.recipient) {
+                    for told in e.findings.iter().filter(|t| p.told.contains(*t)) {
                         refusals.push(Refusal::AlreadyTold {
-                            person: e.person.to_string(),
+                            person: e.recipient.to_string(),
                             told: told.to_string(),
                         });
                     }
                 }
             }
-            EventKind::ReminderSent(e) => refusals.extend(pending(&e.person, &e.reminder)),
-            EventKind::ReminderFailed(e) => refusals.extend(pending(&e.person, &e.reminder)),
+            EventKind::ReminderSent(e) => refusals.extend(pending(&e.recipient, &e.reminder)),
+            EventKind::ReminderFailed(e) => refusals.extend(pending(&e.recipient, &e.reminder)),
             _ => {}
         }
     }
@@ -600,22 +600,22 @@ impl Estate {
             }
             ReminderQueued(e) => {
                 let id = event.own_id().cloned();
-                self.with_person(&e.person, |p| {
-                    for told in &e.told {
+                self.with_person(&e.recipient, |p| {
+                    for told in &e.findings {
                         p.told.insert(told.clone());
                     }
                     if let Some(id) = id {
-                        p.reminders_pending.insert(id, e.told.clone());
+                        p.reminders_pending.insert(id, e.findings.clone());
                     }
                 })
             }
-            ReminderSent(e) => self.with_person(&e.person, |p| {
+            ReminderSent(e) => self.with_person(&e.recipient, |p| {
                 if let EventRef::Id(id) = &e.reminder {
                     p.reminders_pending.remove(id);
                 }
             }),
             // What it covered may be sent again.
-            ReminderFailed(e) => self.with_person(&e.person, |p| {
+            ReminderFailed(e) => self.with_person(&e.recipient, |p| {
                 if let EventRef::Id(id) = &e.reminder
                     && let Some(told) = p.reminders_pending.remove(id)
                 {

@@ -324,30 +324,30 @@ impl PersonLeft {
     pub const ACCOUNT_DISABLED: &'static str = "account disabled";
 }
 fields!(
-    /// A reminder decided on and queued to go to `person` at `address`: the
+    /// A reminder decided on and queued to go to `recipient` at `address`: the
     /// council's record that it set out to tell them, made before the mail
     /// is handed over, so no second sender sends it again.
     ReminderQueued {
-        person: PersonId,
+        recipient: PersonId,
         channel: Channel,
         address: String,
-        told: Vec<Told>,
+        findings: Vec<Told>,
     }
 );
 fields!(
     /// The proof: the reminder `reminder` was handed to the mail server.
     ReminderSent {
-        person: PersonId,
+        recipient: PersonId,
         reminder: EventRef,
         channel: Channel,
-        told: Vec<Told>,
+        findings: Vec<Told>,
     }
 );
 fields!(
     /// The reminder `reminder` could not be sent after `attempts` tries;
     /// what it covered is free to be sent again.
     ReminderFailed {
-        person: PersonId,
+        recipient: PersonId,
         reminder: EventRef,
         reason: String,
         attempts: u32,
@@ -732,9 +732,9 @@ impl EventKind {
             IncidentReported(e) => e.person.as_ref(),
             ExpenseClaimed(e) => Some(&e.person),
             EmailForwardingDetected(e) => Some(&e.person),
-            ReminderQueued(e) => Some(&e.person),
-            ReminderSent(e) => Some(&e.person),
-            ReminderFailed(e) => Some(&e.person),
+            ReminderQueued(e) => Some(&e.recipient),
+            ReminderSent(e) => Some(&e.recipient),
+            ReminderFailed(e) => Some(&e.recipient),
             PolicyApproved(_)
             | PolicyReviewed(_)
             | PolicyCommunicated(_)

@@ -103,13 +103,13 @@ pub fn remind(
         let outcome = deliver(outbox, mail, notice);
         let kind = match &outcome {
             Ok(_) => EventKind::ReminderSent(ReminderSent {
-                person: notice.person.clone(),
+                recipient: notice.person.clone(),
                 reminder: EventRef::Id(id.clone()),
                 channel: Channel::Email,
-                told: notice.told.clone(),
+                findings: notice.told.clone(),
             }),
             Err((reason, attempts)) => EventKind::ReminderFailed(ReminderFailed {
-                person: notice.person.clone(),
+                recipient: notice.person.clone(),
                 reminder: EventRef::Id(id.clone()),
                 reason: shorten(reason),
                 attempts: *attempts,
@@ -163,7 +163,7 @@ fn abandon_stopped(outbox: &dyn Outbox, at: Timestamp, now: Timestamp) -> usize 
             continue;
         }
         let kind = EventKind::ReminderFailed(ReminderFailed {
-            person: pending.person.clone(),
+            recipient: pending.person.clone(),
             reminder: EventRef::Id(pending.id.clone()),
             reason: "no outcome was recorded: the sender stopped before it finished".to_owned(),
             attempts: 0,

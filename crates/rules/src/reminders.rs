@@ -93,10 +93,10 @@ impl Notice {
         let mut event = Event::new(
             at,
             EventKind::ReminderQueued(ReminderQueued {
-                person: self.person.clone(),
+                recipient: self.person.clone(),
                 channel: Channel::Email,
                 address: self.address.clone(),
-                told: self.told.clone(),
+                findings: self.told.clone(),
             }),
         );
         event.id = id.parse::<EventRef>().ok();

@@ -307,10 +307,12 @@ fn each_person_gets_one_digest_with_due_times_in_london_time_and_never_twice() {
     assert_eq!(sent.len(), 4, "one reminder_sent a mail: {sent:?}");
     let cllr_sent = sent
         .iter()
-        .find(|e| e["person"] == "cllr")
+        .find(|e| e["recipient"] == "cllr")
         .expect("the councillor's reminder is in the log");
     assert_eq!(cllr_sent["channel"], "email");
-    let told = cllr_sent["told"].as_array().expect("told");
+    let told = cllr_sent["findings"]
+        .as_array()
+        .expect("the findings it covered");
     assert_eq!(told.len(), 1);
     assert!(
         told[0]

@@ -65,7 +65,7 @@ impl Subject {
         }
         if let EventKind::ReminderSent(sent) = kind {
             let mut seqs: Vec<Seq> = sent
-                .told
+                .findings
                 .iter()
                 .filter_map(|t| t.finding().rsplit('/').next()?.parse().ok())
                 .filter(|seq| *seq > 0)

@@ -19,19 +19,19 @@ pub fn describe(kind: &EventKind) -> String {
         PersonJoined(e) => format!("{} joined ({})", e.name, kind_words(&e.kind)),
         ReminderQueued(e) => format!(
             "a reminder to {} at {} queued, covering {}",
-            e.person,
+            e.recipient,
             e.address,
-            findings_words(e.told.len())
+            findings_words(e.findings.len())
         ),
         ReminderSent(e) => format!(
             "a reminder sent to {} by {}, covering {}",
-            e.person,
+            e.recipient,
             e.channel.as_str(),
-            findings_words(e.told.len())
+            findings_words(e.findings.len())
         ),
         ReminderFailed(e) => format!(
             "a reminder to {} could not be sent after {} attempts: {}",
-            e.person, e.attempts, e.reason
+            e.recipient, e.attempts, e.reason
         ),
         PersonMoved(e) => {
             let mut to = Vec::new();
@@ -176,10 +176,10 @@ pub fn reminders(ctx: &Ctx, subject: &Subject, heading: &str) -> Markup {
                             td class="govuk-table__cell" { (when(ctx, logged.event.recorded_or_at())) }
                             @match &logged.event.kind {
                                 EventKind::ReminderSent(e) => {
-                                    td class="govuk-table__cell" { a class="govuk-link" href=(format!("/c/{}/people/{}", ctx.council.id, e.person)) { (e.person) } }
+                                    td class="govuk-table__cell" { a class="govuk-link" href=(format!("/c/{}/people/{}", ctx.council.id, e.recipient)) { (e.recipient) } }
                                     td class="govuk-table__cell" {
                                         ul class="govuk-list" {
-                                            @for told in &e.told {
+                                            @for told in &e.findings {
                                                 @let rule = told.as_str().split('/').next().unwrap_or_default();
                                                 li {
                                                     @if rule == "digest" { "The council's open deadlines" }
@@ -192,7 +192,7 @@ pub fn reminders(ctx: &Ctx, subject: &Subject, heading: &str) -> Markup {
                                     td class="govuk-table__cell" { "By " (e.channel.as_str()) }
                                 }
                                 EventKind::ReminderFailed(e) => {
-                                    td class="govuk-table__cell" { (e.person) }
+                                    td class="govuk-table__cell" { (e.recipient) }
                                     td class="govuk-table__cell" { "Not sent: " (e.reason) }
                                     td class="govuk-table__cell" { "Failed after " (e.attempts) " tries" }
                                 }

@@ -38,10 +38,10 @@ async fn reminders_sent_are_shown_and_never_repeated() {
     let mut queued = Event::new(
         now,
         EventKind::ReminderQueued(ReminderQueued {
-            person: PersonId::from("p-member"),
+            recipient: PersonId::from("p-member"),
             channel: Channel::Email,
             address: "member@north.test".to_owned(),
-            told: vec![key.clone()],
+            findings: vec![key.clone()],
         }),
     );
     queued.id = "rem-test-1".parse::<EventRef>().ok();
@@ -63,10 +63,10 @@ async fn reminders_sent_are_shown_and_never_repeated() {
     let sent = Event::new(
         now,
         EventKind::ReminderSent(ReminderSent {
-            person: PersonId::from("p-member"),
+            recipient: PersonId::from("p-member"),
             reminder: "rem-test-1".parse().expect("ref"),
             channel: Channel::Email,
-            told: vec![key],
+            findings: vec![key],
         }),
     );
     council
