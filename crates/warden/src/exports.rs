@@ -8,6 +8,14 @@ use crate::{load_pack, now};
 use jiff::Timestamp;
 use web::lists::List;
 
+/// A council's stored log loaded as the service holds it, with its pack.
+fn load_council(db: &str, council: &str) -> Result<web::council::Council, Failure> {
+    let mut log = store::open(db).map_err(|e| fail(db, e))?;
+    let pack = load_pack(&log.council_pack(council).map_err(|e| fail(db, e))?)?;
+    let cal = calendar(&pack);
+    web::council::Council::load(&mut *log, council, pack, cal).map_err(|e| fail(db, e))
+}
+
 /// What `export` was asked for.
 pub struct Request<'a> {
     pub db: &'a str,
@@ -47,11 +55,7 @@ pub fn export(r: &Request<'_>) -> Result<Outcome, Failure> {
     };
     let made = now();
     let at = r.at.unwrap_or(made);
-    let mut log = store::open(r.db).map_err(|e| fail(r.db, e))?;
-    let pack = load_pack(&log.council_pack(r.council).map_err(|e| fail(r.db, e))?)?;
-    let cal = calendar(&pack);
-    let council =
-        web::council::Council::load(&mut *log, r.council, pack, cal).map_err(|e| fail(r.db, e))?;
+    let council = load_council(r.db, r.council)?;
     let view = council.view_as_known(at, r.known_at);
     let text = match list {
         Some(list) => list.csv(&council, &view.findings).map_err(Failure::said)?,
@@ -129,11 +133,7 @@ pub fn report(r: &ReportRequest<'_>) -> Result<Outcome, Failure> {
     }
     let made = now();
     let at = r.at.unwrap_or(made);
-    let mut log = store::open(r.db).map_err(|e| fail(r.db, e))?;
-    let pack = load_pack(&log.council_pack(r.council).map_err(|e| fail(r.db, e))?)?;
-    let cal = calendar(&pack);
-    let council =
-        web::council::Council::load(&mut *log, r.council, pack, cal).map_err(|e| fail(r.db, e))?;
+    let council = load_council(r.db, r.council)?;
     let figures = web::committee::gather(
         &council,
         &web::committee::Ask {

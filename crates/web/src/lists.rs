@@ -123,23 +123,30 @@ pub struct PersonRow {
     pub access: Vec<String>,
 }
 
+impl PersonRow {
+    /// A person of the estate as a row.
+    pub fn of(id: &str, p: &domain::estate::Person) -> PersonRow {
+        PersonRow {
+            id: id.to_owned(),
+            name: p.name.clone(),
+            kind: kind_name(p.kind),
+            present: p.is_present(),
+            department: p.department.clone(),
+            job: p.job.clone(),
+            manager: p.manager.as_ref().map(|m| m.to_string()),
+            roles: p.roles.iter().map(|r| r.to_string()).collect(),
+            devices_held: p.devices_held.iter().map(|d| d.to_string()).collect(),
+            access: p.access.iter().map(|(r, _)| r.to_string()).collect(),
+        }
+    }
+}
+
 /// Everyone, by id.
 pub fn people(council: &Council) -> Vec<PersonRow> {
     let mut out: Vec<PersonRow> = council.with_estate(|e| {
         e.people
             .iter()
-            .map(|(id, p)| PersonRow {
-                id: id.to_string(),
-                name: p.name.clone(),
-                kind: kind_name(p.kind),
-                present: p.is_present(),
-                department: p.department.clone(),
-                job: p.job.clone(),
-                manager: p.manager.as_ref().map(|m| m.to_string()),
-                roles: p.roles.iter().map(|r| r.to_string()).collect(),
-                devices_held: p.devices_held.iter().map(|d| d.to_string()).collect(),
-                access: p.access.iter().map(|(r, _)| r.to_string()).collect(),
-            })
+            .map(|(id, p)| PersonRow::of(id.as_str(), p))
             .collect()
     });
     out.sort_by(|a, b| a.id.cmp(&b.id));

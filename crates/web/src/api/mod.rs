@@ -323,17 +323,18 @@ fn person_out(ctx: &Ctx, id: &str) -> Option<PersonOut> {
     let p = ctx
         .council
         .with_estate(|e| e.people.get(&PersonId::from(id)).cloned())?;
+    let row = crate::lists::PersonRow::of(id, &p);
     Some(PersonOut {
-        id: id.to_owned(),
-        name: p.name.clone(),
-        kind: kind_name(p.kind),
-        present: p.is_present(),
-        department: p.department.clone(),
-        job: p.job.clone(),
-        manager: p.manager.as_ref().map(|m| m.to_string()),
-        roles: p.roles.iter().map(|r| r.to_string()).collect(),
-        devices_held: p.devices_held.iter().map(|d| d.to_string()).collect(),
-        access: p.access.iter().map(|(r, _)| r.to_string()).collect(),
+        id: row.id,
+        name: row.name,
+        kind: row.kind,
+        present: row.present,
+        department: row.department,
+        job: row.job,
+        manager: row.manager,
+        roles: row.roles,
+        devices_held: row.devices_held,
+        access: row.access,
         findings: all(ctx, view.about(id)),
     })
 }
