@@ -316,6 +316,33 @@ test("an entry is corrected: voided, struck through in the history, and recorded
   await page.close();
 });
 
+test("an information governance officer reads the rules in words, compares councils, and asks what if", async () => {
+  const ig = await signIn(browser, demo, "information_governance");
+  await ig.goto(`${demo.url}/c/${demo.council}/policies`);
+  await ig.getByRole("link", { name: "The rules in words" }).click();
+  await ig.waitForURL(/\/pack$/);
+  assert.match(await ig.locator("main").innerText(), /within 48 hours/);
+  assert.match(await ig.locator("main").innerText(), /Against published guidance/);
+  await audit(ig);
+  await ig.getByRole("link", { name: "Compare with the other councils" }).click();
+  await ig.waitForURL(/\/pack\/compare$/);
+  assert.match(await ig.locator("table").innerText(), /5 working days/);
+  await audit(ig);
+  await ig.goto(`${demo.url}/c/${demo.council}/what-if`);
+  await ig.getByLabel("Change a rule").selectOption("southend.devices-returned-48h");
+  await ig.getByLabel("Field").fill("within");
+  await ig.getByLabel("New value").fill("1h");
+  await ig.getByRole("button", { name: "Compare" }).click();
+  await ig.waitForURL(/what-if\?/);
+  assert.match(await ig.locator("main h2").first().innerText(), /Under southend with within set to 1h/);
+  await audit(ig);
+  await ig.getByLabel("Field").fill("every");
+  await ig.getByRole("button", { name: "Compare" }).click();
+  await ig.locator(".govuk-error-summary").waitFor();
+  assert.match(await ig.locator(".govuk-error-summary").innerText(), /not a field of southend\.devices-returned-48h/);
+  await ig.close();
+});
+
 test("no page visited has a WCAG 2.2 A or AA violation", () => {
   assert.ok(audited.size >= 10, `audited ${audited.size} pages`);
   const failures = [...audited].filter(([, v]) => v.length > 0);

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod detail;
 pub mod duration;
 pub mod eval;
+pub mod intel;
 pub mod ledger;
 pub mod pack;
 mod reads;

@@ -23,6 +23,7 @@ mod exports;
 mod failure;
 mod generated;
 mod import_csv;
+mod intel;
 mod packs;
 mod remind;
 mod report;
@@ -198,6 +199,40 @@ enum Command {
     },
     /// List the policy packs compiled into this binary.
     Packs,
+    /// Each rule of a pack as the sentence a council would write, with its
+    /// clause: to check a pack against its document without reading TOML.
+    Explain {
+        /// A pack file, or the name of a bundled pack.
+        pack: String,
+        #[arg(long, value_enum, default_value_t = intel::Format::Text)]
+        format: intel::Format,
+    },
+    /// Check a pack against published guidance (NCSC, UK GDPR, ISO 27001):
+    /// warnings, each citing its source. Exit 1 on warnings only with
+    /// --deny-warnings. See docs/packs.md "Linting a pack".
+    Lint {
+        /// A pack file, or the name of a bundled pack.
+        pack: String,
+        #[arg(long, value_enum, default_value_t = intel::Format::Text)]
+        format: intel::Format,
+        /// Exit 1 when there is any warning (for a council's own CI).
+        #[arg(long)]
+        deny_warnings: bool,
+    },
+    /// Two packs side by side, rules aligned by what they do (kind, trigger
+    /// and discharge), not by id: clocks, scope, and rules only one has.
+    /// Exit 1 when they differ.
+    Diff {
+        pack_a: String,
+        pack_b: String,
+        #[arg(long, value_enum, default_value_t = intel::Format::Text)]
+        format: intel::Format,
+    },
+    /// The same log under another pack, or under the council's pack with
+    /// --set edits: the findings that would appear, disappear or change, by
+    /// rule, and how many were failing at each quarter's end. Exit 1 when
+    /// any would differ.
+    WhatIf(intel::WhatIfArgs),
     /// Write realistic, deterministic logs for many councils (same seed,
     /// same bytes), for trials and benchmarks.
     Generate(GenerateArgs),
@@ -311,6 +346,18 @@ fn main() -> ExitCode {
             Ok(Outcome::Clean)
         }
         Command::Check(args) => check::check(&args),
+        Command::Explain { pack, format } => intel::explain(&pack, format),
+        Command::Lint {
+            pack,
+            format,
+            deny_warnings,
+        } => intel::lint(&pack, format, deny_warnings),
+        Command::Diff {
+            pack_a,
+            pack_b,
+            format,
+        } => intel::diff(&pack_a, &pack_b, format),
+        Command::WhatIf(args) => intel::what_if(&args),
         Command::Init { db, pack } => stored::init(&db.db, &db.council, &pack),
         Command::Import {
             db,

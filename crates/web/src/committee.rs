@@ -6,9 +6,9 @@
 //! "Download the committee report".
 
 use crate::council::Council;
-use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp, ToSpan, Zoned};
 use reports::committee::*;
+use rules::calendar::quarter_ends;
 use rules::pack::{Framework, RuleKind};
 use rules::{Finding, Status};
 use std::collections::BTreeMap;
@@ -24,32 +24,6 @@ pub struct Ask {
 /// "31 March 2026".
 fn day(z: &Zoned) -> String {
     z.strftime("%-d %B %Y").to_string()
-}
-
-/// The UK financial quarters' ends (30 June, 30 September, 31 December,
-/// 31 March) whose day falls after `from`'s and by `to`'s, each as its last
-/// second in the council's time zone; one on `to`'s own day is `to`
-/// itself (a report made on 31 March at 5pm ends its year then).
-pub fn quarter_ends(from: Timestamp, to: Timestamp, tz: &jiff::tz::TimeZone) -> Vec<Zoned> {
-    let mut out = Vec::new();
-    let first = from.to_zoned(tz.clone()).date();
-    let last = to.to_zoned(tz.clone());
-    for year in first.year()..=last.date().year() {
-        for (month, end_day) in [(3, 31), (6, 30), (9, 30), (12, 31)] {
-            let Ok(date) = Date::new(year, month, end_day) else {
-                continue;
-            };
-            if date <= first || date > last.date() {
-                continue;
-            }
-            if date == last.date() {
-                out.push(last.clone());
-            } else if let Ok(end) = date.at(23, 59, 59, 0).to_zoned(tz.clone()) {
-                out.push(end);
-            }
-        }
-    }
-    out
 }
 
 /// The policy a rule belongs to, for the chart: the pack's policy its

@@ -11,5 +11,5 @@ mod raw;
 pub use conditions::{EventFlag, EventText};
 pub use controls::{Control, Framework};
 pub use error::{PackError, SourceFile};
-pub use load::{ClockKey, PackSource, clock_key, load_pack};
+pub use load::{ClockKey, PackSource, RULE_KINDS, clock_key, load_pack, rule_fields};
 pub use model::*;

@@ -11,6 +11,7 @@ pub mod events;
 mod importing;
 mod incidents;
 mod me;
+mod packs;
 mod people;
 mod policies;
 mod registers;
@@ -55,6 +56,9 @@ pub fn routes(r: Routes) -> Routes {
         get  "/c/{council}/events/{event}" ViewRegisters => events::event;
         post "/c/{council}/events/{event}/correct" CorrectRecords => events::correct;
         get  "/c/{council}/policies" ViewRegisters => policies::list;
+        get  "/c/{council}/pack" ViewRegisters => packs::rules_in_words;
+        get  "/c/{council}/pack/compare" ViewRegisters => packs::compare;
+        get  "/c/{council}/what-if" ViewFindings => packs::what_if;
         get  "/c/{council}/policies/{policy}" ViewRegisters => policies::policy;
         get  "/c/{council}/policies/{policy}/versions/{version}" ViewRegisters => policies::version;
         post "/c/{council}/policies/{policy}/publish" ManagePolicies => policies::publish;

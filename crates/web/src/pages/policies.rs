@@ -49,6 +49,13 @@ pub async fn list(State(state): State<AppState>, Extension(ctx): Extension<Ctx>)
         &ctx,
         &state,
         html! {
+            p class="govuk-body" {
+                a class="govuk-link" href=(format!("/c/{c}/pack")) { "The rules in words" }
+                " · "
+                a class="govuk-link" href=(format!("/c/{c}/pack/compare")) { "The councils side by side" }
+                " · "
+                a class="govuk-link" href=(format!("/c/{c}/what-if")) { "What if a rule were different?" }
+            }
             table class="govuk-table" {
                 caption class="govuk-visually-hidden" { "Policies" }
                 (table_head(&["Policy", "Current version", "Approved by", "Last reviewed", "Review due", "Accepted"], &[]))

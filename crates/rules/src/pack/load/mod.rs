@@ -33,6 +33,30 @@ pub trait PackSource {
     fn read(&self, name: &str, from: Option<&SourceFile>) -> Result<SourceFile, String>;
 }
 
+/// Every rule kind a pack may write.
+pub const RULE_KINDS: [&str; 6] = [
+    "obligation",
+    "recurrence",
+    "precondition",
+    "permission",
+    "limit",
+    "prohibition",
+];
+
+/// The fields a rule of `kind` takes besides `id`, `kind`, `cite`, `note`,
+/// `sentence` and `controls`; None for a kind that does not exist.
+pub fn rule_fields(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "obligation" => &["on", "when", "each", "from", "within", "discharged_by"],
+        "recurrence" => &["every", "done_by", "counted_from", "when"],
+        "precondition" => &["on", "when", "require"],
+        "permission" => &["on", "when", "actor", "roles"],
+        "limit" => &["on", "when", "group_by", "period", "max_total", "max_count"],
+        "prohibition" => &["on", "when"],
+        _ => return None,
+    })
+}
+
 /// Loads the pack named `name` and everything it includes.
 pub fn load_pack(name: &str, source: &dyn PackSource) -> Result<PolicyPack, Vec<PackError>> {
     let mut reader = Reader {
@@ -221,20 +245,13 @@ impl<'a> Ctx<'a> {
                 String::new()
             }
         };
-        let allowed: &[&str] = match raw.kind.get_ref().as_str() {
-            "obligation" => &["on", "when", "each", "from", "within", "discharged_by"],
-            "recurrence" => &["every", "done_by", "counted_from", "when"],
-            "precondition" => &["on", "when", "require"],
-            "permission" => &["on", "when", "actor", "roles"],
-            "limit" => &["on", "when", "group_by", "period", "max_total", "max_count"],
-            "prohibition" => &["on", "when"],
-            other => {
-                let message = format!(
-                    "unknown rule kind `{other}`: expected obligation, recurrence, precondition, limit, prohibition or permission"
-                );
-                self.error(raw.kind.span(), message);
-                return None;
-            }
+        let Some(allowed) = rule_fields(raw.kind.get_ref()) else {
+            let message = format!(
+                "unknown rule kind `{}`: expected obligation, recurrence, precondition, limit, prohibition or permission",
+                raw.kind.get_ref()
+            );
+            self.error(raw.kind.span(), message);
+            return None;
         };
         for (field, span) in raw.present_fields() {
             if !allowed.contains(&field) {
