@@ -24,5 +24,6 @@ pub use log::{
 };
 pub use money::Pence;
 pub use timeline::{
-    CLOCK_SKEW, Follower, Logged, Objection, Other, Refused, Savepoint, Seq, Timeline,
+    CLOCK_SKEW, Follower, Logged, NotResumed, Objection, Other, Refused, Resume, Savepoint, Seq,
+    Timeline,
 };

@@ -141,6 +141,26 @@ pub struct Savepoint {
     last_recorded: Option<Timestamp>,
 }
 
+/// A fold of a log's first events kept aside (a snapshot's estate and
+/// rules' state), for [`Timeline::restore_resuming`].
+pub struct Resume<F> {
+    /// The last event it folds: it covers events `1..=through`.
+    pub through: Seq,
+    pub estate: Estate,
+    pub follower: F,
+}
+
+/// Why a log was folded from its start rather than resumed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotResumed {
+    #[error("it follows event {through}, and the log has {events} events")]
+    Beyond { through: Seq, events: Seq },
+    #[error("event {seq}, after it, voids an event")]
+    Voided { seq: Seq },
+    #[error("event {seq}, after it, happened before an event it holds")]
+    Earlier { seq: Seq },
+}
+
 /// A council's log and the estate of its live events in `at` order.
 pub struct Timeline<'p, F: Follower = ()> {
     policies: &'p (dyn PolicyCatalogue + Sync),
@@ -162,6 +182,8 @@ pub struct Timeline<'p, F: Follower = ()> {
     /// Events a caller has said are still to come in this batch: steps
     /// further back than the window will then reach need not be kept.
     coming: usize,
+    /// How many times the log was folded again from its start.
+    refolds: u64,
 }
 
 impl<'p, F: Follower> Timeline<'p, F> {
@@ -186,6 +208,7 @@ impl<'p, F: Follower> Timeline<'p, F> {
             ids: IdMap::default(),
             last_recorded: None,
             coming: 0,
+            refolds: 0,
         }
     }
 
@@ -208,6 +231,40 @@ impl<'p, F: Follower> Timeline<'p, F> {
     /// order, taken as they are (their order, ids and voids are not checked
     /// against the estate again), and folded once in `at` order.
     pub fn restore(
+        policies: &'p (dyn PolicyCatalogue + Sync),
+        follower: F,
+        events: impl IntoIterator<Item = Event>,
+    ) -> Self {
+        let mut timeline = Self::read_back(policies, follower, events);
+        timeline.advance(timeline.order.len(), false);
+        timeline
+    }
+
+    /// `restore`, starting from `resume` (a fold of the log's first
+    /// `resume.through` events, kept aside) and folding only the events
+    /// after it, if they continue it: none happened before an event it
+    /// holds, none is a void. Otherwise the whole log is folded into
+    /// `follower`, and the reason is returned beside the timeline.
+    pub fn restore_resuming(
+        policies: &'p (dyn PolicyCatalogue + Sync),
+        follower: F,
+        events: impl IntoIterator<Item = Event>,
+        resume: Resume<F>,
+    ) -> (Self, Result<(), NotResumed>) {
+        let mut timeline = Self::read_back(policies, follower, events);
+        let resumed = timeline.resumable(resume.through);
+        if let Ok(folded) = resumed {
+            timeline.estate = resume.estate;
+            timeline.follower = resume.follower;
+            timeline.folded = folded;
+        }
+        timeline.advance(timeline.order.len(), false);
+        (timeline, resumed.map(|_| ()))
+    }
+
+    /// The events in recording order, their ids and voids, and the order
+    /// to fold them in; nothing folded yet.
+    fn read_back(
         policies: &'p (dyn PolicyCatalogue + Sync),
         follower: F,
         events: impl IntoIterator<Item = Event>,
@@ -245,12 +302,41 @@ impl<'p, F: Follower> Timeline<'p, F> {
         // happened is in `at` order.
         order.sort_by_key(|seq| timeline.log[index(*seq)].event.at);
         timeline.order = order;
-        timeline.advance(timeline.order.len(), false);
         timeline
+    }
+
+    /// How many steps of the order a fold of the first `through` events
+    /// covers, if the events after them continue it.
+    fn resumable(&self, through: Seq) -> Result<usize, NotResumed> {
+        let after = usize::try_from(through).unwrap_or(usize::MAX);
+        if through == 0 || after > self.log.len() {
+            return Err(NotResumed::Beyond {
+                through,
+                events: self.log.len() as Seq,
+            });
+        }
+        if let Some(void) = self.log[after..]
+            .iter()
+            .find(|l| matches!(l.event.kind, EventKind::EventVoided(_)))
+        {
+            return Err(NotResumed::Voided { seq: void.seq });
+        }
+        let covered = self.order.iter().filter(|s| **s <= through).count();
+        match self.order[..covered].iter().find(|s| **s > through) {
+            Some(seq) => Err(NotResumed::Earlier { seq: *seq }),
+            None => Ok(covered),
+        }
     }
 
     pub fn estate(&self) -> &Estate {
         &self.estate
+    }
+
+    /// How many times the log was folded again from its start: a record or
+    /// void placed further back than the journal reached (or a batch taken
+    /// back). Each costs a fold of the whole log.
+    pub fn refolds(&self) -> u64 {
+        self.refolds
     }
 
     pub fn follower(&self) -> &F {
@@ -669,6 +755,7 @@ impl<'p, F: Follower> Timeline<'p, F> {
                     self.estate = Estate::default();
                     self.follower.reset();
                     self.folded = 0;
+                    self.refolds += 1;
                 }
             }
         }

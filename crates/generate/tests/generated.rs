@@ -214,3 +214,45 @@ fn a_log_holds_late_records_and_voided_mistakes() {
         assert!(voids > 0, "{name}: no voided mistake");
     }
 }
+
+/// Regression: a long history admitted in bulk kept no undo for its steps
+/// until the last 4,096, so each void, and each record placed before one
+/// already folded, folded the whole log again from its start (a million
+/// generated events took six minutes to store, not fifteen seconds).
+#[test]
+fn a_long_history_in_bulk_is_folded_once_not_again_at_each_void() {
+    use domain::{EventKind, Timeline};
+    use rules::{Admission, Ledger};
+    let pack = pack("sefton");
+    let spec = Spec {
+        people: 400,
+        years: 2,
+        seed: 7,
+        end: Spec::END,
+    };
+    let events = council(&spec, 0, &pack);
+    let voids = events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::EventVoided(_)))
+        .count();
+    assert!(
+        events.len() > 2 * Timeline::<()>::WINDOW && voids > 2,
+        "{} events, {voids} voids",
+        events.len()
+    );
+    let calendar = Calendar::new(
+        pack.time_zone.clone(),
+        pack.division,
+        &HolidayFile::bundled(),
+    );
+    let mut ledger = Ledger::new(&pack, &calendar);
+    let now = "2026-06-01T00:00:00Z".parse().expect("now");
+    ledger
+        .admit_in_bulk(events.clone(), Admission::as_it_happened(now))
+        .expect("admitted");
+    assert_eq!(ledger.timeline().refolds(), 0);
+    assert_eq!(
+        ledger.findings(now),
+        evaluate(&pack, &calendar, &events, now)
+    );
+}

@@ -193,6 +193,20 @@ pub struct Calendar {
 const PRECOMPUTED: (i16, i16) = (2000, 2060);
 
 impl Calendar {
+    /// What the calendar is, in text that is the same for the same
+    /// calendar in every process: its time zone, division and holidays in
+    /// date order (for [`crate::eval::fingerprint`]).
+    pub(crate) fn describe(&self) -> String {
+        let mut holidays: Vec<&Date> = self.holidays.iter().collect();
+        holidays.sort();
+        let zone = self.tz.iana_name().unwrap_or("fixed");
+        let mut text = format!("{zone} {:?} {:?}\n", self.division, self.covered);
+        for day in holidays {
+            text.push_str(&format!("{day}\n"));
+        }
+        text
+    }
+
     /// A calendar for `division` in `tz`: statutory rules, with the years the
     /// file covers taken from the file instead.
     pub fn new(tz: TimeZone, division: Division, file: &HolidayFile) -> Self {

@@ -44,7 +44,7 @@ pub struct ClockWords {
 }
 
 /// What a fanned-out clock is about besides its person.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Of {
     Nothing,
     Device(DeviceId),
@@ -52,7 +52,7 @@ pub enum Of {
 }
 
 /// The event that ended a clock, and whether it came after the deadline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Ended {
     pub late: bool,
     pub by: EventType,

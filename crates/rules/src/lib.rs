@@ -20,9 +20,9 @@ pub use calendar::{Calendar, Division, HolidayFile};
 pub use detail::Detail;
 pub use duration::Duration;
 pub use eval::{
-    Change, Concerns, Evaluation, Evidence, Finding, Refusal, Running, Status, evaluate,
-    evaluate_as_known,
+    Change, Concerns, Evaluation, Evidence, Finding, Refusal, Running, Status, StoredEvaluation,
+    evaluate, evaluate_as_known,
 };
-pub use ledger::{Admission, Admitted, Ledger, Mode, Reason, Stamp};
+pub use ledger::{Admission, Admitted, Ledger, Mode, NotTakenUp, Reason, Snapshot, Stamp};
 pub use pack::{PackError, PackSource, PolicyPack, SourceFile, load_pack};
 pub use stream::{Step, Stream};

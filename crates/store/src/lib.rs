@@ -20,7 +20,10 @@ pub use read::{
     Chunk, Columns, Replayed, events, fold_whole, for_each_event, replay, rows, rows_after,
 };
 pub use sqlite::SqliteLog;
-pub use startup::{Loaded, load_estate, snapshot_warning, write_snapshot};
+pub use startup::{
+    Loaded, SnapshotRead, load_estate, read_snapshot, save_snapshot_of, snapshot_warning,
+    write_snapshot,
+};
 
 use domain::Event;
 

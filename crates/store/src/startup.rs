@@ -8,14 +8,96 @@
 use crate::{Head, Replayed, Snapshot, Store, StoreError, fold_whole};
 use domain::Estate;
 use jiff::Timestamp;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Serialize};
 
-/// What a snapshot's `state` holds: the estate, and when the latest event
-/// folded into it happened (so that a tail can be checked to continue it).
+/// What a snapshot's `state` holds: the estate, when the latest event
+/// folded into it happened (so that a tail can be checked to continue it),
+/// and, when the service's ledger wrote it, the rules' state beside the
+/// estate (opaque here: `rules::StoredEvaluation`).
 #[derive(Deserialize)]
-struct State {
+struct State<R = IgnoredAny> {
     last_at: Option<Timestamp>,
     estate: Estate,
+    #[serde(default = "none")]
+    rules: Option<R>,
+}
+
+fn none<R>() -> Option<R> {
+    None
+}
+
+/// A council's snapshot, as read for a start from it.
+pub enum SnapshotRead<R> {
+    /// The council has none.
+    None,
+    /// Sound: its digest matches, and the log still holds the event it
+    /// follows with the hash it recorded.
+    Trusted {
+        seq: u64,
+        estate: Estate,
+        /// The rules' state, when the snapshot holds one.
+        rules: Option<R>,
+    },
+    /// Not to be used, and why (a warning to give).
+    Discarded(String),
+}
+
+/// The council's snapshot, checked, with the rules' state it holds read as
+/// `R`: what a start from a snapshot begins with.
+pub fn read_snapshot<R: DeserializeOwned>(
+    log: &mut dyn Store,
+    council: &str,
+) -> Result<SnapshotRead<R>, StoreError> {
+    let Some(snapshot) = log.load_snapshot(council)? else {
+        return Ok(SnapshotRead::None);
+    };
+    let head = log.head(council)?;
+    Ok(match trusted::<R>(log, council, &snapshot, head)? {
+        Ok(state) => SnapshotRead::Trusted {
+            seq: snapshot.seq,
+            estate: state.estate,
+            rules: state.rules,
+        },
+        Err(why) => SnapshotRead::Discarded(format!(
+            "snapshot at event {} discarded: {why}",
+            snapshot.seq
+        )),
+    })
+}
+
+/// Writes a snapshot of a state the caller folded (the estate after event
+/// `head.seq`, and the rules' state beside it), replacing the previous one.
+pub fn save_snapshot_of<R: Serialize>(
+    log: &mut dyn Store,
+    council: &str,
+    head: Head,
+    last_at: Option<Timestamp>,
+    estate: &Estate,
+    rules: Option<&R>,
+) -> Result<(), StoreError> {
+    #[derive(Serialize)]
+    struct Written<'a, R> {
+        last_at: Option<Timestamp>,
+        estate: &'a Estate,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        rules: Option<&'a R>,
+    }
+    if head.seq == 0 {
+        return Ok(());
+    }
+    let written = Written {
+        last_at,
+        estate,
+        rules,
+    };
+    let state = serde_json::to_string(&written).map_err(|e| StoreError::Corrupt {
+        council: council.to_owned(),
+        seq: head.seq,
+        message: format!("the state does not serialise: {e}"),
+    })?;
+    let snapshot = Snapshot::new(head.seq, head.hash.to_string(), state);
+    log.save_snapshot(council, &snapshot)
 }
 
 /// A council's estate as of its head.
@@ -36,7 +118,7 @@ pub fn load_estate(log: &mut dyn Store, council: &str) -> Result<Loaded, StoreEr
     let head = log.head(council)?;
     let (start, after, mut warning) = match log.load_snapshot(council)? {
         None => (State::empty(), 0, None),
-        Some(snapshot) => match trusted(log, council, &snapshot, head)? {
+        Some(snapshot) => match trusted::<IgnoredAny>(log, council, &snapshot, head)? {
             Ok(state) => (state, snapshot.seq, None),
             Err(why) => (
                 State::empty(),
@@ -74,6 +156,7 @@ impl State {
         State {
             last_at: None,
             estate: Estate::default(),
+            rules: None,
         }
     }
 }
@@ -85,18 +168,18 @@ pub fn snapshot_warning(log: &mut dyn Store, council: &str) -> Result<Option<Str
         return Ok(None);
     };
     let head = log.head(council)?;
-    Ok(trusted(log, council, &snapshot, head)?
+    Ok(trusted::<IgnoredAny>(log, council, &snapshot, head)?
         .err()
         .map(|why| format!("snapshot at event {} is not trusted: {why}", snapshot.seq)))
 }
 
 /// The snapshot's estate, or why it cannot be trusted.
-fn trusted(
+fn trusted<R: DeserializeOwned>(
     log: &mut dyn Store,
     council: &str,
     snapshot: &Snapshot,
     head: Head,
-) -> Result<Result<State, String>, StoreError> {
+) -> Result<Result<State<R>, String>, StoreError> {
     if snapshot.digest.is_empty() {
         return Ok(Err(
             "it has no digest (written before snapshots carried one); `warden snapshot` writes a new one".into(),
@@ -134,27 +217,10 @@ fn trusted(
     Ok(serde_json::from_str(&snapshot.state).map_err(|e| format!("its state does not read: {e}")))
 }
 
-/// Writes a snapshot of the estate at the head, replacing the previous one.
+/// Writes a snapshot of the estate at the head, replacing the previous one
+/// (the estate only: `warden snapshot` writes the rules' state beside it).
 pub fn write_snapshot(log: &mut dyn Store, council: &str) -> Result<Loaded, StoreError> {
-    /// `State`, borrowed.
-    #[derive(Serialize)]
-    struct Written<'a> {
-        last_at: Option<Timestamp>,
-        estate: &'a Estate,
-    }
     let loaded = load_estate(log, council)?;
-    if loaded.head.seq > 0 {
-        let written = Written {
-            last_at: loaded.last,
-            estate: &loaded.estate,
-        };
-        let state = serde_json::to_string(&written).map_err(|e| StoreError::Corrupt {
-            council: council.to_owned(),
-            seq: loaded.head.seq,
-            message: format!("the estate does not serialise: {e}"),
-        })?;
-        let snapshot = Snapshot::new(loaded.head.seq, loaded.head.hash.to_string(), state);
-        log.save_snapshot(council, &snapshot)?;
-    }
+    save_snapshot_of::<()>(log, council, loaded.head, loaded.last, &loaded.estate, None)?;
     Ok(loaded)
 }

@@ -123,6 +123,16 @@ impl Node {
 
     /// `warden serve` with more flags (`--config FILE`).
     pub fn start_with(db: &str, extra: &[&str]) -> Node {
+        Node::spawn(db, extra, Stdio::null())
+    }
+
+    /// `warden serve`, its log lines (standard error) written to `log`.
+    pub fn start_logging(db: &str, log: &std::path::Path) -> Node {
+        let file = std::fs::File::create(log).expect("log file");
+        Node::spawn(db, &[], Stdio::from(file))
+    }
+
+    fn spawn(db: &str, extra: &[&str], stderr: Stdio) -> Node {
         let mut child = Command::new(warden_bin())
             .args([
                 "serve",
@@ -136,7 +146,7 @@ impl Node {
             .args(extra)
             .env("WARDEN_TOTP_KEY", TOTP_KEY)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("warden serve starts");
         let stdout = child.stdout.take().expect("stdout");

@@ -123,8 +123,9 @@ enum Command {
         #[arg(long)]
         known_at: Option<Timestamp>,
     },
-    /// Save the council's current state, so later startups replay only the
-    /// events after it. A snapshot that no longer matches the log is
+    /// Save the council's current state (its estate, and where each rule
+    /// stands), so that `serve` folds only the events after it. A snapshot
+    /// that no longer matches the log, or was folded under another pack, is
     /// discarded with a warning, never trusted.
     Snapshot {
         #[command(flatten)]

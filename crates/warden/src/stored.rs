@@ -154,17 +154,39 @@ pub fn calendar(pack: &PolicyPack) -> Calendar {
     )
 }
 
-/// Writes a snapshot of the council's estate at its head.
+/// Writes a snapshot of the council's state at its head: the estate and the
+/// rules' state beside it, what `serve` starts from.
 pub fn snapshot(db: &str, council: &str) -> Result<Outcome, Failure> {
     let mut log = open(db)?;
-    let loaded = store::write_snapshot(log.as_mut(), council).map_err(|e| fail(db, e))?;
-    if let Some(warning) = &loaded.warning {
-        eprintln!("warning: {council}: {warning}; replayed the whole log instead");
+    let pack = log.council_pack(council).map_err(|e| fail(db, e))?;
+    let pack = load_pack(&pack)?;
+    let calendar = calendar(&pack);
+    let restored = web::council::restore_ledger(log.as_mut(), council, &pack, &calendar)
+        .map_err(|e| fail(db, e))?;
+    if let Some(warning) = &restored.warning {
+        eprintln!("warning: {council}: {warning}");
     }
+    let (ledger, head) = (&restored.ledger, restored.head);
+    if ledger.len() != head.seq {
+        return Err(Failure::Said(format!(
+            "{db}: {council}'s log grew from {} to {} events while it was read; run `warden snapshot` again",
+            head.seq,
+            ledger.len()
+        )));
+    }
+    store::save_snapshot_of(
+        log.as_mut(),
+        council,
+        head,
+        ledger.last_at(),
+        ledger.estate(),
+        Some(&ledger.stored_rules()),
+    )
+    .map_err(|e| fail(db, e))?;
     say!(
         "{council}: snapshot at event {}, head {}",
-        loaded.head.seq,
-        loaded.head.hash
+        head.seq,
+        head.hash
     );
     Ok(Outcome::Clean)
 }

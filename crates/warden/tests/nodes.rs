@@ -235,3 +235,103 @@ fn two_nodes_on_one_postgres_follow_each_other_and_survive_a_restart() {
     assert!(verified.contains("chain sound"), "{verified}");
     assert_eq!(findings(&http, &a, &token), findings(&http, &b, &token));
 }
+
+/// Lines of a node's log that say how a council was loaded, or warn.
+fn loaded(log: &std::path::Path) -> String {
+    std::fs::read_to_string(log)
+        .expect("log")
+        .lines()
+        .filter(|l| l.contains("council loaded") || l.contains("WARN"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn serve_starts_from_a_snapshot_plus_the_tail_and_discards_one_altered() {
+    let dir = tempfile::tempdir().expect("temp");
+    let path = dir.path().join("w.db");
+    let db = format!("sqlite:{}", path.display());
+    let token = council(&db);
+    let import = |name: &str, text: &str| {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).expect("write");
+        let file = file.display().to_string();
+        ok(&[
+            "import",
+            "--db",
+            &db,
+            "--council",
+            COUNCIL,
+            "--recorded-as-happened",
+            &file,
+        ]);
+    };
+    import(
+        "held.jsonl",
+        concat!(
+            r#"{"at":"2026-01-05T10:00:00Z","type":"device_registered","device":"lap-1","kind":"laptop","owner":"council"}"#,
+            "\n",
+            r#"{"at":"2026-01-05T10:01:00Z","type":"device_issued","device":"lap-1","person":"p-member"}"#,
+            "\n",
+        ),
+    );
+    let out = ok(&["snapshot", "--db", &db, "--council", COUNCIL]);
+    assert!(out.starts_with("north: snapshot at event 6"), "{out}");
+    // A tail after the snapshot: a councillor leaving with a laptop the
+    // snapshot says they hold, and a starter.
+    import(
+        "tail.jsonl",
+        concat!(
+            r#"{"at":"2026-01-06T09:00:00Z","type":"person_joined","person":"p-late","name":"Late Starter","kind":"employee"}"#,
+            "\n",
+            r#"{"at":"2026-01-07T09:00:00Z","type":"person_left","person":"p-member"}"#,
+            "\n",
+        ),
+    );
+    let http = client();
+    let log = dir.path().join("serve.log");
+
+    let node = Node::start_logging(&db, &log);
+    let from_snapshot = findings(&http, &node, &token);
+    drop(node);
+    let said = loaded(&log);
+    assert!(
+        said.contains("events=8") && said.contains("from_snapshot=6"),
+        "{said}"
+    );
+    assert!(!said.contains("WARN"), "{said}");
+    assert!(
+        from_snapshot
+            .iter()
+            .any(|f| f["device"] == "lap-1" && f["status"] == "overdue"),
+        "the tail's leaver is evaluated against the snapshot's estate: {from_snapshot:?}"
+    );
+
+    // The same state edited in place, its sequence number and hash kept:
+    // discarded with a warning, and the whole log folded to the same findings.
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    let edited = conn
+        .execute(
+            "UPDATE snapshots SET state = replace(state, 'Cllr Member', 'Cllr Membre')",
+            [],
+        )
+        .expect("tamper");
+    assert_eq!(edited, 1);
+    drop(conn);
+    let node = Node::start_logging(&db, &log);
+    assert_eq!(findings(&http, &node, &token), from_snapshot);
+    drop(node);
+    let said = loaded(&log);
+    assert!(
+        said.contains("snapshot at event 6 discarded: its digest does not match"),
+        "{said}"
+    );
+    assert!(!said.contains("from_snapshot"), "{said}");
+
+    // No snapshot at all: the same findings.
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    conn.execute("DELETE FROM snapshots", []).expect("delete");
+    drop(conn);
+    let node = Node::start_logging(&db, &log);
+    assert_eq!(findings(&http, &node, &token), from_snapshot);
+}

@@ -30,7 +30,7 @@ pub fn now() -> Timestamp {
     Timestamp::now()
 }
 
-/// Monotonic time, for request latency only.
+/// Monotonic time, for durations only (request latency, start-up).
 #[allow(clippy::disallowed_methods)]
 pub fn instant() -> std::time::Instant {
     std::time::Instant::now()

@@ -7,11 +7,12 @@
 use domain::{Estate, Event, EventKind, Logged, Objection, PersonId, Seq};
 use jiff::Timestamp;
 use rules::{
-    Admission, Calendar, Change, Finding, Ledger, Mode, PolicyPack, Reason as Admit, Status,
+    Admission, Calendar, Change, Finding, Ledger, Mode, PolicyPack, Reason as Admit, Snapshot,
+    Status, StoredEvaluation,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use store::{EventLog, Head, StoreError};
+use store::{EventLog, Head, SnapshotRead, Store, StoreError};
 
 /// The store, shared by every council of the service: a pool of
 /// connections (one, behind a lock, for SQLite). Calls block, so they run on
@@ -222,20 +223,140 @@ impl View {
     }
 }
 
+/// A council's ledger as read from its store, and how it was folded.
+pub struct Restored<'a> {
+    pub ledger: Ledger<'a>,
+    /// The head the log had when it was read.
+    pub head: Head,
+    /// The event the snapshot started from, when one was used.
+    pub from_snapshot: Option<u64>,
+    /// Why the council's snapshot was not used, when it has one.
+    pub warning: Option<String>,
+    /// Milliseconds spent reading and checking the snapshot, reading and
+    /// decoding the events, and folding them: what an operator reads to
+    /// see where start-up goes.
+    pub millis: Millis,
+}
+
+/// See [`Restored::millis`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Millis {
+    pub snapshot: u64,
+    pub events: u64,
+    pub fold: u64,
+}
+
+fn since(start: std::time::Instant) -> u64 {
+    u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Reads a council's log into a ledger: from its snapshot (the estate and
+/// the rules' state after some event) plus the events after it, when the
+/// snapshot is sound, holds the rules' state of this pack and version, and
+/// the later events continue it; otherwise by folding the whole log, with
+/// the reason as a warning. Every event is read either way: the ledger
+/// keeps them all, to place late records and show histories.
+pub fn restore_ledger<'a>(
+    log: &mut dyn Store,
+    id: &str,
+    pack: &'a PolicyPack,
+    calendar: &'a Calendar,
+) -> Result<Restored<'a>, StoreError> {
+    let start = crate::clock::instant();
+    let head = log.head(id)?;
+    let snapshot = store::read_snapshot::<StoredEvaluation>(log, id)?;
+    let mut millis = Millis {
+        snapshot: since(start),
+        ..Millis::default()
+    };
+    let start = crate::clock::instant();
+    let events = store::events(log, id)?;
+    millis.events = since(start);
+    let start = crate::clock::instant();
+    let whole = |events, warning| Restored {
+        ledger: Ledger::restore(pack, calendar, events),
+        head,
+        from_snapshot: None,
+        warning,
+        millis,
+    };
+    let mut restored = match snapshot {
+        SnapshotRead::None => whole(events, None),
+        SnapshotRead::Discarded(why) => whole(events, Some(why)),
+        SnapshotRead::Trusted {
+            seq, rules: None, ..
+        } => whole(
+            events,
+            Some(format!(
+                "snapshot at event {seq} holds the estate only, not the rules' state; the whole log was folded"
+            )),
+        ),
+        SnapshotRead::Trusted {
+            seq,
+            estate,
+            rules: Some(rules),
+        } => {
+            let snapshot = Snapshot {
+                through: seq,
+                estate,
+                rules,
+            };
+            let (ledger, taken) = Ledger::resume(pack, calendar, events, snapshot);
+            let (from_snapshot, warning) = match taken {
+                Ok(()) => (Some(seq), None),
+                Err(why) => (
+                    None,
+                    Some(format!(
+                        "snapshot at event {seq} set aside: {why}; the whole log was folded"
+                    )),
+                ),
+            };
+            Restored {
+                ledger,
+                head,
+                from_snapshot,
+                warning,
+                millis,
+            }
+        }
+    };
+    restored.millis.fold = since(start);
+    Ok(restored)
+}
+
 impl Council {
     /// Reads the stored log into a ledger. The pack and calendar are leaked:
     /// a council lives as long as the service.
     pub fn load(
-        log: &mut dyn EventLog,
+        log: &mut dyn Store,
         id: &str,
         pack: PolicyPack,
         calendar: Calendar,
     ) -> Result<Council, StoreError> {
         let pack: &'static PolicyPack = Box::leak(Box::new(pack));
         let calendar: &'static Calendar = Box::leak(Box::new(calendar));
-        let head = log.head(id)?;
-        let events = store::events(log, id)?;
-        let ledger = Ledger::restore(pack, calendar, events);
+        let Restored {
+            ledger,
+            head,
+            from_snapshot,
+            warning,
+            millis,
+        } = restore_ledger(log, id, pack, calendar)?;
+        if let Some(warning) = warning {
+            tracing::warn!(
+                council = id,
+                "{warning}; `warden snapshot` writes a new one"
+            );
+        }
+        tracing::info!(
+            council = id,
+            events = head.seq,
+            from_snapshot,
+            snapshot_ms = millis.snapshot,
+            events_ms = millis.events,
+            fold_ms = millis.fold,
+            "council loaded"
+        );
         let mut history: HashMap<Subject, Vec<Seq>> = HashMap::new();
         for logged in ledger.timeline().log() {
             index(&mut history, &ledger, logged);

@@ -4,7 +4,8 @@
 use super::*;
 
 /// Where a finding stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Past due and not discharged.
     Overdue,
@@ -50,7 +51,7 @@ impl fmt::Display for Status {
 }
 
 /// The ids a finding concerns.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Concerns {
     pub person: Option<Arc<str>>,
     pub device: Option<Arc<str>>,
@@ -77,8 +78,8 @@ impl Concerns {
 /// findings stay small.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Evidence {
-    from: Option<NonZeroU32>,
-    settled_by: Option<NonZeroU32>,
+    pub(super) from: Option<NonZeroU32>,
+    pub(super) settled_by: Option<NonZeroU32>,
 }
 
 pub(super) fn small(seq: Seq) -> Option<NonZeroU32> {

@@ -16,7 +16,7 @@ use domain::{
     ResourceId, Seq,
 };
 use jiff::{SignedDuration, Timestamp};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::fmt;
 use std::num::{NonZeroI32, NonZeroU32};
@@ -26,6 +26,7 @@ mod change;
 mod clocks;
 mod finding;
 mod refusals;
+mod stored;
 
 pub use change::{Change, Running, StepUndo};
 use change::{Op, Tracker};
@@ -33,6 +34,7 @@ use finding::recorded_after;
 pub use finding::{Concerns, Evidence, Finding, Status};
 pub use refusals::Refusal;
 use refusals::Tally;
+pub use stored::{StoredEvaluation, StoredFormError, fingerprint};
 
 /// Evaluates every rule of `pack` over `log` as of `now`, as known now.
 /// `log` is in recording order (event `#n` is `log[n - 1]`) and admitted
@@ -128,7 +130,7 @@ enum Hook {
 }
 
 /// What a clock or cycle is kept per.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 enum Key {
     Incident(IncidentId),
     Device(DeviceId),

@@ -3,7 +3,7 @@
 
 use super::*;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub(super) struct Tally {
     pub(super) total: i64,
     pub(super) count: u32,
