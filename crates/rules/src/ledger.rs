@@ -246,15 +246,15 @@ impl<'a> Ledger<'a> {
         let savepoint = self.timeline.savepoint();
         // In bulk, steps further back than the journal will reach by the
         // end need keep no undo (see `coming_in_bulk`).
-        let to_next_void = (!gather).then(|| coming_in_bulk(&events));
+        let coming = (!gather).then(|| coming_in_bulk(&events));
         if gather {
             self.timeline.follower_mut().track();
         }
         let mut seqs = Vec::with_capacity(events.len());
         let mut refused = Vec::new();
         for (i, mut event) in events.into_iter().enumerate() {
-            if let Some(coming) = to_next_void.as_ref().and_then(|c| c.get(i)) {
-                self.timeline.expect(*coming);
+            if let Some(n) = coming.as_ref().and_then(|c| c.get(i)) {
+                self.timeline.expect(*n);
             }
             if let Some(reason) = stamp(&mut event, self.timeline.last_recorded(), admission) {
                 refused.push((i, reason));

@@ -19,12 +19,9 @@ use serde::{Deserialize, Serialize};
 struct State<R = IgnoredAny> {
     last_at: Option<Timestamp>,
     estate: Estate,
-    #[serde(default = "none")]
+    /// Absent in a snapshot of the estate alone (serde reads a missing
+    /// `Option` as `None`).
     rules: Option<R>,
-}
-
-fn none<R>() -> Option<R> {
-    None
 }
 
 /// A council's snapshot, as read for a start from it.
