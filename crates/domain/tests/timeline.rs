@@ -382,3 +382,84 @@ fn a_history_at_once_is_all_or_none_and_charges_a_conflict_to_the_record_before_
     assert_eq!(timeline.log().len(), 3);
     assert_eq!(timeline.live().map(|l| l.seq).collect::<Vec<_>>(), order);
 }
+
+/// `in_order` merges late records back into the run recorded in order; it
+/// must give what a stable sort by `at` of the live events gives, ties in
+/// recording order, whatever mix of late records, ties and voids (by id and
+/// by `#seq`, and a void of nothing) a log holds.
+#[test]
+fn the_order_things_happened_in_is_a_stable_sort_of_the_live_events() {
+    use domain::timeline::in_order;
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for _ in 0..200 {
+        let len = 1 + next(60) as usize;
+        let mut log: Vec<Event> = Vec::new();
+        let mut clock = 0u32;
+        for i in 0..len {
+            let roll = next(10);
+            if roll == 0 && i > 0 {
+                // A void, by id or by place (sometimes of nothing at all).
+                let target = match next(3) {
+                    0 => format!("e{}", next(i as u64)),
+                    1 => format!("#{}", 1 + next(i as u64 + 3)),
+                    _ => "nothing-here".to_string(),
+                };
+                log.push(event(&format!(
+                    r##"{{"at":"2025-05-01T00:00:00Z","type":"event_voided","event":"{target}","reason":"typed in error"}}"##
+                )));
+                continue;
+            }
+            // Mostly forwards, sometimes a tie, sometimes a late record.
+            let minute = match roll {
+                1 | 2 => clock.saturating_sub(next(30) as u32),
+                3 => clock,
+                _ => {
+                    clock += 1 + next(3) as u32;
+                    clock
+                }
+            };
+            let (day, minute) = (1 + minute / 600, minute % 600);
+            log.push(event(&format!(
+                r#"{{"at":"2025-04-{day:02}T{:02}:{:02}:00Z","id":"e{i}","type":"password_changed","person":"p{}"}}"#,
+                minute / 60,
+                minute % 60,
+                i % 4
+            )));
+        }
+        let reference = {
+            let ids: std::collections::HashMap<String, u64> = log
+                .iter()
+                .zip(1u64..)
+                .filter_map(|(e, seq)| e.own_id().map(|id| (id.as_str().to_string(), seq)))
+                .collect();
+            let voided: BTreeSet<u64> = log
+                .iter()
+                .filter_map(|e| match &e.kind {
+                    EventKind::EventVoided(v) => match &v.event {
+                        EventRef::Seq(s) => Some(*s),
+                        EventRef::Id(id) => ids.get(id.as_str()).copied(),
+                    },
+                    _ => None,
+                })
+                .collect();
+            let mut live: Vec<(u64, &Event)> = log
+                .iter()
+                .zip(1u64..)
+                .filter(|(e, seq)| {
+                    !matches!(e.kind, EventKind::EventVoided(_)) && !voided.contains(seq)
+                })
+                .map(|(e, seq)| (seq, e))
+                .collect();
+            live.sort_by_key(|(_, e)| e.at);
+            live.into_iter().map(|(seq, _)| seq).collect::<Vec<u64>>()
+        };
+        let merged: Vec<u64> = in_order(&log).into_iter().map(|(seq, _)| seq).collect();
+        assert_eq!(merged, reference, "log of {len}");
+    }
+}

@@ -183,7 +183,7 @@ impl HolidayFile {
 pub struct Calendar {
     tz: TimeZone,
     division: Division,
-    holidays: HashSet<Date>,
+    holidays: HashSet<Date, foldhash::fast::FixedState>,
     /// Years whose holidays are in `holidays`; others are computed on demand.
     covered: (i16, i16),
 }
@@ -212,7 +212,7 @@ impl Calendar {
     pub fn new(tz: TimeZone, division: Division, file: &HolidayFile) -> Self {
         let file_years = file.years(division);
         let from_file = |year: i16| file_years.is_some_and(|(a, b)| (a..=b).contains(&year));
-        let mut holidays = HashSet::new();
+        let mut holidays = HashSet::default();
         for year in PRECOMPUTED.0..=PRECOMPUTED.1 {
             if !from_file(year) {
                 holidays.extend(statutory_bank_holidays(division, year));

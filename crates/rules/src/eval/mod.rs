@@ -73,44 +73,14 @@ pub fn evaluate_as_known<E: AsRef<Event>>(
     // A batch keeps only the estate its rules read (see `reads`).
     evaluation.applies = crate::reads::events_to_apply(pack);
     let mut estate = Estate::default();
-    // A log recorded as things happened (every v1 log) is folded in its own
-    // order in one pass; at the first sign that it was not (a record earlier
-    // than the one before, or a void) the fold starts again in time order.
-    let is_void = |e: &Event| matches!(e.kind, EventKind::EventVoided(_));
-    let mut last = Timestamp::MIN;
-    let mut in_order = true;
-    let mut rest = &known[known.len()..];
-    for (i, event) in known.iter().map(AsRef::as_ref).enumerate() {
-        if is_void(event) || event.at < last {
-            in_order = false;
-            break;
-        }
+    // One pass in the order things happened: a log recorded as they
+    // happened is read as it is, late records are merged back in (see
+    // `InOrder`), and voids and what they void are left out.
+    for (seq, event) in domain::timeline::InOrder::new(known) {
         if event.at > at {
-            rest = &known[i..];
             break;
         }
-        last = event.at;
-        evaluation.fold(&mut estate, i as Seq + 1, event);
-    }
-    // Past `at`, only a late record placed before `at`, or a void, matters.
-    if in_order
-        && rest
-            .iter()
-            .map(AsRef::as_ref)
-            .any(|e| is_void(e) || e.at <= at)
-    {
-        in_order = false;
-    }
-    if !in_order {
-        evaluation = Evaluation::new(pack, calendar);
-        evaluation.applies = crate::reads::events_to_apply(pack);
-        estate = Estate::default();
-        for (seq, event) in domain::timeline::in_order(known) {
-            if event.at > at {
-                break;
-            }
-            evaluation.fold(&mut estate, seq, event);
-        }
+        evaluation.fold(&mut estate, seq, event);
     }
     evaluation.into_findings(at)
 }
@@ -551,16 +521,43 @@ struct Settled<'e> {
 
 /// Most pressing first: by status, then by when it was due or settled.
 fn sort(findings: &mut [Finding]) {
-    // Unstable is deterministic here (no randomness, and the input order is
-    // itself deterministic) and moves these large values far less.
-    findings.sort_unstable_by(|a, b| {
-        (a.status, a.due.or(a.settled), &a.rule, &a.concerns).cmp(&(
-            b.status,
-            b.due.or(b.settled),
-            &b.rule,
-            &b.concerns,
-        ))
+    // Sorted by index with the cheap part of the key beside it, then moved
+    // once into place: a finding is large, and a sort moves each of them
+    // many times. The index last makes the order total, so it is the same
+    // whatever the sort's algorithm.
+    let mut order: Vec<(Status, Option<Timestamp>, usize)> = findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.status, f.due.or(f.settled), i))
+        .collect();
+    order.sort_unstable_by(|a, b| {
+        (a.0, a.1)
+            .cmp(&(b.0, b.1))
+            .then_with(|| {
+                let (x, y) = (&findings[a.2], &findings[b.2]);
+                (&x.rule, &x.concerns).cmp(&(&y.rule, &y.concerns))
+            })
+            .then(a.2.cmp(&b.2))
     });
+    let mut from: Vec<usize> = order.into_iter().map(|(_, _, i)| i).collect();
+    permute(findings, &mut from);
+}
+
+/// Moves `items[from[i]]` to `items[i]`, each item once along its cycle;
+/// `from` is left as the identity.
+fn permute<T>(items: &mut [T], from: &mut [usize]) {
+    for start in 0..items.len() {
+        let mut at = start;
+        while from[at] != at {
+            let source = from[at];
+            from[at] = at;
+            if source == start {
+                break;
+            }
+            items.swap(at, source);
+            at = source;
+        }
+    }
 }
 
 fn clock_words(rule: &Rule) -> Option<Arc<ClockWords>> {
