@@ -52,16 +52,21 @@ impl<'a> Evaluation<'a> {
     /// before the event.
     pub(super) fn check(&mut self, estate: &Estate, r: usize, seq: Seq, event: &Event) {
         let rule = self.rule(r);
-        let (on, missing) = match &rule.kind {
-            RuleKind::Precondition(p) => {
-                (&p.on, self.unmet(estate, &p.require, event, Tense::Past))
-            }
-            RuleKind::Permission(p) => (&p.on, self.unpermitted(estate, p, event, Tense::Past)),
+        let on = match &rule.kind {
+            RuleKind::Precondition(p) => &p.on,
+            RuleKind::Permission(p) => &p.on,
             _ => return,
         };
+        // The filter first: most events a check hooks are not its concern,
+        // and what is missing is put into words.
         if !self.matches(estate, &on.filter, event, None) {
             return;
         }
+        let missing = match &rule.kind {
+            RuleKind::Precondition(p) => self.unmet(estate, &p.require, event, Tense::Past),
+            RuleKind::Permission(p) => self.unpermitted(estate, p, event, Tense::Past),
+            _ => return,
+        };
         let name = event.kind.event_type();
         let (status, detail) = match missing {
             None => (Status::Met, None),
@@ -98,29 +103,38 @@ impl<'a> Evaluation<'a> {
         let Some(person) = estate.people.get(id) else {
             return Some(format!("{id} is not known"));
         };
-        let mut lacking = Vec::new();
+        // Pieces pushed, not formatted: this runs for every access granted.
+        let mut lacking = String::new();
+        let mut missing = |what: &[&str]| {
+            if !lacking.is_empty() {
+                lacking.push_str("; ");
+            }
+            lacking.push_str(id.as_str());
+            lacking.push(' ');
+            lacking.push_str(has);
+            what.iter().for_each(|w| lacking.push_str(w));
+            lacking.push_str(then);
+        };
         if require.mfa && person.mfa.is_empty() {
-            lacking.push(format!("{id} {has} not enrolled in MFA{then}"));
+            missing(&[" not enrolled in MFA"]);
         }
         if let Some(policy) = &require.accepted {
             let version = self.pack.current_version(estate, policy);
             if !person.has_accepted(policy, version) {
-                lacking.push(format!(
-                    "{id} {has} not accepted {policy} version {version}{then}"
-                ));
+                missing(&[" not accepted ", policy.as_str(), " version ", version]);
             }
         }
         if let Some(agreement) = &require.agreement
             && !person.agreements.contains_key(agreement)
         {
-            lacking.push(format!("{id} {has} not signed {agreement}{then}"));
+            missing(&[" not signed ", agreement.as_str()]);
         }
         if let Some(course) = &require.training
             && !person.training.contains_key(course)
         {
-            lacking.push(format!("{id} {has} not completed {course} training{then}"));
+            missing(&[" not completed ", course.as_str(), " training"]);
         }
-        (!lacking.is_empty()).then(|| lacking.join("; "))
+        (!lacking.is_empty()).then_some(lacking)
     }
 
     pub(super) fn unpermitted(
