@@ -125,7 +125,11 @@ fn run(args: &Args) -> Result<(), String> {
     }
     let total_findings: usize = by_status.iter().sum();
     drop(findings);
-    eprintln!("full evaluation {full:.3?}");
+    eprintln!(
+        "full evaluation {full:.3?}, peak {:.2} GiB (log {:.2} GiB)",
+        peak as f64 / f64::from(1u32 << 30),
+        before as f64 / f64::from(1u32 << 30)
+    );
     if args.evaluation_only {
         return Ok(());
     }

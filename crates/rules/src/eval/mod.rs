@@ -416,6 +416,8 @@ impl<'a> Evaluation<'a> {
         let mut all = std::mem::take(&mut self.settled);
         all.extend(running);
         self.sort(&mut all);
+        // What the log did not settle gives back the room kept for it.
+        all.shrink_to_fit();
         all
     }
 
