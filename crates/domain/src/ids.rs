@@ -1,9 +1,9 @@
 //! Identifiers chosen by the council. They are opaque strings; newtypes keep a
 //! person id from being passed where a device id is expected.
 
+pub use arcstr::ArcStr;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::sync::Arc;
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -18,7 +18,7 @@ macro_rules! id_type {
         /// one id are usually one allocation, and compare without reading it.
         #[derive(Clone, Debug, PartialOrd, Ord, Serialize)]
         #[serde(transparent)]
-        pub struct $name(pub Arc<str>);
+        pub struct $name(pub ArcStr);
 
         // By the text, as equality is: the pointer is only a shortcut.
         impl std::hash::Hash for $name {
@@ -29,7 +29,7 @@ macro_rules! id_type {
 
         impl PartialEq for $name {
             fn eq(&self, other: &Self) -> bool {
-                Arc::ptr_eq(&self.0, &other.0) || self.0 == other.0
+                ArcStr::ptr_eq(&self.0, &other.0) || self.0 == other.0
             }
         }
 
@@ -49,13 +49,13 @@ macro_rules! id_type {
 
         impl From<&str> for $name {
             fn from(s: &str) -> Self {
-                Self(Arc::from(s))
+                Self(ArcStr::from(s))
             }
         }
 
         impl From<String> for $name {
             fn from(s: String) -> Self {
-                Self(Arc::from(s))
+                Self(ArcStr::from(s))
             }
         }
 
@@ -122,7 +122,7 @@ struct SharedText(IdShape);
 const INTERNED: usize = 1 << 20;
 
 thread_local! {
-    static TEXTS: std::cell::RefCell<std::collections::HashSet<Arc<str>, foldhash::fast::FixedState>> =
+    static TEXTS: std::cell::RefCell<std::collections::HashSet<ArcStr, foldhash::fast::FixedState>> =
         std::cell::RefCell::default();
 }
 
@@ -130,7 +130,7 @@ thread_local! {
 /// same text, if any, so that the ids a log mentions again and again are
 /// one allocation each, and comparing two of them is comparing pointers.
 /// Interning is an optimisation only: equal ids compare equal either way.
-pub fn intern(text: &str) -> Arc<str> {
+pub fn intern(text: &str) -> ArcStr {
     TEXTS.with(|texts| {
         let mut texts = texts.borrow_mut();
         if let Some(shared) = texts.get(text) {
@@ -139,14 +139,14 @@ pub fn intern(text: &str) -> Arc<str> {
         if texts.len() >= INTERNED {
             texts.clear();
         }
-        let shared: Arc<str> = Arc::from(text);
+        let shared = ArcStr::from(text);
         texts.insert(shared.clone());
         shared
     })
 }
 
 impl serde::de::Visitor<'_> for SharedText {
-    type Value = Arc<str>;
+    type Value = ArcStr;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.0.expected())
@@ -287,9 +287,9 @@ mod interning {
     fn ids_read_twice_are_one_allocation_and_equal_ids_are_equal_however_made() {
         let a: PersonId = serde_json::from_str(r#""c001-p00002""#).expect("id");
         let b: PersonId = serde_json::from_str(r#""c001-p00002""#).expect("id");
-        assert!(Arc::ptr_eq(&a.0, &b.0), "interned");
+        assert!(ArcStr::ptr_eq(&a.0, &b.0), "interned");
         let made = PersonId::from("c001-p00002");
-        assert!(!Arc::ptr_eq(&a.0, &made.0));
+        assert!(!ArcStr::ptr_eq(&a.0, &made.0));
         assert_eq!(a, made, "equal by text");
         let hasher = foldhash::fast::FixedState::default();
         assert_eq!(hasher.hash_one(&a), hasher.hash_one(&made));

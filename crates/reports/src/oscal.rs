@@ -169,7 +169,7 @@ fn finding(
         ("resource", &c.resource),
     ] {
         if let Some(id) = id {
-            props.push(json!({ "name": name, "ns": NS, "value": id.as_ref() }));
+            props.push(json!({ "name": name, "ns": NS, "value": id.as_str() }));
         }
     }
     if let Some(due) = f.due {
@@ -187,7 +187,7 @@ fn finding(
         "props": props,
         "target": {
             "type": "objective-id",
-            "target-id": f.rule.as_ref(),
+            "target-id": f.rule.as_str(),
             "status": { "state": state, "reason": reason },
         },
     });

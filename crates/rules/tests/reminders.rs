@@ -35,7 +35,7 @@ fn stages_follow_the_pack_and_the_clock() {
         let findings = rules::evaluate(&pack, &calendar, &log, now);
         let finding = findings
             .iter()
-            .find(|f| f.rule.as_ref() == rule)
+            .find(|f| f.rule.as_str() == rule)
             .expect("the finding");
         let policy = policy_for(&pack, rule).expect("a reminder entry");
         stage(&pack, policy, finding, now)

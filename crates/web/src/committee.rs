@@ -60,7 +60,7 @@ fn shares(council: &Council, findings: &[Finding]) -> Vec<PolicyShare> {
     let mut by: BTreeMap<String, Counts> = BTreeMap::new();
     for f in findings {
         let name = policy
-            .get(f.rule.as_ref())
+            .get(f.rule.as_str())
             .cloned()
             .unwrap_or_else(|| f.rule.to_string());
         by.entry(name).or_default().add(f.status);
@@ -357,7 +357,7 @@ fn leavers(
     let mut by_person: std::collections::HashMap<&str, Counts> = std::collections::HashMap::new();
     for f in findings
         .iter()
-        .filter(|f| f.concerns.device.is_some() && returns.contains(&f.rule.as_ref()))
+        .filter(|f| f.concerns.device.is_some() && returns.contains(&f.rule.as_str()))
     {
         if let Some(p) = f.concerns.person.as_deref() {
             by_person.entry(p).or_default().add(f.status);
@@ -395,7 +395,7 @@ fn leavers(
 fn controls(council: &Council, findings: &[Finding]) -> Vec<FrameworkRows> {
     let mut by_rule: std::collections::HashMap<&str, Counts> = std::collections::HashMap::new();
     for f in findings {
-        by_rule.entry(f.rule.as_ref()).or_default().add(f.status);
+        by_rule.entry(f.rule.as_str()).or_default().add(f.status);
     }
     Framework::ALL
         .iter()

@@ -4,7 +4,7 @@
 //! and the pack's rules, appends them to the store, and only then folds them
 //! in, all under the council's lock, so what is shown is what is stored.
 
-use domain::{Estate, Event, EventKind, Logged, Objection, PersonId, Seq};
+use domain::{ArcStr, Estate, Event, EventKind, Logged, Objection, PersonId, Seq};
 use jiff::Timestamp;
 use rules::{
     Admission, Calendar, Change, Finding, Ledger, Mode, PolicyPack, Reason as Admit, Snapshot,
@@ -39,10 +39,10 @@ struct CouncilState {
 /// What a history is kept for.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Subject {
-    Person(Arc<str>),
-    Device(Arc<str>),
-    Incident(Arc<str>),
-    Policy(Arc<str>),
+    Person(ArcStr),
+    Device(ArcStr),
+    Incident(ArcStr),
+    Policy(ArcStr),
     /// The reminders sent of the findings an entry started: who was told
     /// of what it began, and when.
     Reminded(Seq),
@@ -145,7 +145,7 @@ pub struct View {
     pub head: u64,
     valid_until: Option<Timestamp>,
     pub findings: Vec<Finding>,
-    pub by_person: HashMap<Arc<str>, Vec<usize>>,
+    pub by_person: HashMap<ArcStr, Vec<usize>>,
     /// How many findings have each status, in `Status::ALL` order.
     pub counts: [usize; 5],
     /// Overdue findings (indices), most overdue first.
@@ -153,9 +153,9 @@ pub struct View {
     /// Open findings (indices), soonest due first.
     pub open_by_due: Vec<usize>,
     /// Per rule, how many findings have each status.
-    pub by_rule: Vec<(Arc<str>, [usize; 5])>,
+    pub by_rule: Vec<(ArcStr, [usize; 5])>,
     /// People by how many overdue or violated findings they have, most first.
-    pub most_failing: Vec<(Arc<str>, usize)>,
+    pub most_failing: Vec<(ArcStr, usize)>,
 }
 
 pub fn status_index(status: Status) -> usize {
@@ -164,11 +164,11 @@ pub fn status_index(status: Status) -> usize {
 
 impl View {
     fn new(findings: Vec<Finding>, at: Timestamp, head: u64) -> View {
-        let mut by_person: HashMap<Arc<str>, Vec<usize>> = HashMap::new();
+        let mut by_person: HashMap<ArcStr, Vec<usize>> = HashMap::new();
         let mut counts = [0; 5];
         let mut valid_until: Option<Timestamp> = None;
-        let mut by_rule: HashMap<Arc<str>, [usize; 5]> = HashMap::new();
-        let mut failing: HashMap<Arc<str>, usize> = HashMap::new();
+        let mut by_rule: HashMap<ArcStr, [usize; 5]> = HashMap::new();
+        let mut failing: HashMap<ArcStr, usize> = HashMap::new();
         let (mut overdue, mut open_by_due) = (Vec::new(), Vec::new());
         for (i, f) in findings.iter().enumerate() {
             counts[status_index(f.status)] += 1;
@@ -192,9 +192,9 @@ impl View {
         }
         overdue.sort_by_key(|i| findings[*i].due);
         open_by_due.sort_by_key(|i| findings[*i].due);
-        let mut by_rule: Vec<(Arc<str>, [usize; 5])> = by_rule.into_iter().collect();
+        let mut by_rule: Vec<(ArcStr, [usize; 5])> = by_rule.into_iter().collect();
         by_rule.sort();
-        let mut most_failing: Vec<(Arc<str>, usize)> = failing.into_iter().collect();
+        let mut most_failing: Vec<(ArcStr, usize)> = failing.into_iter().collect();
         most_failing.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         View {
             at,

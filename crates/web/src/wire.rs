@@ -50,7 +50,7 @@ pub fn local_rfc3339(at: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> String {
 impl FindingOut {
     /// The finding in the council's time zone, its events named by `name`.
     pub fn new(f: &Finding, tz: &jiff::tz::TimeZone, name: &dyn Fn(u64) -> String) -> Self {
-        let s = |x: &Option<std::sync::Arc<str>>| x.as_deref().map(str::to_owned);
+        let s = |x: &Option<domain::ArcStr>| x.as_deref().map(str::to_owned);
         let time = |t: jiff::Timestamp| local_rfc3339(t, tz);
         FindingOut {
             rule: f.rule.to_string(),

@@ -9,8 +9,8 @@ use super::*;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Running {
     pub id: ClockId,
-    pub rule: Arc<str>,
-    pub cite: Arc<str>,
+    pub rule: ArcStr,
+    pub cite: ArcStr,
     pub due: Timestamp,
     pub concerns: Concerns,
     pub detail: Detail,

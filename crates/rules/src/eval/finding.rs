@@ -53,11 +53,11 @@ impl fmt::Display for Status {
 /// The ids a finding concerns.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Concerns {
-    pub person: Option<Arc<str>>,
-    pub device: Option<Arc<str>>,
-    pub policy: Option<Arc<str>>,
-    pub incident: Option<Arc<str>>,
-    pub resource: Option<Arc<str>>,
+    pub person: Option<ArcStr>,
+    pub device: Option<ArcStr>,
+    pub policy: Option<ArcStr>,
+    pub incident: Option<ArcStr>,
+    pub resource: Option<ArcStr>,
 }
 
 impl Concerns {
@@ -121,7 +121,7 @@ impl Evidence {
 /// What a rule says about one subject at the evaluation instant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Finding {
-    pub rule: Arc<str>,
+    pub rule: ArcStr,
     pub status: Status,
     /// The deadline, where a clock applies.
     pub due: Option<Timestamp>,
@@ -131,7 +131,7 @@ pub struct Finding {
     /// when it says and that was not when it happened (see
     /// [`Finding::recorded`]): four bytes, not a second timestamp.
     pub recorded_after: Option<NonZeroI32>,
-    pub cite: Arc<str>,
+    pub cite: ArcStr,
     pub concerns: Concerns,
     /// One sentence on why, for people (put into words when displayed).
     pub detail: Detail,

@@ -12,8 +12,8 @@ use crate::calendar::Calendar;
 use crate::detail::{ClockWords, Detail, Ended, Of};
 use crate::pack::*;
 use domain::{
-    DeviceId, Estate, Event, EventKind, EventType, IdMap, IncidentId, Logged, PersonId, PolicyId,
-    ResourceId, Seq,
+    ArcStr, DeviceId, Estate, Event, EventKind, EventType, IdMap, IncidentId, Logged, PersonId,
+    PolicyId, ResourceId, Seq,
 };
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -144,7 +144,7 @@ pub struct Evaluation<'a> {
     /// the rules read (a ledger's estate is the whole state).
     applies: Vec<bool>,
     /// Each rule's id and citation, shared by all its findings.
-    names: Vec<(Arc<str>, Arc<str>)>,
+    names: Vec<(ArcStr, ArcStr)>,
     /// What each obligation's clocks say, shared by all of them.
     clock_words: Vec<Option<Arc<ClockWords>>>,
     hooks: Vec<Vec<Hook>>,
@@ -204,7 +204,7 @@ impl<'a> Evaluation<'a> {
         let names = pack
             .rules
             .iter()
-            .map(|r| (Arc::from(r.id.as_str()), Arc::from(r.cite.as_str())))
+            .map(|r| (ArcStr::from(r.id.as_str()), ArcStr::from(r.cite.as_str())))
             .collect();
         let clock_words = pack.rules.iter().map(clock_words).collect();
         Evaluation {
@@ -425,7 +425,7 @@ impl<'a> Evaluation<'a> {
     /// place of its id among the pack's in text order (found by pointer:
     /// a finding's rule is one of `names`; by text if not).
     fn sort(&self, findings: &mut [Finding]) {
-        let mut by_id: Vec<&Arc<str>> = self.names.iter().map(|(id, _)| id).collect();
+        let mut by_id: Vec<&ArcStr> = self.names.iter().map(|(id, _)| id).collect();
         by_id.sort();
         let rank: IdMap<*const u8, usize> = by_id
             .iter()

@@ -212,7 +212,7 @@ impl Evaluation<'_> {
         Ok(())
     }
 
-    fn names_of(&self, r: usize) -> Result<(Arc<str>, Arc<str>), StoredFormError> {
+    fn names_of(&self, r: usize) -> Result<(ArcStr, ArcStr), StoredFormError> {
         self.names
             .get(r)
             .cloned()

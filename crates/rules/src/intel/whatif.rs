@@ -7,12 +7,12 @@
 use crate::calendar::{Calendar, quarter_ends};
 use crate::eval::{Concerns, Finding, Status, evaluate_as_known};
 use crate::pack::{PackError, PackSource, PolicyPack, SourceFile, load_pack, rule_fields};
+use domain::ArcStr;
 use domain::{Event, Seq};
 use jiff::Timestamp;
 use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 /// One `--set RULE.FIELD=VALUE`: a field of one rule, given a new value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -291,7 +291,7 @@ impl WhatIf {
 
 /// What identifies "the same finding" under two packs: rule, subject, and
 /// the event that started it.
-type Key = (Arc<str>, Concerns, Option<Seq>);
+type Key = (ArcStr, Concerns, Option<Seq>);
 
 fn key(f: &Finding) -> Key {
     (f.rule.clone(), f.concerns.clone(), f.events.from())
