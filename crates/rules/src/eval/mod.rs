@@ -545,8 +545,7 @@ struct Settled<'e> {
     events: Evidence,
 }
 
-/// Most pressing first: by status, then by when it was due or settled.
-/// Findings in the order every list shows them: failures first, then by
+/// Findings in the order every list shows them: most pressing first, then by
 /// date, rule and what they concern. Sorted by index with the cheap part of
 /// the key beside it (the rule as its place in id order), then each moved
 /// once into place: a finding is large, and a sort moves each many times.
