@@ -58,9 +58,22 @@ pub enum EventError {
     Conflict {
         other_line: usize,
         other_type: EventType,
-        other_at: Timestamp,
+        /// When the other event happened, as the reader words it.
+        other_at: String,
         refusal: Refusal,
         depends: bool,
+    },
+    /// The line does not fit where it happened, and what it needs is on a
+    /// line that happened after it.
+    #[error(
+        "{refusal}: the {later_type} on line {later_line} happened at {later_at}, after this line's {own_at}"
+    )]
+    Before {
+        refusal: Refusal,
+        later_line: usize,
+        later_type: EventType,
+        later_at: String,
+        own_at: String,
     },
     #[error(transparent)]
     Log(Box<Objection>),
@@ -200,8 +213,8 @@ pub fn decode_line(line: &[u8]) -> Result<&str, EventError> {
 /// Validates the lines of a log file as the timeline they make.
 pub struct LogReader<'a> {
     timeline: Timeline<'a>,
-    /// The line of each event, by sequence number (`lines[seq - 1]`).
-    lines: Vec<usize>,
+    /// The zone other events' times are given in (UTC if none).
+    zone: Option<jiff::tz::TimeZone>,
 }
 
 impl<'a> LogReader<'a> {
@@ -209,8 +222,15 @@ impl<'a> LogReader<'a> {
     pub fn new(policies: &'a (dyn PolicyCatalogue + Sync)) -> Self {
         LogReader {
             timeline: Timeline::new(policies, ()),
-            lines: Vec::new(),
+            zone: None,
         }
+    }
+
+    /// Gives the times of other events an error names in `zone` (the
+    /// council's), as "10:00 on 2 Mar 2026".
+    pub fn in_zone(mut self, zone: jiff::tz::TimeZone) -> Self {
+        self.zone = Some(zone);
+        self
     }
 
     /// Reads `text`, returning its events or every error in it.
@@ -226,12 +246,16 @@ impl<'a> LogReader<'a> {
     }
 
     /// Reads numbered lines (or the error of a line that could not be
-    /// read as text), returning the events or every error.
+    /// read as text), returning the events or every error. The events are
+    /// admitted together (`Timeline::admit_all`): the log is put in the
+    /// order things happened once and folded once, each event checked at
+    /// its place, however many late records and voids it holds.
     pub fn read_lines<'t>(
         mut self,
         lines: impl Iterator<Item = (usize, Result<&'t str, EventError>)>,
     ) -> Result<Vec<LoggedEvent>, Vec<LineError>> {
         let mut errors = Vec::new();
+        let (mut numbers, mut events) = (Vec::new(), Vec::new());
         for (line, raw) in lines {
             let raw = match raw {
                 Ok(raw) => raw,
@@ -244,84 +268,107 @@ impl<'a> LogReader<'a> {
                 continue;
             }
             match parse_event(raw) {
-                Ok(event) => self.admit(line, event, &mut errors),
+                Ok(event) => {
+                    numbers.push(line);
+                    events.push(event);
+                }
                 Err(error) => errors.push(LineError { line, error }),
             }
         }
-        if errors.is_empty() {
-            let lines = self.lines;
-            Ok(self
-                .timeline
-                .log()
-                .iter()
-                .zip(lines)
-                .map(|(logged, line)| LoggedEvent {
-                    line,
-                    event: logged.event.clone(),
-                })
-                .collect())
-        } else {
-            Err(errors)
-        }
-    }
-
-    fn admit(&mut self, line: usize, event: Event, errors: &mut Vec<LineError>) {
-        let (at, recorded) = (event.at, event.recorded);
-        let refused = match self.timeline.admit(event, |_, _, _| Vec::<()>::new()) {
-            Ok(_) => {
-                self.lines.push(line);
-                return;
+        let recorded: Vec<(Timestamp, Option<Timestamp>)> =
+            events.iter().map(|e| (e.at, e.recorded)).collect();
+        if let Err(objections) = self.timeline.admit_all(events) {
+            let line_of = |seq: u64| {
+                usize::try_from(seq)
+                    .ok()
+                    .and_then(|s| numbers.get(s.wrapping_sub(1)))
+                    .copied()
+            };
+            for (i, objection) in objections {
+                let (at, recorded) = recorded[i];
+                let previous_line = i.checked_sub(1).map_or(0, |p| numbers[p]);
+                let error = EventError::of_objection(
+                    objection,
+                    at,
+                    recorded,
+                    previous_line,
+                    &line_of,
+                    self.zone.as_ref(),
+                );
+                errors.push(LineError {
+                    line: numbers[i],
+                    error,
+                });
             }
-            Err(refused) => refused,
-        };
-        for objection in refused.objections {
-            let error = self.explain(objection, at, recorded);
-            errors.push(LineError { line, error });
         }
-        // Keep the line's event so that later lines are judged as if it
-        // were sound: one mistake, one error, not a cascade of them.
-        if let Some(event) = refused.event {
-            self.timeline.admit_unchecked(*event);
-            self.lines.push(line);
+        if !errors.is_empty() {
+            errors.sort_by_key(|e| e.line);
+            return Err(errors);
         }
+        Ok(self
+            .timeline
+            .into_log()
+            .into_iter()
+            .zip(numbers)
+            .map(|(logged, line)| LoggedEvent {
+                line,
+                event: logged.event,
+            })
+            .collect())
     }
+}
 
-    /// An objection in the words of a file: other events by their line.
-    fn explain(
-        &self,
+impl EventError {
+    /// An objection of the log in the words of a file: other events by
+    /// their line (`line_of` a sequence number, None for one outside the
+    /// file), their times in `zone` when one is given. `at` and `recorded`
+    /// are the refused line's own, `previous_line` the line before it.
+    pub fn of_objection(
         objection: Objection,
         at: Timestamp,
         recorded: Option<Timestamp>,
+        previous_line: usize,
+        line_of: &dyn Fn(u64) -> Option<usize>,
+        zone: Option<&jiff::tz::TimeZone>,
     ) -> EventError {
-        let line_of = |seq: u64| {
-            usize::try_from(seq)
-                .ok()
-                .and_then(|s| self.lines.get(s.wrapping_sub(1)))
-                .copied()
-                .unwrap_or(0)
+        let when = |t: Timestamp| match zone {
+            Some(zone) => t
+                .to_zoned(zone.clone())
+                .strftime("%H:%M on %-d %b %Y")
+                .to_string(),
+            None => t.to_string(),
+        };
+        let conflict = |other: crate::Other, refusal, depends| match line_of(other.seq) {
+            Some(other_line) => EventError::Conflict {
+                other_line,
+                other_type: other.event_type,
+                other_at: when(other.at),
+                refusal,
+                depends,
+            },
+            None if depends => EventError::Log(Box::new(Objection::Depends { other, refusal })),
+            None => EventError::Log(Box::new(Objection::Conflict { other, refusal })),
         };
         match objection {
             Objection::RecordedBackwards { previous, .. } => EventError::RecordedBackwards {
                 at,
                 recorded,
-                previous_line: self.lines.last().copied().unwrap_or(0),
+                previous_line,
                 previous,
             },
             Objection::Estate(refusal) => EventError::Refused(refusal),
-            Objection::Conflict { other, refusal } => EventError::Conflict {
-                other_line: line_of(other.seq),
-                other_type: other.event_type,
-                other_at: other.at,
-                refusal,
-                depends: false,
+            Objection::Before { refusal, later } => match line_of(later.seq) {
+                Some(later_line) => EventError::Before {
+                    refusal,
+                    later_line,
+                    later_type: later.event_type,
+                    later_at: when(later.at),
+                    own_at: when(at),
+                },
+                None => EventError::Log(Box::new(Objection::Before { refusal, later })),
             },
-            Objection::Depends { other, refusal } => EventError::Conflict {
-                other_line: line_of(other.seq),
-                other_type: other.event_type,
-                other_at: other.at,
-                refusal,
-                depends: true,
-            },
+            Objection::Conflict { other, refusal } => conflict(other, refusal, false),
+            Objection::Depends { other, refusal } => conflict(other, refusal, true),
             other => EventError::Log(Box::new(other)),
         }
     }

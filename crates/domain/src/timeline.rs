@@ -132,6 +132,32 @@ pub enum Objection {
     /// Voiding would take away what a later event stands on.
     #[error("{} {} at {} depends on it: {refusal}", other.event_type, other.reference, other.at)]
     Depends { other: Other, refusal: Refusal },
+    /// The event does not fit where it happened, and what it needs is
+    /// recorded as happening after it (a return dated before the issue).
+    #[error("{refusal}: {} {} happened after it, at {}", later.event_type, later.reference, later.at)]
+    Before { refusal: Refusal, later: Other },
+}
+
+impl Objection {
+    /// An estate's refusal, naming the event after it (`later`) that holds
+    /// what it lacked, when there is one.
+    fn refused(refusal: Refusal, later: Option<Other>) -> Self {
+        match later {
+            Some(later) => Objection::Before { refusal, later },
+            None => Objection::Estate(refusal),
+        }
+    }
+
+    /// The estate's refusal behind it, if it is one.
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            Objection::Estate(refusal)
+            | Objection::Before { refusal, .. }
+            | Objection::Conflict { refusal, .. }
+            | Objection::Depends { refusal, .. } => Some(refusal),
+            _ => None,
+        }
+    }
 }
 
 /// Where a timeline stood, to go back to (see [`Timeline::rollback`]).
@@ -179,9 +205,6 @@ pub struct Timeline<'p, F: Follower = ()> {
     follower: F,
     ids: IdMap<EventId, Seq>,
     last_recorded: Option<Timestamp>,
-    /// Events a caller has said are still to come in this batch: steps
-    /// further back than the window will then reach need not be kept.
-    coming: usize,
     /// How many times the log was folded again from its start.
     refolds: u64,
 }
@@ -207,17 +230,8 @@ impl<'p, F: Follower> Timeline<'p, F> {
             follower,
             ids: IdMap::default(),
             last_recorded: None,
-            coming: 0,
             refolds: 0,
         }
-    }
-
-    /// Says that `n` more events are about to be admitted one after another
-    /// (a history in bulk): the steps of the first of them, further back
-    /// than the journal will reach once the rest are in, keep no undo. A
-    /// rollback of the batch then folds again from the start.
-    pub fn expect(&mut self, n: usize) {
-        self.coming = n;
     }
 
     /// Keeps only `window` steps for undoing (tests use a small one to
@@ -352,6 +366,11 @@ impl<'p, F: Follower> Timeline<'p, F> {
         &self.log
     }
 
+    /// The log, given up: every event in recording order.
+    pub fn into_log(self) -> Vec<Logged> {
+        self.log
+    }
+
     /// The event with this sequence number.
     pub fn get(&self, seq: Seq) -> Option<&Logged> {
         self.log.get(index(seq))
@@ -430,7 +449,10 @@ impl<'p, F: Follower> Timeline<'p, F> {
             .estate
             .check(&logged.event, self.policies)
             .into_iter()
-            .map(Objection::from)
+            .map(|refusal| {
+                let later = self.supplier(place, &refusal).map(|s| self.other(s));
+                Objection::refused(refusal, later)
+            })
             .collect();
         let rules = extra(&self.estate, &self.follower, &logged);
         if !objections.is_empty() || !rules.is_empty() {
@@ -463,96 +485,250 @@ impl<'p, F: Follower> Timeline<'p, F> {
         Ok(seq)
     }
 
-    /// Admits records of the past all at once (none of them a void): each
-    /// is placed where it happened, the timeline is folded once from the
-    /// earliest place any of them takes, and every event from there is
-    /// checked: the batch's own against the estate at their place, the
-    /// later ones that they still fit. A history that goes in before much of
-    /// the log (devices enrolled last year, imported after this year's
-    /// people) then costs one fold, not one per record. All or none: on any
-    /// objection, each by its index in `events` (a later event that no
-    /// longer fits is charged to the last of the batch before it), and
-    /// nothing changed.
+    /// Admits records of the past all at once, corrections among them: each
+    /// is placed where it happened, each void takes its event out, and the
+    /// timeline is folded once from the earliest place any of them touches,
+    /// every event from there checked against the estate at its place. A
+    /// history with late records and voids throughout (an import, a file
+    /// read whole, a generated log) then costs one fold, not one per late
+    /// record. The batch is judged as the history it states once every
+    /// record of it is in: an event fits if the events placed before it,
+    /// whenever recorded, give it what it needs.
+    ///
+    /// All or none: on any objection, each by its index in `events`, and
+    /// nothing changed. An event that does not fit is charged to itself,
+    /// unless a record or a void of the batch recorded after it, about the
+    /// same person, device, incident or policy and placed before it, took
+    /// the ground from under it: then to the first such (a `Conflict` or
+    /// `Depends` naming the event that no longer fits), as admitting them
+    /// one by one would have.
     pub fn admit_all(&mut self, events: Vec<Event>) -> Result<Vec<Seq>, Vec<(usize, Objection)>> {
         let savepoint = self.savepoint();
         let first = self.next_seq();
         let mut objections: Vec<(usize, Objection)> = Vec::new();
+        // Events folded before the batch that its voids take out.
+        let mut unfolded: Vec<Seq> = Vec::new();
         for (i, mut event) in events.into_iter().enumerate() {
             let seq = self.next_seq();
-            objections.extend(self.envelope(&mut event, seq).into_iter().map(|o| (i, o)));
+            let envelope = self.envelope(&mut event, seq);
+            if envelope
+                .iter()
+                .any(|o| matches!(o, Objection::DuplicateId { .. }))
+            {
+                // Judged as if it had no id, as a reader that names the
+                // mistake once would.
+                event.id = None;
+            }
+            objections.extend(envelope.into_iter().map(|o| (i, o)));
+            if let EventKind::EventVoided(v) = &event.kind {
+                match self.mark_voided(&v.event, seq) {
+                    Ok(target) if target < first => unfolded.push(target),
+                    Ok(_) => {}
+                    Err(objection) => objections.push((i, objection)),
+                }
+            }
             self.enter(Logged {
                 seq,
                 event,
                 voided_by: None,
             });
         }
-        let mut batch: Vec<Seq> = (first..self.next_seq()).collect();
-        if batch.is_empty() {
-            return Ok(batch);
+        if self.log.len() == savepoint.len {
+            return Ok(Vec::new());
         }
+        let mut batch: Vec<Seq> = (first..self.next_seq())
+            .filter(|seq| self.log[index(*seq)].is_live())
+            .collect();
         batch.sort_by_key(|seq| self.key(*seq));
-        let earliest = self.place_of(batch[0]);
-        // The order from `earliest` on, merged with the batch by (at, seq):
-        // one pass, where inserting each would move the tail each time.
-        let tail = self.order.split_off(earliest);
-        let mut merged = Vec::with_capacity(tail.len() + batch.len());
-        let (mut a, mut b) = (
-            tail.into_iter().peekable(),
-            batch.iter().copied().peekable(),
-        );
-        loop {
-            let next = match (a.peek(), b.peek()) {
-                (Some(x), Some(y)) if self.key(*x) <= self.key(*y) => a.next(),
-                (Some(_), Some(_)) | (None, Some(_)) => b.next(),
-                (Some(_), None) => a.next(),
-                (None, None) => break,
-            };
-            merged.extend(next);
-        }
-        self.order.extend(merged);
+        let earliest = batch
+            .first()
+            .into_iter()
+            .chain(&unfolded)
+            .map(|seq| self.place_of(*seq))
+            .min()
+            .unwrap_or(self.order.len());
         self.rewind(earliest);
+        // The order from `earliest` on, without what was voided, merged with
+        // the batch by (at, seq): one pass, where inserting each would move
+        // the tail each time.
+        let tail: Vec<Seq> = self
+            .order
+            .split_off(earliest)
+            .into_iter()
+            .filter(|seq| self.log[index(*seq)].voided_by.is_none())
+            .collect();
+        let merged = merge_by(tail, batch, |seq| self.key(seq));
+        self.order.extend(merged);
         let misfits = self.advance_checking(self.order.len(), earliest);
         if !misfits.is_empty() {
-            let index_of = |seq: Seq| usize::try_from(seq - first).unwrap_or(0);
-            let places: HashMap<Seq, usize> = self.order[earliest..]
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (*s, earliest + i))
-                .collect();
-            for (seq, refusal) in misfits {
-                if seq >= first {
-                    objections.push((index_of(seq), Objection::Estate(refusal)));
-                    continue;
+            // An event whose envelope is wrong has said so: one mistake,
+            // one error.
+            let wrong: std::collections::HashSet<usize> =
+                objections.iter().map(|(i, _)| *i).collect();
+            let blamed = self.blame(misfits, first, earliest);
+            objections.extend(blamed.into_iter().filter(|(i, _)| !wrong.contains(i)));
+        }
+        // A void's own fields (who recorded it, its reason), against the
+        // estate the batch leaves.
+        for seq in first..self.next_seq() {
+            let logged = &self.log[index(seq)];
+            if matches!(logged.event.kind, EventKind::EventVoided(_)) {
+                let i = usize::try_from(seq - first).unwrap_or(0);
+                for refusal in self.estate.check(&logged.event, self.policies) {
+                    objections.push((i, Objection::Estate(refusal)));
                 }
-                let place = places.get(&seq).copied().unwrap_or(earliest);
-                let blamed = self.order[earliest..place]
-                    .iter()
-                    .rev()
-                    .find(|s| **s >= first)
-                    .map_or(0, |s| index_of(*s));
-                objections.push((
-                    blamed,
-                    Objection::Conflict {
-                        other: self.other(seq),
-                        refusal,
-                    },
-                ));
             }
         }
         if objections.is_empty() {
             return Ok((first..self.next_seq()).collect());
         }
         objections.sort_by_key(|(i, _)| *i);
-        // Take the batch back: fold to before it, drop it from the order
-        // and the log, and fold the rest again.
+        self.take_back_batch(savepoint, first, earliest);
+        Err(objections)
+    }
+
+    /// Marks the event `target` names as voided by `seq`, if it may be: it
+    /// exists, is not itself a void, and is not voided already.
+    fn mark_voided(&mut self, target: &EventRef, seq: Seq) -> Result<Seq, Objection> {
+        let found = self
+            .resolve(target)
+            .ok_or_else(|| Objection::NoSuchEvent(target.clone()))?;
+        let voided = &mut self.log[index(found)];
+        if matches!(voided.event.kind, EventKind::EventVoided(_)) {
+            return Err(Objection::VoidOfVoid(target.clone()));
+        }
+        if let Some(by) = voided.voided_by {
+            return Err(Objection::AlreadyVoided {
+                target: target.clone(),
+                by,
+            });
+        }
+        voided.voided_by = Some(seq);
+        Ok(found)
+    }
+
+    /// Undoes a batch `admit_all` folded from place `earliest`: its events
+    /// out of the order and the log, what its voids took out put back.
+    fn take_back_batch(&mut self, savepoint: Savepoint, first: Seq, earliest: usize) {
         self.rewind(earliest);
         self.order.retain(|s| *s < first);
+        let restored: Vec<Seq> = (1..first)
+            .filter(|seq| {
+                self.log[index(*seq)]
+                    .voided_by
+                    .is_some_and(|by| by >= first)
+            })
+            .collect();
+        for seq in restored {
+            self.log[index(seq)].voided_by = None;
+            let place = self.place_of(seq);
+            self.order.insert(place, seq);
+        }
         while self.log.len() > savepoint.len {
             self.forget_last();
         }
         self.last_recorded = savepoint.last_recorded;
         self.advance(self.order.len(), false);
-        Err(objections)
+    }
+
+    /// Who is to answer for each event that did not fit in a batch folded
+    /// from `earliest` whose first event is `first` (see `admit_all`).
+    fn blame(
+        &self,
+        misfits: Vec<(Seq, Refusal)>,
+        first: Seq,
+        earliest: usize,
+    ) -> Vec<(usize, Objection)> {
+        let index_of = |seq: Seq| usize::try_from(seq.saturating_sub(first)).unwrap_or(0);
+        let places: HashMap<Seq, usize> = self.order[earliest..]
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (*s, earliest + i))
+            .collect();
+        // The batch's records and voids by what they are about, each with
+        // the place in time it took or emptied: the only events that can
+        // take the ground from under one recorded before them.
+        let mut movers: HashMap<Subject<'_>, Vec<Mover>> = HashMap::new();
+        for seq in first..self.next_seq() {
+            let logged = &self.log[index(seq)];
+            let (about, key, void) = match &logged.event.kind {
+                EventKind::EventVoided(v) => match self.resolve(&v.event) {
+                    Some(target) if self.log[index(target)].voided_by == Some(seq) => {
+                        (&self.log[index(target)].event, self.key(target), true)
+                    }
+                    _ => continue,
+                },
+                _ => (&logged.event, self.key(seq), false),
+            };
+            for subject in subjects(about) {
+                movers
+                    .entry(subject)
+                    .or_default()
+                    .push(Mover { key, by: seq, void });
+            }
+        }
+        let mut blamed = Vec::new();
+        for (seq, refusal) in misfits {
+            let logged = &self.log[index(seq)];
+            let place = places.get(&seq).copied().unwrap_or(earliest);
+            // The first event recorded after this one, about the same
+            // things, that took or emptied a place before it.
+            let candidates: Vec<&Mover> = subjects(&logged.event)
+                .filter_map(|subject| movers.get(&subject))
+                .flatten()
+                .filter(|m| m.by > seq && m.key < self.key(seq))
+                .collect();
+            // Of those, one that could have caused this refusal if any
+            // can, and of them the nearest before it.
+            let causes = |m: &&Mover| {
+                let kind = &self.log[index(m.key.1)].event.kind;
+                could_cause(&refusal, kind, m.void)
+            };
+            let culprit = match candidates
+                .iter()
+                .copied()
+                .filter(causes)
+                .max_by_key(|m| m.key)
+            {
+                Some(m) => Some(m),
+                None => candidates.iter().copied().max_by_key(|m| m.key),
+            };
+            let other = self.other(seq);
+            let objection = match culprit {
+                Some(m) if m.void => (index_of(m.by), Objection::Depends { other, refusal }),
+                Some(m) => (index_of(m.by), Objection::Conflict { other, refusal }),
+                None if seq >= first => {
+                    let later = self.supplier(place + 1, &refusal).map(|s| self.other(s));
+                    (index_of(seq), Objection::refused(refusal, later))
+                }
+                // An event of the log before the batch no longer fits: the
+                // last of the batch placed before it answers for it.
+                None => {
+                    let by = self.order[earliest..place]
+                        .iter()
+                        .rev()
+                        .find(|s| **s >= first)
+                        .map_or(0, |s| index_of(*s));
+                    (by, Objection::Conflict { other, refusal })
+                }
+            };
+            blamed.push(objection);
+        }
+        blamed
+    }
+
+    /// The first event from place `from` of the order on that holds what
+    /// `refusal` says was missing, if it names such a thing: the joining of
+    /// a person not yet introduced, a device's registration, an incident's
+    /// report, the issue of a device returned while nobody held it, the
+    /// return of one issued while held.
+    fn supplier(&self, from: usize, refusal: &Refusal) -> Option<Seq> {
+        let need = Need::of(refusal)?;
+        self.order
+            .get(from..)?
+            .iter()
+            .copied()
+            .find(|seq| need.met_by(&self.log[index(*seq)].event.kind))
     }
 
     /// Puts an event in the log without asking whether it fits: for a reader
@@ -689,9 +865,9 @@ impl<'p, F: Follower> Timeline<'p, F> {
 
     /// Adds an admitted event to the log (not to the order).
     fn enter(&mut self, logged: Logged) {
-        self.coming = self.coming.saturating_sub(1);
         if let Some(id) = logged.event.own_id() {
-            self.ids.insert(id.clone(), logged.seq);
+            // A second use of an id is refused; the first keeps it.
+            self.ids.entry(id.clone()).or_insert(logged.seq);
         }
         self.last_recorded = Some(logged.event.recorded_or_at());
         self.log.push(logged);
@@ -772,7 +948,7 @@ impl<'p, F: Follower> Timeline<'p, F> {
     /// `advance`, checking only the events from place `check_from` on.
     fn advance_checking(&mut self, place: usize, check_from: usize) -> Vec<(Seq, Refusal)> {
         let mut misfits = Vec::new();
-        let keep_from = (self.order.len() + self.coming).saturating_sub(self.window);
+        let keep_from = self.order.len().saturating_sub(self.window);
         let mut keeping = None;
         while self.folded < place {
             let keep = self.folded >= keep_from;
@@ -948,6 +1124,122 @@ fn dropped<E: AsRef<Event>>(log: &[E]) -> Vec<bool> {
         }
     }
     dropped
+}
+
+/// A record or void of a batch, by the place in time it took or emptied.
+struct Mover {
+    key: (Timestamp, Seq),
+    by: Seq,
+    void: bool,
+}
+
+/// One thing an event is about, for finding which events bear on another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Subject<'e> {
+    Person(&'e str),
+    Device(&'e str),
+    Incident(&'e str),
+    Policy(&'e str),
+}
+
+/// Everything an event is about: its person and the others it names, its
+/// device, incident and policy.
+fn subjects(event: &Event) -> impl Iterator<Item = Subject<'_>> {
+    let kind = &event.kind;
+    let people = kind
+        .person()
+        .into_iter()
+        .chain(kind.other_people().into_iter().map(|(_, p)| p))
+        .map(|p| Subject::Person(p.as_str()));
+    people
+        .chain(kind.device().map(|d| Subject::Device(d.as_str())))
+        .chain(kind.incident().map(|i| Subject::Incident(i.as_str())))
+        .chain(kind.policy().map(|p| Subject::Policy(p.as_str())))
+}
+
+/// What an estate's refusal says was missing, where a later event could
+/// hold it.
+enum Need<'r> {
+    Joined(&'r str),
+    Registered(&'r str),
+    Reported(&'r str),
+    Issued(&'r str),
+    Freed(&'r str),
+}
+
+impl<'r> Need<'r> {
+    fn of(refusal: &'r Refusal) -> Option<Self> {
+        Some(match refusal {
+            Refusal::UnknownPerson { id, .. } => Need::Joined(id),
+            Refusal::UnknownDevice(id) => Need::Registered(id),
+            Refusal::UnknownIncident(id) => Need::Reported(id),
+            Refusal::DeviceNotHeld(id) => Need::Issued(id),
+            Refusal::DeviceHeld { device, .. } => Need::Freed(device),
+            _ => return None,
+        })
+    }
+
+    fn met_by(&self, kind: &EventKind) -> bool {
+        match (self, kind) {
+            (Need::Joined(id), EventKind::PersonJoined(e)) => e.person.as_str() == *id,
+            (Need::Registered(id), EventKind::DeviceRegistered(e)) => e.device.as_str() == *id,
+            (Need::Reported(id), EventKind::IncidentReported(e)) => e.incident.as_str() == *id,
+            (Need::Issued(id), EventKind::DeviceIssued(e)) => e.device.as_str() == *id,
+            (Need::Freed(id), EventKind::DeviceReturned(e)) => e.device.as_str() == *id,
+            (Need::Freed(id), EventKind::DeviceLost(e)) => e.device.as_str() == *id,
+            _ => false,
+        }
+    }
+}
+
+/// Whether placing an event of this kind (or, for a void, taking one
+/// out) could make a later event meet `refusal`. A refusal not listed
+/// could come of anything.
+fn could_cause(refusal: &Refusal, kind: &EventKind, void: bool) -> bool {
+    use EventKind as K;
+    match (refusal, void) {
+        (Refusal::UnknownPerson { .. }, true) => matches!(kind, K::PersonJoined(_)),
+        (Refusal::UnknownDevice(_), true) => matches!(kind, K::DeviceRegistered(_)),
+        (Refusal::UnknownIncident(_), true) => matches!(kind, K::IncidentReported(_)),
+        (Refusal::UnknownPerson { .. } | Refusal::UnknownDevice(_), false)
+        | (Refusal::UnknownIncident(_), false) => false,
+        (Refusal::PersonHasLeft { .. }, false) => matches!(kind, K::PersonLeft(_)),
+        (Refusal::PersonHasLeft { .. }, true) => matches!(kind, K::PersonJoined(_)),
+        (Refusal::AlreadyJoined(_), false) => matches!(kind, K::PersonJoined(_)),
+        (Refusal::AlreadyJoined(_), true) => matches!(kind, K::PersonLeft(_)),
+        (Refusal::DeviceAlreadyRegistered(_), _) => matches!(kind, K::DeviceRegistered(_)),
+        (Refusal::IncidentAlreadyReported(_), _) => matches!(kind, K::IncidentReported(_)),
+        (Refusal::DeviceDisposed(_), _) => matches!(kind, K::DeviceDisposed(_)),
+        (Refusal::DeviceHeld { .. }, false) => matches!(kind, K::DeviceIssued(_)),
+        (Refusal::DeviceNotHeld(_), false) => {
+            matches!(kind, K::DeviceReturned(_) | K::DeviceLost(_))
+        }
+        (Refusal::DeviceHeld { .. } | Refusal::DeviceNotHeld(_), true)
+        | (Refusal::WrongHolder { .. }, _) => {
+            matches!(
+                kind,
+                K::DeviceIssued(_) | K::DeviceReturned(_) | K::DeviceLost(_)
+            )
+        }
+        _ => true,
+    }
+}
+
+/// Two lists each sorted by `key`, merged into one sorted by it; on a tie
+/// the first list's goes first.
+fn merge_by<K: Ord>(a: Vec<Seq>, b: Vec<Seq>, key: impl Fn(Seq) -> K) -> Vec<Seq> {
+    let mut merged = Vec::with_capacity(a.len() + b.len());
+    let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
+    loop {
+        let next = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) if key(*x) <= key(*y) => a.next(),
+            (Some(_), Some(_)) | (None, Some(_)) => b.next(),
+            (Some(_), None) => a.next(),
+            (None, None) => break,
+        };
+        merged.extend(next);
+    }
+    merged
 }
 
 fn index(seq: Seq) -> usize {

@@ -235,27 +235,16 @@ impl<'a> Ledger<'a> {
         admission: Admission,
         gather: bool,
     ) -> Result<Admitted, Vec<(usize, Reason)>> {
-        let at_once = !gather
-            && admission.mode == Mode::History
-            && !events
-                .iter()
-                .any(|e| matches!(e.kind, domain::EventKind::EventVoided(_)));
-        if at_once {
+        if !gather && admission.mode == Mode::History {
             return self.admit_history_at_once(events, admission);
         }
         let savepoint = self.timeline.savepoint();
-        // In bulk, steps further back than the journal will reach by the
-        // end need keep no undo (see `coming_in_bulk`).
-        let coming = (!gather).then(|| coming_in_bulk(&events));
         if gather {
             self.timeline.follower_mut().track();
         }
         let mut seqs = Vec::with_capacity(events.len());
         let mut refused = Vec::new();
         for (i, mut event) in events.into_iter().enumerate() {
-            if let Some(n) = coming.as_ref().and_then(|c| c.get(i)) {
-                self.timeline.expect(*n);
-            }
             if let Some(reason) = stamp(&mut event, self.timeline.last_recorded(), admission) {
                 refused.push((i, reason));
                 self.timeline.admit_unchecked(event);
@@ -289,7 +278,6 @@ impl<'a> Ledger<'a> {
                 }
             }
         }
-        self.timeline.expect(0);
         let change = self.timeline.follower_mut().take_change();
         if !refused.is_empty() {
             self.timeline.rollback(savepoint);
@@ -298,10 +286,10 @@ impl<'a> Ledger<'a> {
         Ok(self.admitted(seqs, change, gather))
     }
 
-    /// A history without corrections, in bulk: stamped and checked for
-    /// recording times one by one, then placed and folded at once
-    /// (`Timeline::admit_all`), so that records of a past long before much
-    /// of the log cost one fold between them.
+    /// A history in bulk, late records and voids among it: stamped and
+    /// checked for recording times one by one, then placed and folded at
+    /// once (`Timeline::admit_all`), so that the whole history costs one
+    /// fold, however many of its records are late.
     fn admit_history_at_once(
         &mut self,
         mut events: Vec<Event>,
@@ -319,9 +307,7 @@ impl<'a> Ledger<'a> {
         if !refused.is_empty() {
             return Err(refused);
         }
-        self.timeline.expect(events.len());
         let result = self.timeline.admit_all(events);
-        self.timeline.expect(0);
         match result {
             Ok(seqs) => Ok(self.admitted(seqs, Change::default(), false)),
             Err(objections) => Err(objections
@@ -451,42 +437,4 @@ impl<'a> Ledger<'a> {
             .follower()
             .refusals(self.timeline.estate(), event)
     }
-}
-
-/// For each event of a batch admitted in bulk, how many events the
-/// timeline is to expect from it on: the steps further back than the
-/// journal will reach by then keep no undo. A void takes the log back to
-/// the event it voids, so it counts only up to the next void; and an event
-/// that a later one of the batch happened before keeps its undo (0), as
-/// that one will be placed before it. Counting to the batch's end made each
-/// void, and each record out of time order, of a long history fold the
-/// whole log again from the start (a million generated events took six
-/// minutes to store).
-fn coming_in_bulk(events: &[Event]) -> Vec<usize> {
-    let is_void = |e: &Event| matches!(e.kind, domain::EventKind::EventVoided(_));
-    let mut coming = vec![0; events.len()];
-    let mut next_void = events.len();
-    // The earliest `at` among the events after each one (voids are not
-    // placed in time, so they do not count).
-    let mut earliest_after = Timestamp::MAX;
-    let mut earliest = vec![Timestamp::MAX; events.len()];
-    for (i, event) in events.iter().enumerate().rev() {
-        earliest[i] = earliest_after;
-        if is_void(event) {
-            next_void = i + 1;
-        } else {
-            earliest_after = earliest_after.min(event.at);
-        }
-        coming[i] = next_void - i;
-    }
-    let mut latest = Timestamp::MIN;
-    for (i, event) in events.iter().enumerate() {
-        if !is_void(event) {
-            latest = latest.max(event.at);
-        }
-        if earliest[i] < latest {
-            coming[i] = 0;
-        }
-    }
-    coming
 }

@@ -44,6 +44,8 @@ pub struct Stream<'a> {
     /// `at` and was recorded by `known_at`. Past that, events are checked
     /// and applied to the estate only.
     evaluating: bool,
+    /// Events that had happened by `at` but were recorded after `known_at`.
+    left_out: u64,
 }
 
 impl<'a> Stream<'a> {
@@ -66,6 +68,7 @@ impl<'a> Stream<'a> {
             last_recorded: None,
             ids: IdMap::default(),
             evaluating: true,
+            left_out: 0,
         }
     }
 
@@ -85,6 +88,9 @@ impl<'a> Stream<'a> {
             return Step::Whole;
         }
         let known = self.known_at.is_none_or(|k| event.recorded_or_at() <= k);
+        if !known && event.at <= self.at {
+            self.left_out += 1;
+        }
         if self.evaluating && (!known || event.at > self.at) {
             self.evaluating = false;
         }
@@ -100,6 +106,12 @@ impl<'a> Stream<'a> {
             self.ids.insert(id.clone(), seq);
         }
         Step::Taken
+    }
+
+    /// How many events taken had happened by `at` but were recorded after
+    /// `known_at`, and so were left out of the findings.
+    pub fn left_out(&self) -> u64 {
+        self.left_out
     }
 
     /// How many events the stream has taken.

@@ -24,7 +24,13 @@ const BATCH: usize = 4096;
 
 pub fn check(args: &CheckArgs) -> Result<Outcome, Failure> {
     let at = instant("at", args.at.as_deref())?;
-    let known_at = instant("known-at", args.known_at.as_deref())?;
+    // Over a file, everything in it unless told otherwise; over a store,
+    // what is recorded by now, which is the same thing there.
+    let known_at = match &args.known_at {
+        Some(text) => Some(instant("known-at", Some(text))?),
+        None if args.council.is_some() => Some(crate::now()),
+        None => None,
+    };
     let holidays = match &args.bank_holidays {
         Some(path) => {
             let text = crate::read(path)?;
@@ -33,13 +39,20 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, Failure> {
         }
         None => HolidayFile::bundled(),
     };
-    let (pack, findings, names) = match (&args.council, &args.pack, &args.events) {
+    let (
+        pack,
+        Checked {
+            findings,
+            names,
+            left_out,
+        },
+    ) = match (&args.council, &args.pack, &args.events) {
         (Some(council), _, _) => {
             let mut log = open(&args.db)?;
             let name = log.council_pack(council).map_err(|e| fail(&args.db, e))?;
             let pack = load_pack(&name)?;
             let calendar = calendar(&pack, &holidays);
-            let (findings, names) = from_store(
+            let checked = from_store(
                 log.as_mut(),
                 &args.db,
                 council,
@@ -48,18 +61,24 @@ pub fn check(args: &CheckArgs) -> Result<Outcome, Failure> {
                 at,
                 known_at,
             )?;
-            (pack, findings, names)
+            (pack, checked)
         }
         (None, Some(pack), Some(events)) => {
             let pack = load_pack(pack)?;
             let calendar = calendar(&pack, &holidays);
-            let (findings, names) = from_file(events, &pack, &calendar, at, known_at)?;
-            (pack, findings, names)
+            let checked = from_file(events, &pack, &calendar, at, known_at)?;
+            (pack, checked)
         }
         // clap requires --pack and --events unless --council is given.
         _ => return Err(Failure::said("give --council, or --pack and --events")),
     };
-    print(&pack, at, &findings, &names, args)?;
+    let left_out = known_at
+        .filter(|_| left_out > 0)
+        .map(|known_at| report::LeftOut {
+            events: left_out,
+            known_at,
+        });
+    print(&pack, at, &findings, &names, left_out, args)?;
     Ok(Outcome::flagged(
         findings.iter().any(|f| f.status.is_failure()),
     ))
@@ -74,6 +93,15 @@ fn instant(flag: &str, text: Option<&str>) -> Result<Timestamp, Failure> {
     }
 }
 
+/// What a check found, and how many events `--known-at` left out.
+struct Checked {
+    findings: Vec<Finding>,
+    names: Names,
+    /// Events that had happened by `--at` but were recorded after
+    /// `--known-at`.
+    left_out: u64,
+}
+
 fn calendar(pack: &PolicyPack, holidays: &HolidayFile) -> Calendar {
     Calendar::new(pack.time_zone.clone(), pack.division, holidays)
 }
@@ -84,13 +112,14 @@ fn from_file(
     pack: &PolicyPack,
     calendar: &Calendar,
     at: Timestamp,
-    known_at: Timestamp,
-) -> Result<(Vec<Finding>, Names), Failure> {
+    known_at: Option<Timestamp>,
+) -> Result<Checked, Failure> {
     if let Some(streamed) = stream_file(path, pack, calendar, at, known_at) {
         return Ok(streamed);
     }
     let bytes = std::fs::read(path).map_err(|e| Failure::read(path, e))?;
     let log = domain::LogReader::new(pack)
+        .in_zone(pack.time_zone.clone())
         .read_bytes(&bytes)
         .map_err(|errors| report_lines(path, errors))?;
     drop(bytes);
@@ -106,10 +135,10 @@ fn stream_file(
     pack: &PolicyPack,
     calendar: &Calendar,
     at: Timestamp,
-    known_at: Timestamp,
-) -> Option<(Vec<Finding>, Names)> {
+    known_at: Option<Timestamp>,
+) -> Option<Checked> {
     let file = std::fs::File::open(path).ok()?;
-    let mut stream = Stream::new(pack, calendar, at, Some(known_at));
+    let mut stream = Stream::new(pack, calendar, at, known_at);
     std::thread::scope(|scope| {
         // None in a batch: a line that is not an event; the whole read names
         // it. Batches go back to the reading thread to be emptied there.
@@ -128,8 +157,19 @@ fn stream_file(
             // The reader may have stopped; then the batch is dropped here.
             let _ = used.send(batch);
         }
-        Some(stream.finish())
+        Some(finished(stream))
     })
+}
+
+/// What a stream that took the whole log found.
+fn finished(stream: Stream) -> Checked {
+    let left_out = stream.left_out();
+    let (findings, names) = stream.finish();
+    Checked {
+        findings,
+        names,
+        left_out,
+    }
 }
 
 /// Reads and parses the file's lines into batches; stops at the end, at a
@@ -196,15 +236,15 @@ fn from_store(
     pack: &PolicyPack,
     calendar: &Calendar,
     at: Timestamp,
-    known_at: Timestamp,
-) -> Result<(Vec<Finding>, Names), Failure> {
-    let mut stream = Stream::new(pack, calendar, at, Some(known_at));
+    known_at: Option<Timestamp>,
+) -> Result<Checked, Failure> {
+    let mut stream = Stream::new(pack, calendar, at, known_at);
     let taken = store::for_each_event(log, council, |_, mut event| {
         stream.push(&mut event) == Step::Taken
     })
     .map_err(|e| fail(db, e))?;
     if taken {
-        return Ok(stream.finish());
+        return Ok(finished(stream));
     }
     let events = store::events(log, council).map_err(|e| fail(db, e))?;
     Ok(whole(pack, calendar, &events, at, known_at))
@@ -216,10 +256,18 @@ fn whole(
     calendar: &Calendar,
     events: &[Event],
     at: Timestamp,
-    known_at: Timestamp,
-) -> (Vec<Finding>, Names) {
-    let findings = rules::evaluate_as_known(pack, calendar, events, at, Some(known_at));
-    (findings, report::names_of(events))
+    known_at: Option<Timestamp>,
+) -> Checked {
+    let findings = rules::evaluate_as_known(pack, calendar, events, at, known_at);
+    let left_out = known_at.map_or(0, |known_at| {
+        let unknown = |e: &&Event| e.recorded_or_at() > known_at && e.at <= at;
+        events.iter().filter(unknown).count() as u64
+    });
+    Checked {
+        findings,
+        names: report::names_of(events),
+        left_out,
+    }
 }
 
 /// Writes the report to standard output as it is formatted; a reader that
@@ -229,13 +277,14 @@ fn print(
     at: Timestamp,
     findings: &[Finding],
     names: &Names,
+    left_out: Option<report::LeftOut>,
     args: &CheckArgs,
 ) -> Result<(), Failure> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let written = match args.format {
-        Format::Json => report::json(&mut out, pack, at, findings, names),
-        Format::Table => report::table(&mut out, pack, at, findings, args.verbose),
+        Format::Json => report::json(&mut out, pack, at, findings, names, left_out),
+        Format::Table => report::table(&mut out, pack, at, findings, left_out, args.verbose),
     }
     .and_then(|()| out.flush());
     match written {

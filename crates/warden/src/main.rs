@@ -284,7 +284,9 @@ struct CheckArgs {
     #[arg(long)]
     at: Option<String>,
     /// Use only what had been recorded by this instant (RFC 3339 with an
-    /// offset) [default: now]. With --at the same instant: what Warden said then.
+    /// offset) [default: everything in the file; for a stored log, now]. With
+    /// --at the same instant: what Warden said then. The report says how many
+    /// events it left out.
     #[arg(long)]
     known_at: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Table)]

@@ -55,9 +55,22 @@ impl Serialize for Findings<'_> {
     }
 }
 
+/// Events `--known-at` left out of a check: recorded after it, though
+/// they had happened by `--at`.
+#[derive(Clone, Copy, Debug)]
+pub struct LeftOut {
+    pub events: u64,
+    pub known_at: Timestamp,
+}
+
 #[derive(Serialize)]
 struct Report<'a> {
     at: String,
+    /// Said only when it left something out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    known_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    left_out: Option<u64>,
     pack: &'a str,
     findings: Findings<'a>,
 }
@@ -71,10 +84,13 @@ pub fn json(
     at: Timestamp,
     findings: &[Finding],
     names: &Names,
+    left_out: Option<LeftOut>,
 ) -> std::io::Result<()> {
     let tz = &pack.time_zone;
     let report = Report {
         at: rfc3339(at, tz),
+        known_at: left_out.map(|l| rfc3339(l.known_at, tz)),
+        left_out: left_out.map(|l| l.events),
         pack: &pack.id,
         findings: Findings {
             findings,
@@ -94,11 +110,20 @@ pub fn table(
     pack: &PolicyPack,
     at: Timestamp,
     findings: &[Finding],
+    left_out: Option<LeftOut>,
     verbose: bool,
 ) -> std::io::Result<()> {
     let tz = &pack.time_zone;
     writeln!(out, "{} (pack {})", pack.council, pack.id)?;
     writeln!(out, "as of {} {}", local(at, tz), pack.time_zone_name)?;
+    if let Some(LeftOut { events, known_at }) = left_out {
+        let known = known_at.to_zoned(tz.clone()).strftime("%H:%M on %-d %b %Y");
+        let noun = if events == 1 { "event" } else { "events" };
+        writeln!(
+            out,
+            "{events} {noun} recorded after {known} left out (--known-at): what Warden knew then"
+        )?;
+    }
     let counts: Vec<String> = Status::ALL
         .iter()
         .map(|s| {

@@ -46,6 +46,7 @@ pub fn import(db: &str, council: &str, file: &Path, as_happened: bool) -> Result
     let calendar = calendar(&pack);
     let mut ledger = Ledger::restore(&pack, &calendar, stored);
     let (lines, events, mut errors) = parse_lines(&bytes);
+    let times: Vec<_> = events.iter().map(|e| (e.at, e.recorded)).collect();
     let now = crate::now();
     let admission = if as_happened {
         Admission::as_it_happened(now)
@@ -63,9 +64,17 @@ pub fn import(db: &str, council: &str, file: &Path, as_happened: bool) -> Result
             };
             for (index, reason) in refused {
                 let line = lines.get(index).copied().unwrap_or(0);
+                let previous = index.checked_sub(1).and_then(|p| lines.get(p)).copied();
+                let event = times.get(index).copied().unwrap_or_default();
                 errors.push(domain::LineError {
                     line,
-                    error: admission_error(reason, &line_of_seq),
+                    error: admission_error(
+                        reason,
+                        event,
+                        previous.unwrap_or(0),
+                        &line_of_seq,
+                        &pack.time_zone,
+                    ),
                 });
             }
             errors.sort_by_key(|e| e.line);
@@ -118,30 +127,25 @@ fn parse_lines(bytes: &[u8]) -> (Vec<usize>, Vec<Event>, Vec<domain::LineError>)
 }
 
 /// A reason the ledger refused a line, with other events of the file named
-/// by their line.
-fn admission_error(reason: Reason, line_of: &dyn Fn(Seq) -> Option<usize>) -> domain::EventError {
+/// by their line and their times in the council's zone.
+fn admission_error(
+    reason: Reason,
+    event: (jiff::Timestamp, Option<jiff::Timestamp>),
+    previous_line: usize,
+    line_of: &dyn Fn(Seq) -> Option<usize>,
+    zone: &jiff::tz::TimeZone,
+) -> domain::EventError {
     use domain::{EventError, Objection};
-    let conflict = |other: domain::Other, refusal, depends| match line_of(other.seq) {
-        Some(line) => EventError::Conflict {
-            other_line: line,
-            other_type: other.event_type,
-            other_at: other.at,
-            refusal,
-            depends,
-        },
-        None if depends => EventError::Log(Box::new(Objection::Depends { other, refusal })),
-        None => EventError::Log(Box::new(Objection::Conflict { other, refusal })),
-    };
     match reason {
-        Reason::Log(Objection::Estate(refusal)) => EventError::Refused(refusal),
         Reason::Log(objection @ Objection::RecordedBackwards { .. }) => {
             EventError::Message(format!(
                 "{objection} (a line without `recorded` is recorded at the time of the import; with --recorded-as-happened, when it happened)"
             ))
         }
-        Reason::Log(Objection::Conflict { other, refusal }) => conflict(other, refusal, false),
-        Reason::Log(Objection::Depends { other, refusal }) => conflict(other, refusal, true),
-        Reason::Log(objection) => EventError::Log(Box::new(objection)),
+        Reason::Log(objection) => {
+            let (at, recorded) = event;
+            EventError::of_objection(objection, at, recorded, previous_line, line_of, Some(zone))
+        }
         other => EventError::Message(other.to_string()),
     }
 }

@@ -115,6 +115,13 @@ impl Reason {
                 Some("when"),
                 "That time is in the future: record this once it has happened",
             ),
+            Admit::Log(Objection::Before { refusal, later }) => Reason::new(
+                Some("when"),
+                format!(
+                    "{refusal}: at that time it had not happened yet ({} {} is recorded at {}, after this)",
+                    later.event_type, later.reference, later.at
+                ),
+            ),
             Admit::Log(objection @ Objection::Conflict { .. }) => Reason::new(
                 Some("when"),
                 format!("At that time this does not fit what else is recorded: {objection}"),
