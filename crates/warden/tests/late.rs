@@ -246,3 +246,59 @@ fn import_records_now_and_says_how_many_broke_a_rule_at_the_time() {
     let exported = ok(&["export", "--db", &db, "--council", "s"]);
     assert_eq!(exported.matches(r#""recorded":""#).count(), 2, "{exported}");
 }
+
+/// A file of next winter's scenarios: a councillor leaves two days before
+/// Christmas 2027 and the laptop is never handed back.
+const NEXT_CHRISTMAS: &str = concat!(
+    r#"{"at":"2027-12-01T09:00:00Z","type":"person_joined","person":"c1","name":"Cllr One","kind":"councillor"}"#,
+    "\n",
+    r#"{"at":"2027-12-01T09:05:00Z","type":"device_registered","device":"lap-1","kind":"laptop","owner":"council"}"#,
+    "\n",
+    r#"{"at":"2027-12-01T09:06:00Z","type":"device_issued","device":"lap-1","person":"c1"}"#,
+    "\n",
+    r#"{"at":"2027-12-23T17:00:00Z","type":"person_left","person":"c1","reason":"resigned"}"#,
+    "\n",
+);
+
+/// Regression: `--known-at` used to default to now over a file too, so a
+/// file dated after today reported "0 findings" and exited 0.
+#[test]
+fn a_file_dated_after_today_is_checked_whole_and_known_at_says_what_it_left_out() {
+    let dir = std::env::temp_dir().join(format!("warden-future-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("next-christmas.jsonl");
+    std::fs::write(&file, NEXT_CHRISTMAS).expect("written");
+    let path = file.to_str().expect("utf-8 path");
+    let args = [
+        "check",
+        "--pack",
+        "southend",
+        "--events",
+        path,
+        "--at",
+        "2028-01-03T12:00:00Z",
+    ];
+    let out = warden(&[&args[..], &["--format", "json"]].concat());
+    assert_eq!(out.status.code(), Some(1), "the laptop is overdue");
+    let doc = json(&String::from_utf8_lossy(&out.stdout));
+    let overdue = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .any(|f| f["device"] == "lap-1" && f["status"] == "overdue");
+    assert!(overdue, "{doc}");
+    assert!(doc.get("left_out").is_none(), "nothing left out: {doc}");
+
+    // Known only up to 10 December 2027: the leaving is left out, and said.
+    let known = ["--known-at", "2027-12-10T00:00:00Z"];
+    let out = warden(&[&args[..], &known, &["--format", "json"]].concat());
+    let doc = json(&String::from_utf8_lossy(&out.stdout));
+    assert_eq!(doc["left_out"], 1, "{doc}");
+    assert_eq!(doc["known_at"], "2027-12-10T00:00:00+00:00", "{doc}");
+    let table = String::from_utf8_lossy(&warden(&[&args[..], &known].concat()).stdout).into_owned();
+    assert!(
+        table.contains("1 event recorded after 00:00 on 10 Dec 2027 left out"),
+        "{table}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
