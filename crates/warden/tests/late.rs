@@ -140,8 +140,14 @@ fn known_at_gives_what_warden_said_on_a_past_day_after_later_corrections() {
             "\n",
         ),
     ));
-    let after = said(&db);
-    assert_eq!(after, before, "what Warden said on Sunday does not change");
+    let after = json(&said(&db));
+    assert_eq!(
+        after["findings"], open["findings"],
+        "what Warden said on Sunday does not change"
+    );
+    // The Saturday return, recorded on Monday, is left out, and said to be.
+    assert_eq!(after["left_out"], 1, "{after}");
+    assert!(open.get("left_out").is_none(), "{open}");
 
     // As known now, the same Sunday reads differently: the laptop was back.
     let now = json(&ok(&[
