@@ -65,16 +65,8 @@ pub enum EventError {
     },
     /// The line does not fit where it happened, and what it needs is on a
     /// line that happened after it.
-    #[error(
-        "{refusal}: the {later_type} on line {later_line} happened at {later_at}, after this line's {own_at}"
-    )]
-    Before {
-        refusal: Refusal,
-        later_line: usize,
-        later_type: EventType,
-        later_at: String,
-        own_at: String,
-    },
+    #[error(transparent)]
+    Before(Box<Before>),
     #[error(transparent)]
     Log(Box<Objection>),
     /// Said in words by whoever found it.
@@ -98,6 +90,20 @@ fn backwards(
             "`recorded` {recorded} is earlier than the event on line {previous_line} ({previous}): lines are in the order they were recorded"
         ),
     }
+}
+
+/// A line that does not fit where it happened, and the later line that
+/// holds what it lacked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{refusal}: the {later_type} on line {later_line} happened at {later_at}, after this line's {own_at}"
+)]
+pub struct Before {
+    pub refusal: Refusal,
+    pub later_line: usize,
+    pub later_type: EventType,
+    pub later_at: String,
+    pub own_at: String,
 }
 
 /// An error and the 1-based line it is on.
@@ -358,13 +364,13 @@ impl EventError {
             },
             Objection::Estate(refusal) => EventError::Refused(refusal),
             Objection::Before { refusal, later } => match line_of(later.seq) {
-                Some(later_line) => EventError::Before {
+                Some(later_line) => EventError::Before(Box::new(Before {
                     refusal,
                     later_line,
                     later_type: later.event_type,
                     later_at: when(later.at),
                     own_at: when(at),
-                },
+                })),
                 None => EventError::Log(Box::new(Objection::Before { refusal, later })),
             },
             Objection::Conflict { other, refusal } => conflict(other, refusal, false),

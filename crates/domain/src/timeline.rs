@@ -589,6 +589,8 @@ impl<'p, F: Follower> Timeline<'p, F> {
 
     /// Marks the event `target` names as voided by `seq`, if it may be: it
     /// exists, is not itself a void, and is not voided already.
+    // Private, and only on the way to a list of objections.
+    #[allow(clippy::result_large_err)]
     fn mark_voided(&mut self, target: &EventRef, seq: Seq) -> Result<Seq, Objection> {
         let found = self
             .resolve(target)
